@@ -1,0 +1,136 @@
+//! The root module every plugin library exports, and the macros that declare it.
+
+use abi_stable::{
+    StableAbi, declare_root_module_statics,
+    library::RootModule,
+    package_version_strings,
+    sabi_types::VersionStrings,
+    std_types::{RResult, RStr, RString},
+};
+
+use crate::PluginError;
+use crate::registry::RegistrarMut;
+
+/// Name, version and description of a plugin library.
+#[repr(C)]
+#[derive(StableAbi, Clone, Debug)]
+pub struct PluginInfo {
+    pub name: RString,
+    /// The plugin's own version (its crate version).
+    pub version: RString,
+    /// The plugin API version the plugin was built against.
+    pub api_version: RString,
+    pub description: RString,
+}
+
+/// The root module. Fields after `register` may be appended in later minor versions.
+#[repr(C)]
+#[derive(StableAbi)]
+#[sabi(kind(Prefix(prefix_ref = PluginModRef)))]
+#[sabi(missing_field(panic))]
+pub struct PluginMod {
+    pub info: extern "C" fn() -> PluginInfo,
+    /// Adds the library's objects to the registry. Errors and panics here are load failures.
+    #[sabi(last_prefix_field)]
+    pub register: extern "C" fn(RegistrarMut<'_>) -> RResult<(), PluginError>,
+}
+
+impl RootModule for PluginModRef {
+    declare_root_module_statics! {PluginModRef}
+    const BASE_NAME: &'static str = "ovhost_plugin";
+    const NAME: &'static str = "ovhost_plugin";
+    // The plugin-api crate version: abi_stable rejects libraries built against an incompatible one.
+    const VERSION_STRINGS: VersionStrings = package_version_strings!();
+}
+
+impl PluginInfo {
+    pub fn new(name: &str, version: &str, description: &str) -> Self {
+        Self {
+            name: name.into(),
+            version: version.into(),
+            api_version: crate::API_VERSION.into(),
+            description: description.into(),
+        }
+    }
+}
+
+/// Runs a plugin's register function under the panic guard. Used by the macros below.
+pub fn run_register(
+    registrar: RegistrarMut<'_>,
+    register: fn(&mut crate::Registry<'_>) -> Result<(), PluginError>,
+) -> RResult<(), PluginError> {
+    let mut registry = crate::Registry::new(registrar);
+    crate::guard(|| register(&mut registry).into())
+}
+
+/// Text form of an `RStr` for the macros.
+pub fn rstr(s: &'static str) -> RStr<'static> {
+    RStr::from_str(s)
+}
+
+/// Declares the root module of a plugin built as a `cdylib` named `libovhost_plugin_<name>.so`.
+///
+/// ```ignore
+/// ovhost_plugin_api::export_plugin! {
+///     name: "bookmarks",
+///     description: "Save and recall named camera views",
+///     register: register,
+/// }
+/// fn register(r: &mut ovhost_plugin_api::Registry<'_>) -> Result<(), ovhost_plugin_api::PluginError> {
+///     r.handler::<Bookmarks>("bookmarks", "...", &["saveBookmarkRequest"], vec![]);
+///     Ok(())
+/// }
+/// ```
+#[macro_export]
+macro_rules! export_plugin {
+    (name: $name:expr, description: $description:expr, register: $register:path $(,)?) => {
+        extern "C" fn __ovhost_plugin_info() -> $crate::PluginInfo {
+            $crate::PluginInfo::new($name, env!("CARGO_PKG_VERSION"), $description)
+        }
+        extern "C" fn __ovhost_plugin_register(
+            registrar: $crate::RegistrarMut<'_>,
+        ) -> $crate::abi_stable::std_types::RResult<(), $crate::PluginError> {
+            $crate::module::run_register(registrar, $register)
+        }
+        #[$crate::abi_stable::export_root_module]
+        pub fn __ovhost_plugin_root_module() -> $crate::PluginModRef {
+            use $crate::abi_stable::prefix_type::PrefixTypeTrait;
+            $crate::PluginMod { info: __ovhost_plugin_info, register: __ovhost_plugin_register }.leak_into_prefix()
+        }
+    };
+}
+
+/// Declares a built-in plugin: the same root module, registered statically with `inventory`
+/// instead of being exported from a library. Built-ins use exactly the public API.
+#[cfg(feature = "builtin")]
+#[macro_export]
+macro_rules! builtin_plugin {
+    (name: $name:expr, description: $description:expr, register: $register:path $(,)?) => {
+        const _: () = {
+            extern "C" fn info() -> $crate::PluginInfo {
+                $crate::PluginInfo::new($name, env!("CARGO_PKG_VERSION"), $description)
+            }
+            extern "C" fn register(
+                registrar: $crate::RegistrarMut<'_>,
+            ) -> $crate::abi_stable::std_types::RResult<(), $crate::PluginError> {
+                $crate::module::run_register(registrar, $register)
+            }
+            fn module() -> $crate::PluginModRef {
+                use $crate::abi_stable::prefix_type::PrefixTypeTrait;
+                $crate::PluginMod { info, register }.leak_into_prefix()
+            }
+            $crate::inventory::submit! { $crate::BuiltinPlugin { crate_name: env!("CARGO_PKG_NAME"), module } }
+        };
+    };
+}
+
+/// A statically linked plugin (see [`builtin_plugin!`]).
+#[cfg(feature = "builtin")]
+pub struct BuiltinPlugin {
+    /// The crate that declared it, for error messages ("registered by crate X").
+    pub crate_name: &'static str,
+    pub module: fn() -> PluginModRef,
+}
+
+#[cfg(feature = "builtin")]
+inventory::collect!(BuiltinPlugin);
