@@ -45,10 +45,22 @@ impl CameraView {
         let right = norm(cross(self.up, back));
         let up = cross(back, right);
         [
-            right[0], right[1], right[2], 0.0, //
-            up[0], up[1], up[2], 0.0, //
-            back[0], back[1], back[2], 0.0, //
-            self.eye[0], self.eye[1], self.eye[2], 1.0,
+            right[0],
+            right[1],
+            right[2],
+            0.0, //
+            up[0],
+            up[1],
+            up[2],
+            0.0, //
+            back[0],
+            back[1],
+            back[2],
+            0.0, //
+            self.eye[0],
+            self.eye[1],
+            self.eye[2],
+            1.0,
         ]
     }
 }

@@ -60,9 +60,9 @@ pub const API_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// Convenience imports for plugin authors.
 pub mod prelude {
     pub use crate::{
-        Bounds, CameraController, CameraView, ErrorKind, Frame, FrameConverter, FrameFormat, FrameSpec,
-        FromConfig, HandlerExample, HostContext, HostContextMut, InputEvent, InputKind, MemoryLocation,
-        MessageHandler, PluginError, RenderRequest, RendererBackend, Registry, StageScene, UpAxis,
+        Bounds, CameraController, CameraView, ErrorKind, Frame, FrameConverter, FrameFormat, FrameSpec, FromConfig,
+        HandlerExample, HostContext, HostContextMut, InputEvent, InputKind, MemoryLocation, MessageHandler,
+        PluginError, Registry, RenderRequest, RendererBackend, StageScene, UpAxis,
     };
     pub use abi_stable::std_types::{RResult, RSlice, RStr, RString, RVec};
 }

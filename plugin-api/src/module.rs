@@ -107,19 +107,22 @@ macro_rules! export_plugin {
 macro_rules! builtin_plugin {
     (name: $name:expr, description: $description:expr, register: $register:path $(,)?) => {
         const _: () = {
-            extern "C" fn info() -> $crate::PluginInfo {
+            extern "C" fn __ovhost_builtin_info() -> $crate::PluginInfo {
                 $crate::PluginInfo::new($name, env!("CARGO_PKG_VERSION"), $description)
             }
-            extern "C" fn register(
+            extern "C" fn __ovhost_builtin_register(
                 registrar: $crate::RegistrarMut<'_>,
             ) -> $crate::abi_stable::std_types::RResult<(), $crate::PluginError> {
                 $crate::module::run_register(registrar, $register)
             }
-            fn module() -> $crate::PluginModRef {
+            fn __ovhost_builtin_module() -> $crate::PluginModRef {
                 use $crate::abi_stable::prefix_type::PrefixTypeTrait;
-                $crate::PluginMod { info, register }.leak_into_prefix()
+                $crate::PluginMod { info: __ovhost_builtin_info, register: __ovhost_builtin_register }
+                    .leak_into_prefix()
             }
-            $crate::inventory::submit! { $crate::BuiltinPlugin { crate_name: env!("CARGO_PKG_NAME"), module } }
+            $crate::inventory::submit! {
+                $crate::BuiltinPlugin { crate_name: env!("CARGO_PKG_NAME"), module: __ovhost_builtin_module }
+            }
         };
     };
 }

@@ -26,7 +26,6 @@ impl<T: Default> FromConfig for T {
     }
 }
 
-
 #[repr(C)]
 #[derive(StableAbi, Clone)]
 pub struct RendererEntry {
@@ -168,7 +167,11 @@ impl<'a> Registry<'a> {
 
     /// Registers camera controller type `T` under `id` (the camera scheme name).
     pub fn camera<T: CameraController + FromConfig + 'static>(&mut self, id: &str, description: &str) -> &mut Self {
-        self.inner.add_camera(CameraEntry { id: id.into(), description: description.into(), create: create_camera::<T> });
+        self.inner.add_camera(CameraEntry {
+            id: id.into(),
+            description: description.into(),
+            create: create_camera::<T>,
+        });
         self
     }
 

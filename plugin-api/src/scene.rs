@@ -45,7 +45,8 @@ impl Bounds {
     pub const EMPTY: Self = Self { min: [f64::INFINITY; 3], max: [f64::NEG_INFINITY; 3] };
 
     pub fn is_empty(&self) -> bool {
-        (0..3).any(|i| !(self.min[i] <= self.max[i]))
+        // NaN bounds count as empty too, hence `partial_cmp` rather than `>`.
+        self.min.iter().zip(&self.max).any(|(lo, hi)| lo.partial_cmp(hi).is_none_or(|o| o.is_gt()))
     }
 
     pub fn center(&self) -> [f64; 3] {
@@ -57,9 +58,9 @@ impl Bounds {
     }
 
     pub fn include_point(&mut self, p: [f64; 3]) {
-        for i in 0..3 {
-            self.min[i] = self.min[i].min(p[i]);
-            self.max[i] = self.max[i].max(p[i]);
+        for ((lo, hi), v) in self.min.iter_mut().zip(self.max.iter_mut()).zip(p) {
+            *lo = lo.min(v);
+            *hi = hi.max(v);
         }
     }
 

@@ -1,0 +1,90 @@
+//! HTTP: health, API, the frontend's static files, and the `/ws` socket. Runs on tokio; handlers
+//! only read shared status or parse and enqueue work for the render thread.
+
+mod ws;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use axum::{
+    Json, Router,
+    extract::State,
+    http::{HeaderValue, StatusCode, header},
+    response::{Html, IntoResponse, Response},
+    routing::get,
+};
+use tower_http::services::ServeDir;
+
+use crate::runtime::RuntimeHandle;
+
+#[derive(Clone)]
+pub struct HttpConfig {
+    pub bind: SocketAddr,
+    /// Built frontend (`frontend/dist`); a placeholder page is served when absent.
+    pub frontend_dir: Option<PathBuf>,
+    /// When set, `/ws` requires `?token=<value>` or an `Authorization: Bearer <value>` header.
+    pub access_token: Option<String>,
+    /// When non-empty, `/ws` requires the `Origin` header to be one of these.
+    pub allowed_origins: Vec<String>,
+}
+
+#[derive(Clone)]
+pub(crate) struct AppState {
+    runtime: RuntimeHandle,
+    config: HttpConfig,
+}
+
+pub fn router(runtime: RuntimeHandle, config: HttpConfig) -> Router {
+    let frontend = config.frontend_dir.clone().filter(|d| d.join("index.html").is_file());
+    let state = AppState { runtime, config };
+    let api = Router::new()
+        .route("/healthz", get(healthz))
+        .route("/api/state", get(api_state))
+        .route("/api/plugins", get(api_plugins))
+        .route("/ws", get(ws::upgrade))
+        .with_state(state);
+    match frontend {
+        Some(dir) => api.fallback_service(ServeDir::new(dir)),
+        None => api.route("/", get(placeholder)),
+    }
+}
+
+/// Binds the listener (so a port in use fails start-up with a clear error) and serves until
+/// `shutdown` resolves.
+pub async fn serve(
+    runtime: RuntimeHandle,
+    config: HttpConfig,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(config.bind)
+        .await
+        .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on http://{}: {e}", config.bind)))?;
+    tracing::info!("serving http://{}", listener.local_addr()?);
+    axum::serve(listener, router(runtime, config)).with_graceful_shutdown(shutdown).await
+}
+
+async fn healthz(State(state): State<AppState>) -> Response {
+    if state.runtime.status.is_ready() {
+        (StatusCode::OK, "ok").into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "not ready").into_response()
+    }
+}
+
+async fn api_state(State(state): State<AppState>) -> impl IntoResponse {
+    no_store(Json(state.runtime.status.to_json()))
+}
+
+async fn api_plugins(State(state): State<AppState>) -> impl IntoResponse {
+    no_store(Json(state.runtime.status.plugins()))
+}
+
+fn no_store(body: impl IntoResponse) -> Response {
+    let mut response = body.into_response();
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+async fn placeholder() -> Html<&'static str> {
+    Html(include_str!("placeholder.html"))
+}

@@ -1,0 +1,13 @@
+//! # ovhost
+//!
+//! The host: plugin registry, runtime and render loop, stream sinks, HTTP/WebSocket server and
+//! CLI. `docs/ARCHITECTURE.md` maps each component to its file.
+
+pub mod app;
+pub mod builtins;
+pub mod cli;
+pub mod http;
+pub mod logging;
+pub mod plugins;
+pub mod protocol;
+pub mod runtime;

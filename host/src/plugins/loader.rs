@@ -1,0 +1,152 @@
+//! Loads external plugin libraries (`libovhost_plugin_<name>.so`) with abi_stable.
+//!
+//! Each file is loaded with `lib_header_from_path(..).init_root_module()`. (Not
+//! `RootModule::load_from_file`, which caches one library per root-module type and would hand back
+//! the first plugin for every later file.) Libraries are never unloaded.
+
+use std::path::{Path, PathBuf};
+
+use abi_stable::library::{LibraryError, RootModule, lib_header_from_path};
+use ovhost_plugin_api::{API_VERSION, PluginModRef};
+
+use super::error::{LoadErrorKind, PluginLoadError};
+
+/// The file-name rule for plugin libraries.
+pub const FILE_PREFIX: &str = "libovhost_plugin_";
+pub const FILE_SUFFIX: &str = ".so";
+
+/// Lists plugin files in `dir` (sorted, so load order is stable). Other files are ignored.
+pub fn discover(dir: &Path) -> Result<Vec<PathBuf>, PluginLoadError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        PluginLoadError::file(
+            LoadErrorKind::FileNotFound,
+            dir,
+            format!("cannot read plugin directory {}: {e}", dir.display()),
+        )
+    })?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(FILE_PREFIX) && n.ends_with(FILE_SUFFIX))
+        })
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// Opens one plugin library and returns its root module.
+pub fn load(path: &Path) -> Result<PluginModRef, PluginLoadError> {
+    if !path.is_file() {
+        return Err(PluginLoadError::file(
+            LoadErrorKind::FileNotFound,
+            path,
+            format!("plugin file {} does not exist", path.display()),
+        ));
+    }
+    let header = lib_header_from_path(path).map_err(|e| classify(path, &e))?;
+    let library_api = header.version_strings().version.to_string();
+    header.init_root_module::<PluginModRef>().map_err(|e| {
+        let mut error = classify(path, &e);
+        if error.kind == LoadErrorKind::IncompatibleApiVersion {
+            error.message = incompatible_message(path, &library_api);
+        }
+        error
+    })
+}
+
+fn incompatible_message(path: &Path, library_api: &str) -> String {
+    format!(
+        "{} was built against plugin API {library_api}, but this host provides plugin API {API_VERSION}; \
+         rebuild the plugin against ovhost-plugin-api {API_VERSION}",
+        path.display()
+    )
+}
+
+/// Maps abi_stable's error onto our kinds with a short message (its own text for layout errors
+/// is tens of kilobytes long).
+fn classify(path: &Path, error: &LibraryError) -> PluginLoadError {
+    let file = path.display();
+    match error {
+        LibraryError::OpenError { err, .. } => {
+            let text = err.to_string();
+            if text.contains("undefined symbol") {
+                PluginLoadError::file(
+                    LoadErrorKind::MissingSymbol,
+                    path,
+                    format!(
+                        "{file} needs a symbol that is not available: {text}; rebuild it against this host's dependencies"
+                    ),
+                )
+            } else {
+                PluginLoadError::file(
+                    LoadErrorKind::OpenFailed,
+                    path,
+                    format!("{file} could not be opened as a shared library: {text}"),
+                )
+            }
+        }
+        LibraryError::GetSymbolError { symbol, .. } => PluginLoadError::file(
+            LoadErrorKind::NotAPlugin,
+            path,
+            format!(
+                "{file} is not an ovhost plugin: it has no `{}` root module symbol; \
+                 plugins must call ovhost_plugin_api::export_plugin!",
+                String::from_utf8_lossy(symbol).trim_end_matches('\0')
+            ),
+        ),
+        LibraryError::IncompatibleVersionNumber { expected_version, actual_version, .. } => PluginLoadError::file(
+            LoadErrorKind::IncompatibleApiVersion,
+            path,
+            format!(
+                "{file} was built against plugin API {actual_version}, but this host provides plugin API \
+                 {expected_version}; rebuild the plugin against ovhost-plugin-api {API_VERSION}"
+            ),
+        ),
+        LibraryError::AbiInstability(details) => {
+            let text = details.to_string();
+            let kind = if text.contains("incompatible package versions") || text.contains("version") {
+                LoadErrorKind::IncompatibleApiVersion
+            } else {
+                LoadErrorKind::NotAPlugin
+            };
+            let summary = text.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").trim().to_string();
+            PluginLoadError::file(
+                kind,
+                path,
+                format!(
+                    "{file} has a plugin root module whose layout does not match this host's ({summary}); \
+                     rebuild the plugin against ovhost-plugin-api {API_VERSION}"
+                ),
+            )
+        }
+        LibraryError::InvalidAbiHeader(_) | LibraryError::InvalidCAbi { .. } => PluginLoadError::file(
+            LoadErrorKind::IncompatibleApiVersion,
+            path,
+            format!(
+                "{file} was built with an incompatible abi_stable version; rebuild it against ovhost-plugin-api {API_VERSION}"
+            ),
+        ),
+        LibraryError::RootModule { err, .. } => PluginLoadError::file(
+            LoadErrorKind::ConstructorError,
+            path,
+            format!("{file}: the plugin's root module failed to initialize: {err}"),
+        ),
+        LibraryError::ParseVersionError(e) => PluginLoadError::file(
+            LoadErrorKind::IncompatibleApiVersion,
+            path,
+            format!(
+                "{file} declares an unreadable plugin API version ({e}); rebuild it against ovhost-plugin-api {API_VERSION}"
+            ),
+        ),
+        LibraryError::Many(errors) => errors.iter().next().map(|e| classify(path, e)).unwrap_or_else(|| {
+            PluginLoadError::file(LoadErrorKind::NotAPlugin, path, format!("{file} could not be loaded"))
+        }),
+    }
+}
+
+/// The root-module symbol name plugins export, for messages and docs.
+pub fn root_symbol() -> String {
+    PluginModRef::NAME.to_string()
+}

@@ -1,0 +1,119 @@
+//! Converter chains: for each spec a sink wants, the shortest (then cheapest) sequence of
+//! registered converters from the renderer's output spec, found by breadth-first search over the
+//! converters' declared inputs and outputs. Instances are created lazily and kept per target.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use abi_stable::std_types::RResult;
+use ovhost_plugin_api::{ConverterBox, Frame, FrameSpec, PluginError};
+
+use crate::plugins::Registry;
+
+/// A planned chain: converter ids in order (empty = the renderer output is already the target).
+pub fn plan(registry: &Registry, from: FrameSpec, to: FrameSpec) -> Option<Vec<String>> {
+    if from == to {
+        return Some(Vec::new());
+    }
+    // BFS by length; among equal lengths prefer lower total cost.
+    let mut best: BTreeMap<FrameSpecKey, (usize, u64, Vec<String>)> = BTreeMap::new();
+    let mut queue = VecDeque::from([(from, 0u64, Vec::<String>::new())]);
+    best.insert(key(from), (0, 0, Vec::new()));
+    while let Some((spec, cost, path)) = queue.pop_front() {
+        if path.len() >= 4 {
+            continue;
+        }
+        for (id, registered) in &registry.converters {
+            let entry = &registered.entry;
+            if entry.input != spec || path.contains(id) {
+                continue;
+            }
+            let next = entry.output;
+            let next_cost = cost + u64::from(entry.cost);
+            let mut next_path = path.clone();
+            next_path.push(id.clone());
+            let better = match best.get(&key(next)) {
+                None => true,
+                Some((len, c, _)) => next_path.len() < *len || (next_path.len() == *len && next_cost < *c),
+            };
+            if better {
+                best.insert(key(next), (next_path.len(), next_cost, next_path.clone()));
+                queue.push_back((next, next_cost, next_path));
+            }
+        }
+    }
+    best.remove(&key(to)).map(|(_, _, path)| path)
+}
+
+type FrameSpecKey = (u32, u32);
+
+fn key(spec: FrameSpec) -> FrameSpecKey {
+    (spec.format.0, spec.location.0)
+}
+
+/// A live chain of converter instances.
+pub struct Chain {
+    pub target: FrameSpec,
+    pub ids: Vec<String>,
+    converters: Vec<ConverterBox>,
+}
+
+impl Chain {
+    /// Creates the converter instances for a planned chain.
+    pub fn build(
+        registry: &Registry,
+        target: FrameSpec,
+        ids: Vec<String>,
+        config_for: impl Fn(&str) -> String,
+    ) -> Result<Self, PluginError> {
+        let mut converters = Vec::with_capacity(ids.len());
+        for id in &ids {
+            let registered = registry
+                .converters
+                .get(id)
+                .ok_or_else(|| PluginError::not_found(format!("converter '{id}' is not registered")))?;
+            let config = config_for(id);
+            match (registered.entry.create)(config.as_str().into()) {
+                RResult::ROk(converter) => converters.push(converter),
+                RResult::RErr(e) => {
+                    return Err(PluginError::new(
+                        e.kind,
+                        format!("converter '{id}' could not be created: {}", e.message),
+                    ));
+                }
+            }
+        }
+        Ok(Self { target, ids, converters })
+    }
+
+    /// Runs a frame through every converter. The result is valid until the next `run`.
+    pub fn run(&mut self, input: &Frame) -> Result<Frame, PluginError> {
+        let mut frame = *input;
+        for (converter, id) in self.converters.iter_mut().zip(&self.ids) {
+            let number = frame.frame_number;
+            let timestamp = frame.timestamp_us;
+            frame = converter
+                .convert(&frame)
+                .into_result()
+                .map_err(|e| PluginError::new(e.kind, format!("converter '{id}': {}", e.message)))?;
+            frame.frame_number = number;
+            frame.timestamp_us = timestamp;
+        }
+        Ok(frame)
+    }
+
+    pub fn request_keyframe(&mut self) {
+        for converter in &mut self.converters {
+            if let RResult::RErr(e) = converter.request_keyframe() {
+                tracing::debug!("keyframe request failed: {e}");
+            }
+        }
+    }
+
+    pub fn configure(&mut self, options_json: &str) {
+        for (converter, id) in self.converters.iter_mut().zip(&self.ids) {
+            if let RResult::RErr(e) = converter.configure(options_json.into()) {
+                tracing::warn!(converter = %id, "configure failed: {e}");
+            }
+        }
+    }
+}

@@ -1,0 +1,188 @@
+//! The runtime: one object owning the renderer, camera controller, message router, input queue,
+//! settings store, sinks and the inbound command queue, run by one render thread.
+
+pub mod chain;
+pub mod core;
+pub mod hub;
+pub mod input;
+pub mod render_loop;
+pub mod router;
+pub mod settings;
+pub mod sinks;
+pub mod state;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+use abi_stable::std_types::RResult;
+use crossbeam_channel::{Receiver, Sender, TrySendError};
+use ovhost_plugin_api::{CameraView, PluginError};
+
+use self::core::{ActiveRenderer, Core};
+use self::hub::ClientHub;
+use self::render_loop::{Inbound, RenderLoop};
+use self::router::Router;
+use self::settings::SettingsStore;
+use self::sinks::{Sink, WebSink};
+use self::state::{RuntimeState, SharedStatus};
+use crate::plugins::Registry;
+
+/// Inbound items queued before I/O threads answer "busy".
+pub const INBOUND_QUEUE_LEN: usize = 4096;
+
+#[derive(Debug, Clone)]
+pub struct RuntimeConfig {
+    pub width: u32,
+    pub height: u32,
+    pub fps: u32,
+    pub renderer: String,
+    pub camera: String,
+    pub settings_path: Option<PathBuf>,
+    /// Treat a renderer that cannot be created as fatal instead of falling back to `testpattern`.
+    pub strict: bool,
+}
+
+/// What other threads hold to talk to the runtime.
+#[derive(Clone)]
+pub struct RuntimeHandle {
+    inbound: Sender<Inbound>,
+    pub hub: Arc<ClientHub>,
+    pub status: Arc<SharedStatus>,
+    /// Monotonic clock origin shared with the render loop (input timestamps).
+    pub clock: Instant,
+}
+
+impl RuntimeHandle {
+    /// Enqueues work for the render thread without blocking; `false` if the queue is full.
+    pub fn try_send(&self, item: Inbound) -> bool {
+        match self.inbound.try_send(item) {
+            Ok(()) => true,
+            Err(TrySendError::Full(_)) => false,
+            Err(TrySendError::Disconnected(_)) => false,
+        }
+    }
+
+    pub fn now_us(&self) -> u64 {
+        self.clock.elapsed().as_micros() as u64
+    }
+
+    /// Asks the render thread to stop (blocking send: shutdown must not be lost).
+    pub fn shutdown(&self) {
+        let _ = self.inbound.send(Inbound::Shutdown);
+    }
+}
+
+pub struct Runtime {
+    pub handle: RuntimeHandle,
+    render_loop: RenderLoop,
+    inbound: Receiver<Inbound>,
+}
+
+impl Runtime {
+    /// Creates every instance on the calling thread (so start-up errors are returned here) and
+    /// prepares the render loop.
+    pub fn build(config: &RuntimeConfig, registry: Arc<Registry>) -> Result<Self, PluginError> {
+        let status = Arc::new(SharedStatus::default());
+        let hub = Arc::new(ClientHub::default());
+        let settings = match &config.settings_path {
+            Some(path) => SettingsStore::open(path),
+            None => SettingsStore::in_memory(),
+        };
+        let renderer = create_renderer(&registry, &config.renderer, config, config.strict)?;
+        let mut core = Core {
+            registry: registry.clone(),
+            renderer,
+            camera: None,
+            view: CameraView::default(),
+            settings,
+            status: status.clone(),
+            hub: hub.clone(),
+            width: config.width,
+            height: config.height,
+            fps: config.fps,
+            disabled: Vec::new(),
+        };
+        let scheme = core
+            .settings
+            .get("camera_scheme")
+            .and_then(|v| v.as_str())
+            .filter(|s| registry.cameras.contains_key(*s))
+            .map(str::to_string)
+            .unwrap_or_else(|| config.camera.clone());
+        match core.create_camera(&scheme) {
+            Ok(camera) => core.camera = Some(camera),
+            Err(e) if registry.cameras.is_empty() => {
+                tracing::warn!("no camera controller plugin is registered ({e}); the view is fixed");
+            }
+            Err(e) => return Err(e),
+        }
+        let router = Router::new(&registry, |_| "{}".to_string());
+        let sinks: Vec<Box<dyn Sink>> = vec![Box::new(WebSink::new(hub.clone()))];
+        let (tx, rx) = crossbeam_channel::bounded(INBOUND_QUEUE_LEN);
+        let mut plugins = registry.to_json();
+        plugins["handlers"] = router.to_json();
+        status.set_plugins(plugins);
+        let render_loop = RenderLoop::new(core, router, sinks);
+        render_loop.publish_state();
+        Ok(Self { handle: RuntimeHandle { inbound: tx, hub, status, clock: Instant::now() }, render_loop, inbound: rx })
+    }
+
+    /// Adds a sink before start (ovstream transports).
+    pub fn add_sink(&mut self, sink: Box<dyn Sink>) {
+        self.render_loop.sinks.push(sink);
+    }
+
+    /// Starts the render thread.
+    pub fn start(self) -> std::io::Result<(RuntimeHandle, JoinHandle<()>)> {
+        let Runtime { handle, render_loop, inbound } = self;
+        let clock = handle.clock;
+        handle.status.set_state(RuntimeState::Idle);
+        let thread =
+            std::thread::Builder::new().name("ovhost-render".into()).spawn(move || render_loop.run(inbound, clock))?;
+        Ok((handle, thread))
+    }
+
+    /// The render loop, for driving frames by hand (tests, benchmarks).
+    pub fn into_parts(self) -> (RuntimeHandle, RenderLoop, Receiver<Inbound>) {
+        (self.handle, self.render_loop, self.inbound)
+    }
+}
+
+fn create_renderer(
+    registry: &Registry,
+    id: &str,
+    config: &RuntimeConfig,
+    strict: bool,
+) -> Result<ActiveRenderer, PluginError> {
+    let available = || registry.renderers.keys().cloned().collect::<Vec<_>>().join(", ");
+    let registered = registry.renderers.get(id).ok_or_else(|| {
+        PluginError::not_found(format!("renderer '{id}' is not registered; available renderers: {}", available()))
+    })?;
+    let attempt = |entry: &ovhost_plugin_api::RendererEntry| -> Result<ovhost_plugin_api::RendererBox, PluginError> {
+        let mut instance = (entry.create)("{}".into()).into_result()?;
+        instance.resize(config.width, config.height).into_result()?;
+        Ok(instance)
+    };
+    match attempt(&registered.entry) {
+        Ok(instance) => {
+            tracing::info!(renderer = %id, plugin = %registered.plugin, "renderer created");
+            Ok(ActiveRenderer { id: id.to_string(), instance })
+        }
+        Err(e) if !strict && id != "testpattern" && registry.renderers.contains_key("testpattern") => {
+            tracing::error!(renderer = %id, "renderer could not be created: {e}; falling back to 'testpattern'");
+            let fallback = &registry.renderers["testpattern"];
+            let instance = attempt(&fallback.entry)?;
+            Ok(ActiveRenderer { id: "testpattern".into(), instance })
+        }
+        Err(e) => Err(PluginError::new(e.kind, format!("renderer '{id}' could not be created: {}", e.message))),
+    }
+}
+
+#[allow(dead_code)]
+fn _assert_send() {
+    fn is_send<T: Send>() {}
+    is_send::<RenderLoop>();
+    let _ = RResult::<(), ()>::ROk(());
+}

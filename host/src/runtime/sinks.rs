@@ -1,0 +1,119 @@
+//! Stream sinks as the render loop sees them, and the built-in web sink (video over `/ws`).
+//!
+//! The web sink's binary video message is a 40-byte little-endian header followed by the payload
+//! (documented in `docs/PROTOCOL.md`):
+//! `magic "OVHF" | version u8 = 1 | codec u8 (1 = H.264 Annex B, 2 = JPEG) | flags u8 (bit 0 =
+//! keyframe) | reserved u8 | frame_number u64 | capture_us u64 | width u32 | height u32 |
+//! input_seq u32 | reserved u32`.
+
+use std::sync::Arc;
+
+use bytes::{BufMut, Bytes, BytesMut};
+use ovhost_plugin_api::{Frame, FrameFormat, FrameSpec};
+
+use super::hub::{ClientHub, VideoPacket};
+
+/// A destination for frames.
+pub trait Sink: Send {
+    fn name(&self) -> String;
+    /// Every spec this sink can take, best first.
+    fn accepted(&self) -> Vec<FrameSpec>;
+    /// The specs someone is consuming right now (empty: nobody is watching).
+    fn wanted(&self) -> Vec<FrameSpec>;
+    /// Delivers one frame of a wanted spec. `input_seq` is the last input applied before it.
+    fn submit(&mut self, frame: &Frame, input_seq: u32) -> Result<(), String>;
+    /// True when a consumer needs a keyframe (joins, losses).
+    fn take_keyframe_request(&self) -> bool;
+}
+
+pub const VIDEO_HEADER_BYTES: usize = 40;
+pub const VIDEO_MAGIC: &[u8; 4] = b"OVHF";
+
+/// Codec byte in the video header.
+pub fn codec_byte(format: FrameFormat) -> Option<u8> {
+    match format {
+        FrameFormat::H264 => Some(1),
+        FrameFormat::JPEG => Some(2),
+        _ => None,
+    }
+}
+
+/// Builds one binary video message.
+pub fn encode_video_message(frame: &Frame, payload: &[u8], input_seq: u32) -> Option<Bytes> {
+    let codec = codec_byte(frame.format)?;
+    let mut out = BytesMut::with_capacity(VIDEO_HEADER_BYTES + payload.len());
+    out.put_slice(VIDEO_MAGIC);
+    out.put_u8(1);
+    out.put_u8(codec);
+    out.put_u8(u8::from(frame.is_keyframe()));
+    out.put_u8(0);
+    out.put_u64_le(frame.frame_number);
+    out.put_u64_le(frame.timestamp_us);
+    out.put_u32_le(frame.width);
+    out.put_u32_le(frame.height);
+    out.put_u32_le(input_seq);
+    out.put_u32_le(0);
+    out.put_slice(payload);
+    Some(out.freeze())
+}
+
+/// The built-in web sink: H.264 access units or JPEG frames to `/ws` clients by their `hello`.
+pub struct WebSink {
+    hub: Arc<ClientHub>,
+}
+
+impl WebSink {
+    pub fn new(hub: Arc<ClientHub>) -> Self {
+        Self { hub }
+    }
+}
+
+impl Sink for WebSink {
+    fn name(&self) -> String {
+        "web".into()
+    }
+
+    fn accepted(&self) -> Vec<FrameSpec> {
+        vec![FrameSpec::host(FrameFormat::H264), FrameSpec::host(FrameFormat::JPEG)]
+    }
+
+    fn wanted(&self) -> Vec<FrameSpec> {
+        self.hub.wanted_codecs().into_iter().map(FrameSpec::host).collect()
+    }
+
+    fn submit(&mut self, frame: &Frame, input_seq: u32) -> Result<(), String> {
+        // SAFETY: the frame was just returned by the converter chain and nothing has called it since.
+        let payload = unsafe { frame.host_bytes() }.ok_or("web sink needs host-memory frames")?;
+        let bytes = encode_video_message(frame, payload, input_seq).ok_or("web sink cannot send this format")?;
+        self.hub.send_video(&VideoPacket { format: frame.format, keyframe: frame.is_keyframe(), bytes });
+        Ok(())
+    }
+
+    fn take_keyframe_request(&self) -> bool {
+        self.hub.take_keyframe_request()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn video_header_layout() {
+        let payload = [9u8, 8, 7];
+        let mut frame = Frame::host(FrameFormat::H264, 640, 360, 0, &payload);
+        frame.flags = ovhost_plugin_api::FRAME_FLAG_KEYFRAME;
+        frame.frame_number = 0x0102;
+        frame.timestamp_us = 77;
+        let msg = encode_video_message(&frame, &payload, 5).unwrap();
+        assert_eq!(msg.len(), VIDEO_HEADER_BYTES + 3);
+        assert_eq!(&msg[0..4], b"OVHF");
+        assert_eq!((msg[4], msg[5], msg[6]), (1, 1, 1));
+        assert_eq!(u64::from_le_bytes(msg[8..16].try_into().unwrap()), 0x0102);
+        assert_eq!(u64::from_le_bytes(msg[16..24].try_into().unwrap()), 77);
+        assert_eq!(u32::from_le_bytes(msg[24..28].try_into().unwrap()), 640);
+        assert_eq!(u32::from_le_bytes(msg[28..32].try_into().unwrap()), 360);
+        assert_eq!(u32::from_le_bytes(msg[32..36].try_into().unwrap()), 5);
+        assert_eq!(&msg[40..], &payload);
+    }
+}

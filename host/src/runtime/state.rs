@@ -1,0 +1,98 @@
+//! Runtime state and the status the HTTP threads read (`/healthz`, `/api/state`, `/api/plugins`).
+//! Written by the render thread, read anywhere; nothing here blocks the render thread for long.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use parking_lot::RwLock;
+use serde::Serialize;
+use serde_json::{Value, json};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuntimeState {
+    Starting,
+    /// Running, no stage loaded.
+    Idle,
+    Loading,
+    /// A stage is loaded and frames are flowing.
+    Streaming,
+    Error,
+    ShuttingDown,
+}
+
+/// What the rest of the process can see of the runtime.
+pub struct SharedStatus {
+    state: RwLock<RuntimeState>,
+    first_frame_ready: AtomicBool,
+    pub frames_rendered: AtomicU64,
+    pub frames_dropped: AtomicU64,
+    pub render_errors: AtomicU64,
+    detail: RwLock<Value>,
+    plugins: RwLock<Value>,
+}
+
+impl Default for SharedStatus {
+    fn default() -> Self {
+        Self {
+            state: RwLock::new(RuntimeState::Starting),
+            first_frame_ready: AtomicBool::new(false),
+            frames_rendered: AtomicU64::new(0),
+            frames_dropped: AtomicU64::new(0),
+            render_errors: AtomicU64::new(0),
+            detail: RwLock::new(json!({})),
+            plugins: RwLock::new(json!({})),
+        }
+    }
+}
+
+impl SharedStatus {
+    pub fn state(&self) -> RuntimeState {
+        *self.state.read()
+    }
+
+    pub fn set_state(&self, state: RuntimeState) {
+        let mut current = self.state.write();
+        if *current != state {
+            tracing::info!(from = ?*current, to = ?state, "runtime state");
+            *current = state;
+        }
+    }
+
+    /// True once the first frame has been rendered and converted.
+    pub fn is_ready(&self) -> bool {
+        self.first_frame_ready.load(Ordering::Acquire)
+    }
+
+    pub fn mark_ready(&self) {
+        self.first_frame_ready.store(true, Ordering::Release);
+    }
+
+    /// Render-thread-owned facts (stage, renderer, camera, sinks) for `/api/state`.
+    pub fn set_detail(&self, detail: Value) {
+        *self.detail.write() = detail;
+    }
+
+    pub fn set_plugins(&self, plugins: Value) {
+        *self.plugins.write() = plugins;
+    }
+
+    pub fn plugins(&self) -> Value {
+        self.plugins.read().clone()
+    }
+
+    pub fn to_json(&self) -> Value {
+        let mut value = json!({
+            "state": self.state(),
+            "ready": self.is_ready(),
+            "frames_rendered": self.frames_rendered.load(Ordering::Relaxed),
+            "frames_dropped": self.frames_dropped.load(Ordering::Relaxed),
+            "render_errors": self.render_errors.load(Ordering::Relaxed),
+            "host_version": env!("CARGO_PKG_VERSION"),
+            "plugin_api_version": ovhost_plugin_api::API_VERSION,
+        });
+        if let (Value::Object(target), Value::Object(detail)) = (&mut value, self.detail.read().clone()) {
+            target.extend(detail);
+        }
+        value
+    }
+}

@@ -1,0 +1,130 @@
+//! The CUDA converters: registration needs no GPU; without a driver, creation fails with
+//! `UNAVAILABLE` (no panic); with a GPU, output equals the CPU reference for host and device
+//! input, odd sizes and pitches included.
+
+use std::sync::Arc;
+
+use cudarc::driver::{CudaContext, CudaStream, DevicePtr, result, sys};
+use ovhost_plugin_api::{ErrorKind, Frame, FrameFormat, FrameSpec, MemoryLocation};
+use ovhost_plugin_convert::{registry_probe, swizzle::rgba_to_bgra_reference};
+use ovhost_plugin_cuda::{driver_present, register};
+
+const SIZES: &[(usize, usize, usize)] =
+    &[(1, 1, 0), (3, 5, 0), (17, 9, 7), (17, 9, 3), (1920, 1080, 0), (1280, 720, 256)];
+
+fn noise(len: usize, seed: u64) -> Vec<u8> {
+    let mut state = seed | 1;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect()
+}
+
+/// Waits for `frame`'s stream and copies its bytes back to the host.
+fn download(frame: &Frame) -> Vec<u8> {
+    assert_eq!(frame.location, MemoryLocation::CUDA);
+    assert_ne!(frame.cuda_context, 0);
+    let mut host = vec![0u8; frame.len_bytes as usize];
+    // SAFETY: the frame's stream and device pointer belong to the converter that produced it and
+    // stay valid until its next call; we synchronize before reading.
+    unsafe {
+        result::stream::synchronize(frame.cuda_stream as sys::CUstream).expect("stream sync");
+        result::memcpy_dtoh_sync(&mut host, frame.data as sys::CUdeviceptr).expect("download");
+    }
+    host
+}
+
+fn expected(src: &[u8], pitch: usize, w: usize, h: usize) -> Vec<u8> {
+    let mut want = vec![0u8; w * 4 * h];
+    rgba_to_bgra_reference(src, pitch, &mut want, w * 4, w, h);
+    want
+}
+
+#[test]
+fn registers_device_and_upload_converters() {
+    let entries = registry_probe::converter_entries(register).expect("register needs no GPU");
+    let got: Vec<(String, FrameSpec, FrameSpec)> =
+        entries.iter().map(|e| (e.id.to_string(), e.input, e.output)).collect();
+    let cuda = |f| FrameSpec::new(f, MemoryLocation::CUDA);
+    assert_eq!(
+        got,
+        vec![
+            ("rgba-to-bgra-cuda".to_string(), cuda(FrameFormat::RGBA8), cuda(FrameFormat::BGRA8)),
+            ("rgba-to-bgra-cuda-upload".to_string(), FrameSpec::host(FrameFormat::RGBA8), cuda(FrameFormat::BGRA8)),
+        ]
+    );
+}
+
+#[test]
+fn without_a_driver_creation_is_unavailable() {
+    if driver_present() {
+        eprintln!("skipped: a CUDA driver is present, the no-driver path cannot be exercised here");
+        return;
+    }
+    for id in ["rgba-to-bgra-cuda", "rgba-to-bgra-cuda-upload"] {
+        let err = registry_probe::create_converter(register, id, "{}").map(|_| ()).expect_err("no driver");
+        assert_eq!(err.kind, ErrorKind::UNAVAILABLE, "{id}: {err}");
+        assert!(err.message.starts_with("CUDA not available:"), "{id}: {err}");
+    }
+}
+
+#[test]
+fn host_input_matches_cpu() {
+    if !driver_present() {
+        eprintln!("skipped: CUDA not available: no NVIDIA driver (libcuda) on this machine");
+        return;
+    }
+    let mut conv = registry_probe::create_converter(register, "rgba-to-bgra-cuda-upload", "{}").expect("create");
+    for &(w, h, pad) in SIZES {
+        let pitch = w * 4 + pad;
+        let src = noise(pitch * (h - 1) + w * 4, (w * 7 + h) as u64);
+        let mut input = Frame::host(FrameFormat::RGBA8, w as u32, h as u32, pitch as u32, &src);
+        input.frame_number = 9;
+        let out = conv.convert(&input).into_result().expect("convert");
+        assert_eq!(
+            (out.format, out.width, out.height, out.pitch_bytes),
+            (FrameFormat::BGRA8, w as u32, h as u32, (w * 4) as u32)
+        );
+        assert_eq!(out.frame_number, 9);
+        assert_eq!(download(&out), expected(&src, pitch, w, h), "{w}x{h} pad {pad}");
+    }
+}
+
+#[test]
+fn device_input_matches_cpu_without_host_round_trip() {
+    if !driver_present() {
+        eprintln!("skipped: CUDA not available: no NVIDIA driver (libcuda) on this machine");
+        return;
+    }
+    let ctx = CudaContext::new(0).expect("primary context");
+    let producer: Arc<CudaStream> = ctx.new_stream().expect("stream");
+    let mut conv = registry_probe::create_converter(register, "rgba-to-bgra-cuda", "{}").expect("create");
+    for &(w, h, pad) in SIZES {
+        let pitch = w * 4 + pad;
+        let src = noise(pitch * h, (w * 13 + h) as u64);
+        let device_src = producer.clone_htod(&src).expect("upload");
+        let (ptr, _sync) = device_src.device_ptr(&producer);
+        let input = Frame {
+            format: FrameFormat::RGBA8,
+            location: MemoryLocation::CUDA,
+            width: w as u32,
+            height: h as u32,
+            pitch_bytes: pitch as u32,
+            flags: 0,
+            len_bytes: src.len() as u64,
+            data: ptr as *const u8,
+            cuda_context: ctx.cu_ctx() as u64,
+            cuda_stream: producer.cu_stream() as u64,
+            frame_number: 0,
+            timestamp_us: 0,
+        };
+        let out = conv.convert(&input).into_result().expect("convert");
+        assert_ne!(out.data as u64, ptr, "output is the converter's own buffer");
+        assert_eq!(download(&out), expected(&src, pitch, w, h), "{w}x{h} pad {pad}");
+        producer.synchronize().expect("sync");
+    }
+}

@@ -1,0 +1,170 @@
+//! The `rgba-to-h264` converter: RGBA8@host → one H.264 access unit (Annex B) @host per frame.
+//!
+//! Stream shape: Constrained Baseline (OpenH264 `Baseline`, no B-frames, CAVLC), one slice per
+//! frame, SPS+PPS in front of every IDR, an IDR every `gop_frames` frames and on
+//! `request_keyframe`, bitrate rate control at `bitrate_kbps`, no frame skipping (one input →
+//! one non-empty access unit). BT.601 limited-range colour, signalled in the SPS VUI.
+//!
+//! Odd sizes are **cropped**: H.264 4:2:0 needs even dimensions, so an odd last column and/or row
+//! is dropped and the output frame reports the encoded (even) size. A size change, or a change of
+//! `bitrate_kbps`, `fps` or `threads`, re-creates the encoder, so the next output is an IDR.
+
+use openh264::OpenH264API;
+use openh264::Timestamp;
+use openh264::encoder::{
+    BitRate, Encoder, EncoderConfig, FrameRate, FrameType, IntraFramePeriod, Profile, RateControlMode, SpsPpsStrategy,
+    UsageType, VuiConfig,
+};
+use openh264::formats::YUVBuffer;
+use ovhost_plugin_api::{FRAME_FLAG_KEYFRAME, prelude::*};
+use ovhost_plugin_convert::input::{host_rgba, output_frame};
+
+use crate::options::H264Settings;
+use crate::rgba_source::{PitchedRgba, even_size};
+
+/// OpenH264's limit (level 5.2): 3840x2160 landscape or 2160x3840 portrait.
+const MAX_LONG_SIDE: usize = 3840;
+const MAX_SHORT_SIDE: usize = 2160;
+
+/// An OpenH264 encoder and the per-size buffers that go with it.
+struct Session {
+    encoder: Encoder,
+    yuv: YUVBuffer,
+    size: (usize, usize),
+    settings: H264Settings,
+}
+
+/// Encodes RGBA frames into H.264 access units held in a buffer it owns.
+pub struct RgbaToH264 {
+    settings: H264Settings,
+    session: Option<Session>,
+    keyframe_requested: bool,
+    frames_since_idr: u32,
+    output: Vec<u8>,
+    scratch: Vec<u8>,
+}
+
+impl FromConfig for RgbaToH264 {
+    fn from_config(config_json: &str) -> Result<Self, PluginError> {
+        Ok(Self::new(H264Settings::default().with_options(config_json)?))
+    }
+}
+
+impl RgbaToH264 {
+    pub fn new(settings: H264Settings) -> Self {
+        Self {
+            settings,
+            session: None,
+            keyframe_requested: false,
+            frames_since_idr: 0,
+            output: Vec::new(),
+            scratch: Vec::new(),
+        }
+    }
+
+    /// The settings the next frame is encoded with.
+    pub fn settings(&self) -> H264Settings {
+        self.settings
+    }
+
+    /// Applies options (see [`crate::options`]); bad values change nothing.
+    pub fn apply_options(&mut self, options_json: &str) -> Result<(), PluginError> {
+        self.settings = self.settings.with_options(options_json)?;
+        Ok(())
+    }
+
+    /// Makes the next output an IDR (with SPS and PPS).
+    pub fn request_idr(&mut self) {
+        self.keyframe_requested = true;
+    }
+
+    fn new_session(settings: H264Settings, size: (usize, usize)) -> Result<Session, PluginError> {
+        let config = EncoderConfig::new()
+            .profile(Profile::Baseline)
+            .usage_type(UsageType::CameraVideoRealTime)
+            .rate_control_mode(RateControlMode::Bitrate)
+            .bitrate(BitRate::from_bps(settings.bitrate_kbps.saturating_mul(1000)))
+            .max_frame_rate(FrameRate::from_hz(settings.fps))
+            .skip_frames(false)
+            .sps_pps_strategy(SpsPpsStrategy::ConstantId)
+            // The GOP is driven here (see `convert_frame`), so OpenH264's own period and scene-cut
+            // IDRs are off: the IDR cadence is exactly `gop_frames`.
+            .intra_frame_period(IntraFramePeriod::from_num_frames(0))
+            .scene_change_detect(false)
+            .num_threads(settings.threads)
+            .vui(VuiConfig::bt601());
+        let encoder = Encoder::with_api_config(OpenH264API::from_source(), config)
+            .map_err(|e| PluginError::internal(format!("could not create the OpenH264 encoder: {e}")))?;
+        Ok(Session { encoder, yuv: YUVBuffer::new(size.0, size.1), size, settings })
+    }
+
+    /// Encodes one frame; the returned descriptor points into `self` until the next call.
+    pub fn convert_frame(&mut self, input: &Frame) -> Result<Frame, PluginError> {
+        // SAFETY: `input` is the frame the host handed to `convert`; its producer keeps the bytes
+        // alive and unchanged for the duration of this call (frame contract in plugin-api).
+        let image = unsafe { host_rgba(input) }?;
+        let size = even_size(image.width, image.height);
+        if size.0 == 0 || size.1 == 0 {
+            return Err(PluginError::invalid_input(format!(
+                "H.264 needs at least 2x2 pixels, got {}x{}",
+                image.width, image.height
+            )));
+        }
+        let (long, short) = (size.0.max(size.1), size.0.min(size.1));
+        if long > MAX_LONG_SIDE || short > MAX_SHORT_SIDE {
+            return Err(PluginError::unsupported(format!(
+                "the software H.264 encoder handles up to 3840x2160, got {}x{}",
+                image.width, image.height
+            )));
+        }
+
+        let reuse =
+            self.session.as_ref().is_some_and(|s| s.size == size && !s.settings.needs_new_encoder(&self.settings));
+        if !reuse {
+            // Drop the old encoder first: two live OpenH264 encoders at 4K are a lot of memory.
+            self.session = None;
+            self.session = Some(Self::new_session(self.settings, size)?);
+        }
+        let session = self.session.as_mut().ok_or_else(|| PluginError::internal("encoder session missing"))?;
+        let gop_due = self.settings.gop_frames > 0 && self.frames_since_idr >= self.settings.gop_frames;
+        if reuse && (self.keyframe_requested || gop_due) {
+            session.encoder.force_intra_frame();
+        }
+
+        session.yuv.read_rgba8(PitchedRgba::new(&image, &mut self.scratch));
+        let stream =
+            session.encoder.encode_at(&session.yuv, Timestamp::from_millis(input.timestamp_us / 1000)).map_err(
+                |e| PluginError::internal(format!("H.264 encoding of a {}x{} frame failed: {e}", size.0, size.1)),
+            )?;
+        let is_idr = stream.frame_type() == FrameType::IDR;
+        self.output.clear();
+        stream.write_vec(&mut self.output);
+
+        if is_idr {
+            self.frames_since_idr = 1;
+            self.keyframe_requested = false;
+        } else {
+            self.frames_since_idr = self.frames_since_idr.saturating_add(1);
+        }
+        let mut out = output_frame(input, FrameFormat::H264, size.0 as u32, size.1 as u32, 0, &self.output);
+        if is_idr {
+            out.flags |= FRAME_FLAG_KEYFRAME;
+        }
+        Ok(out)
+    }
+}
+
+impl FrameConverter for RgbaToH264 {
+    fn configure(&mut self, options_json: RStr<'_>) -> RResult<(), PluginError> {
+        self.apply_options(options_json.as_str()).into()
+    }
+
+    fn request_keyframe(&mut self) -> RResult<(), PluginError> {
+        self.request_idr();
+        RResult::ROk(())
+    }
+
+    fn convert(&mut self, input: &Frame) -> RResult<Frame, PluginError> {
+        self.convert_frame(input).into()
+    }
+}

@@ -1,0 +1,320 @@
+//! Test support for ovhost: runs the real `ovhost` binary on a free port, speaks HTTP and `/ws`
+//! to it over real sockets, and replays message-handler examples. Nothing here is mocked.
+
+#![allow(clippy::unwrap_used)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use tungstenite::{Message, WebSocket, stream::MaybeTlsStream};
+
+/// The workspace root (two levels above this crate).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+}
+
+/// Where cargo puts build outputs for this profile.
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"))
+        .join(if cfg!(debug_assertions) { "debug" } else { "release" })
+}
+
+/// The path of a built plugin library `libovhost_plugin_<name>.so`, panicking with the command to
+/// build it if it is missing.
+pub fn plugin_library(name: &str) -> PathBuf {
+    let file = format!("libovhost_plugin_{name}.so");
+    let candidates = [target_dir().join(&file), workspace_root().join("target/fixtures/debug").join(&file)];
+    candidates.iter().find(|p| p.is_file()).cloned().unwrap_or_else(|| {
+        panic!("{file} is not built; run scripts/build-plugins (scripts/test does) — looked in {:?}", candidates)
+    })
+}
+
+/// A running `ovhost` process. Killed on drop.
+pub struct Host {
+    pub child: Child,
+    pub port: u16,
+    logs: Arc<Mutex<Vec<String>>>,
+}
+
+impl Host {
+    /// Starts `binary` with `args` plus `--http-port 0`, and waits until it serves HTTP.
+    pub fn start(binary: &Path, args: &[&str]) -> Host {
+        Self::try_start(binary, args)
+            .unwrap_or_else(|(logs, why)| panic!("host did not start: {why}\n{}", logs.join("\n")))
+    }
+
+    /// Like `start`, but returns the logs instead of panicking when the host exits or never serves.
+    pub fn try_start(binary: &Path, args: &[&str]) -> Result<Host, (Vec<String>, String)> {
+        let mut child = Command::new(binary)
+            .args(args)
+            .args(["--http-port", "0"])
+            .current_dir(workspace_root())
+            .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()))
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        let stderr = child.stderr.take().unwrap();
+        let sink = logs.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                sink.lock().unwrap().push(strip_ansi(&line));
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let port = logs.lock().unwrap().iter().find_map(|l| parse_port(l));
+            if let Some(port) = port {
+                return Ok(Host { child, port, logs });
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                std::thread::sleep(Duration::from_millis(100));
+                return Err((logs.lock().unwrap().clone(), format!("exited with {status}")));
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                return Err((logs.lock().unwrap().clone(), "did not serve HTTP within 30 s".into()));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn logs(&self) -> Vec<String> {
+        self.logs.lock().unwrap().clone()
+    }
+
+    /// Waits until a log line contains `needle`.
+    pub fn wait_for_log(&self, needle: &str, timeout: Duration) -> Option<String> {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Some(line) = self.logs().into_iter().find(|l| l.contains(needle)) {
+                return Some(line);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
+    pub fn get(&self, path: &str) -> (u16, String) {
+        http_get(self.port, path)
+    }
+
+    pub fn get_json(&self, path: &str) -> Value {
+        let (status, body) = self.get(path);
+        assert_eq!(status, 200, "GET {path}: {body}");
+        serde_json::from_str(&body).unwrap()
+    }
+
+    /// Polls `/healthz` until it answers 200.
+    pub fn wait_ready(&self, timeout: Duration) -> bool {
+        wait_until(timeout, || self.get("/healthz").0 == 200)
+    }
+
+    pub fn ws(&self) -> Ws {
+        Ws::connect(self.port, "")
+    }
+
+    /// Sends a signal and waits for exit; returns the time it took and the exit status.
+    pub fn signal_and_wait(
+        &mut self,
+        signal: nix::sys::signal::Signal,
+        timeout: Duration,
+    ) -> Option<(Duration, std::process::ExitStatus)> {
+        let started = Instant::now();
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(self.child.id() as i32), signal).unwrap();
+        while started.elapsed() < timeout {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some((started.elapsed(), status));
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        None
+    }
+}
+
+impl Drop for Host {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn parse_port(line: &str) -> Option<u16> {
+    let rest = line.split("serving http://").nth(1)?;
+    let addr = rest.split_whitespace().next()?;
+    addr.rsplit(':').next()?.parse().ok()
+}
+
+fn strip_ansi(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for d in chars.by_ref() {
+                if d.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A minimal HTTP/1.1 GET over a real socket: (status, body).
+pub fn http_get(port: u16, path: &str) -> (u16, String) {
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else { return (0, String::new()) };
+    stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").unwrap();
+    let mut response = String::new();
+    if stream.read_to_string(&mut response).is_err() {
+        return (0, String::new());
+    }
+    let status = response.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    let body = if response.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(&body) } else { body };
+    (status, body)
+}
+
+fn dechunk(body: &str) -> String {
+    let mut out = String::new();
+    let mut rest = body;
+    while let Some((size, tail)) = rest.split_once("\r\n") {
+        let Ok(n) = usize::from_str_radix(size.trim(), 16) else { break };
+        if n == 0 || tail.len() < n {
+            break;
+        }
+        out.push_str(&tail[..n]);
+        rest = tail[n..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+pub fn wait_until(timeout: Duration, mut condition: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if condition() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+/// A `/ws` client over a real socket.
+pub struct Ws {
+    socket: WebSocket<MaybeTlsStream<TcpStream>>,
+    pub binary_frames: usize,
+}
+
+impl Ws {
+    pub fn connect(port: u16, query: &str) -> Ws {
+        Self::try_connect(port, query).unwrap()
+    }
+
+    pub fn try_connect(port: u16, query: &str) -> Result<Ws, tungstenite::Error> {
+        let (socket, _) = tungstenite::connect(format!("ws://127.0.0.1:{port}/ws{query}"))?;
+        if let MaybeTlsStream::Plain(stream) = socket.get_ref() {
+            stream.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+        }
+        Ok(Ws { socket, binary_frames: 0 })
+    }
+
+    pub fn send_text(&mut self, text: &str) {
+        self.socket.send(Message::Text(text.into())).unwrap();
+    }
+
+    pub fn send(&mut self, event_type: &str, payload: Value) {
+        self.send_text(&serde_json::json!({ "event_type": event_type, "payload": payload }).to_string());
+    }
+
+    /// Next JSON text message within `timeout` (binary video frames are counted and skipped).
+    pub fn recv(&mut self, timeout: Duration) -> Option<Value> {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            match self.socket.read() {
+                Ok(Message::Text(text)) => return Some(serde_json::from_str(text.as_str()).unwrap()),
+                Ok(Message::Binary(_)) => self.binary_frames += 1,
+                Ok(_) => {}
+                Err(tungstenite::Error::Io(e))
+                    if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
+                Err(_) => return None,
+            }
+        }
+        None
+    }
+
+    /// Next message whose `event_type` is `event_type`, skipping others.
+    pub fn recv_type(&mut self, event_type: &str, timeout: Duration) -> Option<Value> {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            let message = self.recv(deadline.saturating_duration_since(Instant::now()))?;
+            if message["event_type"] == event_type {
+                return Some(message);
+            }
+        }
+        None
+    }
+
+    /// Next binary message (a video frame) within `timeout`.
+    pub fn recv_binary(&mut self, timeout: Duration) -> Option<Vec<u8>> {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            match self.socket.read() {
+                Ok(Message::Binary(bytes)) => {
+                    self.binary_frames += 1;
+                    return Some(bytes.to_vec());
+                }
+                Ok(_) => {}
+                Err(tungstenite::Error::Io(e))
+                    if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
+                Err(_) => return None,
+            }
+        }
+        None
+    }
+
+    /// Sends `hello` and returns `helloResult`.
+    pub fn hello(&mut self, codecs: &[&str]) -> Value {
+        self.send("hello", serde_json::json!({ "client": "ovhost-test-support", "video": { "codecs": codecs } }));
+        self.recv_type("helloResult", Duration::from_secs(5)).expect("no helloResult")
+    }
+}
+
+/// True when every key in `expected` is present in `actual` with an equal value (objects compare
+/// recursively; arrays and scalars compare exactly). The rule handler examples use.
+pub fn json_subset(expected: &Value, actual: &Value) -> bool {
+    match (expected, actual) {
+        (Value::Object(e), Value::Object(a)) => e.iter().all(|(k, v)| a.get(k).is_some_and(|av| json_subset(v, av))),
+        _ => expected == actual,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn subset_matching() {
+        assert!(json_subset(&json!({"a": {"b": 1}}), &json!({"a": {"b": 1, "c": 2}, "d": 3})));
+        assert!(!json_subset(&json!({"a": [1]}), &json!({"a": [1, 2]})));
+        assert!(!json_subset(&json!({"a": 1}), &json!({"b": 1})));
+    }
+
+    #[test]
+    fn parses_served_port() {
+        assert_eq!(parse_port("2026 INFO ovhost::http: serving http://127.0.0.1:43125"), Some(43125));
+        assert_eq!(strip_ansi("\u{1b}[2mhi\u{1b}[0m"), "hi");
+    }
+}
