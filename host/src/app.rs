@@ -78,6 +78,9 @@ pub fn run(cli: Cli) -> ExitCode {
         camera: cli.camera.clone(),
         settings_path: cli.settings.clone(),
         strict: cli.strict_plugins,
+        asset_root: Some(cli.asset_root.clone()),
+        initial_stage: cli.stage.clone(),
+        default_dialect: cli.dialect.clone(),
     };
     let runtime = match Runtime::build(&config, Arc::new(registry)) {
         Ok(runtime) => runtime,
@@ -86,9 +89,6 @@ pub fn run(cli: Cli) -> ExitCode {
             return ExitCode::from(EXIT_CONFIG);
         }
     };
-    if cli.stage.is_some() {
-        tracing::warn!("--stage is accepted but stage loading is not linked in this build yet");
-    }
     let (handle, render_thread) = match runtime.start() {
         Ok(started) => started,
         Err(e) => {

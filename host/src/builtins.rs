@@ -6,6 +6,8 @@ use ovhost_plugin_cameras as _;
 use ovhost_plugin_convert as _;
 use ovhost_plugin_cuda as _;
 use ovhost_plugin_h264 as _;
+use ovhost_plugin_kit_compat as _;
+use ovhost_plugin_viewer_protocol as _;
 use ovhost_plugin_testpattern as _;
 
 /// Renderer ids every stock host registers (sorted).

@@ -77,6 +77,11 @@ pub struct Cli {
     #[arg(long, default_value = "web", value_delimiter = ',')]
     pub transport: Vec<String>,
 
+    /// App-protocol dialect for clients that do not choose one (`hello {dialect}` or `/ws?dialect=`):
+    /// `default` (the NVIDIA realtime-viewer messages) or `kit` (Kit USD Viewer messages).
+    #[arg(long, default_value = "default")]
+    pub dialect: String,
+
     /// Exit with an error if any plugin fails to load (for CI), instead of running without it.
     #[arg(long)]
     pub strict_plugins: bool,

@@ -24,6 +24,8 @@ const MAX_FRAME_BYTES: usize = 1024 * 1024;
 #[derive(Deserialize)]
 pub(crate) struct WsQuery {
     token: Option<String>,
+    /// App-protocol dialect for this connection (`kit` or `default`).
+    dialect: Option<String>,
 }
 
 pub(crate) async fn upgrade(
@@ -45,13 +47,17 @@ pub(crate) async fn upgrade(
             return (StatusCode::FORBIDDEN, format!("origin '{origin}' is not allowed")).into_response();
         }
     }
-    ws.max_message_size(MAX_FRAME_BYTES).on_upgrade(move |socket| session(socket, state))
+    let dialect = query.dialect;
+    ws.max_message_size(MAX_FRAME_BYTES).on_upgrade(move |socket| session(socket, state, dialect))
 }
 
-async fn session(socket: WebSocket, state: AppState) {
+async fn session(socket: WebSocket, state: AppState, dialect: Option<String>) {
     let runtime = state.runtime.clone();
     let mut channels = runtime.hub.connect();
     let client = channels.id;
+    if let Some(dialect) = &dialect {
+        runtime.hub.set_dialect(client, dialect);
+    }
     tracing::info!(client, "client connected");
     if !runtime.try_send(Inbound::Connected(client)) {
         tracing::warn!(client, "render thread queue full; connect notification dropped");

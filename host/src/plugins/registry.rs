@@ -49,8 +49,9 @@ pub struct Registry {
     pub converters: BTreeMap<String, Registered<ConverterEntry>>,
     pub cameras: BTreeMap<String, Registered<CameraEntry>>,
     pub handlers: BTreeMap<String, Registered<HandlerEntry>>,
-    /// `event_type` → handler id.
-    pub event_types: BTreeMap<String, String>,
+    /// (dialect, `event_type`) → handler id. A handler whose id is `<dialect>:<name>` serves that
+    /// dialect; others serve the default dialect `""`.
+    pub event_types: BTreeMap<(String, String), String>,
     pub plugins: Vec<PluginRecord>,
     pub errors: Vec<PluginLoadError>,
 }
@@ -171,7 +172,7 @@ impl Registry {
             let event_types: Vec<String> = entry.event_types.iter().map(|e| e.to_string()).collect();
             if self.insert_unique("handler", &id, &name, &source, |r| &mut r.handlers, entry) {
                 for event_type in event_types {
-                    self.event_types.insert(event_type, id.clone());
+                    self.event_types.insert((dialect_of(&id).to_string(), event_type), id.clone());
                 }
                 record.objects.push(ObjectRecord { kind: "handler", id, description });
             }
@@ -208,10 +209,10 @@ impl Registry {
     }
 
     fn event_type_clash(&self, entry: &HandlerEntry) -> Option<(String, String)> {
-        entry
-            .event_types
-            .iter()
-            .find_map(|e| self.event_types.get(e.as_str()).map(|owner| (e.to_string(), owner.clone())))
+        let dialect = dialect_of(entry.id.as_str()).to_string();
+        entry.event_types.iter().find_map(|e| {
+            self.event_types.get(&(dialect.clone(), e.to_string())).map(|owner| (e.to_string(), owner.clone()))
+        })
     }
 
     /// Logs every load failure once.
@@ -249,6 +250,11 @@ impl Registry {
             "examples": examples,
         })
     }
+}
+
+/// The dialect a handler id serves: the part before `:`, or `""` (the default dialect).
+pub fn dialect_of(handler_id: &str) -> &str {
+    handler_id.split_once(':').map(|(d, _)| d).unwrap_or("")
 }
 
 fn clash_error(id: &str, plugin: &str, source: &str, clash: &(String, String), registry: &Registry) -> PluginLoadError {

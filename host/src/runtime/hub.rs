@@ -41,6 +41,8 @@ struct Client {
     awaiting_keyframe: bool,
     frames_sent: u64,
     frames_dropped: u64,
+    /// Protocol dialect (`""` = the default handlers, `"kit"` = handlers with ids `kit:*`).
+    dialect: String,
 }
 
 #[derive(Default)]
@@ -48,9 +50,34 @@ pub struct ClientHub {
     clients: Mutex<BTreeMap<ClientId, Client>>,
     next_id: AtomicU64,
     keyframe_requested: AtomicBool,
+    /// Dialect given to clients that do not choose one (`--dialect`).
+    default_dialect: Mutex<String>,
 }
 
 impl ClientHub {
+    pub fn set_default_dialect(&self, dialect: &str) {
+        *self.default_dialect.lock() = normalize_dialect(dialect);
+    }
+
+    pub fn set_dialect(&self, id: ClientId, dialect: &str) {
+        if let Some(client) = self.clients.lock().get_mut(&id) {
+            client.dialect = normalize_dialect(dialect);
+        }
+    }
+
+    pub fn dialect(&self, id: ClientId) -> String {
+        self.clients.lock().get(&id).map(|c| c.dialect.clone()).unwrap_or_default()
+    }
+
+    /// Sends to every client of one dialect.
+    pub fn broadcast_dialect(&self, dialect: &str, text: &str) {
+        let ids: Vec<ClientId> =
+            self.clients.lock().iter().filter(|(_, c)| c.dialect == dialect).map(|(id, _)| *id).collect();
+        for id in ids {
+            self.send(id, text.to_string());
+        }
+    }
+
     pub fn connect(&self) -> ClientChannels {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
         let (text_tx, text) = mpsc::channel(TEXT_QUEUE_LEN);
@@ -64,6 +91,7 @@ impl ClientHub {
                 awaiting_keyframe: true,
                 frames_sent: 0,
                 frames_dropped: 0,
+                dialect: self.default_dialect.lock().clone(),
             },
         );
         ClientChannels { id, text, video }
@@ -174,6 +202,7 @@ impl ClientHub {
                     serde_json::json!({
                         "id": id,
                         "codec": c.codec.map(|f| f.name()),
+                        "dialect": c.dialect,
                         "frames_sent": c.frames_sent,
                         "frames_dropped": c.frames_dropped,
                     })
@@ -181,6 +210,12 @@ impl ClientHub {
                 .collect(),
         )
     }
+}
+
+/// `"default"` and `""` both mean the default dialect.
+fn normalize_dialect(dialect: &str) -> String {
+    let d = dialect.trim().to_ascii_lowercase();
+    if d == "default" || d == "r" { String::new() } else { d }
 }
 
 #[cfg(test)]

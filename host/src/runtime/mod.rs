@@ -9,14 +9,15 @@ pub mod render_loop;
 pub mod router;
 pub mod settings;
 pub mod sinks;
+pub mod stage;
 pub mod state;
+pub mod stats;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Instant;
 
-use abi_stable::std_types::RResult;
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 use ovhost_plugin_api::{CameraView, PluginError};
 
@@ -42,6 +43,12 @@ pub struct RuntimeConfig {
     pub settings_path: Option<PathBuf>,
     /// Treat a renderer that cannot be created as fatal instead of falling back to `testpattern`.
     pub strict: bool,
+    /// Root for stage URLs; `None` runs without the stage service (benchmarks).
+    pub asset_root: Option<PathBuf>,
+    /// Stage to open at start, relative to the asset root.
+    pub initial_stage: Option<String>,
+    /// Dialect for clients that do not choose one (`""` default, `"kit"`).
+    pub default_dialect: String,
 }
 
 /// What other threads hold to talk to the runtime.
@@ -91,6 +98,12 @@ impl Runtime {
             None => SettingsStore::in_memory(),
         };
         let renderer = create_renderer(&registry, &config.renderer, config, config.strict)?;
+        let (tx, rx) = crossbeam_channel::bounded(INBOUND_QUEUE_LEN);
+        hub.set_default_dialect(&config.default_dialect);
+        let stage = match &config.asset_root {
+            Some(root) => Some(stage::StageSlot::start(root.clone(), tx.clone())?),
+            None => None,
+        };
         let mut core = Core {
             registry: registry.clone(),
             renderer,
@@ -103,7 +116,16 @@ impl Runtime {
             height: config.height,
             fps: config.fps,
             disabled: Vec::new(),
+            stage,
+            input_active: true,
+            pending_events: Vec::new(),
+            stats: Default::default(),
         };
+        if let (Some(url), Some(slot)) = (&config.initial_stage, &mut core.stage) {
+            slot.open(url, stage::LoadReason::Open)
+                .map_err(|e| PluginError::new(e.kind, format!("--stage {url}: {}", e.message)))?;
+            status.set_state(RuntimeState::Loading);
+        }
         let scheme = core
             .settings
             .get("camera_scheme")
@@ -120,7 +142,6 @@ impl Runtime {
         }
         let router = Router::new(&registry, |_| "{}".to_string());
         let sinks: Vec<Box<dyn Sink>> = vec![Box::new(WebSink::new(hub.clone()))];
-        let (tx, rx) = crossbeam_channel::bounded(INBOUND_QUEUE_LEN);
         let mut plugins = registry.to_json();
         plugins["handlers"] = router.to_json();
         status.set_plugins(plugins);
@@ -138,7 +159,9 @@ impl Runtime {
     pub fn start(self) -> std::io::Result<(RuntimeHandle, JoinHandle<()>)> {
         let Runtime { handle, render_loop, inbound } = self;
         let clock = handle.clock;
-        handle.status.set_state(RuntimeState::Idle);
+        if handle.status.state() == RuntimeState::Starting {
+            handle.status.set_state(RuntimeState::Idle);
+        }
         let thread =
             std::thread::Builder::new().name("ovhost-render".into()).spawn(move || render_loop.run(inbound, clock))?;
         Ok((handle, thread))
@@ -180,9 +203,7 @@ fn create_renderer(
     }
 }
 
-#[allow(dead_code)]
-fn _assert_send() {
-    fn is_send<T: Send>() {}
-    is_send::<RenderLoop>();
-    let _ = RResult::<(), ()>::ROk(());
-}
+const _: () = {
+    const fn assert_send<T: Send>() {}
+    assert_send::<RenderLoop>();
+};

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use abi_stable::std_types::RResult;
 use crossbeam_channel::{Receiver, RecvTimeoutError};
-use ovhost_plugin_api::{CameraView, Frame, FrameSpec, RenderRequest};
+use ovhost_plugin_api::{CameraView, Frame, FrameSpec, InputKind, RenderRequest};
 use serde_json::{Value, json};
 
 use super::chain::{self, Chain};
@@ -29,7 +29,18 @@ pub enum Inbound {
     Disconnected(ClientId),
     Message { client: ClientId, envelope: Envelope },
     Input { client: ClientId, events: Vec<ovhost_plugin_api::InputEvent>, seq: Option<u32> },
+    /// A stage load finished on the loader thread.
+    StageLoaded(Box<super::stage::LoadResult>),
     Shutdown,
+}
+
+/// Pointer travel (stream pixels) below which a press and release is a click, not a drag.
+pub const CLICK_THRESHOLD_PX: f32 = 4.0;
+
+/// Tracks a left-button press to tell clicks from drags.
+#[derive(Default)]
+struct ClickTracker {
+    press: Option<(f32, f32, f32)>, // x, y, travel
 }
 
 /// Inbound items handled per frame when the loop is behind schedule.
@@ -46,9 +57,12 @@ pub struct RenderLoop {
     renderer_output: Option<FrameSpec>,
     frame_number: u64,
     last_tick_us: Option<u64>,
-    /// Renderer time for the last frame, for the overhead benchmark.
-    pub last_render_us: u64,
-    pub last_tick_cost_us: u64,
+    /// Timings of the last frame, for the overhead benchmark: the whole tick, the renderer's
+    /// `render` call, and the converter chains.
+    pub last_tick_ns: u64,
+    pub last_render_ns: u64,
+    pub last_convert_ns: u64,
+    click: ClickTracker,
 }
 
 fn spec_key(spec: FrameSpec) -> (u32, u32) {
@@ -67,14 +81,39 @@ impl RenderLoop {
             renderer_output: None,
             frame_number: 0,
             last_tick_us: None,
-            last_render_us: 0,
-            last_tick_cost_us: 0,
+            last_tick_ns: 0,
+            last_render_ns: 0,
+            last_convert_ns: 0,
+            click: ClickTracker::default(),
         }
     }
 
     /// Handles one inbound item. Returns false on shutdown.
     pub fn handle_inbound(&mut self, item: Inbound) -> bool {
+        let keep_running = self.handle_item(item);
+        self.flush_events();
+        keep_running
+    }
+
+    /// Delivers host events raised by services to every handler.
+    fn flush_events(&mut self) {
+        for _ in 0..16 {
+            let events = std::mem::take(&mut self.core.pending_events);
+            if events.is_empty() {
+                return;
+            }
+            let hub = self.core.hub.clone();
+            for (client, event, payload) in events {
+                self.router.notify(&hub, &mut self.core, client, &event, &payload);
+            }
+        }
+        tracing::warn!("host events kept raising more events; the rest were dropped");
+        self.core.pending_events.clear();
+    }
+
+    fn handle_item(&mut self, item: Inbound) -> bool {
         match item {
+            Inbound::StageLoaded(result) => self.stage_loaded(*result),
             Inbound::Shutdown => return false,
             Inbound::Connected(client) => {
                 let hub = self.core.hub.clone();
@@ -86,7 +125,14 @@ impl RenderLoop {
             }
             Inbound::Message { client, envelope } => self.handle_message(client, &envelope),
             Inbound::Input { events, seq, .. } => {
+                let loading = self.core.stage.as_ref().is_some_and(|s| s.loading.is_some());
                 for event in events {
+                    // Input is dropped while a stage loads and pointer input while the viewport is
+                    // inactive (panels own it); keys and cancels still go through.
+                    let pointer = matches!(event.kind, InputKind::POINTER_MOVE | InputKind::POINTER_DOWN | InputKind::POINTER_UP | InputKind::WHEEL);
+                    if loading || (pointer && !self.core.input_active) {
+                        continue;
+                    }
                     self.input.push(event);
                 }
                 if let Some(seq) = seq {
@@ -119,6 +165,9 @@ impl RenderLoop {
         let chosen =
             offered.iter().filter_map(|c| ovhost_plugin_api::FrameFormat::from_name(c)).find(|f| available.contains(f));
         self.core.hub.set_codec(client, chosen);
+        if let Some(dialect) = payload.get("dialect").and_then(Value::as_str) {
+            self.core.hub.set_dialect(client, dialect);
+        }
         let reply = json!({
             "host": "ovhost",
             "host_version": env!("CARGO_PKG_VERSION"),
@@ -136,7 +185,8 @@ impl RenderLoop {
         });
         self.core.hub.send(client, protocol::encode("helloResult", &reply));
         let hub = self.core.hub.clone();
-        self.router.notify(&hub, &mut self.core, client, "clientHello", &json!({ "client_id": client }));
+        let dialect = self.core.hub.dialect(client);
+        self.router.notify(&hub, &mut self.core, client, "clientHello", &json!({ "client_id": client, "client": payload.get("client"), "dialect": dialect }));
     }
 
     /// Codecs the web sink could deliver given the registered converters.
@@ -171,7 +221,7 @@ impl RenderLoop {
                 return;
             }
         };
-        self.last_render_us = render_started.elapsed().as_micros() as u64;
+        self.last_render_ns = render_started.elapsed().as_nanos() as u64;
         self.core.status.frames_rendered.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if self.renderer_output != Some(frame.spec()) {
             self.renderer_output = Some(frame.spec());
@@ -182,11 +232,15 @@ impl RenderLoop {
         if !self.core.status.is_ready() {
             self.warm_up(&frame);
         }
-        self.last_tick_cost_us = started.elapsed().as_micros() as u64;
+        self.last_tick_ns = started.elapsed().as_nanos() as u64;
+        self.core.stats.record(now_us, self.last_tick_ns, self.last_render_ns, self.last_convert_ns);
     }
 
     fn update_camera(&mut self, dt_us: u64) -> CameraView {
         let events = self.input.drain();
+        for event in &events {
+            self.route_host_input(event);
+        }
         if let Some(camera) = &mut self.core.camera {
             for event in &events {
                 if let RResult::RErr(e) = camera.instance.input(event) {
@@ -209,8 +263,105 @@ impl RenderLoop {
         self.core.view
     }
 
+    /// The host's own share of input: click-to-pick (left press and release within
+    /// [`CLICK_THRESHOLD_PX`], no Alt) and `F` to frame the selection.
+    fn route_host_input(&mut self, event: &ovhost_plugin_api::InputEvent) {
+        match event.kind {
+            InputKind::POINTER_DOWN if event.button == 0 && event.modifiers & ovhost_plugin_api::MOD_ALT == 0 => {
+                self.click.press = Some((event.x, event.y, 0.0));
+            }
+            InputKind::POINTER_MOVE => {
+                if let Some(press) = &mut self.click.press {
+                    press.2 += event.dx.abs() + event.dy.abs();
+                }
+            }
+            InputKind::POINTER_UP if event.button == 0 => {
+                if let Some((x0, y0, travel)) = self.click.press.take() {
+                    let moved = (event.x - x0).abs().max((event.y - y0).abs()).max(travel);
+                    if moved <= CLICK_THRESHOLD_PX {
+                        self.core.click(event.x, event.y);
+                    }
+                }
+            }
+            InputKind::KEY_DOWN if event.key.as_str() == "f" && event.modifiers == 0 => {
+                let selection = self.core.stage.as_ref().map(|s| s.selection.clone()).unwrap_or_default();
+                if self.core.stage.as_ref().is_some_and(|s| s.current.is_some()) {
+                    if let Err(e) = self.core.fit_to(&selection) {
+                        tracing::debug!("frame selection failed: {e}");
+                    }
+                }
+            }
+            InputKind::CANCEL => self.click.press = None,
+            _ => {}
+        }
+    }
+
+    /// Commits a finished load: renderer, camera fit, selection reset, state, events.
+    fn stage_loaded(&mut self, loaded: super::stage::LoadResult) {
+        let Some(slot) = &mut self.core.stage else { return };
+        let latest = slot.loading.as_ref().map(|l| l.0);
+        if latest != Some(loaded.request_id) {
+            tracing::debug!(request = loaded.request_id, ?latest, "stale stage load result dropped");
+            return;
+        }
+        slot.loading = None;
+        let had_stage = slot.current.is_some();
+        let opened = match loaded.result {
+            Ok(opened) => opened,
+            Err(e) => {
+                let message = e.to_string();
+                tracing::warn!(url = %loaded.url, code = e.code(), "stage load failed: {message}");
+                slot.last_error = Some(message.clone());
+                self.core.status.set_state(if had_stage { RuntimeState::Streaming } else { RuntimeState::Idle });
+                self.core.raise(0, "stageOpenFailed", json!({ "request_id": loaded.request_id, "url": loaded.url, "code": e.code(), "error": message }));
+                return;
+            }
+        };
+        if let RResult::RErr(e) = self.core.renderer.instance.open_stage(&opened.scene) {
+            let message = format!("the renderer could not take the stage: {}", e.message);
+            tracing::error!(url = %loaded.url, "{message}");
+            slot.last_error = Some(message.clone());
+            self.core.status.set_state(if had_stage { RuntimeState::Streaming } else { RuntimeState::Idle });
+            self.core.raise(0, "stageOpenFailed", json!({ "request_id": loaded.request_id, "url": loaded.url, "code": "renderer_failed", "error": message }));
+            return;
+        }
+        let info = opened.info.clone();
+        tracing::info!(
+            url = %info.url, generation = info.generation, prims = info.prim_count, triangles = info.triangle_count,
+            up_axis = info.up_axis.as_str(), reason = ?loaded.reason, "stage opened"
+        );
+        slot.current = Some(super::stage::LoadedStage::new(opened));
+        slot.last_error = None;
+        slot.pickable = None;
+        let had_selection = !slot.selection.is_empty();
+        slot.selection.clear();
+        self.input.clear();
+        self.click.press = None;
+        if let Some(camera) = &mut self.core.camera {
+            let _ = camera.instance.cancel();
+            if loaded.reason != super::stage::LoadReason::Variant || !had_stage {
+                if let RResult::RErr(e) = camera.instance.fit(&info.bounds, info.up_axis) {
+                    tracing::warn!("camera fit failed: {e}");
+                }
+            }
+            if let RResult::ROk(view) = camera.instance.advance(0) {
+                self.core.view = view;
+            }
+        }
+        self.core.status.set_state(RuntimeState::Streaming);
+        let stage = serde_json::to_value(&info).unwrap_or(Value::Null);
+        self.core.raise(0, "stageOpened", json!({ "request_id": loaded.request_id, "reason": loaded.reason, "stage": stage }));
+        if had_selection {
+            self.core.raise(0, "selectionChanged", json!({ "prims": [], "source": "stage" }));
+        }
+        let camera = self.core.camera_state();
+        self.core.raise(0, "cameraChanged", camera);
+        self.core.hub.request_keyframe();
+    }
+
     /// Runs each wanted chain once and hands the result to every sink that wants it.
     fn deliver(&mut self, frame: &Frame) {
+        self.last_convert_ns = 0;
         let keyframe = self.sinks.iter().fold(false, |k, s| s.take_keyframe_request() || k);
         let mut wanted: Vec<FrameSpec> = self.sinks.iter().flat_map(|s| s.wanted()).collect();
         wanted.sort_by_key(|s| spec_key(*s));
@@ -220,7 +371,10 @@ impl RenderLoop {
             if keyframe {
                 chain.request_keyframe();
             }
-            let output = match chain.run(frame) {
+            let convert_started = Instant::now();
+            let converted = chain.run(frame);
+            self.last_convert_ns += convert_started.elapsed().as_nanos() as u64;
+            let output = match converted {
                 Ok(output) => output,
                 Err(e) => {
                     tracing::warn!(target_spec = %spec, "conversion failed: {e}");
@@ -228,6 +382,10 @@ impl RenderLoop {
                 }
             };
             let input_seq = self.input.last_seq;
+            if output.format.is_encoded() {
+                let now = self.last_tick_us.unwrap_or(0);
+                self.core.stats.record_video(now, output.len_bytes);
+            }
             for sink in self.sinks.iter_mut().filter(|s| s.wanted().contains(&spec)) {
                 if let Err(e) = sink.submit(&output, input_seq) {
                     tracing::debug!(sink = %sink.name(), "submit failed: {e}");
@@ -321,6 +479,12 @@ impl RenderLoop {
             "handlers": self.router.to_json(),
             "disabled": self.core.disabled,
             "input_events_dropped": self.input.dropped,
+            "input_active": self.core.input_active,
+            "stage": self.core.stage.as_ref().and_then(|s| s.current.as_ref()).map(|c| serde_json::to_value(&c.info).unwrap_or(Value::Null)),
+            "loading": self.core.stage.as_ref().and_then(|s| s.loading.as_ref()).map(|l| json!({"url": l.1, "request_id": l.0})),
+            "selection": self.core.stage.as_ref().map(|s| s.selection.clone()).unwrap_or_default(),
+            "last_stage_error": self.core.stage.as_ref().and_then(|s| s.last_error.clone()),
+            "stats": self.core.stats.to_json(&self.core.status, self.core.hub.len()),
         }));
     }
 

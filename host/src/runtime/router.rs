@@ -21,6 +21,8 @@ pub trait Services {
 struct Handler {
     id: String,
     plugin: String,
+    /// The dialect this handler serves (`""` = default).
+    dialect: String,
     instance: HandlerBox,
 }
 
@@ -35,8 +37,8 @@ pub struct DisabledHandler {
 #[derive(Default)]
 pub struct Router {
     handlers: Vec<Handler>,
-    /// `event_type` → index into `handlers`.
-    routes: BTreeMap<String, usize>,
+    /// (dialect, `event_type`) → index into `handlers`.
+    routes: BTreeMap<(String, String), usize>,
     pub disabled: Vec<DisabledHandler>,
 }
 
@@ -49,10 +51,11 @@ impl Router {
             match (registered.entry.create)(config.as_str().into()) {
                 RResult::ROk(instance) => {
                     let index = router.handlers.len();
+                    let dialect = crate::plugins::registry::dialect_of(id).to_string();
                     for event_type in registered.entry.event_types.iter() {
-                        router.routes.insert(event_type.to_string(), index);
+                        router.routes.insert((dialect.clone(), event_type.to_string()), index);
                     }
-                    router.handlers.push(Handler { id: id.clone(), plugin: registered.plugin.clone(), instance });
+                    router.handlers.push(Handler { id: id.clone(), plugin: registered.plugin.clone(), dialect, instance });
                 }
                 RResult::RErr(e) => {
                     tracing::error!(handler = %id, plugin = %registered.plugin, "handler could not be created: {e}");
@@ -67,8 +70,12 @@ impl Router {
         router
     }
 
-    pub fn handles(&self, event_type: &str) -> bool {
-        self.routes.contains_key(event_type)
+    /// The handler for `event_type` in `dialect`, falling back to the default dialect.
+    fn route(&self, dialect: &str, event_type: &str) -> Option<usize> {
+        self.routes
+            .get(&(dialect.to_string(), event_type.to_string()))
+            .or_else(|| self.routes.get(&(String::new(), event_type.to_string())))
+            .copied()
     }
 
     /// Dispatches one message. Unknown types and handler failures produce a `viewerError` reply.
@@ -80,7 +87,8 @@ impl Router {
         event_type: &str,
         payload: &Value,
     ) {
-        let Some(&index) = self.routes.get(event_type) else {
+        let dialect = hub.dialect(client);
+        let Some(index) = self.route(&dialect, event_type) else {
             hub.send(
                 client,
                 protocol::viewer_error(
@@ -94,7 +102,7 @@ impl Router {
         let payload_text = payload.to_string();
         let result = {
             let handler = &mut self.handlers[index];
-            let mut ctx = Ctx { client, hub, services };
+            let mut ctx = Ctx { client, hub, services, scope: handler.dialect.clone() };
             handler.instance.handle(
                 HostContext_TO::from_ptr(&mut ctx, TD_Opaque),
                 event_type.into(),
@@ -106,7 +114,10 @@ impl Router {
         }
     }
 
-    /// Tells every handler about a host event (`clientConnected`, `stageOpened`, ...).
+    /// Tells handlers about a host event (`clientConnected`, `stageOpened`, ...). Host-wide
+    /// events (client 0) reach every handler, each broadcasting only to its dialect's clients;
+    /// a client's events reach the handlers of that client's dialect (or the default dialect's
+    /// when its dialect has none).
     pub fn notify(
         &mut self,
         hub: &ClientHub,
@@ -116,12 +127,17 @@ impl Router {
         payload: &Value,
     ) {
         let payload_text = payload.to_string();
+        let target = (client != 0).then(|| {
+            let dialect = hub.dialect(client);
+            if self.handlers.iter().any(|h| h.dialect == dialect) { dialect } else { String::new() }
+        });
         for index in 0..self.handlers.len() {
-            if self.is_disabled(index) {
+            if self.is_disabled(index) || target.as_ref().is_some_and(|d| *d != self.handlers[index].dialect) {
                 continue;
             }
             let result = {
-                let mut ctx = Ctx { client, hub, services: &mut *services };
+                let scope = self.handlers[index].dialect.clone();
+                let mut ctx = Ctx { client, hub, services: &mut *services, scope };
                 self.handlers[index].instance.on_host_event(
                     HostContext_TO::from_ptr(&mut ctx, TD_Opaque),
                     event.into(),
@@ -152,6 +168,7 @@ impl Router {
             let reason = format!("panicked while handling '{event_type}': {}", error.message);
             tracing::error!(handler = %id, %plugin, "message handler {reason}; it has been disabled, the stream continues");
             self.routes.retain(|_, i| *i != index);
+            tracing::debug!(dialect = %self.handlers[index].dialect, "routes of the disabled handler removed");
             self.disabled.push(DisabledHandler { id: id.clone(), plugin: plugin.clone(), reason: reason.clone() });
             hub.broadcast(&protocol::viewer_error(
                 codes::PLUGIN_DISABLED,
@@ -180,8 +197,8 @@ impl Router {
             .filter(|(i, _)| !self.is_disabled(*i))
             .map(|(i, h)| {
                 let event_types: Vec<&String> =
-                    self.routes.iter().filter(|(_, idx)| **idx == i).map(|(e, _)| e).collect();
-                json!({ "id": h.id, "plugin": h.plugin, "event_types": event_types })
+                    self.routes.iter().filter(|(_, idx)| **idx == i).map(|((_, e), _)| e).collect();
+                json!({ "id": h.id, "plugin": h.plugin, "dialect": h.dialect, "event_types": event_types })
             })
             .collect();
         json!({ "active": active, "disabled": self.disabled })
@@ -193,6 +210,8 @@ struct Ctx<'a> {
     client: ClientId,
     hub: &'a ClientHub,
     services: &'a mut dyn Services,
+    /// Broadcasts reach only clients of this dialect.
+    scope: String,
 }
 
 impl Ctx<'_> {
@@ -217,7 +236,7 @@ impl HostContext for Ctx<'_> {
     fn reply(&mut self, event_type: RStr<'_>, payload_json: RStr<'_>) {
         if let Some(text) = self.envelope(event_type, payload_json) {
             if self.client == 0 {
-                self.hub.broadcast(&text);
+                self.hub.broadcast_dialect(&self.scope, &text);
             } else {
                 self.hub.send(self.client, text);
             }
@@ -226,7 +245,7 @@ impl HostContext for Ctx<'_> {
 
     fn broadcast(&mut self, event_type: RStr<'_>, payload_json: RStr<'_>) {
         if let Some(text) = self.envelope(event_type, payload_json) {
-            self.hub.broadcast(&text);
+            self.hub.broadcast_dialect(&self.scope, &text);
         }
     }
 

@@ -1,0 +1,219 @@
+//! The stage slot: the stage service (USD parsed in a child worker process), the loader thread
+//! that runs slow opens off the render thread, and what the render thread knows about the loaded
+//! stage (facts, prim ids, selection, pickable set).
+//!
+//! Loads are serialized: one loader thread runs them in request order and posts each result to
+//! the render thread's inbound queue tagged with its request id; the render thread drops every
+//! result but the latest request's. Quick queries (children, properties, bounds) run on the
+//! render thread between frames; while a load holds the service they answer "loading".
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::Arc;
+
+use crossbeam_channel::Sender;
+use ovhost_plugin_api::{Bounds, PluginError, StageScene};
+use ovhost_stage::{OpenedStage, StageError, StageInfo, StageService};
+use parking_lot::{Mutex, MutexGuard};
+
+use super::render_loop::Inbound;
+
+/// Why a load was started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LoadReason {
+    Open,
+    Reload,
+    Variant,
+}
+
+pub enum LoadJob {
+    Open { request_id: u64, url: String, reason: LoadReason },
+    Variant { request_id: u64, prim_path: String, set: String, selection: String },
+}
+
+/// A finished load, posted to the render thread.
+pub struct LoadResult {
+    pub request_id: u64,
+    pub url: String,
+    pub reason: LoadReason,
+    pub result: Result<OpenedStage, StageError>,
+}
+
+/// The loaded stage as the render thread keeps it.
+pub struct LoadedStage {
+    pub info: StageInfo,
+    pub scene: StageScene,
+    path_ids: HashMap<String, u32>,
+}
+
+impl LoadedStage {
+    pub fn new(opened: OpenedStage) -> Self {
+        let path_ids = opened
+            .scene
+            .prim_paths
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.to_string(), i as u32 + 1))
+            .collect();
+        Self { info: opened.info, scene: opened.scene, path_ids }
+    }
+
+    /// Prim ids of `path` and every prim with geometry below it (outline expansion).
+    pub fn ids_under(&self, path: &str) -> Vec<u32> {
+        let prefix = if path == "/" { "/".to_string() } else { format!("{path}/") };
+        self.path_ids
+            .iter()
+            .filter(|(p, _)| p.as_str() == path || p.starts_with(&prefix))
+            .map(|(_, id)| *id)
+            .collect()
+    }
+
+    pub fn path_of(&self, prim_id: u32) -> Option<&str> {
+        self.scene.prim_path(prim_id)
+    }
+}
+
+pub struct StageSlot {
+    service: Arc<Mutex<StageService>>,
+    jobs: Sender<LoadJob>,
+    next_request: u64,
+    /// The load whose result is awaited (the latest request).
+    pub loading: Option<(u64, String, LoadReason)>,
+    pub current: Option<LoadedStage>,
+    /// Canonical selection: prim paths, in selection order.
+    pub selection: Vec<String>,
+    /// Pickable prims; `None` = everything.
+    pub pickable: Option<BTreeSet<String>>,
+    pub last_error: Option<String>,
+}
+
+impl StageSlot {
+    /// Starts the stage service (worker = this executable with `__stage-worker`) and the loader thread.
+    pub fn start(asset_root: PathBuf, inbound: Sender<Inbound>) -> Result<Self, PluginError> {
+        let exe = std::env::current_exe().map_err(|e| PluginError::internal(format!("cannot find the ovhost executable: {e}")))?;
+        let mut worker = Command::new(exe);
+        worker.arg("__stage-worker");
+        let service = StageService::new(worker, asset_root)
+            .map_err(|e| PluginError::invalid_input(format!("stage service: {e}")))?;
+        let service = Arc::new(Mutex::new(service));
+        let (jobs, job_rx) = crossbeam_channel::unbounded::<LoadJob>();
+        let loader_service = service.clone();
+        std::thread::Builder::new()
+            .name("ovhost-stage-loader".into())
+            .spawn(move || {
+                for job in job_rx {
+                    let result = {
+                        let mut service = loader_service.lock();
+                        match &job {
+                            LoadJob::Open { request_id, url, reason } => LoadResult {
+                                request_id: *request_id,
+                                url: url.clone(),
+                                reason: *reason,
+                                result: service.open(url),
+                            },
+                            LoadJob::Variant { request_id, prim_path, set, selection } => {
+                                let result = service.set_variant(prim_path, set, selection);
+                                let url = result.as_ref().map(|o| o.info.url.clone()).unwrap_or_default();
+                                LoadResult { request_id: *request_id, url, reason: LoadReason::Variant, result }
+                            }
+                        }
+                    };
+                    if inbound.send(Inbound::StageLoaded(Box::new(result))).is_err() {
+                        break;
+                    }
+                }
+            })
+            .map_err(|e| PluginError::internal(format!("cannot start the stage loader thread: {e}")))?;
+        Ok(Self {
+            service,
+            jobs,
+            next_request: 0,
+            loading: None,
+            current: None,
+            selection: Vec::new(),
+            pickable: None,
+            last_error: None,
+        })
+    }
+
+    /// Queues a load; returns its request id.
+    pub fn request(&mut self, job: impl FnOnce(u64) -> LoadJob, url: &str, reason: LoadReason) -> Result<u64, PluginError> {
+        self.next_request += 1;
+        let id = self.next_request;
+        self.jobs.send(job(id)).map_err(|_| PluginError::internal("the stage loader thread has stopped"))?;
+        self.loading = Some((id, url.to_string(), reason));
+        Ok(id)
+    }
+
+    pub fn open(&mut self, url: &str, reason: LoadReason) -> Result<u64, PluginError> {
+        // Refuse bad URLs at once, with the resolver's reason, instead of after a queue trip.
+        self.service.try_lock().map(|s| s.resolve(url).map(|_| ())).unwrap_or(Ok(())).map_err(stage_error)?;
+        let url_owned = url.to_string();
+        self.request(move |request_id| LoadJob::Open { request_id, url: url_owned, reason }, url, reason)
+    }
+
+    /// The service for a quick query, unless a load holds it.
+    pub fn query(&self) -> Result<MutexGuard<'_, StageService>, PluginError> {
+        if self.current.is_none() && self.loading.is_none() {
+            return Err(PluginError::bad_state("no stage is open; send openStageRequest first"));
+        }
+        self.service.try_lock().ok_or_else(|| PluginError::bad_state("a stage is loading; try again when it has loaded"))
+    }
+
+    pub fn list_scenes(&self) -> Vec<String> {
+        self.service.try_lock().map(|s| s.list_scenes()).unwrap_or_default()
+    }
+
+    /// World bounds of the union of `paths` (the whole stage when empty).
+    pub fn bounds_of(&self, paths: &[String]) -> Result<Bounds, PluginError> {
+        let Some(current) = &self.current else { return Err(PluginError::bad_state("no stage is open")) };
+        if paths.is_empty() {
+            return Ok(current.info.bounds);
+        }
+        let mut service = self.query()?;
+        let mut bounds = Bounds::EMPTY;
+        for path in paths {
+            bounds = bounds.union(&service.bounds(path).map_err(stage_error)?);
+        }
+        Ok(bounds)
+    }
+
+    /// Checks prim paths against the open stage, dropping unknown ones; `Err` only for bad paths.
+    pub fn existing(&self, paths: &[String]) -> Result<Vec<String>, PluginError> {
+        let mut service = self.query()?;
+        let mut out = Vec::new();
+        for path in paths {
+            if !path.starts_with('/') {
+                return Err(PluginError::invalid_input(format!("'{path}' is not an absolute prim path")));
+            }
+            match service.bounds(path) {
+                Ok(_) => out.push(path.clone()),
+                Err(StageError::NoSuchPrim(_)) => {}
+                Err(e) => return Err(stage_error(e)),
+            }
+        }
+        out.dedup();
+        Ok(out)
+    }
+
+    /// Whether a picked prim may be selected under the pickable set.
+    pub fn is_pickable(&self, path: &str) -> bool {
+        match &self.pickable {
+            None => true,
+            Some(set) => set.iter().any(|p| path == p || path.starts_with(&format!("{p}/"))),
+        }
+    }
+}
+
+/// Maps a stage error to a plugin error with the service's own sentence.
+pub fn stage_error(error: StageError) -> PluginError {
+    let kind = match error.code() {
+        "not_found" | "no_such_prim" => ovhost_plugin_api::ErrorKind::NOT_FOUND,
+        "refused" => ovhost_plugin_api::ErrorKind::INVALID_INPUT,
+        "no_stage" => ovhost_plugin_api::ErrorKind::BAD_STATE,
+        _ => ovhost_plugin_api::ErrorKind::INTERNAL,
+    };
+    PluginError::new(kind, error.to_string())
+}

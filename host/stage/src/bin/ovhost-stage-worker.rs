@@ -1,0 +1,1 @@
+fn main() -> std::process::ExitCode { ovhost_stage::worker_main() }

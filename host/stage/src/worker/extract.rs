@@ -1,0 +1,343 @@
+//! Walks the composed stage and builds the renderable [`StageScene`]: meshes placed by world
+//! transforms, native instances sharing one mesh, PointInstancers expanded, authored cameras,
+//! and world bounds.
+//!
+//! Skipped, with their subtrees: inactive, undefined (`over`-only), abstract (`class`) prims,
+//! `visibility = invisible`, and `guide` / `proxy` purposes (pxr's inheritance rules for both).
+//! PointInstancer prototypes are drawn only through their instancer.
+
+use super::{extents, mesh};
+use super::xform::{self, Mat4};
+use openusd::{sdf, usd};
+use ovhost_plugin_api::abi_stable::std_types::RString;
+use ovhost_plugin_api::{AuthoredCamera, Bounds, MeshInstance, StageScene};
+use std::collections::HashMap;
+
+/// Nested PointInstancers deeper than this are not expanded (guards against cycles).
+const MAX_INSTANCER_DEPTH: usize = 8;
+
+/// The extraction result plus what later `bounds` queries need.
+pub struct Extracted {
+    pub scene: StageScene,
+    /// Each drawn placement: the namespace path it belongs to and its world bounds.
+    pub drawn: Vec<(String, Bounds)>,
+}
+
+/// One mesh placement found by a walk, in the walk's frame.
+struct Placement {
+    /// The drawn mesh, or `None` for a bounds-only prim (implicit shape, light).
+    mesh: Option<usize>,
+    /// Local-space box of what is placed.
+    local: Bounds,
+    world: Mat4,
+    /// The prim a pick on this placement selects (instance root / instancer / the mesh).
+    pick_path: String,
+    /// Where it lives in namespace (for subtree bounds).
+    namespace_path: String,
+}
+
+/// Context inherited from an enclosing native instance.
+#[derive(Clone)]
+struct InstanceCtx {
+    instance_path: String,
+    prototype_key: String,
+}
+
+struct Extractor<'s> {
+    stage: &'s usd::Stage,
+    scene: StageScene,
+    /// Dedupe key → mesh index (instances of one prototype share geometry).
+    mesh_by_key: HashMap<String, usize>,
+    mesh_local_bounds: Vec<Bounds>,
+    prim_ids: HashMap<String, u32>,
+    /// PointInstancer prototype path → its placements relative to the prototype's parent.
+    prototype_cache: HashMap<String, Vec<Placement>>,
+    /// A prim whose own `visibility` is not consulted (bounds queries on hidden prims).
+    ignore_visibility_of: Option<String>,
+}
+
+/// Extracts everything renderers need from an opened stage.
+pub fn extract(stage: &usd::Stage) -> Extracted {
+    let mut ex = Extractor {
+        stage,
+        scene: StageScene::empty(),
+        mesh_by_key: HashMap::new(),
+        mesh_local_bounds: Vec::new(),
+        prim_ids: HashMap::new(),
+        prototype_cache: HashMap::new(),
+        ignore_visibility_of: None,
+    };
+    let root = stage.prim(sdf::Path::abs_root());
+    let placements = ex.walk(&root, xform::IDENTITY, true, 0);
+    let mut drawn = Vec::with_capacity(placements.len());
+    let mut bounds = Bounds::EMPTY;
+    for p in placements {
+        let world_bounds = transform_bounds(&p.local, &p.world);
+        bounds = bounds.union(&world_bounds);
+        drawn.push((p.namespace_path, world_bounds));
+        if let Some(mesh) = p.mesh {
+            let prim_id = ex.prim_id(&p.pick_path);
+            ex.scene.meshes[mesh].instances.push(MeshInstance { prim_id, world_transform: p.world });
+        }
+    }
+    // Meshes that ended up with no placement (e.g. an unused prototype) are dropped.
+    ex.scene.meshes = std::mem::take(&mut ex.scene.meshes).into_iter().filter(|m| !m.instances.is_empty()).collect();
+    ex.scene.bounds = bounds;
+    Extracted { scene: ex.scene, drawn }
+}
+
+impl Extractor<'_> {
+    fn prim_id(&mut self, path: &str) -> u32 {
+        if let Some(&id) = self.prim_ids.get(path) {
+            return id;
+        }
+        self.scene.prim_paths.push(RString::from(path));
+        let id = self.scene.prim_paths.len() as u32;
+        self.prim_ids.insert(path.to_owned(), id);
+        id
+    }
+
+    /// Depth-first walk under `start` (exclusive when `skip_start`), with `parent_world` the
+    /// frame of `start`'s parent. `top_level` walks also collect cameras.
+    fn walk(&mut self, start: &usd::Prim, parent_world: Mat4, top_level: bool, depth: usize) -> Vec<Placement> {
+        let mut out = Vec::new();
+        let mut stack: Vec<(usd::Prim, Mat4, Option<InstanceCtx>)> = Vec::new();
+        if start.path().is_abs_root() {
+            for child in start.children().unwrap_or_default().into_iter().rev() {
+                stack.push((child, parent_world, None));
+            }
+        } else {
+            stack.push((start.clone(), parent_world, None));
+        }
+        while let Some((prim, parent, inst)) = stack.pop() {
+            if !self.is_drawable_subtree(&prim) {
+                continue;
+            }
+            let local = xform::local_transform(&prim);
+            let world = if local.resets_stack { local.matrix } else { xform::mul(&local.matrix, &parent) };
+            let path = prim.path().as_str().to_owned();
+            let type_name = prim.type_name().ok().flatten().map(|t| t.as_str().to_owned()).unwrap_or_default();
+            match type_name.as_str() {
+                "Mesh" => {
+                    let key = match &inst {
+                        Some(ctx) => format!("{}{}", ctx.prototype_key, &path[ctx.instance_path.len()..]),
+                        None => path.clone(),
+                    };
+                    if let Some(mesh) = self.mesh_for(&prim, key) {
+                        let pick_path = inst.as_ref().map_or_else(|| path.clone(), |c| c.instance_path.clone());
+                        let local = self.mesh_local_bounds[mesh];
+                        out.push(Placement { mesh: Some(mesh), local, world, pick_path, namespace_path: path.clone() });
+                    }
+                }
+                "Camera" if top_level => self.add_camera(&prim, &path, world),
+                "PointInstancer" => {
+                    if depth < MAX_INSTANCER_DEPTH {
+                        let pick = inst.as_ref().map_or_else(|| path.clone(), |c| c.instance_path.clone());
+                        out.extend(self.expand_instancer(&prim, world, &pick, depth));
+                    }
+                    continue; // prototypes are drawn only through the instancer
+                }
+                other => {
+                    if let Some(local) = extents::implicit_extent(&prim, other) {
+                        out.push(Placement { mesh: None, local, world, pick_path: path.clone(), namespace_path: path.clone() });
+                    }
+                }
+            }
+            let inst = match inst {
+                Some(ctx) => Some(ctx),
+                None if prim.is_instance().unwrap_or(false) => {
+                    let key = prim.prototype().ok().flatten().map_or_else(|| path.clone(), |p| p.as_str().to_owned());
+                    Some(InstanceCtx { instance_path: path.clone(), prototype_key: key })
+                }
+                None => None,
+            };
+            for child in prim.children().unwrap_or_default().into_iter().rev() {
+                stack.push((child, world, inst.clone()));
+            }
+        }
+        out
+    }
+
+    /// Active, defined, concrete, visible, and of default/render purpose.
+    fn is_drawable_subtree(&self, prim: &usd::Prim) -> bool {
+        if !prim.is_active().unwrap_or(false) || !prim.is_defined().unwrap_or(false) || prim.is_abstract().unwrap_or(true) {
+            return false;
+        }
+        let token = |name: &str| match prim.attribute(name).get::<sdf::Value>() {
+            Ok(Some(sdf::Value::Token(t))) => Some(t.as_str().to_owned()),
+            _ => None,
+        };
+        let consult_visibility = self.ignore_visibility_of.as_deref() != Some(prim.path().as_str());
+        if consult_visibility && token("visibility").as_deref() == Some("invisible") {
+            return false;
+        }
+        !matches!(token("purpose").as_deref(), Some("guide" | "proxy"))
+    }
+
+    /// The mesh index for a dedupe key, building it on first sight.
+    fn mesh_for(&mut self, prim: &usd::Prim, key: String) -> Option<usize> {
+        if let Some(&idx) = self.mesh_by_key.get(&key) {
+            return Some(idx);
+        }
+        let topo = mesh::read_topology(prim)?;
+        let data = mesh::build(prim, &topo);
+        let mut local = Bounds::EMPTY;
+        for p in data.positions.iter() {
+            local.include_point(p.map(f64::from));
+        }
+        self.scene.meshes.push(data);
+        self.mesh_local_bounds.push(local);
+        let idx = self.scene.meshes.len() - 1;
+        self.mesh_by_key.insert(key, idx);
+        Some(idx)
+    }
+
+    fn add_camera(&mut self, prim: &usd::Prim, path: &str, world: Mat4) {
+        let num = |name: &str, fallback: f64| {
+            prim.attribute(name)
+                .get::<sdf::Value>()
+                .ok()
+                .flatten()
+                .and_then(|v| xform::numbers(&v))
+                .and_then(|n| n.first().copied())
+                .unwrap_or(fallback)
+        };
+        // Schema fallbacks (UsdGeomCamera): focalLength 50, verticalAperture 15.2908, clippingRange (1, 1e6).
+        let focal = num("focalLength", 50.0);
+        let aperture = num("verticalAperture", 15.2908);
+        let (near, far) = match prim.attribute("clippingRange").get::<sdf::Value>() {
+            Ok(Some(sdf::Value::Vec2f(v))) => (f64::from(v.x), f64::from(v.y)),
+            Ok(Some(sdf::Value::Vec2d(v))) => (v.x, v.y),
+            _ => (1.0, 1.0e6),
+        };
+        let fov_y_deg = if focal > 0.0 { (2.0 * (aperture / (2.0 * focal)).atan()).to_degrees() } else { 60.0 };
+        self.scene.cameras.push(AuthoredCamera { path: RString::from(path), world_transform: world, fov_y_deg, near, far });
+    }
+
+    /// Places every prototype mesh once per instance: `rel · S·R·T(instance) · instancer_world`.
+    fn expand_instancer(&mut self, prim: &usd::Prim, world: Mat4, pick_path: &str, depth: usize) -> Vec<Placement> {
+        let get = |name: &str| prim.attribute(name).get::<sdf::Value>().ok().flatten();
+        let Some(proto_indices) = mesh::ints(get("protoIndices")) else { return Vec::new() };
+        let positions = get("positions").and_then(mesh::vec3s).unwrap_or_default();
+        let scales = get("scales").and_then(mesh::vec3s).unwrap_or_default();
+        let orientations = get("orientations").or_else(|| get("orientationsf")).map(quats).unwrap_or_default();
+        let targets = prim.relationship("prototypes").targets().unwrap_or_default();
+        let mut protos: Vec<Vec<(Option<usize>, Bounds, Mat4)>> = Vec::with_capacity(targets.len());
+        for target in &targets {
+            let key = target.as_str().to_owned();
+            if !self.prototype_cache.contains_key(&key) {
+                let proto = self.stage.prim(target.clone());
+                let placements = if proto.is_valid().unwrap_or(false) {
+                    self.walk(&proto, xform::IDENTITY, false, depth + 1)
+                } else {
+                    Vec::new()
+                };
+                self.prototype_cache.insert(key.clone(), placements);
+            }
+            let rel = self
+                .prototype_cache
+                .get(&key)
+                .map(|v| v.iter().map(|p| (p.mesh, p.local, p.world)).collect())
+                .unwrap_or_default();
+            protos.push(rel);
+        }
+        let invisible: Vec<i64> = match get("invisibleIds") {
+            Some(sdf::Value::Int64Vec(v)) => v,
+            _ => Vec::new(),
+        };
+        let ids: Option<Vec<i64>> = match get("ids") {
+            Some(sdf::Value::Int64Vec(v)) => Some(v),
+            _ => None,
+        };
+        let namespace_path = prim.path().as_str().to_owned();
+        let mut out = Vec::new();
+        for (i, &proto) in proto_indices.iter().enumerate() {
+            let id = ids.as_ref().and_then(|v| v.get(i).copied()).unwrap_or(i as i64);
+            if invisible.contains(&id) {
+                continue;
+            }
+            let Some(rel) = usize::try_from(proto).ok().and_then(|p| protos.get(p)) else { continue };
+            let s = scales.get(i).map_or([1.0; 3], |s| s.map(f64::from));
+            let r = orientations.get(i).map_or(xform::IDENTITY, |q| xform::quaternion(*q));
+            let t = positions.get(i).map_or([0.0; 3], |p| p.map(f64::from));
+            let inst = xform::mul(&xform::mul(&xform::scale(s), &r), &xform::translation(t));
+            let inst_world = xform::mul(&inst, &world);
+            for (mesh, local, rel_world) in rel {
+                out.push(Placement {
+                    mesh: *mesh,
+                    local: *local,
+                    world: xform::mul(rel_world, &inst_world),
+                    pick_path: pick_path.to_owned(),
+                    namespace_path: namespace_path.clone(),
+                });
+            }
+        }
+        out
+    }
+}
+
+/// Quaternion arrays as `(w, x, y, z)`.
+fn quats(value: sdf::Value) -> Vec<[f64; 4]> {
+    use sdf::Value as V;
+    match value {
+        V::QuathVec(v) => v.iter().map(|q| [q.w, q.x, q.y, q.z].map(|c| f64::from(c.to_f32()))).collect(),
+        V::QuatfVec(v) => v.iter().map(|q| [q.w, q.x, q.y, q.z].map(f64::from)).collect(),
+        V::QuatdVec(v) => v.iter().map(|q| [q.w, q.x, q.y, q.z]).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// World bounds of the subtree at `prim`, as pxr's `BBoxCache::ComputeWorldBound(prim)` reports
+/// them: the visibility of `prim` and its ancestors is ignored (descendants' own is honored).
+/// When nothing on the ancestor chain is invisible this is the union of the open stage's drawn
+/// placements under `prim`; otherwise the subtree is walked again.
+pub fn subtree_bounds(stage: &usd::Stage, prim: &usd::Prim, drawn: &[(String, Bounds)]) -> Bounds {
+    let chain: Vec<usd::Prim> = prim
+        .path()
+        .ancestors()
+        .filter(|p| !p.is_abs_root())
+        .map(|p| stage.prim(p))
+        .collect();
+    let hidden = |p: &usd::Prim| {
+        matches!(p.attribute("visibility").get::<sdf::Value>(), Ok(Some(sdf::Value::Token(t))) if t.as_str() == "invisible")
+    };
+    if !chain.iter().any(hidden) {
+        let path = prim.path().as_str();
+        let prefix = format!("{path}/");
+        return drawn
+            .iter()
+            .filter(|(p, _)| p == path || p.starts_with(&prefix))
+            .fold(Bounds::EMPTY, |acc, (_, b)| acc.union(b));
+    }
+    // Parent frame: ancestors' local transforms from the root down, honoring resets.
+    let mut parent_world = xform::IDENTITY;
+    for ancestor in chain.iter().rev().filter(|a| a.path() != prim.path()) {
+        let local = xform::local_transform(ancestor);
+        parent_world = if local.resets_stack { local.matrix } else { xform::mul(&local.matrix, &parent_world) };
+    }
+    let mut ex = Extractor {
+        stage,
+        scene: StageScene::empty(),
+        mesh_by_key: HashMap::new(),
+        mesh_local_bounds: Vec::new(),
+        prim_ids: HashMap::new(),
+        prototype_cache: HashMap::new(),
+        ignore_visibility_of: Some(prim.path().as_str().to_owned()),
+    };
+    ex.walk(prim, parent_world, false, 0)
+        .iter()
+        .fold(Bounds::EMPTY, |acc, p| acc.union(&transform_bounds(&p.local, &p.world)))
+}
+
+/// World AABB of a local box: its 8 corners transformed (what pxr's BBoxCache reports).
+pub fn transform_bounds(local: &Bounds, world: &Mat4) -> Bounds {
+    let mut out = Bounds::EMPTY;
+    if local.is_empty() {
+        return out;
+    }
+    for corner in 0..8 {
+        let p = std::array::from_fn(|i| if corner >> i & 1 == 0 { local.min[i] } else { local.max[i] });
+        out.include_point(xform::transform_point(world, p));
+    }
+    out
+}

@@ -1,0 +1,211 @@
+//! The worker process: reads [`protocol`](crate::protocol) requests from stdin until EOF, keeps
+//! the one open `openusd` stage (which is `!Send`) on a single large-stack thread, and answers on
+//! stdout. It is meant to die on parser stack overflow; the client notices and restarts it.
+
+mod extents;
+mod extract;
+mod hierarchy;
+mod mesh;
+mod session_layer;
+mod values;
+mod xform;
+
+use crate::protocol::{self, Envelope, ErrorClass, OpenFacts, ReplyHeader, Request, VariantSelection};
+use crate::scene_codec;
+use hierarchy::Hierarchy;
+use openusd::usd;
+use std::io::{BufRead, BufWriter, Write};
+use std::process::ExitCode;
+
+/// Stack for the parsing thread. Deep but legitimate scenes fit; runaway recursion still
+/// overflows and kills the process, which the client reports and recovers from.
+pub const WORKER_STACK_BYTES: usize = 256 * 1024 * 1024;
+
+/// Entry point of the worker process (`ovhost __stage-worker`). Returns when stdin closes.
+pub fn worker_main() -> ExitCode {
+    let spawned = std::thread::Builder::new().name("usd-parser".into()).stack_size(WORKER_STACK_BYTES).spawn(serve);
+    match spawned {
+        Ok(handle) => handle.join().unwrap_or(ExitCode::FAILURE),
+        Err(e) => {
+            eprintln!("ovhost stage worker: could not start the parser thread: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// A request failure: its class and a sentence for the user.
+type Failure = (ErrorClass, String);
+
+/// The open stage and everything precomputed for queries.
+struct Loaded {
+    stage: usd::Stage,
+    hierarchy: Hierarchy,
+    drawn: Vec<(String, ovhost_plugin_api::Bounds)>,
+}
+
+fn serve() -> ExitCode {
+    let stdin = std::io::stdin().lock();
+    let mut stdout = BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
+    let mut loaded: Option<Loaded> = None;
+    for line in stdin.lines() {
+        let Ok(line) = line else { break };
+        if line.trim().is_empty() {
+            continue;
+        }
+        let (id, outcome) = match serde_json::from_str::<Envelope>(&line) {
+            Ok(env) => {
+                let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handle(&mut loaded, env.request)))
+                    .unwrap_or_else(|panic| {
+                        let what = panic
+                            .downcast_ref::<String>()
+                            .cloned()
+                            .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                            .unwrap_or_else(|| "unknown panic".into());
+                        Err((ErrorClass::OpenFailed, format!("the parser failed internally: {what}")))
+                    });
+                (env.id, outcome)
+            }
+            Err(e) => (0, Err((ErrorClass::BadRequest, format!("the request is not valid JSON for this worker: {e}")))),
+        };
+        let (header, result, scene) = match outcome {
+            Ok((result, scene)) => {
+                let header = ReplyHeader { id, error: None, result_bytes: result.len() as u64, scene_bytes: scene.len() as u64 };
+                (header, result, scene)
+            }
+            Err(err) => (ReplyHeader { id, error: Some(err), result_bytes: 0, scene_bytes: 0 }, Vec::new(), Vec::new()),
+        };
+        if protocol::write_reply(&mut stdout, &header, &result, &scene).is_err() {
+            break; // the client went away
+        }
+    }
+    let _ = stdout.flush();
+    ExitCode::SUCCESS
+}
+
+fn handle(loaded: &mut Option<Loaded>, request: Request) -> Result<(Vec<u8>, Vec<u8>), Failure> {
+    if let Request::Open { path, variants, send_scene } = request {
+        let (next, facts, scene) = open(&path, &variants, send_scene)?;
+        *loaded = Some(next);
+        return Ok((json(&facts)?, scene));
+    }
+    let state = loaded.as_ref().ok_or((ErrorClass::NoStage, "no stage is open; open a stage first".to_owned()))?;
+    let result = match request {
+        Request::Open { .. } => return Err((ErrorClass::BadRequest, "open is handled separately".to_owned())),
+        Request::Children { prim_path } => json(
+            &state
+                .hierarchy
+                .children(&prim_path)
+                .ok_or_else(|| no_prim(&prim_path))?,
+        )?,
+        Request::Properties { prim_path, max_bytes } => {
+            let prim = known_prim(state, &prim_path)?;
+            let props = values::properties(&prim, max_bytes).map_err(|e| read_failed(&prim_path, e))?;
+            json(&protocol::PropertiesWire::from(props))?
+        }
+        Request::Variants { prim_path } => {
+            let prim = known_prim(state, &prim_path)?;
+            json(&values::variants(&state.stage, &prim).map_err(|e| read_failed(&prim_path, e))?)?
+        }
+        Request::PrimCount => json(&state.hierarchy.prim_count())?,
+        Request::Bounds { prim_path } => {
+            if !state.hierarchy.contains(&prim_path) {
+                return Err(no_prim(&prim_path));
+            }
+            let bounds = if prim_path == "/" {
+                state.drawn.iter().fold(ovhost_plugin_api::Bounds::EMPTY, |acc, (_, b)| acc.union(b))
+            } else {
+                let prim = known_prim(state, &prim_path)?;
+                extract::subtree_bounds(&state.stage, &prim, &state.drawn)
+            };
+            #[derive(serde::Serialize)]
+            struct Wire(#[serde(with = "crate::types::bounds_serde")] ovhost_plugin_api::Bounds);
+            json(&Wire(bounds))?
+        }
+    };
+    Ok((result, Vec::new()))
+}
+
+/// Serializes an answer straight to bytes (no intermediate `Value`, which would also sort maps).
+fn json(value: &impl serde::Serialize) -> Result<Vec<u8>, Failure> {
+    serde_json::to_vec(value).map_err(|e| (ErrorClass::BadRequest, format!("could not encode the answer: {e}")))
+}
+
+fn no_prim(path: &str) -> Failure {
+    (ErrorClass::NoSuchPrim, format!("there is no active prim at '{path}' on the open stage"))
+}
+
+fn read_failed(path: &str, e: anyhow::Error) -> Failure {
+    (ErrorClass::OpenFailed, format!("could not read prim '{path}': {e:#}"))
+}
+
+fn known_prim(state: &Loaded, path: &str) -> Result<usd::Prim, Failure> {
+    if path == "/" || !state.hierarchy.contains(path) {
+        return Err(no_prim(path));
+    }
+    let parsed = hierarchy::parse_prim_path(path).ok_or_else(|| no_prim(path))?;
+    Ok(state.stage.prim(parsed))
+}
+
+/// Opens, indexes and extracts a stage; nothing is replaced unless all of it succeeds.
+fn open(path: &str, variants: &[VariantSelection], send_scene: bool) -> Result<(Loaded, OpenFacts, Vec<u8>), Failure> {
+    let failed = |message: String| (ErrorClass::OpenFailed, message);
+    let stage = if variants.is_empty() {
+        usd::Stage::open(path)
+    } else {
+        let session = session_layer::write(variants).map_err(failed)?;
+        usd::Stage::builder().session_layer(session.to_string_lossy().into_owned()).open(path)
+    }
+    .map_err(|e| failed(format!("{e:#}")))?;
+    for wanted in variants {
+        let Some(prim_path) = hierarchy::parse_prim_path(&wanted.prim_path) else {
+            return Err(no_prim(&wanted.prim_path));
+        };
+        let prim = stage.prim(prim_path);
+        let sets = values::variants(&stage, &prim).map_err(|e| failed(format!("{e:#}")))?;
+        let Some(set) = sets.get(&wanted.set) else {
+            return Err((
+                ErrorClass::NoSuchPrim,
+                format!("prim '{}' has no variant set '{}'", wanted.prim_path, wanted.set),
+            ));
+        };
+        if !set.options.contains(&wanted.selection) || set.selection != wanted.selection {
+            return Err((
+                ErrorClass::NoSuchPrim,
+                format!(
+                    "variant set '{}' on '{}' has no variant '{}' (options: {})",
+                    wanted.set,
+                    wanted.prim_path,
+                    wanted.selection,
+                    set.options.join(", ")
+                ),
+            ));
+        }
+    }
+    let hierarchy = Hierarchy::build(&stage).map_err(|e| failed(format!("{e:#}")))?;
+    let extracted = extract::extract(&stage);
+    let mut scene = extracted.scene;
+    let up_axis = match stage.stage_metadata("upAxis") {
+        Ok(Some(openusd::sdf::Value::Token(t))) => ovhost_plugin_api::UpAxis::parse(t.as_str()),
+        Ok(Some(openusd::sdf::Value::String(s))) => ovhost_plugin_api::UpAxis::parse(&s),
+        _ => ovhost_plugin_api::UpAxis::Y,
+    };
+    let meters_per_unit = match stage.stage_metadata("metersPerUnit") {
+        Ok(Some(v)) => xform::numbers(&v).and_then(|n| n.first().copied()).filter(|m| *m > 0.0).unwrap_or(0.01),
+        _ => 0.01,
+    };
+    let default_prim = stage.default_prim().map(|t| t.as_str().to_owned());
+    scene.root_prim_path = hierarchy.root_prim_path(default_prim.as_deref()).into();
+    scene.up_axis = up_axis;
+    scene.meters_per_unit = meters_per_unit;
+    let facts = OpenFacts {
+        root_prim_path: scene.root_prim_path.to_string(),
+        up_axis: up_axis.as_str().to_owned(),
+        meters_per_unit,
+        prim_count: hierarchy.prim_count(),
+        bounds: scene.bounds,
+        triangle_count: scene.triangle_count(),
+        cameras: scene.cameras.iter().map(|c| c.path.to_string()).collect(),
+    };
+    let bytes = if send_scene { scene_codec::encode(&scene) } else { Vec::new() };
+    Ok((Loaded { stage, hierarchy, drawn: extracted.drawn }, facts, bytes))
+}
