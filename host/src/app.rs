@@ -28,26 +28,77 @@ pub fn load_plugins(cli: &Cli) -> Registry {
     registry
 }
 
-/// The known transports and whether this build can start them.
-fn check_transports(cli: &Cli) -> Result<(), String> {
-    let mut failures = Vec::new();
-    for transport in &cli.transport {
-        match transport.as_str() {
+/// The requested transports: `web` (always served) and ovstream ones, validated up front.
+fn parse_transports(cli: &Cli) -> Result<Vec<ovhost_ovstream::Transport>, String> {
+    let mut ovstream = Vec::new();
+    for name in &cli.transport {
+        match name.trim() {
             "web" => {}
-            t if t.starts_with("ovstream-") => failures
-                .push(format!("transport '{t}' is not available in this build (the ovstream sink is not linked yet)")),
-            other => {
-                return Err(format!(
-                    "unknown transport '{other}'; choose from web, ovstream-webrtc, ovstream-native, ovstream-rtsp, ovstream-shm, ovstream-cudashm"
-                ));
+            other => ovstream.push(other.parse::<ovhost_ovstream::Transport>()?),
+        }
+    }
+    Ok(ovstream)
+}
+
+fn ovstream_config(cli: &Cli, transport: ovhost_ovstream::Transport) -> ovhost_ovstream::SinkConfig {
+    let mut config = ovhost_ovstream::SinkConfig::new(transport);
+    config.width = cli.width;
+    config.height = cli.height;
+    config.fps = u16::try_from(cli.fps).unwrap_or(u16::MAX);
+    config.signaling_port = cli.signaling_port;
+    config.public_ip = cli.public_ip.map(|ip| ip.to_string()).unwrap_or_default();
+    config.ice_servers = cli
+        .ice_servers
+        .iter()
+        .map(|spec| {
+            let mut parts = spec.splitn(3, '|');
+            ovhost_ovstream::IceServerConfig {
+                urls: parts.next().unwrap_or_default().to_string(),
+                username: parts.next().unwrap_or_default().to_string(),
+                credential: parts.next().unwrap_or_default().to_string(),
+            }
+        })
+        .collect();
+    config.shm_name = cli.shm_name.clone();
+    config.video_input = match cli.ovstream_video_input.as_str() {
+        "raw-cuda" => ovhost_ovstream::VideoInput::RawCuda,
+        "h264" => ovhost_ovstream::VideoInput::H264,
+        _ => ovhost_ovstream::VideoInput::Auto,
+    };
+    config.client_policy = if cli.client_policy == "replace-old" {
+        ovhost_ovstream::ClientPolicy::ReplaceOld
+    } else {
+        ovhost_ovstream::ClientPolicy::RejectNew
+    };
+    config.wrap_outbound = !cli.unwrapped_outbound;
+    config
+}
+
+/// Starts the requested ovstream transports. A failure is logged and skipped (the web sink keeps
+/// serving) unless `--strict-transports`.
+fn start_ovstream(cli: &Cli, transports: &[ovhost_ovstream::Transport], runtime: &mut Runtime) -> Result<(), String> {
+    let mut failures = 0;
+    for transport in transports {
+        match crate::runtime::ovstream_sink::start(ovstream_config(cli, *transport)) {
+            Ok(adapter) => runtime.add_sink(Box::new(adapter)),
+            Err(e) => {
+                failures += 1;
+                tracing::error!(%transport, "transport could not start: {e}; {}", if cli.strict_transports { "exiting (--strict-transports)" } else { "continuing with the other transports" });
+                if cli.strict_transports {
+                    return Err(format!("transport {transport} could not start: {e}"));
+                }
             }
         }
     }
-    for failure in &failures {
-        tracing::error!("{failure}");
+    let web_requested = cli.transport.iter().any(|t| t.trim() == "web");
+    if failures > 0 && failures == transports.len() && !web_requested {
+        return Err(format!(
+            "no requested transport could start ({}); add `web` to --transport to serve browsers over /ws anyway",
+            cli.transport.join(",")
+        ));
     }
-    if cli.strict_transports && !failures.is_empty() {
-        return Err(format!("{} transport(s) failed to start (--strict-transports)", failures.len()));
+    if failures > 0 {
+        tracing::warn!(failures, "some transports are not running; the built-in web transport still serves /ws");
     }
     Ok(())
 }
@@ -66,10 +117,13 @@ pub fn run(cli: Cli) -> ExitCode {
         }
         return ExitCode::from(EXIT_CONFIG);
     }
-    if let Err(e) = check_transports(&cli) {
-        eprintln!("ovhost: {e}");
-        return ExitCode::from(EXIT_CONFIG);
-    }
+    let ovstream_transports = match parse_transports(&cli) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("ovhost: {e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
     let config = RuntimeConfig {
         width: cli.width,
         height: cli.height,
@@ -82,13 +136,17 @@ pub fn run(cli: Cli) -> ExitCode {
         initial_stage: cli.stage.clone(),
         default_dialect: cli.dialect.clone(),
     };
-    let runtime = match Runtime::build(&config, Arc::new(registry)) {
+    let mut runtime = match Runtime::build(&config, Arc::new(registry)) {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("ovhost: {e}");
             return ExitCode::from(EXIT_CONFIG);
         }
     };
+    if let Err(e) = start_ovstream(&cli, &ovstream_transports, &mut runtime) {
+        eprintln!("ovhost: {e}");
+        return ExitCode::from(EXIT_CONFIG);
+    }
     let (handle, render_thread) = match runtime.start() {
         Ok(started) => started,
         Err(e) => {

@@ -86,6 +86,29 @@ pub struct Cli {
     #[arg(long)]
     pub strict_plugins: bool,
 
+    /// ICE/TURN server for ovstream-webrtc, as `URLS[|USERNAME|CREDENTIAL]`. Repeatable.
+    #[arg(long = "ice-server")]
+    pub ice_servers: Vec<String>,
+
+    /// Stream name for ovstream-shm / ovstream-cudashm.
+    #[arg(long, default_value = "ovhost")]
+    pub shm_name: String,
+
+    /// What ovstream transports are fed: `auto` (raw BGRA where NVENC exists, software H.264 where
+    /// it does not), `raw-cuda`, or `h264`.
+    #[arg(long, default_value = "auto", value_parser = ["auto", "raw-cuda", "h264"])]
+    pub ovstream_video_input: String,
+
+    /// A second client on a WebRTC/native server: `reject-new` keeps the first, `replace-old`
+    /// hands the session to the newcomer.
+    #[arg(long, default_value = "reject-new", value_parser = ["reject-new", "replace-old"])]
+    pub client_policy: String,
+
+    /// Send app messages to ovstream clients as bare envelopes instead of the browser library's
+    /// `{messageRecipient, messageType, data}` frame.
+    #[arg(long)]
+    pub unwrapped_outbound: bool,
+
     /// Exit with an error if any requested transport fails to start, instead of running without it.
     #[arg(long)]
     pub strict_transports: bool,

@@ -192,10 +192,10 @@ fn normalize_browser_input(raw: &BrowserInput, time_us: u64) -> Result<InputEven
     event.dy = raw.dy;
     event.wheel_notches = raw.notches.unwrap_or_else(|| -raw.delta_y.unwrap_or(0.0) / 100.0);
     event.key = raw.key.to_lowercase().into();
-    event.modifiers = u32::from(raw.shift) * ovhost_plugin_api::MOD_SHIFT
-        | u32::from(raw.ctrl) * ovhost_plugin_api::MOD_CTRL
-        | u32::from(raw.alt) * ovhost_plugin_api::MOD_ALT
-        | u32::from(raw.meta) * ovhost_plugin_api::MOD_META;
+    event.modifiers = (u32::from(raw.shift) * ovhost_plugin_api::MOD_SHIFT)
+        | (u32::from(raw.ctrl) * ovhost_plugin_api::MOD_CTRL)
+        | (u32::from(raw.alt) * ovhost_plugin_api::MOD_ALT)
+        | (u32::from(raw.meta) * ovhost_plugin_api::MOD_META);
     event.time_us = time_us;
     Ok(event)
 }

@@ -1,5 +1,7 @@
 //! The default plugin set: the exact ids every stock host registers.
 
+#![allow(clippy::unwrap_used)] // integration tests: a failed unwrap is a failed test
+
 use ovhost::plugins::Registry;
 
 #[test]

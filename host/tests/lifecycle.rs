@@ -1,5 +1,7 @@
 //! Host lifecycle against the real binary: readiness, signals, error replies on /ws.
 
+#![allow(clippy::unwrap_used)] // integration tests: a failed unwrap is a failed test
+
 use std::path::Path;
 use std::time::{Duration, Instant};
 

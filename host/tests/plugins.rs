@@ -2,6 +2,8 @@
 //! fixture yields its error kind while the host keeps serving, duplicates are reported, and
 //! `--strict-plugins` turns failures into a non-zero exit.
 
+#![allow(clippy::unwrap_used)] // integration tests: a failed unwrap is a failed test
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -72,9 +74,27 @@ fn example_plugins_load_from_a_plugin_dir_and_answer_over_ws() {
 
 #[test]
 fn handler_examples_replay_against_the_live_host() {
+    // Every loaded handler's examples (built-ins and the bookmarks example) against the sample stage.
     let (_keep, dir) = plugin_dir_with(&["bookmarks"]);
-    let host = Host::start(Path::new(BIN), &["--renderer", "testpattern", "--plugin-dir", dir.to_str().unwrap()]);
+    let host = Host::start(
+        Path::new(BIN),
+        &[
+            "--renderer",
+            "testpattern",
+            "--asset-root",
+            "examples/stages",
+            "--stage",
+            "sample_yup.usda",
+            "--plugin-dir",
+            dir.to_str().unwrap(),
+        ],
+    );
     assert!(host.wait_ready(SECS));
+    assert!(
+        ovhost_test_support::wait_until(Duration::from_secs(20), || host.get_json("/api/state")["state"]
+            == "streaming"),
+        "the sample stage did not load"
+    );
     let plugins = host.get_json("/api/plugins");
     let examples = plugins["examples"].as_object().unwrap();
     let mut replayed = 0;

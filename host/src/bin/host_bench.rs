@@ -243,11 +243,19 @@ fn abi_costs() {
     let mut direct: Box<dyn MessageHandler> = Box::new(NoopHandler::default());
     let mut ctx = NullCtx;
     let a = ns_per_call(|_| {
-        black_box(black_box(&mut abi).handle(HostContext_TO::from_ptr(&mut ctx, TD_Opaque), "ping".into(), "{}".into()));
+        black_box(black_box(&mut abi).handle(
+            HostContext_TO::from_ptr(&mut ctx, TD_Opaque),
+            "ping".into(),
+            "{}".into(),
+        ));
     });
     let mut ctx = NullCtx;
     let d = ns_per_call(|_| {
-        black_box(black_box(&mut *direct).handle(HostContext_TO::from_ptr(&mut ctx, TD_Opaque), "ping".into(), "{}".into()));
+        black_box(black_box(&mut *direct).handle(
+            HostContext_TO::from_ptr(&mut ctx, TD_Opaque),
+            "ping".into(),
+            "{}".into(),
+        ));
     });
     report("handler", "handle", a, d);
 
@@ -255,7 +263,11 @@ fn abi_costs() {
     let mut unguarded = MessageHandler_TO::from_value(NoopHandler::default(), TD_Opaque);
     let mut ctx = NullCtx;
     let u = ns_per_call(|_| {
-        black_box(black_box(&mut unguarded).handle(HostContext_TO::from_ptr(&mut ctx, TD_Opaque), "ping".into(), "{}".into()));
+        black_box(black_box(&mut unguarded).handle(
+            HostContext_TO::from_ptr(&mut ctx, TD_Opaque),
+            "ping".into(),
+            "{}".into(),
+        ));
     });
     report("handler-unguarded", "handle", u, d);
     let mut unguarded = RendererBackend_TO::from_value(NoopRenderer, TD_Opaque);

@@ -65,10 +65,10 @@ impl Core {
 
     /// Switches camera scheme at run time, keeping the view.
     pub fn set_camera_scheme(&mut self, id: &str) -> Result<(), PluginError> {
-        if let Some(camera) = &mut self.camera {
-            if let RResult::ROk(view) = camera.instance.advance(0) {
-                self.view = view;
-            }
+        if let Some(camera) = &mut self.camera
+            && let RResult::ROk(view) = camera.instance.advance(0)
+        {
+            self.view = view;
         }
         let camera = self.create_camera(id)?;
         tracing::info!(scheme = %id, "camera scheme switched");
@@ -97,7 +97,9 @@ impl Core {
     }
 
     fn stage_slot(&mut self) -> Result<&mut StageSlot, PluginError> {
-        self.stage.as_mut().ok_or_else(|| PluginError::unavailable("the stage service is not running (see the start-up log)"))
+        self.stage
+            .as_mut()
+            .ok_or_else(|| PluginError::unavailable("the stage service is not running (see the start-up log)"))
     }
 
     /// Sets the canonical selection (already validated), outlines it, and raises `selectionChanged`.
@@ -182,21 +184,34 @@ pub fn view_from_json(value: &Value, base: &CameraView) -> Result<CameraView, Pl
 }
 
 fn string_list(args: &Value, key: &str) -> Result<Vec<String>, PluginError> {
-    let list = args.get(key).and_then(Value::as_array).ok_or_else(|| PluginError::invalid_input(format!("'{key}' must be an array of prim paths")))?;
+    let list = args
+        .get(key)
+        .and_then(Value::as_array)
+        .ok_or_else(|| PluginError::invalid_input(format!("'{key}' must be an array of prim paths")))?;
     list.iter()
-        .map(|v| v.as_str().map(str::to_string).ok_or_else(|| PluginError::invalid_input(format!("'{key}' must contain only strings"))))
+        .map(|v| {
+            v.as_str()
+                .map(str::to_string)
+                .ok_or_else(|| PluginError::invalid_input(format!("'{key}' must contain only strings")))
+        })
         .collect()
 }
 
 fn number_arg(args: &Value, key: &str) -> Result<f64, PluginError> {
-    args.get(key).and_then(Value::as_f64).filter(|v| v.is_finite()).ok_or_else(|| PluginError::invalid_input(format!("'{key}' must be a number")))
+    args.get(key)
+        .and_then(Value::as_f64)
+        .filter(|v| v.is_finite())
+        .ok_or_else(|| PluginError::invalid_input(format!("'{key}' must be a number")))
 }
 
 impl Core {
     /// The prim path under stream pixel (x, y) in the last frame, if any.
     pub fn pick_path(&mut self, x: f64, y: f64) -> Result<Option<String>, PluginError> {
         if x < 0.0 || y < 0.0 || x >= f64::from(self.width) || y >= f64::from(self.height) {
-            return Err(PluginError::invalid_input(format!("({x}, {y}) is outside the {}x{} stream", self.width, self.height)));
+            return Err(PluginError::invalid_input(format!(
+                "({x}, {y}) is outside the {}x{} stream",
+                self.width, self.height
+            )));
         }
         let id = self.renderer.instance.pick(x as u32, y as u32).into_result()?;
         Ok(self.stage.as_ref().and_then(|s| s.current.as_ref()).and_then(|c| c.path_of(id)).map(str::to_string))
@@ -223,10 +238,11 @@ impl Core {
     }
 
     pub fn set_input_active(&mut self, active: bool) {
-        if self.input_active && !active {
-            if let Some(camera) = &mut self.camera {
-                let _ = camera.instance.cancel();
-            }
+        if self.input_active
+            && !active
+            && let Some(camera) = &mut self.camera
+        {
+            let _ = camera.instance.cancel();
         }
         self.input_active = active;
     }
@@ -266,7 +282,8 @@ impl Services for Core {
             }
             "camera.view" => Ok(view_to_json(&self.view)),
             "camera.fit" => {
-                let paths: Vec<String> = args.get("prim_path").and_then(Value::as_str).map(|p| vec![p.to_string()]).unwrap_or_default();
+                let paths: Vec<String> =
+                    args.get("prim_path").and_then(Value::as_str).map(|p| vec![p.to_string()]).unwrap_or_default();
                 self.fit_to(&paths)
             }
             "camera.focus_selection" => {
@@ -278,7 +295,13 @@ impl Services for Core {
                     .stage
                     .as_ref()
                     .and_then(|s| s.current.as_ref())
-                    .map(|c| c.scene.cameras.iter().map(|cam| json!({"path": cam.path.as_str(), "fov_y_deg": cam.fov_y_deg})).collect())
+                    .map(|c| {
+                        c.scene
+                            .cameras
+                            .iter()
+                            .map(|cam| json!({"path": cam.path.as_str(), "fov_y_deg": cam.fov_y_deg}))
+                            .collect()
+                    })
                     .unwrap_or_default();
                 Ok(json!({ "cameras": cameras, "active": self.camera.as_ref().map(|c| c.id.clone()) }))
             }
@@ -293,10 +316,15 @@ impl Services for Core {
                 let m = authored.world_transform;
                 let eye = [m[12], m[13], m[14]];
                 let forward = [-m[8], -m[9], -m[10]];
-                let distance = self.stage.as_ref().and_then(|s| s.current.as_ref()).map(|c| {
-                    let size = c.info.bounds.size();
-                    (size[0] * size[0] + size[1] * size[1] + size[2] * size[2]).sqrt().max(1e-3)
-                }).unwrap_or(10.0);
+                let distance = self
+                    .stage
+                    .as_ref()
+                    .and_then(|s| s.current.as_ref())
+                    .map(|c| {
+                        let size = c.info.bounds.size();
+                        (size[0] * size[0] + size[1] * size[1] + size[2] * size[2]).sqrt().max(1e-3)
+                    })
+                    .unwrap_or(10.0);
                 let view = CameraView {
                     eye,
                     target: std::array::from_fn(|i| eye[i] + forward[i] * distance * 0.5),
@@ -306,7 +334,9 @@ impl Services for Core {
                     far: authored.far,
                 };
                 if !view.is_finite() {
-                    return Err(PluginError::invalid_input(format!("authored camera '{path}' has a non-finite transform")));
+                    return Err(PluginError::invalid_input(format!(
+                        "authored camera '{path}' has a non-finite transform"
+                    )));
                 }
                 self.view = view;
                 if let Some(camera) = &mut self.camera {
@@ -349,7 +379,10 @@ impl Services for Core {
                 let prim_path = str_arg(args, "prim_path")?;
                 let max_bytes = match args.get("max_bytes") {
                     None | Some(Value::Null) => ovhost_stage::DEFAULT_PROPERTIES_MAX_BYTES,
-                    Some(v) => v.as_u64().ok_or_else(|| PluginError::invalid_input("max_bytes must be a positive integer"))?.clamp(256, 1 << 20) as usize,
+                    Some(v) => v
+                        .as_u64()
+                        .ok_or_else(|| PluginError::invalid_input("max_bytes must be a positive integer"))?
+                        .clamp(256, 1 << 20) as usize,
                 };
                 let properties = self.stage_slot()?.query()?.properties(prim_path, max_bytes).map_err(stage_error)?;
                 serde_json::to_value(&properties).map_err(|e| PluginError::internal(e.to_string()))
@@ -367,9 +400,14 @@ impl Services for Core {
                 let current = slot.current.as_ref().ok_or_else(|| PluginError::bad_state("no stage is open"))?;
                 let url = current.info.url.clone();
                 let variants = slot.query()?.variants(&prim_path).map_err(stage_error)?;
-                let options = variants.get(&set).ok_or_else(|| PluginError::not_found(format!("prim '{prim_path}' has no variant set '{set}'")))?;
+                let options = variants
+                    .get(&set)
+                    .ok_or_else(|| PluginError::not_found(format!("prim '{prim_path}' has no variant set '{set}'")))?;
                 if !options.options.contains(&selection) {
-                    return Err(PluginError::not_found(format!("variant set '{set}' has no option '{selection}' (options: {})", options.options.join(", "))));
+                    return Err(PluginError::not_found(format!(
+                        "variant set '{set}' has no option '{selection}' (options: {})",
+                        options.options.join(", ")
+                    )));
                 }
                 let request_id = slot.request(
                     |request_id| LoadJob::Variant { request_id, prim_path, set, selection },
@@ -382,7 +420,11 @@ impl Services for Core {
             }
             "stage.prim_count" => {
                 let slot = self.stage_slot()?;
-                let count = slot.current.as_ref().map(|c| c.info.prim_count).ok_or_else(|| PluginError::bad_state("no stage is open"))?;
+                let count = slot
+                    .current
+                    .as_ref()
+                    .map(|c| c.info.prim_count)
+                    .ok_or_else(|| PluginError::bad_state("no stage is open"))?;
                 Ok(json!({ "count": count }))
             }
             "stage.bounds" => {
@@ -391,7 +433,9 @@ impl Services for Core {
                 Ok(json!({ "prim_path": prim_path, "min": bounds.min, "max": bounds.max }))
             }
             "stage.list_scenes" => Ok(json!({ "scenes": self.stage_slot()?.list_scenes() })),
-            "selection.get" => Ok(json!({ "prims": self.stage.as_ref().map(|s| s.selection.clone()).unwrap_or_default() })),
+            "selection.get" => {
+                Ok(json!({ "prims": self.stage.as_ref().map(|s| s.selection.clone()).unwrap_or_default() }))
+            }
             "selection.set" => {
                 let paths = string_list(args, "paths")?;
                 let prims = if paths.is_empty() { Vec::new() } else { self.stage_slot()?.existing(&paths)? };
@@ -406,7 +450,11 @@ impl Services for Core {
                     "all" => slot.pickable = None,
                     "replace" => slot.pickable = Some(paths.into_iter().collect()),
                     "add" => slot.pickable.get_or_insert_with(Default::default).extend(paths),
-                    other => return Err(PluginError::invalid_input(format!("mode must be add, replace or all, not '{other}'"))),
+                    other => {
+                        return Err(PluginError::invalid_input(format!(
+                            "mode must be add, replace or all, not '{other}'"
+                        )));
+                    }
                 }
                 Ok(json!({ "count": slot.pickable.as_ref().map(|p| p.len()) }))
             }
@@ -416,7 +464,10 @@ impl Services for Core {
                 Ok(json!({ "path": self.pick_path(x, y)? }))
             }
             "viewport.set_input_active" => {
-                let active = args.get("active").and_then(Value::as_bool).ok_or_else(|| PluginError::invalid_input("'active' must be a boolean"))?;
+                let active = args
+                    .get("active")
+                    .and_then(Value::as_bool)
+                    .ok_or_else(|| PluginError::invalid_input("'active' must be a boolean"))?;
                 self.set_input_active(active);
                 Ok(json!({ "active": active }))
             }

@@ -16,18 +16,17 @@ pub struct InputQueue {
 
 impl InputQueue {
     pub fn push(&mut self, event: InputEvent) {
-        if let (Some(last), true) = (self.pending.last_mut(), event.kind == InputKind::POINTER_MOVE) {
-            if last.kind == InputKind::POINTER_MOVE
-                && last.buttons == event.buttons
-                && last.modifiers == event.modifiers
-            {
-                last.dx += event.dx;
-                last.dy += event.dy;
-                last.x = event.x;
-                last.y = event.y;
-                last.time_us = event.time_us;
-                return;
-            }
+        if let (Some(last), true) = (self.pending.last_mut(), event.kind == InputKind::POINTER_MOVE)
+            && last.kind == InputKind::POINTER_MOVE
+            && last.buttons == event.buttons
+            && last.modifiers == event.modifiers
+        {
+            last.dx += event.dx;
+            last.dy += event.dy;
+            last.x = event.x;
+            last.y = event.y;
+            last.time_us = event.time_us;
+            return;
         }
         if self.pending.len() >= MAX_PENDING_EVENTS {
             self.dropped += 1;

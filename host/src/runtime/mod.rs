@@ -5,6 +5,7 @@ pub mod chain;
 pub mod core;
 pub mod hub;
 pub mod input;
+pub mod ovstream_sink;
 pub mod render_loop;
 pub mod router;
 pub mod settings;

@@ -27,8 +27,15 @@ use crate::protocol::{self, Envelope, HELLO_EVENT_TYPE};
 pub enum Inbound {
     Connected(ClientId),
     Disconnected(ClientId),
-    Message { client: ClientId, envelope: Envelope },
-    Input { client: ClientId, events: Vec<ovhost_plugin_api::InputEvent>, seq: Option<u32> },
+    Message {
+        client: ClientId,
+        envelope: Envelope,
+    },
+    Input {
+        client: ClientId,
+        events: Vec<ovhost_plugin_api::InputEvent>,
+        seq: Option<u32>,
+    },
     /// A stage load finished on the loader thread.
     StageLoaded(Box<super::stage::LoadResult>),
     Shutdown,
@@ -129,7 +136,10 @@ impl RenderLoop {
                 for event in events {
                     // Input is dropped while a stage loads and pointer input while the viewport is
                     // inactive (panels own it); keys and cancels still go through.
-                    let pointer = matches!(event.kind, InputKind::POINTER_MOVE | InputKind::POINTER_DOWN | InputKind::POINTER_UP | InputKind::WHEEL);
+                    let pointer = matches!(
+                        event.kind,
+                        InputKind::POINTER_MOVE | InputKind::POINTER_DOWN | InputKind::POINTER_UP | InputKind::WHEEL
+                    );
                     if loading || (pointer && !self.core.input_active) {
                         continue;
                     }
@@ -186,7 +196,13 @@ impl RenderLoop {
         self.core.hub.send(client, protocol::encode("helloResult", &reply));
         let hub = self.core.hub.clone();
         let dialect = self.core.hub.dialect(client);
-        self.router.notify(&hub, &mut self.core, client, "clientHello", &json!({ "client_id": client, "client": payload.get("client"), "dialect": dialect }));
+        self.router.notify(
+            &hub,
+            &mut self.core,
+            client,
+            "clientHello",
+            &json!({ "client_id": client, "client": payload.get("client"), "dialect": dialect }),
+        );
     }
 
     /// Codecs the web sink could deliver given the registered converters.
@@ -201,6 +217,11 @@ impl RenderLoop {
     /// Renders and delivers one frame at `now_us` (host monotonic microseconds).
     pub fn tick(&mut self, now_us: u64) {
         let started = Instant::now();
+        let hub = self.core.hub.clone();
+        let polled: Vec<Inbound> = self.sinks.iter_mut().flat_map(|s| s.poll(&hub, now_us)).collect();
+        for item in polled {
+            self.handle_inbound(item);
+        }
         let dt_us = self.last_tick_us.map_or(0, |last| now_us.saturating_sub(last));
         self.last_tick_us = Some(now_us);
         self.frame_number += 1;
@@ -285,10 +306,10 @@ impl RenderLoop {
             }
             InputKind::KEY_DOWN if event.key.as_str() == "f" && event.modifiers == 0 => {
                 let selection = self.core.stage.as_ref().map(|s| s.selection.clone()).unwrap_or_default();
-                if self.core.stage.as_ref().is_some_and(|s| s.current.is_some()) {
-                    if let Err(e) = self.core.fit_to(&selection) {
-                        tracing::debug!("frame selection failed: {e}");
-                    }
+                if self.core.stage.as_ref().is_some_and(|s| s.current.is_some())
+                    && let Err(e) = self.core.fit_to(&selection)
+                {
+                    tracing::debug!("frame selection failed: {e}");
                 }
             }
             InputKind::CANCEL => self.click.press = None,
@@ -313,7 +334,11 @@ impl RenderLoop {
                 tracing::warn!(url = %loaded.url, code = e.code(), "stage load failed: {message}");
                 slot.last_error = Some(message.clone());
                 self.core.status.set_state(if had_stage { RuntimeState::Streaming } else { RuntimeState::Idle });
-                self.core.raise(0, "stageOpenFailed", json!({ "request_id": loaded.request_id, "url": loaded.url, "code": e.code(), "error": message }));
+                self.core.raise(
+                    0,
+                    "stageOpenFailed",
+                    json!({ "request_id": loaded.request_id, "url": loaded.url, "code": e.code(), "error": message }),
+                );
                 return;
             }
         };
@@ -339,10 +364,10 @@ impl RenderLoop {
         self.click.press = None;
         if let Some(camera) = &mut self.core.camera {
             let _ = camera.instance.cancel();
-            if loaded.reason != super::stage::LoadReason::Variant || !had_stage {
-                if let RResult::RErr(e) = camera.instance.fit(&info.bounds, info.up_axis) {
-                    tracing::warn!("camera fit failed: {e}");
-                }
+            if (loaded.reason != super::stage::LoadReason::Variant || !had_stage)
+                && let RResult::RErr(e) = camera.instance.fit(&info.bounds, info.up_axis)
+            {
+                tracing::warn!("camera fit failed: {e}");
             }
             if let RResult::ROk(view) = camera.instance.advance(0) {
                 self.core.view = view;
@@ -350,7 +375,11 @@ impl RenderLoop {
         }
         self.core.status.set_state(RuntimeState::Streaming);
         let stage = serde_json::to_value(&info).unwrap_or(Value::Null);
-        self.core.raise(0, "stageOpened", json!({ "request_id": loaded.request_id, "reason": loaded.reason, "stage": stage }));
+        self.core.raise(
+            0,
+            "stageOpened",
+            json!({ "request_id": loaded.request_id, "reason": loaded.reason, "stage": stage }),
+        );
         if had_selection {
             self.core.raise(0, "selectionChanged", json!({ "prims": [], "source": "stage" }));
         }
@@ -362,7 +391,11 @@ impl RenderLoop {
     /// Runs each wanted chain once and hands the result to every sink that wants it.
     fn deliver(&mut self, frame: &Frame) {
         self.last_convert_ns = 0;
-        let keyframe = self.sinks.iter().fold(false, |k, s| s.take_keyframe_request() || k);
+        // Every sink's request must be taken (and so cleared), hence no short-circuiting `any`.
+        let mut keyframe = false;
+        for sink in &self.sinks {
+            keyframe |= sink.take_keyframe_request();
+        }
         let mut wanted: Vec<FrameSpec> = self.sinks.iter().flat_map(|s| s.wanted()).collect();
         wanted.sort_by_key(|s| spec_key(*s));
         wanted.dedup();

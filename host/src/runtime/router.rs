@@ -55,7 +55,12 @@ impl Router {
                     for event_type in registered.entry.event_types.iter() {
                         router.routes.insert((dialect.clone(), event_type.to_string()), index);
                     }
-                    router.handlers.push(Handler { id: id.clone(), plugin: registered.plugin.clone(), dialect, instance });
+                    router.handlers.push(Handler {
+                        id: id.clone(),
+                        plugin: registered.plugin.clone(),
+                        dialect,
+                        instance,
+                    });
                 }
                 RResult::RErr(e) => {
                     tracing::error!(handler = %id, plugin = %registered.plugin, "handler could not be created: {e}");

@@ -24,6 +24,10 @@ pub trait Sink: Send {
     fn submit(&mut self, frame: &Frame, input_seq: u32) -> Result<(), String>;
     /// True when a consumer needs a keyframe (joins, losses).
     fn take_keyframe_request(&self) -> bool;
+    /// Work from the sink's own clients (messages, input, connections), once per frame.
+    fn poll(&mut self, _hub: &ClientHub, _now_us: u64) -> Vec<super::render_loop::Inbound> {
+        Vec::new()
+    }
 }
 
 pub const VIDEO_HEADER_BYTES: usize = 40;

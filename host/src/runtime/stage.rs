@@ -50,24 +50,14 @@ pub struct LoadedStage {
 
 impl LoadedStage {
     pub fn new(opened: OpenedStage) -> Self {
-        let path_ids = opened
-            .scene
-            .prim_paths
-            .iter()
-            .enumerate()
-            .map(|(i, p)| (p.to_string(), i as u32 + 1))
-            .collect();
+        let path_ids = opened.scene.prim_paths.iter().enumerate().map(|(i, p)| (p.to_string(), i as u32 + 1)).collect();
         Self { info: opened.info, scene: opened.scene, path_ids }
     }
 
     /// Prim ids of `path` and every prim with geometry below it (outline expansion).
     pub fn ids_under(&self, path: &str) -> Vec<u32> {
         let prefix = if path == "/" { "/".to_string() } else { format!("{path}/") };
-        self.path_ids
-            .iter()
-            .filter(|(p, _)| p.as_str() == path || p.starts_with(&prefix))
-            .map(|(_, id)| *id)
-            .collect()
+        self.path_ids.iter().filter(|(p, _)| p.as_str() == path || p.starts_with(&prefix)).map(|(_, id)| *id).collect()
     }
 
     pub fn path_of(&self, prim_id: u32) -> Option<&str> {
@@ -92,7 +82,8 @@ pub struct StageSlot {
 impl StageSlot {
     /// Starts the stage service (worker = this executable with `__stage-worker`) and the loader thread.
     pub fn start(asset_root: PathBuf, inbound: Sender<Inbound>) -> Result<Self, PluginError> {
-        let exe = std::env::current_exe().map_err(|e| PluginError::internal(format!("cannot find the ovhost executable: {e}")))?;
+        let exe = std::env::current_exe()
+            .map_err(|e| PluginError::internal(format!("cannot find the ovhost executable: {e}")))?;
         let mut worker = Command::new(exe);
         worker.arg("__stage-worker");
         let service = StageService::new(worker, asset_root)
@@ -139,7 +130,12 @@ impl StageSlot {
     }
 
     /// Queues a load; returns its request id.
-    pub fn request(&mut self, job: impl FnOnce(u64) -> LoadJob, url: &str, reason: LoadReason) -> Result<u64, PluginError> {
+    pub fn request(
+        &mut self,
+        job: impl FnOnce(u64) -> LoadJob,
+        url: &str,
+        reason: LoadReason,
+    ) -> Result<u64, PluginError> {
         self.next_request += 1;
         let id = self.next_request;
         self.jobs.send(job(id)).map_err(|_| PluginError::internal("the stage loader thread has stopped"))?;
@@ -159,7 +155,9 @@ impl StageSlot {
         if self.current.is_none() && self.loading.is_none() {
             return Err(PluginError::bad_state("no stage is open; send openStageRequest first"));
         }
-        self.service.try_lock().ok_or_else(|| PluginError::bad_state("a stage is loading; try again when it has loaded"))
+        self.service
+            .try_lock()
+            .ok_or_else(|| PluginError::bad_state("a stage is loading; try again when it has loaded"))
     }
 
     pub fn list_scenes(&self) -> Vec<String> {

@@ -1,1 +1,54 @@
-//! Placeholder; being written.
+//! # ovhost raster renderer (`raster`)
+//!
+//! The default renderer backend: a wgpu offscreen rasterizer for the meshes of a
+//! [`ovhost_plugin_api::StageScene`], registered as the built-in plugin `raster` with renderer
+//! id `raster`. It runs on any Vulkan or GL adapter, including Mesa's software lavapipe and
+//! llvmpipe, so the host streams a real image on machines without a GPU.
+//!
+//! Per frame: a scene pass (background, then meshes with a headlight) into an sRGB RGBA8 colour
+//! target and an `R32Uint` prim-id target; while something is selected, a post pass drawing the
+//! selection outline from the id target; then a readback into mapped host memory that the
+//! returned frame points into (rows padded to 256 bytes; `pitch_bytes` says so). Picks copy one
+//! texel of the id target.
+//!
+//! Config: `{"backend": "vulkan"|"gl"|"any", "adapter": "<name substring>"}`, overridden by
+//! `OVHOST_WGPU_BACKEND` / `OVHOST_WGPU_ADAPTER`.
+
+mod adapter;
+pub mod aov;
+mod camera;
+pub mod config;
+mod geometry;
+mod pipelines;
+mod renderer;
+mod selection;
+pub mod settings;
+pub mod synthetic;
+mod targets;
+
+pub use aov::Aov;
+pub use config::{BackendChoice, RasterConfig};
+pub use renderer::Raster;
+pub use settings::{Background, RenderMode, RenderSettings};
+
+use ovhost_plugin_api::{PluginError, Registry};
+
+/// The renderer id the host selects this backend by.
+pub const RENDERER_ID: &str = "raster";
+
+ovhost_plugin_api::builtin_plugin! {
+    name: "raster",
+    description: "Default wgpu rasterizer: lit meshes, picking, selection outlines, AOVs",
+    register: register,
+}
+
+/// Registers the `raster` renderer.
+pub fn register(r: &mut Registry<'_>) -> Result<(), PluginError> {
+    r.renderer::<Raster>(
+        RENDERER_ID,
+        "wgpu offscreen rasterizer (Vulkan or GL, GPU or Mesa software): headlight shading, \
+         render modes lit/flat/normals/wireframe, id-buffer picking, selection outlines, \
+         LdrColor/DepthSD/NormalSD/InstanceSegmentationSD AOVs",
+    );
+    Ok(())
+}

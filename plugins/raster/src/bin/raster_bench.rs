@@ -1,0 +1,125 @@
+//! Benchmark: frames per second of the raster renderer (render + readback into host memory) at
+//! 640×360 and 1920×1080 with ~5k and ~100k triangles, plus pick latency. Prints one JSON object
+//! on stdout and nothing else. Usage: `raster_bench [--json] [--seconds S]` (S per case, default
+//! 2). The adapter follows `OVHOST_WGPU_BACKEND` / `OVHOST_WGPU_ADAPTER` like the plugin.
+
+use std::time::{Duration, Instant};
+
+use ovhost_plugin_api::prelude::*;
+use ovhost_plugin_raster::{Raster, RasterConfig, synthetic};
+use serde_json::json;
+
+const SIZES: [(u32, u32); 2] = [(640, 360), (1920, 1080)];
+/// Grid cells per side: 2 * cells² triangles (5,000 and 100,352).
+const GRID_CELLS: [u32; 2] = [50, 224];
+const WARMUP_FRAMES: u32 = 5;
+const MAX_FRAMES: usize = 2000;
+
+fn camera(frame: u64) -> CameraView {
+    let angle = frame as f64 * 0.01;
+    CameraView {
+        eye: [3.0 * angle.sin(), 2.0, 3.0 * angle.cos()],
+        target: [0.0; 3],
+        up: [0.0, 1.0, 0.0],
+        fov_y_deg: 45.0,
+        near: 0.05,
+        far: 100.0,
+    }
+}
+
+fn fail(what: &str, e: PluginError) -> ! {
+    eprintln!("raster_bench: {what}: {e}");
+    std::process::exit(1)
+}
+
+fn percentile_ms(sorted: &[Duration], p: f64) -> f64 {
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted.get(index).map_or(0.0, |d| d.as_secs_f64() * 1e3)
+}
+
+fn main() {
+    let mut seconds = 2.0f64;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--json" => {}
+            "--seconds" => {
+                seconds = args.next().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
+                    eprintln!("raster_bench: --seconds needs a number");
+                    std::process::exit(2)
+                })
+            }
+            other => {
+                eprintln!("raster_bench: unknown argument {other}; usage: raster_bench [--json] [--seconds S]");
+                std::process::exit(2)
+            }
+        }
+    }
+    let config = RasterConfig::from_json_and_env("{}").unwrap_or_else(|e| fail("config", e));
+    let mut raster = Raster::new(&config).unwrap_or_else(|e| fail("creating the renderer", e));
+    let info = raster.adapter_info().clone();
+    let mut results = Vec::new();
+    let mut pick_ms = Vec::new();
+    for cells in GRID_CELLS {
+        let grid = synthetic::grid(cells);
+        let triangles = grid.triangle_count();
+        let scene = synthetic::scene(vec![("/World/Grid", grid, vec![synthetic::transform([0.0; 3], 1.0)])]);
+        let upload_start = Instant::now();
+        raster.open_stage(&scene).into_result().unwrap_or_else(|e| fail("open_stage", e));
+        let upload_ms = upload_start.elapsed().as_secs_f64() * 1e3;
+        for (width, height) in SIZES {
+            raster.resize(width, height).into_result().unwrap_or_else(|e| fail("resize", e));
+            let mut frame_number = 0u64;
+            let mut render = |raster: &mut Raster| {
+                frame_number += 1;
+                let request = RenderRequest { camera: camera(frame_number), frame_number, time_us: 0 };
+                let frame = raster.render(&request).into_result().unwrap_or_else(|e| fail("render", e));
+                // Touch every row of the returned pixels so the readback is really consumed.
+                // SAFETY: the renderer is not called again until this frame has been read.
+                let bytes = unsafe { frame.host_bytes() }.unwrap_or_default();
+                bytes.iter().step_by(frame.pitch_bytes.max(1) as usize).fold(0u8, |a, b| a ^ b)
+            };
+            for _ in 0..WARMUP_FRAMES {
+                std::hint::black_box(render(&mut raster));
+            }
+            let mut times = Vec::new();
+            let start = Instant::now();
+            while start.elapsed().as_secs_f64() < seconds && times.len() < MAX_FRAMES {
+                let t = Instant::now();
+                std::hint::black_box(render(&mut raster));
+                times.push(t.elapsed());
+            }
+            let total = start.elapsed().as_secs_f64();
+            let picks = 20;
+            let pick_start = Instant::now();
+            for i in 0..picks {
+                let id = raster.pick(width / 2 + i, height / 2).into_result().unwrap_or_else(|e| fail("pick", e));
+                std::hint::black_box(id);
+            }
+            pick_ms.push(pick_start.elapsed().as_secs_f64() * 1e3 / f64::from(picks));
+            times.sort();
+            results.push(json!({
+                "width": width,
+                "height": height,
+                "triangles": triangles,
+                "frames": times.len(),
+                "fps": times.len() as f64 / total,
+                "frame_ms_median": percentile_ms(&times, 0.5),
+                "frame_ms_p95": percentile_ms(&times, 0.95),
+                "upload_ms": upload_ms,
+            }));
+        }
+    }
+    let mean_pick_ms = pick_ms.iter().sum::<f64>() / pick_ms.len().max(1) as f64;
+    let report = json!({
+        "benchmark": "raster_render_readback",
+        "adapter": info.name,
+        "backend": format!("{:?}", info.backend),
+        "device_type": format!("{:?}", info.device_type),
+        "driver": info.driver,
+        "seconds_per_case": seconds,
+        "results": results,
+        "pick_ms_mean": mean_pick_ms,
+    });
+    println!("{report}");
+}

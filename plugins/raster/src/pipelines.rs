@@ -1,0 +1,189 @@
+//! The render pipelines (background, triangles, wireframe edges, post) and their bind group
+//! layouts. Built once per device; independent of output size and stage.
+
+use bytemuck::{Pod, Zeroable};
+
+use crate::geometry::{Instance, Vertex};
+
+/// The scene's colour target. Stored sRGB-encoded: this is the frame when nothing is selected
+/// (copied out as is), and the hardware does the encoding. Data AOVs pre-decode their values in
+/// the shader so the stored bytes are the raw values.
+pub const COLOR_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8UnormSrgb;
+pub const ID_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::R32Uint;
+pub const DEPTH_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Depth32Float;
+/// The post pass output (only used while something is selected); same encoding as the colour.
+pub const OUTPUT_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8UnormSrgb;
+
+/// The scene pass uniform (mirrors `Globals` in `scene.wgsl`).
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+pub struct Globals {
+    pub view_proj: [[f32; 4]; 4],
+    pub eye: [f32; 4],
+    pub depth_range: [f32; 4],
+    pub bg_top: [f32; 4],
+    pub bg_bottom: [f32; 4],
+    pub mode: [u32; 4],
+}
+
+/// The post pass uniform (mirrors `Post` in `post.wgsl`).
+#[repr(C)]
+#[derive(Clone, Copy, Pod, Zeroable)]
+pub struct PostParams {
+    pub flags: [u32; 4],
+    pub outline_color: [f32; 4],
+}
+
+pub struct Pipelines {
+    pub globals_layout: wgpu::BindGroupLayout,
+    pub post_layout: wgpu::BindGroupLayout,
+    pub background: wgpu::RenderPipeline,
+    pub triangles: wgpu::RenderPipeline,
+    pub edges: wgpu::RenderPipeline,
+    pub post: wgpu::RenderPipeline,
+}
+
+fn uniform_entry(binding: u32, visibility: wgpu::ShaderStages) -> wgpu::BindGroupLayoutEntry {
+    wgpu::BindGroupLayoutEntry {
+        binding,
+        visibility,
+        ty: wgpu::BindingType::Buffer {
+            ty: wgpu::BufferBindingType::Uniform,
+            has_dynamic_offset: false,
+            min_binding_size: None,
+        },
+        count: None,
+    }
+}
+
+fn texture_entry(binding: u32, sample_type: wgpu::TextureSampleType) -> wgpu::BindGroupLayoutEntry {
+    wgpu::BindGroupLayoutEntry {
+        binding,
+        visibility: wgpu::ShaderStages::FRAGMENT,
+        ty: wgpu::BindingType::Texture {
+            sample_type,
+            view_dimension: wgpu::TextureViewDimension::D2,
+            multisampled: false,
+        },
+        count: None,
+    }
+}
+
+impl Pipelines {
+    pub fn new(device: &wgpu::Device) -> Self {
+        let scene_shader = device.create_shader_module(wgpu::include_wgsl!("shaders/scene.wgsl"));
+        let post_shader = device.create_shader_module(wgpu::include_wgsl!("shaders/post.wgsl"));
+        let globals_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("raster globals"),
+            entries: &[uniform_entry(0, wgpu::ShaderStages::VERTEX_FRAGMENT)],
+        });
+        let post_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("raster post"),
+            entries: &[
+                texture_entry(0, wgpu::TextureSampleType::Float { filterable: true }),
+                texture_entry(1, wgpu::TextureSampleType::Uint),
+                texture_entry(2, wgpu::TextureSampleType::Uint),
+                uniform_entry(3, wgpu::ShaderStages::FRAGMENT),
+            ],
+        });
+        let scene_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("raster scene"),
+            bind_group_layouts: &[Some(&globals_layout)],
+            immediate_size: 0,
+        });
+        let post_pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("raster post"),
+            bind_group_layouts: &[Some(&post_layout)],
+            immediate_size: 0,
+        });
+        let scene_targets = [
+            Some(wgpu::ColorTargetState { format: COLOR_FORMAT, blend: None, write_mask: wgpu::ColorWrites::ALL }),
+            Some(wgpu::ColorTargetState { format: ID_FORMAT, blend: None, write_mask: wgpu::ColorWrites::ALL }),
+        ];
+        let depth = |write: bool, compare: wgpu::CompareFunction| wgpu::DepthStencilState {
+            format: DEPTH_FORMAT,
+            depth_write_enabled: Some(write),
+            depth_compare: Some(compare),
+            stencil: wgpu::StencilState::default(),
+            bias: wgpu::DepthBiasState::default(),
+        };
+        let mesh_buffers = [Some(Vertex::layout()), Some(Instance::layout())];
+        let mesh_pipeline = |label: &str, topology: wgpu::PrimitiveTopology| {
+            device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+                label: Some(label),
+                layout: Some(&scene_layout),
+                vertex: wgpu::VertexState {
+                    module: &scene_shader,
+                    entry_point: Some("vs_mesh"),
+                    compilation_options: Default::default(),
+                    buffers: &mesh_buffers,
+                },
+                primitive: wgpu::PrimitiveState {
+                    topology,
+                    // USD meshes are often single-sided with either winding; draw both sides.
+                    cull_mode: None,
+                    ..Default::default()
+                },
+                depth_stencil: Some(depth(true, wgpu::CompareFunction::LessEqual)),
+                multisample: wgpu::MultisampleState::default(),
+                fragment: Some(wgpu::FragmentState {
+                    module: &scene_shader,
+                    entry_point: Some("fs_mesh"),
+                    compilation_options: Default::default(),
+                    targets: &scene_targets,
+                }),
+                multiview_mask: None,
+                cache: None,
+            })
+        };
+        let triangles = mesh_pipeline("raster triangles", wgpu::PrimitiveTopology::TriangleList);
+        let edges = mesh_pipeline("raster edges", wgpu::PrimitiveTopology::LineList);
+        let background = device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+            label: Some("raster background"),
+            layout: Some(&scene_layout),
+            vertex: wgpu::VertexState {
+                module: &scene_shader,
+                entry_point: Some("vs_background"),
+                compilation_options: Default::default(),
+                buffers: &[],
+            },
+            primitive: wgpu::PrimitiveState::default(),
+            depth_stencil: Some(depth(false, wgpu::CompareFunction::Always)),
+            multisample: wgpu::MultisampleState::default(),
+            fragment: Some(wgpu::FragmentState {
+                module: &scene_shader,
+                entry_point: Some("fs_background"),
+                compilation_options: Default::default(),
+                targets: &scene_targets,
+            }),
+            multiview_mask: None,
+            cache: None,
+        });
+        let post = device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+            label: Some("raster post"),
+            layout: Some(&post_pipeline_layout),
+            vertex: wgpu::VertexState {
+                module: &post_shader,
+                entry_point: Some("vs_main"),
+                compilation_options: Default::default(),
+                buffers: &[],
+            },
+            primitive: wgpu::PrimitiveState::default(),
+            depth_stencil: None,
+            multisample: wgpu::MultisampleState::default(),
+            fragment: Some(wgpu::FragmentState {
+                module: &post_shader,
+                entry_point: Some("fs_main"),
+                compilation_options: Default::default(),
+                targets: &[Some(wgpu::ColorTargetState {
+                    format: OUTPUT_FORMAT,
+                    blend: None,
+                    write_mask: wgpu::ColorWrites::ALL,
+                })],
+            }),
+            multiview_mask: None,
+            cache: None,
+        });
+        Self { globals_layout, post_layout, background, triangles, edges, post }
+    }
+}

@@ -1,0 +1,361 @@
+//! [`Raster`]: the `RendererBackend` implementation. Owns the device, the pipelines, the stage's
+//! GPU geometry, the size-dependent targets, settings, AOV and selection; renders one frame per
+//! `render` call (scene pass, post pass, readback) and answers picks from the id target.
+
+use ovhost_plugin_api::prelude::{RResult, RSlice, RStr, RString, RVec};
+use ovhost_plugin_api::{Frame, FrameFormat, FromConfig, PluginError, RenderRequest, RendererBackend, StageScene};
+
+use crate::adapter::Gpu;
+use crate::aov::Aov;
+use crate::camera::{depth_range, view_projection};
+use crate::config::RasterConfig;
+use crate::geometry::GpuScene;
+use crate::pipelines::{Globals, Pipelines, PostParams};
+use crate::selection::SelectionSet;
+use crate::settings::{Background, RenderMode, RenderSettings};
+use crate::targets::Targets;
+
+/// The wgpu raster renderer.
+pub struct Raster {
+    gpu: Gpu,
+    pipelines: Pipelines,
+    globals: wgpu::Buffer,
+    globals_bind: wgpu::BindGroup,
+    post_params: wgpu::Buffer,
+    /// Rebuilt lazily after a resize or a selection change.
+    post_bind: Option<wgpu::BindGroup>,
+    targets: Option<Targets>,
+    /// True once a frame has been rendered at the current size (picks read that frame).
+    frame_ready: bool,
+    scene: Option<GpuScene>,
+    selection: SelectionSet,
+    settings: RenderSettings,
+    aov: Aov,
+}
+
+fn srgb_to_linear(c: u8) -> f32 {
+    let x = f32::from(c) / 255.0;
+    if x <= 0.04045 { x / 12.92 } else { ((x + 0.055) / 1.055).powf(2.4) }
+}
+
+fn linear_rgb(c: [u8; 3]) -> [f32; 4] {
+    [srgb_to_linear(c[0]), srgb_to_linear(c[1]), srgb_to_linear(c[2]), 1.0]
+}
+
+fn uniform_buffer(device: &wgpu::Device, label: &str, size: usize) -> wgpu::Buffer {
+    device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some(label),
+        size: size as u64,
+        usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    })
+}
+
+impl Raster {
+    /// Opens a GPU device per `config` and builds the pipelines.
+    pub fn new(config: &RasterConfig) -> Result<Self, PluginError> {
+        let gpu = Gpu::open(config)?;
+        let device = &gpu.device;
+        let pipelines = Pipelines::new(device);
+        let globals = uniform_buffer(device, "raster globals", std::mem::size_of::<Globals>());
+        let globals_bind = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("raster globals"),
+            layout: &pipelines.globals_layout,
+            entries: &[wgpu::BindGroupEntry { binding: 0, resource: globals.as_entire_binding() }],
+        });
+        let post_params = uniform_buffer(device, "raster post", std::mem::size_of::<PostParams>());
+        let selection = SelectionSet::new(device, &gpu.queue, &[]);
+        gpu.take_error()?;
+        Ok(Self {
+            gpu,
+            pipelines,
+            globals,
+            globals_bind,
+            post_params,
+            post_bind: None,
+            targets: None,
+            frame_ready: false,
+            scene: None,
+            selection,
+            settings: RenderSettings::default(),
+            aov: Aov::LdrColor,
+        })
+    }
+
+    /// `name (backend, device type)` of the adapter in use.
+    pub fn adapter_description(&self) -> String {
+        self.gpu.describe()
+    }
+
+    /// The adapter in use (name, backend, device type, driver).
+    pub fn adapter_info(&self) -> &wgpu::AdapterInfo {
+        &self.gpu.info
+    }
+
+    pub fn settings(&self) -> &RenderSettings {
+        &self.settings
+    }
+
+    pub fn aov(&self) -> Aov {
+        self.aov
+    }
+
+    fn resize_impl(&mut self, width: u32, height: u32) -> Result<(), PluginError> {
+        let max = self.gpu.device.limits().max_texture_dimension_2d;
+        if width == 0 || height == 0 || width > max || height > max {
+            return Err(PluginError::invalid_input(format!(
+                "output size {width}x{height} is outside 1..={max} pixels per side on this GPU"
+            )));
+        }
+        if self.targets.as_ref().is_some_and(|t| t.width == width && t.height == height) {
+            return Ok(());
+        }
+        self.targets = Some(Targets::new(&self.gpu.device, width, height));
+        self.post_bind = None;
+        self.frame_ready = false;
+        self.gpu.take_error()
+    }
+
+    fn open_stage_impl(&mut self, scene: &StageScene) -> Result<(), PluginError> {
+        let device = &self.gpu.device;
+        let scope = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+        let uploaded = GpuScene::upload(device, scene);
+        if let Some(e) = pollster::block_on(scope.pop()) {
+            return Err(PluginError::unavailable(format!("the GPU ran out of memory loading the stage: {e}")));
+        }
+        let uploaded = uploaded?;
+        tracing::info!(
+            triangles = uploaded.triangle_count,
+            draws = uploaded.draws.len(),
+            skipped_meshes = uploaded.skipped_meshes,
+            "raster renderer uploaded the stage"
+        );
+        self.scene = Some(uploaded);
+        self.set_selection_impl(&[]);
+        self.gpu.take_error()
+    }
+
+    fn set_selection_impl(&mut self, prim_ids: &[u32]) {
+        self.selection = SelectionSet::new(&self.gpu.device, &self.gpu.queue, prim_ids);
+        self.post_bind = None;
+    }
+
+    fn globals(&self, request: &RenderRequest, aspect: f64) -> Result<Globals, PluginError> {
+        let view_proj = view_projection(&request.camera, aspect)?.as_mat4();
+        let bounds = self.scene.as_ref().map(|s| s.bounds).unwrap_or(ovhost_plugin_api::Bounds::EMPTY);
+        let (near, far) = depth_range(request.camera.eye, &bounds);
+        let (top, bottom) = match self.settings.background {
+            Background::Gradient => (linear_rgb([0x4a, 0x4e, 0x55]), linear_rgb([0x17, 0x18, 0x1b])),
+            Background::Solid => {
+                let c = linear_rgb(self.settings.background_color);
+                (c, c)
+            }
+        };
+        let eye = request.camera.eye;
+        Ok(Globals {
+            view_proj: view_proj.to_cols_array_2d(),
+            eye: [eye[0] as f32, eye[1] as f32, eye[2] as f32, 1.0],
+            depth_range: [near as f32, far as f32, 0.0, 0.0],
+            bg_top: top,
+            bg_bottom: bottom,
+            mode: [self.settings.render_mode.shader_code(), self.aov.shader_code(), 0, 0],
+        })
+    }
+
+    fn post_params(&self) -> PostParams {
+        PostParams {
+            flags: [0, self.settings.outline_width_px, u32::from(self.selection.count > 0), 0],
+            // The output target encodes to sRGB, so the shader takes the colour linear.
+            outline_color: linear_rgb(self.settings.outline_color),
+        }
+    }
+
+    fn render_impl(&mut self, request: &RenderRequest) -> Result<Frame, PluginError> {
+        let Some(targets) = self.targets.as_ref() else {
+            return Err(PluginError::bad_state("the raster renderer must be resized before the first render"));
+        };
+        let aspect = f64::from(targets.width) / f64::from(targets.height);
+        let globals = self.globals(request, aspect)?;
+        let post = self.post_params();
+        let queue = &self.gpu.queue;
+        queue.write_buffer(&self.globals, 0, bytemuck::bytes_of(&globals));
+        queue.write_buffer(&self.post_params, 0, bytemuck::bytes_of(&post));
+        if self.post_bind.is_none() {
+            self.post_bind = Some(self.gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some("raster post"),
+                layout: &self.pipelines.post_layout,
+                entries: &[
+                    wgpu::BindGroupEntry {
+                        binding: 0,
+                        resource: wgpu::BindingResource::TextureView(&targets.color_view),
+                    },
+                    wgpu::BindGroupEntry { binding: 1, resource: wgpu::BindingResource::TextureView(&targets.id_view) },
+                    wgpu::BindGroupEntry {
+                        binding: 2,
+                        resource: wgpu::BindingResource::TextureView(&self.selection.view),
+                    },
+                    wgpu::BindGroupEntry { binding: 3, resource: self.post_params.as_entire_binding() },
+                ],
+            }));
+        }
+        let Some(targets) = self.targets.as_mut() else {
+            return Err(PluginError::bad_state("the raster renderer must be resized before the first render"));
+        };
+        targets.release_frame();
+        let mut encoder =
+            self.gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("raster frame") });
+        {
+            let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+                label: Some("raster scene"),
+                color_attachments: &[
+                    Some(wgpu::RenderPassColorAttachment {
+                        view: &targets.color_view,
+                        depth_slice: None,
+                        resolve_target: None,
+                        ops: wgpu::Operations {
+                            load: wgpu::LoadOp::Clear(wgpu::Color::BLACK),
+                            store: wgpu::StoreOp::Store,
+                        },
+                    }),
+                    Some(wgpu::RenderPassColorAttachment {
+                        view: &targets.id_view,
+                        depth_slice: None,
+                        resolve_target: None,
+                        ops: wgpu::Operations {
+                            load: wgpu::LoadOp::Clear(wgpu::Color::TRANSPARENT),
+                            store: wgpu::StoreOp::Store,
+                        },
+                    }),
+                ],
+                depth_stencil_attachment: Some(wgpu::RenderPassDepthStencilAttachment {
+                    view: &targets.depth_view,
+                    depth_ops: Some(wgpu::Operations { load: wgpu::LoadOp::Clear(1.0), store: wgpu::StoreOp::Discard }),
+                    stencil_ops: None,
+                }),
+                timestamp_writes: None,
+                occlusion_query_set: None,
+                multiview_mask: None,
+            });
+            pass.set_bind_group(0, &self.globals_bind, &[]);
+            pass.set_pipeline(&self.pipelines.background);
+            pass.draw(0..3, 0..1);
+            if let Some(scene) = self.scene.as_ref().filter(|s| !s.draws.is_empty()) {
+                let wireframe = self.settings.render_mode == RenderMode::Wireframe && self.aov == Aov::LdrColor;
+                let (pipeline, indices) = if wireframe {
+                    (&self.pipelines.edges, &scene.edges)
+                } else {
+                    (&self.pipelines.triangles, &scene.triangles)
+                };
+                pass.set_pipeline(pipeline);
+                pass.set_vertex_buffer(0, scene.vertices.slice(..));
+                pass.set_vertex_buffer(1, scene.instances.slice(..));
+                pass.set_index_buffer(indices.slice(..), wgpu::IndexFormat::Uint32);
+                for draw in &scene.draws {
+                    let range = if wireframe { draw.edges.clone() } else { draw.triangles.clone() };
+                    pass.draw_indexed(range, draw.base_vertex, draw.instances.clone());
+                }
+            }
+        }
+        // The outline pass runs only while something is selected; otherwise the colour target is
+        // the frame.
+        let outline = self.selection.count > 0;
+        if outline {
+            let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+                label: Some("raster post"),
+                color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+                    view: &targets.output_view,
+                    depth_slice: None,
+                    resolve_target: None,
+                    ops: wgpu::Operations {
+                        load: wgpu::LoadOp::Clear(wgpu::Color::BLACK),
+                        store: wgpu::StoreOp::Store,
+                    },
+                })],
+                depth_stencil_attachment: None,
+                timestamp_writes: None,
+                occlusion_query_set: None,
+                multiview_mask: None,
+            });
+            pass.set_pipeline(&self.pipelines.post);
+            pass.set_bind_group(0, self.post_bind.as_ref(), &[]);
+            pass.draw(0..3, 0..1);
+        }
+        targets.encode_readback(&mut encoder, outline);
+        self.gpu.queue.submit([encoder.finish()]);
+        let (width, height, pitch_bytes) = (targets.width, targets.height, targets.pitch_bytes);
+        let bytes = targets.map_frame(&self.gpu.device)?;
+        let mut frame = Frame::host(FrameFormat::RGBA8, width, height, pitch_bytes, bytes);
+        frame.frame_number = request.frame_number;
+        frame.timestamp_us = request.time_us;
+        self.gpu.take_error()?;
+        self.frame_ready = true;
+        Ok(frame)
+    }
+
+    fn pick_impl(&mut self, x: u32, y: u32) -> Result<u32, PluginError> {
+        let targets = match (&self.targets, self.frame_ready) {
+            (Some(t), true) => t,
+            _ => return Err(PluginError::bad_state("no frame has been rendered at this size yet; nothing to pick")),
+        };
+        if x >= targets.width || y >= targets.height {
+            return Err(PluginError::invalid_input(format!(
+                "pick at ({x}, {y}) is outside the {}x{} frame",
+                targets.width, targets.height
+            )));
+        }
+        let id = targets.read_id(&self.gpu.device, &self.gpu.queue, x, y)?;
+        self.gpu.take_error()?;
+        Ok(id)
+    }
+}
+
+impl FromConfig for Raster {
+    fn from_config(config_json: &str) -> Result<Self, PluginError> {
+        Self::new(&RasterConfig::from_json_and_env(config_json)?)
+    }
+}
+
+impl RendererBackend for Raster {
+    fn resize(&mut self, width: u32, height: u32) -> RResult<(), PluginError> {
+        self.resize_impl(width, height).into()
+    }
+
+    fn open_stage(&mut self, scene: &StageScene) -> RResult<(), PluginError> {
+        self.open_stage_impl(scene).into()
+    }
+
+    fn close_stage(&mut self) -> RResult<(), PluginError> {
+        self.scene = None;
+        self.set_selection_impl(&[]);
+        RResult::ROk(())
+    }
+
+    fn render(&mut self, request: &RenderRequest) -> RResult<Frame, PluginError> {
+        self.render_impl(request).into()
+    }
+
+    fn pick(&mut self, x: u32, y: u32) -> RResult<u32, PluginError> {
+        self.pick_impl(x, y).into()
+    }
+
+    fn set_selection(&mut self, prim_ids: RSlice<'_, u32>) -> RResult<(), PluginError> {
+        self.set_selection_impl(prim_ids.as_slice());
+        self.gpu.take_error().into()
+    }
+
+    fn render_settings(&self) -> RResult<RString, PluginError> {
+        RResult::ROk(self.settings.to_json().to_string().into())
+    }
+
+    fn set_render_setting(&mut self, key: RStr<'_>, value_json: RStr<'_>) -> RResult<RString, PluginError> {
+        self.settings.set(key.as_str(), value_json.as_str()).map(|()| RString::from("immediate")).into()
+    }
+
+    fn aovs(&self) -> RResult<RVec<RString>, PluginError> {
+        RResult::ROk(Aov::ALL.iter().map(|a| RString::from(a.name())).collect())
+    }
+
+    fn set_aov(&mut self, name: RStr<'_>) -> RResult<(), PluginError> {
+        Aov::parse(name.as_str()).map(|aov| self.aov = aov).into()
+    }
+}

@@ -1,0 +1,181 @@
+//! The size-dependent GPU resources: colour, id and depth targets, the post-pass output, and the
+//! readback of the final image into mapped host memory that frames point into.
+//!
+//! Readback is zero-copy on our side: the image is copied into a `MAP_READ` staging buffer whose
+//! mapping stays open until the next frame, and the returned [`ovhost_plugin_api::Frame`] points
+//! straight into it with rows padded to wgpu's 256-byte copy alignment.
+
+use std::sync::mpsc;
+
+use ovhost_plugin_api::PluginError;
+
+use crate::pipelines::{COLOR_FORMAT, DEPTH_FORMAT, ID_FORMAT, OUTPUT_FORMAT};
+
+pub struct Targets {
+    pub width: u32,
+    pub height: u32,
+    /// Bytes per output row in the staging buffer (a multiple of 256).
+    pub pitch_bytes: u32,
+    pub color: wgpu::Texture,
+    pub color_view: wgpu::TextureView,
+    pub id: wgpu::Texture,
+    pub id_view: wgpu::TextureView,
+    pub depth_view: wgpu::TextureView,
+    pub output: wgpu::Texture,
+    pub output_view: wgpu::TextureView,
+    pub staging: wgpu::Buffer,
+    /// The mapped staging buffer of the last frame; kept open so the frame can point into it.
+    pub mapped: Option<wgpu::BufferView>,
+    pick_buffer: wgpu::Buffer,
+}
+
+fn target(
+    device: &wgpu::Device,
+    label: &str,
+    size: wgpu::Extent3d,
+    format: wgpu::TextureFormat,
+    usage: wgpu::TextureUsages,
+) -> wgpu::Texture {
+    device.create_texture(&wgpu::TextureDescriptor {
+        label: Some(label),
+        size,
+        mip_level_count: 1,
+        sample_count: 1,
+        dimension: wgpu::TextureDimension::D2,
+        format,
+        usage,
+        view_formats: &[],
+    })
+}
+
+/// Blocks until `slice` is mapped for reading.
+pub fn map_read(device: &wgpu::Device, slice: wgpu::BufferSlice<'_>) -> Result<(), PluginError> {
+    let (tx, rx) = mpsc::channel();
+    slice.map_async(wgpu::MapMode::Read, move |result| {
+        let _ = tx.send(result);
+    });
+    device
+        .poll(wgpu::PollType::wait_indefinitely())
+        .map_err(|e| PluginError::internal(format!("waiting for the GPU failed: {e}")))?;
+    match rx.recv() {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(PluginError::internal(format!("reading pixels back from the GPU failed: {e}"))),
+        Err(_) => Err(PluginError::internal("the GPU never finished reading pixels back")),
+    }
+}
+
+impl Targets {
+    pub fn new(device: &wgpu::Device, width: u32, height: u32) -> Self {
+        let size = wgpu::Extent3d { width, height, depth_or_array_layers: 1 };
+        let attach = wgpu::TextureUsages::RENDER_ATTACHMENT;
+        let color = target(
+            device,
+            "raster color",
+            size,
+            COLOR_FORMAT,
+            attach | wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_SRC,
+        );
+        let id = target(
+            device,
+            "raster ids",
+            size,
+            ID_FORMAT,
+            attach | wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_SRC,
+        );
+        let depth = target(device, "raster depth", size, DEPTH_FORMAT, attach);
+        let output = target(device, "raster output", size, OUTPUT_FORMAT, attach | wgpu::TextureUsages::COPY_SRC);
+        let pitch_bytes = (width * 4).next_multiple_of(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT);
+        let staging = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("raster readback"),
+            size: u64::from(pitch_bytes) * u64::from(height),
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let pick_buffer = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("raster pick"),
+            size: u64::from(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT),
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let view = |t: &wgpu::Texture| t.create_view(&wgpu::TextureViewDescriptor::default());
+        Self {
+            width,
+            height,
+            pitch_bytes,
+            color_view: view(&color),
+            color,
+            id_view: view(&id),
+            id,
+            depth_view: view(&depth),
+            output_view: view(&output),
+            output,
+            staging,
+            mapped: None,
+            pick_buffer,
+        }
+    }
+
+    /// Closes the previous frame's mapping so the staging buffer can be written again.
+    pub fn release_frame(&mut self) {
+        if self.mapped.take().is_some() {
+            self.staging.unmap();
+        }
+    }
+
+    /// Records the copy of the final image (`color`, or `output` after a post pass) into the
+    /// staging buffer.
+    pub fn encode_readback(&self, encoder: &mut wgpu::CommandEncoder, from_output: bool) {
+        let source = if from_output { &self.output } else { &self.color };
+        encoder.copy_texture_to_buffer(
+            source.as_image_copy(),
+            wgpu::TexelCopyBufferInfo {
+                buffer: &self.staging,
+                layout: wgpu::TexelCopyBufferLayout {
+                    offset: 0,
+                    bytes_per_row: Some(self.pitch_bytes),
+                    rows_per_image: Some(self.height),
+                },
+            },
+            wgpu::Extent3d { width: self.width, height: self.height, depth_or_array_layers: 1 },
+        );
+    }
+
+    /// Maps the staging buffer after the frame's submission and keeps the mapping open.
+    pub fn map_frame(&mut self, device: &wgpu::Device) -> Result<&[u8], PluginError> {
+        map_read(device, self.staging.slice(..))?;
+        let view = self
+            .staging
+            .get_mapped_range(..)
+            .map_err(|e| PluginError::internal(format!("mapping the readback buffer failed: {e}")))?;
+        Ok(self.mapped.insert(view))
+    }
+
+    /// Reads the prim id at pixel (x, y) of the id target.
+    pub fn read_id(&self, device: &wgpu::Device, queue: &wgpu::Queue, x: u32, y: u32) -> Result<u32, PluginError> {
+        let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("raster pick") });
+        encoder.copy_texture_to_buffer(
+            wgpu::TexelCopyTextureInfo {
+                texture: &self.id,
+                mip_level: 0,
+                origin: wgpu::Origin3d { x, y, z: 0 },
+                aspect: wgpu::TextureAspect::All,
+            },
+            wgpu::TexelCopyBufferInfo {
+                buffer: &self.pick_buffer,
+                layout: wgpu::TexelCopyBufferLayout { offset: 0, bytes_per_row: None, rows_per_image: None },
+            },
+            wgpu::Extent3d { width: 1, height: 1, depth_or_array_layers: 1 },
+        );
+        queue.submit([encoder.finish()]);
+        map_read(device, self.pick_buffer.slice(0..4))?;
+        let id = {
+            let bytes = self
+                .pick_buffer
+                .get_mapped_range(0..4)
+                .map_err(|e| PluginError::internal(format!("mapping the pick buffer failed: {e}")))?;
+            u32::from_ne_bytes([bytes[0], bytes[1], bytes[2], bytes[3]])
+        };
+        self.pick_buffer.unmap();
+        Ok(id)
+    }
+}
