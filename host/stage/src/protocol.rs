@@ -29,12 +29,25 @@ pub struct Envelope {
 pub enum Request {
     /// Opens `path` (already resolved and confined by the client), applying `variants`.
     /// With `send_scene`, the reply carries the extracted geometry.
-    Open { path: String, variants: Vec<VariantSelection>, send_scene: bool },
-    Children { prim_path: String },
-    Properties { prim_path: String, max_bytes: usize },
-    Variants { prim_path: String },
+    Open {
+        path: String,
+        variants: Vec<VariantSelection>,
+        send_scene: bool,
+    },
+    Children {
+        prim_path: String,
+    },
+    Properties {
+        prim_path: String,
+        max_bytes: usize,
+    },
+    Variants {
+        prim_path: String,
+    },
     PrimCount,
-    Bounds { prim_path: String },
+    Bounds {
+        prim_path: String,
+    },
 }
 
 /// The error classes a worker reports, so the client can map them to [`crate::StageError`].
@@ -86,13 +99,23 @@ pub struct PropertiesWire {
 
 impl From<crate::Properties> for PropertiesWire {
     fn from(p: crate::Properties) -> Self {
-        Self { prim_path: p.prim_path, properties: p.properties, truncated: p.truncated, omitted_count: p.omitted_count }
+        Self {
+            prim_path: p.prim_path,
+            properties: p.properties,
+            truncated: p.truncated,
+            omitted_count: p.omitted_count,
+        }
     }
 }
 
 impl From<PropertiesWire> for crate::Properties {
     fn from(p: PropertiesWire) -> Self {
-        Self { prim_path: p.prim_path, properties: p.properties, truncated: p.truncated, omitted_count: p.omitted_count }
+        Self {
+            prim_path: p.prim_path,
+            properties: p.properties,
+            truncated: p.truncated,
+            omitted_count: p.omitted_count,
+        }
     }
 }
 

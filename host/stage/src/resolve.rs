@@ -111,7 +111,8 @@ impl AssetRoot {
             })
             .filter_map(|e| {
                 let rel = e.path().strip_prefix(&self.root).ok()?;
-                let parts: Vec<String> = rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+                let parts: Vec<String> =
+                    rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
                 Some(parts.join("/"))
             })
             .take(MAX_LISTED_SCENES)
@@ -138,7 +139,10 @@ fn decode(url: &str) -> Result<String, StageError> {
                     let slash = authority_and_path.find('/').unwrap_or(authority_and_path.len());
                     let host = &authority_and_path[..slash];
                     if !host.is_empty() && !host.eq_ignore_ascii_case("localhost") {
-                        return Err(StageError::refused(url, format!("remote file URLs (host '{host}') are not allowed")));
+                        return Err(StageError::refused(
+                            url,
+                            format!("remote file URLs (host '{host}') are not allowed"),
+                        ));
                     }
                     &authority_and_path[slash..]
                 }
@@ -146,7 +150,10 @@ fn decode(url: &str) -> Result<String, StageError> {
             }
         }
         Some(scheme) => {
-            return Err(StageError::refused(url, format!("the '{scheme}:' scheme is not allowed; use a path or a file: URL")));
+            return Err(StageError::refused(
+                url,
+                format!("the '{scheme}:' scheme is not allowed; use a path or a file: URL"),
+            ));
         }
     };
     let lower = body.to_ascii_lowercase();

@@ -16,7 +16,11 @@ pub fn encode(scene: &StageScene) -> Vec<u8> {
     let mesh_bytes: usize = scene
         .meshes
         .iter()
-        .map(|m| 20 + 12 * (m.positions.len() + m.normals.len() + m.colors.len()) + 4 * m.indices.len() + 132 * m.instances.len())
+        .map(|m| {
+            20 + 12 * (m.positions.len() + m.normals.len() + m.colors.len())
+                + 4 * m.indices.len()
+                + 132 * m.instances.len()
+        })
         .sum();
     let mut out = Vec::with_capacity(256 + mesh_bytes + scene.prim_paths.iter().map(|p| p.len() + 4).sum::<usize>());
     out.extend_from_slice(MAGIC);
@@ -38,7 +42,8 @@ pub fn encode(scene: &StageScene) -> Vec<u8> {
     }
     put_len(&mut out, scene.meshes.len());
     for mesh in scene.meshes.iter() {
-        for n in [mesh.positions.len(), mesh.normals.len(), mesh.colors.len(), mesh.indices.len(), mesh.instances.len()] {
+        for n in [mesh.positions.len(), mesh.normals.len(), mesh.colors.len(), mesh.indices.len(), mesh.instances.len()]
+        {
             put_len(&mut out, n);
         }
         out.extend_from_slice(bytemuck::cast_slice(&mesh.positions));
@@ -185,7 +190,8 @@ mod tests {
             normals: RVec::new(),
             colors: vec![[1.0, 0.0, 0.0]].into(),
             indices: vec![0, 1, 2].into(),
-            instances: vec![MeshInstance { prim_id: 2, world_transform: std::array::from_fn(|i| i as f64 * 0.5) }].into(),
+            instances: vec![MeshInstance { prim_id: 2, world_transform: std::array::from_fn(|i| i as f64 * 0.5) }]
+                .into(),
         }]
         .into();
         let bytes = encode(&scene);

@@ -153,7 +153,8 @@ impl StageService {
     pub fn bounds(&mut self, prim_path: &str) -> Result<Bounds, StageError> {
         #[derive(serde::Deserialize)]
         struct Wire(#[serde(with = "crate::types::bounds_serde")] Bounds);
-        let Wire(bounds) = self.query(Request::Bounds { prim_path: prim_path.to_owned() }, &format!("computing bounds of {prim_path}"))?;
+        let Wire(bounds) = self
+            .query(Request::Bounds { prim_path: prim_path.to_owned() }, &format!("computing bounds of {prim_path}"))?;
         Ok(bounds)
     }
 
@@ -254,7 +255,8 @@ impl StageService {
     fn exchange(&mut self, request: Request, action: &str, timeout: Duration) -> Result<Reply, StageError> {
         let id = self.next_id;
         self.next_id += 1;
-        let mut line = serde_json::to_vec(&Envelope { id, request }).map_err(|e| StageError::Protocol(e.to_string()))?;
+        let mut line =
+            serde_json::to_vec(&Envelope { id, request }).map_err(|e| StageError::Protocol(e.to_string()))?;
         line.push(b'\n');
         let worker = self.worker.as_mut().ok_or_else(|| StageError::Protocol("no worker is running".into()))?;
         if worker.stdin.write_all(&line).and_then(|()| worker.stdin.flush()).is_err() {
@@ -281,7 +283,10 @@ impl StageService {
     /// Reaps a dead worker and describes how it died.
     fn crashed(&mut self, action: &str) -> StageError {
         let Some(mut worker) = self.worker.take() else {
-            return StageError::WorkerCrashed { action: action.to_owned(), detail: "the worker was not running".into() };
+            return StageError::WorkerCrashed {
+                action: action.to_owned(),
+                detail: "the worker was not running".into(),
+            };
         };
         let _ = worker.child.kill();
         let status = worker.child.wait().map(describe_exit).unwrap_or_else(|e| format!("exit status unknown ({e})"));

@@ -49,8 +49,20 @@ impl TypeClass {
     /// Classifies a USD schema type name.
     pub fn of_type_name(type_name: &str) -> Self {
         const GEOM: [&str; 14] = [
-            "Mesh", "Cube", "Sphere", "Cylinder", "Cylinder_1", "Cone", "Capsule", "Capsule_1", "Plane", "Points",
-            "BasisCurves", "NurbsCurves", "NurbsPatch", "HermiteCurves",
+            "Mesh",
+            "Cube",
+            "Sphere",
+            "Cylinder",
+            "Cylinder_1",
+            "Cone",
+            "Capsule",
+            "Capsule_1",
+            "Plane",
+            "Points",
+            "BasisCurves",
+            "NurbsCurves",
+            "NurbsPatch",
+            "HermiteCurves",
         ];
         match type_name {
             "Camera" => Self::Camera,

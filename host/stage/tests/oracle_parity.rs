@@ -37,7 +37,8 @@ fn assert_bounds_close(what: &str, ours: &Bounds, theirs: &Bounds) {
     let scale = theirs.size().iter().fold(1.0f64, |a, b| a.max(*b));
     for i in 0..3 {
         assert!(
-            (ours.min[i] - theirs.min[i]).abs() <= TOLERANCE * scale && (ours.max[i] - theirs.max[i]).abs() <= TOLERANCE * scale,
+            (ours.min[i] - theirs.min[i]).abs() <= TOLERANCE * scale
+                && (ours.max[i] - theirs.max[i]).abs() <= TOLERANCE * scale,
             "{what}: ours {ours:?} vs pxr {theirs:?}"
         );
     }
@@ -100,14 +101,19 @@ fn check_stage(service: &mut StageService, python: &Path, dir: &Path, name: &str
         assert_eq!(children, &their_children, "{name} {path} child order");
     }
     let roots: Vec<String> = service.children("/").expect("root rows").into_iter().map(|r| r.path).collect();
-    let their_roots: Vec<String> =
-        facts["root_children"].as_array().expect("roots").iter().map(|c| c.as_str().expect("path").to_owned()).collect();
+    let their_roots: Vec<String> = facts["root_children"]
+        .as_array()
+        .expect("roots")
+        .iter()
+        .map(|c| c.as_str().expect("path").to_owned())
+        .collect();
     assert_eq!(roots, their_roots, "{name} root prims");
 
     // World bounds of the stage and of every prim outside PointInstancer prototypes.
     assert_bounds_close(&format!("{name} stage bounds"), &info.bounds, &bounds_of(&facts["bounds"]));
     assert_bounds_close(&format!("{name} scene bounds"), &opened.scene.bounds, &bounds_of(&facts["bounds"]));
-    let instancers: Vec<&String> = theirs.iter().filter(|(_, v)| v["type"] == "PointInstancer").map(|(k, _)| k).collect();
+    let instancers: Vec<&String> =
+        theirs.iter().filter(|(_, v)| v["type"] == "PointInstancer").map(|(k, _)| k).collect();
     for (path, their_bounds) in facts["prim_bounds"].as_object().expect("prim bounds") {
         if instancers.iter().any(|pi| path.starts_with(&format!("{pi}/"))) {
             continue; // prototypes are drawn only through their instancer
@@ -160,11 +166,7 @@ fn geometry_details_instancing_primvars_and_cameras() {
     let opened = service.open("composed.usda").expect("open");
     let scene = &opened.scene;
     let meshes_of = |path: &str| -> Vec<&ovhost_plugin_api::MeshData> {
-        scene
-            .meshes
-            .iter()
-            .filter(|m| m.instances.iter().any(|i| scene.prim_path(i.prim_id) == Some(path)))
-            .collect()
+        scene.meshes.iter().filter(|m| m.instances.iter().any(|i| scene.prim_path(i.prim_id) == Some(path))).collect()
     };
     // Native instancing: the chair prototype's two meshes are shared by the three instances.
     let chair = meshes_of("/World/Chairs/Chair_0");
@@ -217,7 +219,11 @@ fn set_variant_recomposes_with_a_new_generation() {
 
     let bad = service.set_variant("/World/Switch", "size", "huge").expect_err("no such variant");
     assert!(bad.to_string().contains("huge"), "{bad}");
-    assert_eq!(service.variants("/World/Switch").expect("variants")["size"].selection, "large", "a failed selection keeps the stage");
+    assert_eq!(
+        service.variants("/World/Switch").expect("variants")["size"].selection,
+        "large",
+        "a failed selection keeps the stage"
+    );
 }
 
 #[test]

@@ -67,7 +67,15 @@ fn bad_input_gives_clear_errors_and_the_service_keeps_working() {
     assert!(missing.to_string().contains("missing.usda"), "{missing}");
     still_answers(&mut service);
 
-    for url in ["../good.usda", "/etc/passwd", "file:///etc/hosts.usda", "%2e%2e/x.usda", "a%2Fb.usda", "https://example.com/x.usda", "readme.txt"] {
+    for url in [
+        "../good.usda",
+        "/etc/passwd",
+        "file:///etc/hosts.usda",
+        "%2e%2e/x.usda",
+        "a%2Fb.usda",
+        "https://example.com/x.usda",
+        "readme.txt",
+    ] {
         let refused = service.open(url).expect_err(url);
         assert!(matches!(refused, StageError::Refused { .. }), "{url}: {refused}");
         assert!(refused.to_string().starts_with("refused to open"), "{refused}");
@@ -76,10 +84,7 @@ fn bad_input_gives_clear_errors_and_the_service_keeps_working() {
 
     for (url, needle) in [("not_usd.usda", "not_usd.usda"), ("truncated.usdc", "truncated.usdc")] {
         let err = service.open(url).expect_err(url);
-        assert!(
-            matches!(err, StageError::OpenFailed { .. } | StageError::WorkerCrashed { .. }),
-            "{url}: {err}"
-        );
+        assert!(matches!(err, StageError::OpenFailed { .. } | StageError::WorkerCrashed { .. }), "{url}: {err}");
         assert!(err.to_string().contains(needle), "{err}");
         still_answers(&mut service);
     }

@@ -30,6 +30,15 @@ struct Args {
     send_message: bool,
     #[arg(long, default_value_t = 0)]
     cuda_device: i32,
+    /// App envelopes (JSON) to send once frames flow, e.g. to a real ovhost. Repeatable.
+    #[arg(long = "send-json")]
+    send_json: Vec<String>,
+    /// An `event_type` that must come back (after unwrapping and reassembly). Repeatable.
+    #[arg(long = "expect-event")]
+    expect_event: Vec<String>,
+    /// Frames are not the probe's test pattern (e.g. the host's renderer): skip the pixel check.
+    #[arg(long)]
+    no_pixel_check: bool,
 }
 
 static RECEIVED: Mutex<Vec<String>> = Mutex::new(Vec::new());
@@ -150,6 +159,17 @@ fn run(args: &Args) -> Result<serde_json::Value, String> {
             .map_err(|e| e.to_string())?;
             message_sent = true;
         }
+        if !args.send_json.is_empty() && frames == 1 {
+            for envelope in &args.send_json {
+                let msg =
+                    serde_json::json!({"messageRecipient":"app","messageType":"json","data": envelope}).to_string();
+                // SAFETY: valid handle; `msg` outlives the call.
+                api.check("ovstream_client_send_message", unsafe {
+                    (api.ovstream_client_send_message)(handle, OvString::borrow(&msg))
+                })
+                .map_err(|e| e.to_string())?;
+            }
+        }
     }
     let elapsed = start.elapsed().as_secs_f64();
     // SAFETY: valid handle; clear the callback before destroy, as the Python layer does.
@@ -174,8 +194,16 @@ fn run(args: &Args) -> Result<serde_json::Value, String> {
                 && v["payload"]["received"].as_str().is_some_and(|r| r.contains("probe:hello"))
         })
     });
+    let received_types: Vec<String> = echoes
+        .iter()
+        .filter_map(|m| serde_json::from_str::<serde_json::Value>(m).ok())
+        .filter_map(|v| v["event_type"].as_str().map(str::to_string))
+        .collect();
+    let expected_ok = args.expect_event.iter().all(|e| received_types.contains(e));
+    let pixels_ok = args.no_pixel_check || bad_frames == 0;
     Ok(serde_json::json!({
-        "ok": frames > 0 && bad_frames == 0 && (!args.send_message || echo_ok),
+        "ok": frames > 0 && pixels_ok && (!args.send_message || echo_ok) && expected_ok,
+        "received_event_types": received_types, "expected_events_ok": expected_ok,
         "client": args.transport, "attach_ms": attach_ms, "seconds": elapsed, "end": end_reason,
         "frames": frames, "fps_received": frames as f64 / elapsed, "width": size.0, "height": size.1,
         "bad_frames": bad_frames, "bad_pixels": bad_pixels, "sequence_gaps": gaps, "timeouts": timeouts,

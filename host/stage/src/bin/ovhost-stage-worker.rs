@@ -1,1 +1,3 @@
-fn main() -> std::process::ExitCode { ovhost_stage::worker_main() }
+fn main() -> std::process::ExitCode {
+    ovhost_stage::worker_main()
+}

@@ -30,16 +30,13 @@ fn main() -> ExitCode {
 fn run() -> Result<serde_json::Value, String> {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let python = setup_python(&repo)?;
-    let dir = std::env::var_os("OVHOST_BENCH_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo.join("target/bench-stages"));
+    let dir =
+        std::env::var_os("OVHOST_BENCH_DIR").map(PathBuf::from).unwrap_or_else(|| repo.join("target/bench-stages"));
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let dir = dir.canonicalize().map_err(|e| e.to_string())?;
     python_out(&python, &repo.join("scripts/usd/make_bench_stages.py"), &[dir.to_string_lossy().as_ref()])?;
 
-    let worker = std::env::current_exe()
-        .map_err(|e| e.to_string())?
-        .with_file_name("ovhost-stage-worker");
+    let worker = std::env::current_exe().map_err(|e| e.to_string())?.with_file_name("ovhost-stage-worker");
     if !worker.exists() {
         return Err(format!("{} is missing; build it with `cargo build --release -p ovhost-stage`", worker.display()));
     }
@@ -110,7 +107,8 @@ fn median(v: &mut [f64]) -> f64 {
 
 fn setup_python(repo: &Path) -> Result<PathBuf, String> {
     let script = repo.join("scripts/usd/setup-venv.sh");
-    let out = Command::new("bash").arg(&script).output().map_err(|e| format!("cannot run {}: {e}", script.display()))?;
+    let out =
+        Command::new("bash").arg(&script).output().map_err(|e| format!("cannot run {}: {e}", script.display()))?;
     if !out.status.success() {
         return Err(format!("{} failed: {}", script.display(), String::from_utf8_lossy(&out.stderr)));
     }

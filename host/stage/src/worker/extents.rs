@@ -84,6 +84,16 @@ pub fn implicit_extent(prim: &usd::Prim, type_name: &str) -> Option<Bounds> {
 fn is_boundable(type_name: &str) -> bool {
     matches!(
         type_name,
-        "Cube" | "Sphere" | "Cylinder" | "Cone" | "Capsule" | "Plane" | "Points" | "SphereLight" | "RectLight" | "DiskLight" | "CylinderLight"
+        "Cube"
+            | "Sphere"
+            | "Cylinder"
+            | "Cone"
+            | "Capsule"
+            | "Plane"
+            | "Points"
+            | "SphereLight"
+            | "RectLight"
+            | "DiskLight"
+            | "CylinderLight"
     )
 }

@@ -6,8 +6,8 @@
 //! `visibility = invisible`, and `guide` / `proxy` purposes (pxr's inheritance rules for both).
 //! PointInstancer prototypes are drawn only through their instancer.
 
-use super::{extents, mesh};
 use super::xform::{self, Mat4};
+use super::{extents, mesh};
 use openusd::{sdf, usd};
 use ovhost_plugin_api::abi_stable::std_types::RString;
 use ovhost_plugin_api::{AuthoredCamera, Bounds, MeshInstance, StageScene};
@@ -139,7 +139,13 @@ impl Extractor<'_> {
                 }
                 other => {
                     if let Some(local) = extents::implicit_extent(&prim, other) {
-                        out.push(Placement { mesh: None, local, world, pick_path: path.clone(), namespace_path: path.clone() });
+                        out.push(Placement {
+                            mesh: None,
+                            local,
+                            world,
+                            pick_path: path.clone(),
+                            namespace_path: path.clone(),
+                        });
                     }
                 }
             }
@@ -160,7 +166,10 @@ impl Extractor<'_> {
 
     /// Active, defined, concrete, visible, and of default/render purpose.
     fn is_drawable_subtree(&self, prim: &usd::Prim) -> bool {
-        if !prim.is_active().unwrap_or(false) || !prim.is_defined().unwrap_or(false) || prim.is_abstract().unwrap_or(true) {
+        if !prim.is_active().unwrap_or(false)
+            || !prim.is_defined().unwrap_or(false)
+            || prim.is_abstract().unwrap_or(true)
+        {
             return false;
         }
         let token = |name: &str| match prim.attribute(name).get::<sdf::Value>() {
@@ -211,7 +220,13 @@ impl Extractor<'_> {
             _ => (1.0, 1.0e6),
         };
         let fov_y_deg = if focal > 0.0 { (2.0 * (aperture / (2.0 * focal)).atan()).to_degrees() } else { 60.0 };
-        self.scene.cameras.push(AuthoredCamera { path: RString::from(path), world_transform: world, fov_y_deg, near, far });
+        self.scene.cameras.push(AuthoredCamera {
+            path: RString::from(path),
+            world_transform: world,
+            fov_y_deg,
+            near,
+            far,
+        });
     }
 
     /// Places every prototype mesh once per instance: `rel · S·R·T(instance) · instancer_world`.
@@ -292,15 +307,8 @@ fn quats(value: sdf::Value) -> Vec<[f64; 4]> {
 /// When nothing on the ancestor chain is invisible this is the union of the open stage's drawn
 /// placements under `prim`; otherwise the subtree is walked again.
 pub fn subtree_bounds(stage: &usd::Stage, prim: &usd::Prim, drawn: &[(String, Bounds)]) -> Bounds {
-    let chain: Vec<usd::Prim> = prim
-        .path()
-        .ancestors()
-        .filter(|p| !p.is_abs_root())
-        .map(|p| stage.prim(p))
-        .collect();
-    let hidden = |p: &usd::Prim| {
-        matches!(p.attribute("visibility").get::<sdf::Value>(), Ok(Some(sdf::Value::Token(t))) if t.as_str() == "invisible")
-    };
+    let chain: Vec<usd::Prim> = prim.path().ancestors().filter(|p| !p.is_abs_root()).map(|p| stage.prim(p)).collect();
+    let hidden = |p: &usd::Prim| matches!(p.attribute("visibility").get::<sdf::Value>(), Ok(Some(sdf::Value::Token(t))) if t.as_str() == "invisible");
     if !chain.iter().any(hidden) {
         let path = prim.path().as_str();
         let prefix = format!("{path}/");

@@ -26,7 +26,8 @@ impl Hierarchy {
         let mut nodes: HashMap<String, Node> = HashMap::with_capacity(paths.len());
         let mut root_children = Vec::new();
         for path in &paths {
-            let type_name = stage.prim(path.clone()).type_name().ok().flatten().map(|t| t.as_str().to_owned()).unwrap_or_default();
+            let type_name =
+                stage.prim(path.clone()).type_name().ok().flatten().map(|t| t.as_str().to_owned()).unwrap_or_default();
             nodes.insert(path.as_str().to_owned(), Node { type_name, children: Vec::new() });
         }
         // Traversal order is depth-first in composed child order, so children arrive in order.

@@ -54,22 +54,24 @@ fn serve() -> ExitCode {
         }
         let (id, outcome) = match serde_json::from_str::<Envelope>(&line) {
             Ok(env) => {
-                let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handle(&mut loaded, env.request)))
-                    .unwrap_or_else(|panic| {
-                        let what = panic
-                            .downcast_ref::<String>()
-                            .cloned()
-                            .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
-                            .unwrap_or_else(|| "unknown panic".into());
-                        Err((ErrorClass::OpenFailed, format!("the parser failed internally: {what}")))
-                    });
+                let outcome =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handle(&mut loaded, env.request)))
+                        .unwrap_or_else(|panic| {
+                            let what = panic
+                                .downcast_ref::<String>()
+                                .cloned()
+                                .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                                .unwrap_or_else(|| "unknown panic".into());
+                            Err((ErrorClass::OpenFailed, format!("the parser failed internally: {what}")))
+                        });
                 (env.id, outcome)
             }
             Err(e) => (0, Err((ErrorClass::BadRequest, format!("the request is not valid JSON for this worker: {e}")))),
         };
         let (header, result, scene) = match outcome {
             Ok((result, scene)) => {
-                let header = ReplyHeader { id, error: None, result_bytes: result.len() as u64, scene_bytes: scene.len() as u64 };
+                let header =
+                    ReplyHeader { id, error: None, result_bytes: result.len() as u64, scene_bytes: scene.len() as u64 };
                 (header, result, scene)
             }
             Err(err) => (ReplyHeader { id, error: Some(err), result_bytes: 0, scene_bytes: 0 }, Vec::new(), Vec::new()),
@@ -91,12 +93,9 @@ fn handle(loaded: &mut Option<Loaded>, request: Request) -> Result<(Vec<u8>, Vec
     let state = loaded.as_ref().ok_or((ErrorClass::NoStage, "no stage is open; open a stage first".to_owned()))?;
     let result = match request {
         Request::Open { .. } => return Err((ErrorClass::BadRequest, "open is handled separately".to_owned())),
-        Request::Children { prim_path } => json(
-            &state
-                .hierarchy
-                .children(&prim_path)
-                .ok_or_else(|| no_prim(&prim_path))?,
-        )?,
+        Request::Children { prim_path } => {
+            json(&state.hierarchy.children(&prim_path).ok_or_else(|| no_prim(&prim_path))?)?
+        }
         Request::Properties { prim_path, max_bytes } => {
             let prim = known_prim(state, &prim_path)?;
             let props = values::properties(&prim, max_bytes).map_err(|e| read_failed(&prim_path, e))?;

@@ -73,10 +73,14 @@ mod tests {
 
     #[test]
     fn nests_overs_and_refuses_bad_names() {
-        let sel = |p: &str, s: &str, v: &str| VariantSelection { prim_path: p.into(), set: s.into(), selection: v.into() };
+        let sel =
+            |p: &str, s: &str, v: &str| VariantSelection { prim_path: p.into(), set: s.into(), selection: v.into() };
         let text = render(&[sel("/World/Thing", "shape", "cube"), sel("/World", "look", "red")]).expect("render");
         assert!(text.contains("over \"World\" (\n    variants = {\n        string look = \"red\""), "{text}");
-        assert!(text.contains("    over \"Thing\" (\n        variants = {\n            string shape = \"cube\""), "{text}");
+        assert!(
+            text.contains("    over \"Thing\" (\n        variants = {\n            string shape = \"cube\""),
+            "{text}"
+        );
         assert!(render(&[sel("/World", "bad set", "x")]).is_err());
         assert!(render(&[sel("/World", "s", "x\"y")]).is_err());
         assert!(render(&[sel("World", "s", "x")]).is_err());

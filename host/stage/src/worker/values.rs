@@ -30,7 +30,8 @@ pub fn properties(prim: &usd::Prim, max_bytes: usize) -> anyhow::Result<Properti
             continue;
         }
         let value = if relationships.iter().any(|r| r == name) {
-            let targets: Vec<String> = prim.relationship(name).targets()?.iter().map(|p| p.as_str().to_owned()).collect();
+            let targets: Vec<String> =
+                prim.relationship(name).targets()?.iter().map(|p| p.as_str().to_owned()).collect();
             match targets.len() {
                 0 => Json::String(String::new()),
                 1 => Json::String(targets[0].clone()),

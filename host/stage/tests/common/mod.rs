@@ -36,7 +36,10 @@ pub fn oracle_python() -> Option<PathBuf> {
     static PYTHON: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     let found = PYTHON.get_or_init(|| {
         let script = repo_root().join("scripts/usd/setup-venv.sh");
-        let out = Command::new("bash").arg(&script).output().map_err(|e| format!("could not run {}: {e}", script.display()))?;
+        let out = Command::new("bash")
+            .arg(&script)
+            .output()
+            .map_err(|e| format!("could not run {}: {e}", script.display()))?;
         if !out.status.success() {
             return Err(format!(
                 "{} failed ({}): {}",
@@ -65,12 +68,7 @@ pub fn oracle_python() -> Option<PathBuf> {
 pub fn run_python(python: &Path, script: &str, args: &[&str]) -> String {
     let path = repo_root().join("scripts/usd").join(script);
     let out = Command::new(python).arg(&path).args(args).output().expect("run python");
-    assert!(
-        out.status.success(),
-        "{} failed: {}",
-        path.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{} failed: {}", path.display(), String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
