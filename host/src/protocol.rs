@@ -100,11 +100,9 @@ pub fn encode(event_type: &str, payload: &Value) -> String {
 
 /// A `viewerError` envelope.
 pub fn viewer_error(code: &str, message: &str, context: Option<Value>) -> String {
-    let mut payload = json!({ "code": code, "message": message });
-    if let Some(context) = context {
-        payload["context"] = context;
-    }
-    encode(VIEWER_ERROR, &payload)
+    let payload =
+        ovhost_protocol::ViewerErrorPayload { code: code.into(), message: message.into(), context, detail: None };
+    encode(VIEWER_ERROR, &serde_json::to_value(payload).unwrap_or(Value::Null))
 }
 
 /// A browser input event as sent over `/ws` with `event_type: "input"`.

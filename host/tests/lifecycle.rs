@@ -68,11 +68,13 @@ fn bad_messages_get_error_replies_and_the_connection_stays_open() {
         ws.send_text(&message);
         let reply = ws.recv_type("viewerError", SECS).unwrap_or_else(|| panic!("no viewerError for {code}"));
         assert_eq!(reply["payload"]["code"], code, "{reply}");
+        assert_eq!(ovhost_protocol::ServerMessages::check("viewerError", &reply["payload"]), Some(Ok(())));
         assert!(!reply["payload"]["message"].as_str().unwrap().is_empty());
     }
     // Still open and answering.
     let hello = ws.hello(&[]);
     assert_eq!(hello["payload"]["host"], "ovhost");
+    assert_eq!(ovhost_protocol::ServerMessages::check("helloResult", &hello["payload"]), Some(Ok(())));
     assert_eq!(hello["payload"]["plugin_api_version"], ovhost_plugin_api::API_VERSION);
     assert!(hello["payload"]["features"].as_array().unwrap().len() >= 3);
     assert_eq!(host.get("/healthz").0, 200);

@@ -98,8 +98,12 @@ fn handler_examples_replay_against_the_live_host() {
     let plugins = host.get_json("/api/plugins");
     let examples = plugins["examples"].as_object().unwrap();
     let mut replayed = 0;
-    let mut ws = host.ws();
     for (handler, list) in examples {
+        // Each dialect's handlers are replayed over a connection of that dialect.
+        let mut ws = match handler.split_once(':') {
+            Some((dialect, _)) => ovhost_test_support::Ws::connect(host.port, &format!("?dialect={dialect}")),
+            None => host.ws(),
+        };
         for example in list.as_array().unwrap() {
             let request = &example["request"];
             ws.send_text(&request.to_string());
@@ -109,6 +113,12 @@ fn handler_examples_replay_against_the_live_host() {
                     .recv_type(event_type, SECS)
                     .unwrap_or_else(|| panic!("{handler}: no '{event_type}' reply to {request}"));
                 assert!(json_subset(expected, &actual), "{handler}: expected {expected} within {actual}");
+                if let Some(parsed) = ovhost_protocol::ServerMessages::check(event_type, &actual["payload"]) {
+                    assert!(
+                        parsed.is_ok(),
+                        "{handler}: '{event_type}' does not match its declared type: {parsed:?}\n{actual}"
+                    );
+                }
                 replayed += 1;
             }
         }

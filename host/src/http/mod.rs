@@ -12,6 +12,7 @@ use axum::{
     http::{HeaderValue, StatusCode, header},
     response::{Html, IntoResponse, Response},
     routing::get,
+    serve::ListenerExt,
 };
 use tower_http::services::ServeDir;
 
@@ -60,6 +61,14 @@ pub async fn serve(
         .await
         .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on http://{}: {e}", config.bind)))?;
     tracing::info!("serving http://{}", listener.local_addr()?);
+    // Video frames are many small writes (H.264 P-frames of a few KB): without TCP_NODELAY,
+    // Nagle's algorithm holds each one until the previous is acknowledged, which with delayed
+    // ACKs adds tens of milliseconds of latency.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!("could not set TCP_NODELAY: {e}");
+        }
+    });
     axum::serve(listener, router(runtime, config)).with_graceful_shutdown(shutdown).await
 }
 

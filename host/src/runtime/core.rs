@@ -46,6 +46,10 @@ pub struct Core {
     /// Host events raised by services, delivered to handlers after the current call returns.
     pub pending_events: Vec<(ClientId, String, Value)>,
     pub stats: FrameStats,
+    /// The AOV last switched to (`None`: the renderer's default, its first AOV).
+    pub active_aov: Option<String>,
+    /// The authored camera whose view was last adopted, until the camera moves on its own terms.
+    pub authored_camera: Option<String>,
 }
 
 impl Core {
@@ -73,6 +77,8 @@ impl Core {
         let camera = self.create_camera(id)?;
         tracing::info!(scheme = %id, "camera scheme switched");
         self.camera = Some(camera);
+        let state = self.camera_state();
+        self.raise(0, "cameraChanged", state);
         if let Err(e) = self.settings.set("camera_scheme", Value::from(id)) {
             tracing::warn!("could not persist the camera scheme: {e}");
         }
@@ -303,7 +309,7 @@ impl Services for Core {
                             .collect()
                     })
                     .unwrap_or_default();
-                Ok(json!({ "cameras": cameras, "active": self.camera.as_ref().map(|c| c.id.clone()) }))
+                Ok(json!({ "cameras": cameras, "active": self.authored_camera }))
             }
             "camera.use_authored" => {
                 let path = str_arg(args, "path")?;
@@ -342,6 +348,7 @@ impl Services for Core {
                 if let Some(camera) = &mut self.camera {
                     camera.instance.set_view(&view).into_result()?;
                 }
+                self.authored_camera = Some(path.to_string());
                 let state = self.camera_state();
                 self.raise(0, "cameraChanged", state.clone());
                 Ok(state)
@@ -494,11 +501,14 @@ impl Services for Core {
             }
             "renderer.aovs" => {
                 let aovs: RVec<_> = self.renderer.instance.aovs().into_result()?;
-                Ok(json!({ "aovs": aovs.iter().map(|a| a.as_str()).collect::<Vec<_>>() }))
+                let names: Vec<&str> = aovs.iter().map(|a| a.as_str()).collect();
+                let active = self.active_aov.clone().or_else(|| names.first().map(|a| a.to_string()));
+                Ok(json!({ "aovs": names, "active": active }))
             }
             "renderer.set_aov" => {
                 let name = str_arg(args, "aov")?;
                 self.renderer.instance.set_aov(name.into()).into_result()?;
+                self.active_aov = Some(name.to_string());
                 Ok(json!({ "active": name }))
             }
             other => Err(PluginError::not_found(format!("no host service named '{other}'"))),

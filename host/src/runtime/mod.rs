@@ -121,6 +121,8 @@ impl Runtime {
             input_active: true,
             pending_events: Vec::new(),
             stats: Default::default(),
+            active_aov: None,
+            authored_camera: None,
         };
         if let (Some(url), Some(slot)) = (&config.initial_stage, &mut core.stage) {
             slot.open(url, stage::LoadReason::Open)

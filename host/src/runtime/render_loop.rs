@@ -178,21 +178,33 @@ impl RenderLoop {
         if let Some(dialect) = payload.get("dialect").and_then(Value::as_str) {
             self.core.hub.set_dialect(client, dialect);
         }
-        let reply = json!({
-            "host": "ovhost",
-            "host_version": env!("CARGO_PKG_VERSION"),
-            "plugin_api_version": ovhost_plugin_api::API_VERSION,
-            "protocol_version": 1,
-            "client_id": client,
-            "features": ["app-messages", "input", "video", "plugins", "camera-schemes"],
-            "stream": { "width": self.core.width, "height": self.core.height, "fps": self.core.fps },
-            "video": {
-                "codec": chosen.map(|f| f.name()),
-                "available": available.iter().map(|f| f.name()).collect::<Vec<_>>(),
-                "header_bytes": super::sinks::VIDEO_HEADER_BYTES,
+        let codec_name = |f: ovhost_plugin_api::FrameFormat| match f {
+            ovhost_plugin_api::FrameFormat::H264 => ovhost_protocol::VideoCodec::H264,
+            _ => ovhost_protocol::VideoCodec::Jpeg,
+        };
+        let reply = ovhost_protocol::HelloResultPayload {
+            host: "ovhost".into(),
+            host_version: env!("CARGO_PKG_VERSION").into(),
+            plugin_api_version: ovhost_plugin_api::API_VERSION.into(),
+            protocol_version: 1,
+            client_id: client,
+            features: ["app-messages", "input", "video", "plugins", "camera-schemes", "dialects"]
+                .map(String::from)
+                .to_vec(),
+            stream: ovhost_protocol::StreamInfo {
+                width: self.core.width,
+                height: self.core.height,
+                fps: self.core.fps,
             },
-            "state": self.core.status.state(),
-        });
+            video: Some(ovhost_protocol::VideoChoice {
+                codec: chosen.map(codec_name),
+                available: available.iter().map(|f| codec_name(*f)).collect(),
+                header_bytes: super::sinks::VIDEO_HEADER_BYTES as u32,
+            }),
+            state: serde_json::from_value(json!(self.core.status.state()))
+                .unwrap_or(ovhost_protocol::RuntimeState::Error),
+        };
+        let reply = serde_json::to_value(&reply).unwrap_or(Value::Null);
         self.core.hub.send(client, protocol::encode("helloResult", &reply));
         let hub = self.core.hub.clone();
         let dialect = self.core.hub.dialect(client);
@@ -253,6 +265,9 @@ impl RenderLoop {
         if !self.core.status.is_ready() {
             self.warm_up(&frame);
         }
+        // Clicks and keys handled in this frame may have raised events (selectionChanged,
+        // cameraChanged): deliver them now rather than with the next inbound message.
+        self.flush_events();
         self.last_tick_ns = started.elapsed().as_nanos() as u64;
         self.core.stats.record(now_us, self.last_tick_ns, self.last_render_ns, self.last_convert_ns);
     }
@@ -356,6 +371,7 @@ impl RenderLoop {
             up_axis = info.up_axis.as_str(), reason = ?loaded.reason, "stage opened"
         );
         slot.current = Some(super::stage::LoadedStage::new(opened));
+        self.core.authored_camera = None;
         slot.last_error = None;
         slot.pickable = None;
         let had_selection = !slot.selection.is_empty();

@@ -102,9 +102,12 @@ impl RgbaToBgraCuda {
                     )));
                 }
                 let input_stream = input.cuda_stream as sys::CUstream;
-                if !input_stream.is_null() && input_stream != stream.cu_stream() {
-                    // SAFETY: the producer's stream is alive while its frame is (frame contract);
-                    // our event and stream are owned by `self`.
+                // Our stream is non-blocking, so it does not wait for the legacy default stream
+                // by itself: order after the producer's stream even when that is the default
+                // (null) stream, which cuEventRecord accepts.
+                if input_stream != stream.cu_stream() {
+                    // SAFETY: the producer's stream (or the default stream) is alive while its
+                    // frame is (frame contract); our event and stream are owned by `self`.
                     unsafe {
                         cudarc::driver::result::event::record(self.input_ready.cu_event(), input_stream)
                             .map_err(|e| driver("recording the input stream", e))?;

@@ -1,1 +1,51 @@
-//! Placeholder; being written.
+//! # ovhost message handler: `kit-compat`
+//!
+//! Speaks the Kit USD Viewer dialect (kit-app-template's `usd_viewer.messaging` extension, as
+//! driven by NVIDIA's web-viewer-sample) so an unmodified Kit web client can drive ovhost. The
+//! handler id is `kit:usd-viewer`: the host routes a connection's messages to `kit:` handlers
+//! when that connection chose the `kit` dialect (`hello {dialect: "kit"}`, `/ws?dialect=kit` or
+//! `--dialect kit`), and this handler's broadcasts reach only those connections.
+//!
+//! | request | reply |
+//! |---|---|
+//! | `openStageRequest {url}` | `openedStageResult {url, result, error}` (`error` is `""` on success) |
+//! | `getChildrenRequest {prim_path, filters}` | `getChildrenResponse {prim_path, children: [{name, path, children?: []}]}` |
+//! | `resetStage` | camera reset to the framed stage, `resetStageResponse {result, error}` |
+//! | `makePrimsPickable {paths}` | `makePrimsPickableResponse {result, error}`; only those prims stay pickable |
+//! | `selectPrimsRequest {paths}` | none (no echo); viewport picks push `stageSelectionChanged {prims}` |
+//! | `loadingStateQuery` | `loadingStateResponse {url, loading_state}` |
+//!
+//! Pushes: `updateProgressAmount {amount}` / `updateProgressActivity {activity}` while a stage
+//! loads, `openedStageResult` when it commits or fails.
+//!
+//! Kit behaviours kept on purpose: children rows carry `children: []` for "has children" and no
+//! key for leaves; `OmniverseKit_*` children and `/Render` at the pseudo-root are skipped; an
+//! unknown filter token matches nothing; an unknown prim yields an empty child list. One
+//! deliberate difference: `filters: []` lists every child (Kit would list none).
+
+mod examples;
+mod handler;
+
+use ovhost_plugin_api::{PluginError, Registry};
+
+pub use handler::{EVENT_TYPES, KitUsdViewer};
+
+/// The handler id (the `kit:` namespace selects the dialect).
+pub const HANDLER_ID: &str = "kit:usd-viewer";
+
+ovhost_plugin_api::builtin_plugin! {
+    name: "kit-compat",
+    description: "The Kit USD Viewer message dialect (openedStageResult, getChildrenResponse, ...)",
+    register: register,
+}
+
+/// Registers the `kit:usd-viewer` handler (the built-in registration calls this).
+pub fn register(registry: &mut Registry<'_>) -> Result<(), PluginError> {
+    registry.handler::<KitUsdViewer>(
+        HANDLER_ID,
+        "Kit USD Viewer dialect: openedStageResult, getChildrenResponse, resetStageResponse, makePrimsPickableResponse",
+        EVENT_TYPES,
+        examples::examples(),
+    );
+    Ok(())
+}

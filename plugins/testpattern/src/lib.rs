@@ -161,6 +161,7 @@ mod tests {
     fn render(tp: &mut TestPattern, camera: CameraView, frame_number: u64, time_us: u64) -> Vec<u8> {
         let frame = tp.render(&RenderRequest { camera, frame_number, time_us }).unwrap();
         assert_eq!(frame.pitch_bytes, frame.width * 4);
+        // SAFETY: the frame was just returned and the renderer is not called again before the copy.
         unsafe { frame.host_bytes() }.unwrap().to_vec()
     }
 

@@ -1,0 +1,86 @@
+// Entry point: builds the connection (driver chosen by `?driver=`), the video surface and the
+// store once, outside React, then renders the app under StrictMode.
+
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { App } from './App';
+import { ViewerClient } from './connection/client';
+import type { Driver } from './connection/driver';
+import { fetchStreamConfig, resolveSignaling } from './connection/signalingConfig';
+import { supportedCodecs, VideoPipeline } from './connection/videoPipeline';
+import { WebRtcDriver } from './connection/webrtcDriver';
+import { defaultWsUrl, WsDriver } from './connection/wsDriver';
+import type { VideoCodec } from './protocol';
+import { ViewerStore } from './state/store';
+import './styles.css';
+
+async function boot(): Promise<void> {
+  const params = new URLSearchParams(location.search);
+  const driverName = params.get('driver') ?? import.meta.env.VITE_DRIVER ?? 'ws';
+  const useWebRtc = driverName === 'webrtc' || driverName === 'ovstream';
+  let surface: HTMLCanvasElement | HTMLVideoElement;
+  let createDriver: () => Driver;
+  let pipeline: VideoPipeline | null = null;
+  let client: ViewerClient;
+
+  if (useWebRtc) {
+    const video = document.createElement('video');
+    video.autoplay = true;
+    video.muted = true;
+    video.playsInline = true;
+    const audio = document.createElement('audio');
+    audio.hidden = true;
+    document.body.appendChild(audio);
+    surface = video;
+    createDriver = () =>
+      new WebRtcDriver({
+        video,
+        audio,
+        width: 1920,
+        height: 1080,
+        fps: 60,
+        resolveTarget: () =>
+          resolveSignaling({
+            search: location.search,
+            env: { VITE_SERVER_HOST: import.meta.env.VITE_SERVER_HOST, VITE_SIGNALING_PORT: import.meta.env.VITE_SIGNALING_PORT },
+            pageHostname: location.hostname,
+            loadConfigFile: fetchStreamConfig,
+          }),
+      });
+    client = new ViewerClient({ createDriver });
+  } else {
+    const forced = params.get('codec');
+    const codecs: VideoCodec[] = forced === 'jpeg' || forced === 'h264' ? [forced] : await supportedCodecs();
+    const canvas = document.createElement('canvas');
+    canvas.width = 1280;
+    canvas.height = 720;
+    surface = canvas;
+    createDriver = () => new WsDriver({ url: defaultWsUrl(location), codecs });
+    client = new ViewerClient({ createDriver });
+    pipeline = new VideoPipeline(canvas, client.stats);
+    const video = pipeline;
+    client.setVideoSink((frame) => video.push(frame));
+    client.onStatus((status) => {
+      if (status.status === 'offline') video.reset();
+    });
+  }
+  surface.className = 'stream-surface';
+  surface.dataset.testid = 'stream';
+  const store = new ViewerStore(client);
+  // Debug/test hook (read by the e2e tests and the latency benchmark).
+  Object.assign(window, { __ovhost: { client, store, pipeline } });
+  window.addEventListener('pagehide', () => client.stop());
+  window.addEventListener('pageshow', (event) => {
+    if (event.persisted) client.start(); // restored from the back/forward cache
+  });
+
+  const root = document.getElementById('root');
+  if (!root) throw new Error('index.html has no #root element');
+  createRoot(root).render(
+    <StrictMode>
+      <App client={client} store={store} surface={surface} />
+    </StrictMode>,
+  );
+}
+
+void boot();

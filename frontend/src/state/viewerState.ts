@@ -1,0 +1,204 @@
+// The viewer's model of the server: stage, loading, tree, selection, inspector, variants,
+// render settings, AOVs, camera schemes, plugins and scenes. `applyMessage` is a pure reducer
+// over server messages that also returns the follow-up requests the UI must send.
+
+import type {
+  ActiveAovPayload,
+  Capability,
+  CameraScheme,
+  ClientEventType,
+  ClientMessages,
+  Envelope,
+  HelloResultPayload,
+  PluginsPayload,
+  PropertiesPayload,
+  RuntimeState,
+  ServerMessages,
+  VariantsPayload,
+  ViewerErrorPayload,
+} from '../protocol';
+import { childrenLoaded, emptyTree, resetTree, select, type TreeState } from './tree';
+
+export type Request = { [K in ClientEventType]: [K, ClientMessages[K]] }[ClientEventType];
+
+export interface ViewerState {
+  hello: HelloResultPayload | null;
+  runtimeState: RuntimeState | null;
+  stage: { url: string; rootPath: string; upAxis: string | null } | null;
+  loading: { busy: boolean; url: string; activity: string; amount: number | null };
+  /** The last `openStageResult` error, shown until the next successful open. */
+  stageError: string | null;
+  errors: Array<ViewerErrorPayload & { id: number }>;
+  tree: TreeState;
+  /** The prim the inspector shows (first selected); replies for other prims are dropped. */
+  inspectorPath: string | null;
+  properties: PropertiesPayload | null;
+  variants: VariantsPayload | null;
+  settings: Record<string, unknown>;
+  capabilities: Capability[];
+  settingNote: string | null;
+  aov: { active: string; available: string[] };
+  schemes: { schemes: CameraScheme[]; active: string };
+  plugins: PluginsPayload | null;
+  scenes: string[];
+  camera: Record<string, unknown> | null;
+}
+
+export const initialViewerState: ViewerState = {
+  hello: null,
+  runtimeState: null,
+  stage: null,
+  loading: { busy: false, url: '', activity: '', amount: null },
+  stageError: null,
+  errors: [],
+  tree: emptyTree,
+  inspectorPath: null,
+  properties: null,
+  variants: null,
+  settings: {},
+  capabilities: [],
+  settingNote: null,
+  aov: { active: '', available: [] },
+  schemes: { schemes: [], active: '' },
+  plugins: null,
+  scenes: [],
+  camera: null,
+};
+
+const MAX_ERRORS = 5;
+let errorId = 0;
+
+function strings(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+}
+
+export interface Applied {
+  state: ViewerState;
+  requests: Request[];
+}
+
+/** Applies one server message. Unknown event types leave the state unchanged. */
+export function applyMessage(state: ViewerState, message: Envelope): Applied {
+  const p = message.payload as Record<string, unknown>;
+  const requests: Request[] = [];
+  const done = (next: ViewerState): Applied => ({ state: next, requests });
+  switch (message.event_type) {
+    case 'helloResult': {
+      const hello = p as unknown as HelloResultPayload;
+      // Ask for what the initial push may not contain; answers are idempotent.
+      requests.push(['getCameraSchemesRequest', {}], ['getPluginsRequest', {}], ['listScenesRequest', {}]);
+      return done({ ...state, hello, runtimeState: hello.state });
+    }
+    case 'viewerError': {
+      const error = p as unknown as ViewerErrorPayload;
+      const errors = [...state.errors, { ...error, id: (errorId += 1) }].slice(-MAX_ERRORS);
+      return done({ ...state, errors });
+    }
+    case 'openStageResult':
+    case 'openedStageResult': {
+      const result = p as unknown as ServerMessages['openStageResult'];
+      const loading = { ...state.loading, busy: false, activity: '', amount: null };
+      if (result.result !== 'success') {
+        return done({ ...state, loading, stageError: `Could not open ${result.url}: ${result.error ?? 'unknown error'}` });
+      }
+      const rootPath = result.root_prim_path || state.stage?.rootPath || '/';
+      const sameStage = state.stage?.url === result.url && state.stage.rootPath === rootPath;
+      const tree = sameStage && state.tree.rootPath === rootPath ? state.tree : resetTree(rootPath);
+      if (!sameStage || state.tree.nodes[rootPath]?.children === null) {
+        requests.push(['getChildrenRequest', { prim_path: rootPath }]);
+      }
+      const cleared = sameStage ? {} : { inspectorPath: null, properties: null, variants: null };
+      return done({
+        ...state,
+        ...cleared,
+        loading,
+        stageError: null,
+        runtimeState: 'streaming',
+        stage: { url: result.url, rootPath, upAxis: result.up_axis ?? null },
+        tree,
+      });
+    }
+    case 'loadingStateResponse': {
+      const busy = p.loading_state === 'busy';
+      return done({ ...state, loading: { ...state.loading, busy, url: typeof p.url === 'string' ? p.url : '' } });
+    }
+    case 'updateProgressActivity':
+      return done({ ...state, loading: { ...state.loading, busy: true, activity: String(p.activity ?? '') } });
+    case 'updateProgressAmount':
+      return done({ ...state, loading: { ...state.loading, amount: typeof p.amount === 'number' ? p.amount : null } });
+    case 'getChildrenResult':
+    case 'getChildrenResponse': {
+      const rows = Array.isArray(p.children) ? (p.children as ServerMessages['getChildrenResult']['children']) : [];
+      return done({ ...state, tree: childrenLoaded(state.tree, String(p.prim_path ?? ''), rows) });
+    }
+    case 'stageSelectionChanged': {
+      const prims = strings(p.prims);
+      const selected = select(state.tree, prims);
+      for (const path of selected.requests) requests.push(['getChildrenRequest', { prim_path: path }]);
+      const first = prims[0] ?? null;
+      if (first && first !== state.inspectorPath) {
+        requests.push(['getPropertiesRequest', { prim_path: first }], ['getVariantsRequest', { prim_path: first }]);
+      }
+      const changed = first !== state.inspectorPath;
+      return done({
+        ...state,
+        tree: selected.state,
+        inspectorPath: first,
+        properties: changed ? null : state.properties,
+        variants: changed ? null : state.variants,
+      });
+    }
+    case 'getPropertiesResponse':
+    case 'getPropertiesResult': {
+      if (p.prim_path !== state.inspectorPath) return done(state); // a stale reply
+      return done({ ...state, properties: p as unknown as PropertiesPayload });
+    }
+    case 'getVariantsResponse': {
+      if (p.prim_path !== state.inspectorPath) return done(state);
+      return done({ ...state, variants: p as unknown as VariantsPayload });
+    }
+    case 'renderSettingsChanged': {
+      const settings = p.settings && typeof p.settings === 'object' ? (p.settings as Record<string, unknown>) : state.settings;
+      const capabilities = Array.isArray(p.capabilities) ? (p.capabilities as Capability[]) : state.capabilities;
+      let settingNote: string | null = null;
+      if (typeof p.key === 'string') {
+        if (p.result === 'error' || p.applied === false) settingNote = `${p.key}: ${String(p.message ?? 'not applied')}`;
+        else if (p.requires_reload) settingNote = `${p.key} applies after a reload`;
+      }
+      return done({ ...state, settings, capabilities, settingNote });
+    }
+    case 'activeAOVState': {
+      const aov = p as unknown as ActiveAovPayload;
+      const available = strings(aov.available);
+      return done({ ...state, aov: { active: String(aov.active ?? ''), available: available.length ? available : state.aov.available } });
+    }
+    case 'availableAOVsResult': {
+      const available = strings(p.available).length ? strings(p.available) : strings(p.aovs);
+      return done({ ...state, aov: { ...state.aov, available } });
+    }
+    case 'cameraSchemesResult': {
+      const schemes = Array.isArray(p.schemes) ? (p.schemes as CameraScheme[]) : [];
+      return done({ ...state, schemes: { schemes, active: String(p.active ?? '') } });
+    }
+    case 'cameraStateChanged': {
+      const scheme = typeof p.scheme === 'string' ? p.scheme : state.schemes.active;
+      return done({ ...state, camera: p, schemes: { ...state.schemes, active: scheme } });
+    }
+    case 'pluginsResult': {
+      const plugins: PluginsPayload = {
+        plugins: Array.isArray(p.plugins) ? (p.plugins as PluginsPayload['plugins']) : [],
+        errors: Array.isArray(p.errors) ? (p.errors as PluginsPayload['errors']) : [],
+      };
+      return done({ ...state, plugins });
+    }
+    case 'listScenesResult':
+      return done({ ...state, scenes: strings(p.scenes) });
+    default:
+      return done(state);
+  }
+}
+
+/** Local expansion/filter/dismiss actions do not touch the server state. */
+export function dismissError(state: ViewerState, id: number): ViewerState {
+  return { ...state, errors: state.errors.filter((e) => e.id !== id) };
+}

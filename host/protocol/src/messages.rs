@@ -1,0 +1,533 @@
+//! Payload types of every app message, by direction. Field names are the wire names.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Runtime state of the host (`/api/state`, `helloResult.state`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RuntimeState {
+    Starting,
+    Idle,
+    Loading,
+    Streaming,
+    Error,
+    ShuttingDown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum VideoCodec {
+    H264,
+    Jpeg,
+}
+
+// ---------- client → server ----------
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct VideoOffer {
+    /// Codecs the client decodes, best first.
+    pub codecs: Vec<VideoCodec>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct HelloPayload {
+    pub client: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub video: Option<VideoOffer>,
+    /// `default` or `kit`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dialect: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum InputEventType {
+    Pointermove,
+    Pointerdown,
+    Pointerup,
+    Wheel,
+    Keydown,
+    Keyup,
+    Cancel,
+}
+
+/// One input event; coordinates are stream pixels, buttons use DOM numbering.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct InputEvent {
+    #[serde(rename = "type")]
+    pub kind: InputEventType,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub y: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dx: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dy: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub button: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub buttons: Option<u32>,
+    /// Wheel notches, positive = away from the user (zoom in).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notches: Option<f64>,
+    /// DOM wheel delta in pixels (100 per notch, positive = towards the user).
+    #[serde(default, rename = "deltaY", skip_serializing_if = "Option::is_none")]
+    pub delta_y: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shift: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ctrl: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alt: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<bool>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct InputPayload {
+    /// Increasing; echoed in the video header of the first frame rendered after it.
+    pub seq: u32,
+    pub events: Vec<InputEvent>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+pub struct Empty {}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct UrlPayload {
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct ChildrenRequest {
+    pub prim_path: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct PropertiesRequest {
+    pub prim_path: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_bytes: Option<u64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct PrimPathPayload {
+    pub prim_path: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct SetVariantRequest {
+    pub prim_path: String,
+    pub variant_set: String,
+    pub variant_selection: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct PathsPayload {
+    pub paths: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct ActivePayload {
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct SetRenderSettingRequest {
+    pub key: String,
+    pub value: Value,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct ChangeAovRequest {
+    pub aov: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+pub struct FitCameraRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prim_path: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum CameraCommand {
+    #[serde(rename = "reset")]
+    Reset,
+    #[serde(rename = "fit")]
+    Fit,
+    #[serde(rename = "focusSelection")]
+    FocusSelection,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct CameraCommandRequest {
+    pub command: CameraCommand,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct SchemePayload {
+    pub scheme: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct PickRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<Value>,
+    pub x: f64,
+    pub y: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct SetCameraRequest {
+    pub path: String,
+}
+
+// ---------- server → client ----------
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct StreamInfo {
+    pub width: u32,
+    pub height: u32,
+    pub fps: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct VideoChoice {
+    /// The codec this client receives (`null`: no video).
+    pub codec: Option<VideoCodec>,
+    pub available: Vec<VideoCodec>,
+    pub header_bytes: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct HelloResultPayload {
+    pub host: String,
+    pub host_version: String,
+    pub plugin_api_version: String,
+    pub protocol_version: u32,
+    pub client_id: u64,
+    pub features: Vec<String>,
+    pub stream: StreamInfo,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub video: Option<VideoChoice>,
+    pub state: RuntimeState,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct ViewerErrorPayload {
+    pub code: String,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<Value>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ResultStatus {
+    Success,
+    Error,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum UpAxisName {
+    Y,
+    Z,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct OpenStageResultPayload {
+    pub url: String,
+    pub result: ResultStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_prim_path: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub up_axis: Option<UpAxisName>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LoadingState {
+    Idle,
+    Busy,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct LoadingStatePayload {
+    pub url: String,
+    pub loading_state: LoadingState,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct ProgressAmountPayload {
+    pub amount: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct ProgressActivityPayload {
+    pub activity: String,
+}
+
+/// Icon class of a prim in the hierarchy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PrimType {
+    Geom,
+    Camera,
+    Light,
+    Scope,
+    Xform,
+    Other,
+}
+
+/// `children`: an array when loaded, `true`/`false` for "has children", absent or null for a leaf.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum RowChildren {
+    Loaded(Vec<PrimRow>),
+    Flag(bool),
+}
+
+/// A hierarchy row.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct PrimRow {
+    pub name: String,
+    pub path: String,
+    /// A [`PrimType`] name (other strings may appear from other hosts).
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub children: Option<RowChildren>,
+    #[serde(default, rename = "hasChildren", skip_serializing_if = "Option::is_none")]
+    pub has_children_camel: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub has_children: Option<bool>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct ChildrenResultPayload {
+    pub prim_path: String,
+    pub children: Vec<PrimRow>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub truncated: Option<bool>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct CountPayload {
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct PropertiesPayload {
+    pub prim_path: String,
+    pub properties: BTreeMap<String, Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub truncated: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub omitted_count: Option<u64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct VariantSet {
+    pub options: Vec<String>,
+    pub selection: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct VariantsPayload {
+    pub prim_path: String,
+    pub variants: BTreeMap<String, VariantSet>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct SelectionPayload {
+    pub prims: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AppliesAt {
+    Immediate,
+    ReloadRequired,
+    NextSceneLoad,
+    Unsupported,
+}
+
+/// A render setting the server can change; the UI shows only these.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct Capability {
+    pub key: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// `toggle`, `slider`, `select`, `number`, `color`, ...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub control: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applies_at: Option<AppliesAt>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<Vec<Value>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub apply_path: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validated: Option<bool>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct RenderSettingsPayload {
+    pub settings: BTreeMap<String, Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capabilities: Option<Vec<Capability>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<ResultStatus>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applied: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applies_at: Option<AppliesAt>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requires_reload: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct ActiveAovPayload {
+    pub active: String,
+    pub available: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requested: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct AvailableAovsPayload {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aovs: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub available: Option<Vec<String>>,
+}
+
+/// Camera state: at least the scheme and view; controllers add their own fields.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct CameraStatePayload {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheme: Option<String>,
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct CameraScheme {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plugin: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct CameraSchemesPayload {
+    pub schemes: Vec<CameraScheme>,
+    pub active: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct PluginObject {
+    pub id: String,
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct PluginInfo {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub builtin: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub objects: Option<Vec<PluginObject>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct PluginLoadError {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plugin: Option<String>,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct PluginsPayload {
+    pub plugins: Vec<PluginInfo>,
+    pub errors: Vec<PluginLoadError>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_version: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct ScenesPayload {
+    pub scenes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct PickResultPayload {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<Value>,
+    pub path: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct AuthoredCamera {
+    pub path: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, rename = "focalLength", skip_serializing_if = "Option::is_none")]
+    pub focal_length: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct CameraListPayload {
+    pub cameras: Vec<AuthoredCamera>,
+    #[serde(rename = "activeCamera")]
+    pub active_camera: Option<String>,
+}
+
+/// Free-form statistics (`fps`, `frame_ms`, `render_ms`, `convert_ms`, `video_kbps`, ...).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct StatsPayload {
+    #[serde(flatten)]
+    pub values: BTreeMap<String, Value>,
+}
