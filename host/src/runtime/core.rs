@@ -260,8 +260,25 @@ fn str_arg<'a>(args: &'a Value, key: &str) -> Result<&'a str, PluginError> {
         .ok_or_else(|| PluginError::invalid_input(format!("missing string argument '{key}'")))
 }
 
+/// `stage.children`'s answer, serialized without an intermediate `Value` (10k-row prims).
+#[derive(serde::Serialize)]
+struct ChildrenAnswer<'a> {
+    prim_path: &'a str,
+    children: &'a [ovhost_stage::ChildRow],
+}
+
 impl Services for Core {
-    fn call(&mut self, _client: ClientId, service: &str, args: &Value) -> Result<Value, PluginError> {
+    fn call_text(&mut self, client: ClientId, service: &str, args: &Value) -> Result<String, PluginError> {
+        if service == "stage.children" {
+            let prim_path = str_arg(args, "prim_path")?;
+            let rows = self.stage_slot()?.query()?.children(prim_path).map_err(stage_error)?;
+            return serde_json::to_string(&ChildrenAnswer { prim_path, children: &rows })
+                .map_err(|e| PluginError::internal(e.to_string()));
+        }
+        self.call(client, service, args).map(|v| v.to_string())
+    }
+
+    fn call(&mut self, client: ClientId, service: &str, args: &Value) -> Result<Value, PluginError> {
         match service {
             "host.state" => Ok(self.status.to_json()),
             "plugins.list" => Ok(self.status.plugins()),
@@ -377,11 +394,8 @@ impl Services for Core {
                     "last_error": slot.last_error,
                 }))
             }
-            "stage.children" => {
-                let prim_path = str_arg(args, "prim_path")?;
-                let rows = self.stage_slot()?.query()?.children(prim_path).map_err(stage_error)?;
-                Ok(json!({ "prim_path": prim_path, "children": rows }))
-            }
+            "stage.children" => serde_json::from_str(&self.call_text(client, service, args)?)
+                .map_err(|e| PluginError::internal(e.to_string())),
             "stage.properties" => {
                 let prim_path = str_arg(args, "prim_path")?;
                 let max_bytes = match args.get("max_bytes") {

@@ -99,6 +99,8 @@ impl RenderLoop {
     pub fn handle_inbound(&mut self, item: Inbound) -> bool {
         let keep_running = self.handle_item(item);
         self.flush_events();
+        // `/api/state` reflects what the item changed (stage, selection, camera) at once.
+        self.publish_state();
         keep_running
     }
 

@@ -16,6 +16,12 @@ use crate::protocol::{self, codes};
 /// Host services callable by handlers through `HostContext::call`.
 pub trait Services {
     fn call(&mut self, client: ClientId, service: &str, args: &Value) -> Result<Value, PluginError>;
+
+    /// The same call, answered as JSON text (what crosses the boundary). Services with large
+    /// answers override this to serialize straight to text instead of building a `Value` tree.
+    fn call_text(&mut self, client: ClientId, service: &str, args: &Value) -> Result<String, PluginError> {
+        self.call(client, service, args).map(|v| v.to_string())
+    }
 }
 
 struct Handler {
@@ -259,6 +265,6 @@ impl HostContext for Ctx<'_> {
             Ok(v) => v,
             Err(e) => return RResult::RErr(PluginError::invalid_input(format!("service args are not JSON: {e}"))),
         };
-        self.services.call(self.client, service.as_str(), &args).map(|v| RString::from(v.to_string())).into()
+        self.services.call_text(self.client, service.as_str(), &args).map(RString::from).into()
     }
 }
