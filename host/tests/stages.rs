@@ -12,38 +12,14 @@ use serde_json::json;
 
 const BIN: &str = env!("CARGO_BIN_EXE_ovhost");
 
-/// Nested inherits that make openusd 0.6.0 recurse until its stack overflows.
-const CRASH_USDA: &str = r#"#usda 1.0
-class "A" (
-    inherits = </B>
-)
-{
-    def "Child" (
-        inherits = </A>
-    )
-    {
-    }
-}
-
-class "B" (
-    inherits = </A/Child>
-)
-{
-}
-
-def Xform "World" (
-    inherits = </A>
-)
-{
-}
-"#;
-
 #[test]
 fn bad_stages_get_clear_errors_while_the_host_keeps_streaming() {
     let root = tempfile::tempdir().unwrap();
     let sample = ovhost_test_support::workspace_root().join("examples/stages/sample_yup.usda");
     std::fs::copy(&sample, root.path().join("good.usda")).unwrap();
-    std::fs::write(root.path().join("crash.usda"), CRASH_USDA).unwrap();
+    // Nested inherits that make openusd 0.6.0 recurse until its stack overflows.
+    let crash = ovhost_test_support::workspace_root().join("tests/fixtures/stages/nested_inherits_crash.usda");
+    std::fs::copy(crash, root.path().join("crash.usda")).unwrap();
     std::fs::write(root.path().join("not_usd.usda"), "a shopping list\n- eggs {{{\n").unwrap();
     let mut truncated = b"PXR-USDC".to_vec();
     truncated.extend_from_slice(&[0u8; 8]);

@@ -228,7 +228,8 @@ def make_bad(out):
     # Classes that inherit each other through nested children: pxr reports a cycle and keeps
     # going; openusd 0.6.0 recurses until its stack overflows.
     with open(os.path.join(out, "crash.usda"), "w") as f:
-        f.write(CRASH_USDA)
+        with open(CRASH_USDA_PATH) as crash:
+            f.write(crash.read())
     data = open(os.path.join(out, "composed.usdc"), "rb").read()
     with open(os.path.join(out, "truncated.usdc"), "wb") as f:
         f.write(data[: len(data) // 2])
@@ -236,34 +237,8 @@ def make_bad(out):
         f.write("this is a shopping list, not a USD layer\n- eggs\n- milk {{{\n")
 
 
-CRASH_USDA = """#usda 1.0
-(
-    defaultPrim = "World"
-)
-
-class "A" (
-    inherits = </B>
-)
-{
-    def "Child" (
-        inherits = </A>
-    )
-    {
-    }
-}
-
-class "B" (
-    inherits = </A/Child>
-)
-{
-}
-
-def Xform "World" (
-    inherits = </A>
-)
-{
-}
-"""
+# Nested inherits that recurse without end in openusd; shared with the Rust tests.
+CRASH_USDA_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "fixtures", "stages", "nested_inherits_crash.usda")
 
 
 def main():

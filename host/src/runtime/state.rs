@@ -4,21 +4,11 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use parking_lot::RwLock;
-use serde::Serialize;
 use serde_json::{Value, json};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RuntimeState {
-    Starting,
-    /// Running, no stage loaded.
-    Idle,
-    Loading,
-    /// A stage is loaded and frames are flowing.
-    Streaming,
-    Error,
-    ShuttingDown,
-}
+/// The runtime's states, as the protocol names them (`starting`, `idle`, `loading`, `streaming`,
+/// `error`, `shutting_down`).
+pub use ovhost_protocol::RuntimeState;
 
 /// What the rest of the process can see of the runtime.
 pub struct SharedStatus {

@@ -6,37 +6,13 @@ mod common;
 use ovhost_stage::StageError;
 use std::path::PathBuf;
 
-/// Nested inherits that make openusd 0.6.0 recurse until its stack overflows.
-const CRASH_USDA: &str = r#"#usda 1.0
-class "A" (
-    inherits = </B>
-)
-{
-    def "Child" (
-        inherits = </A>
-    )
-    {
-    }
-}
-
-class "B" (
-    inherits = </A/Child>
-)
-{
-}
-
-def Xform "World" (
-    inherits = </A>
-)
-{
-}
-"#;
-
 fn asset_root() -> PathBuf {
     let dir = common::fresh_dir("robustness");
     let sample = common::repo_root().join("examples/stages/sample_yup.usda");
     std::fs::copy(&sample, dir.join("good.usda")).expect("copy sample");
-    std::fs::write(dir.join("crash.usda"), CRASH_USDA).expect("write");
+    // Nested inherits that make openusd 0.6.0 recurse until its stack overflows.
+    let crash = common::repo_root().join("tests/fixtures/stages/nested_inherits_crash.usda");
+    std::fs::copy(crash, dir.join("crash.usda")).expect("copy the crash stage");
     std::fs::write(dir.join("not_usd.usda"), "a shopping list\n- eggs {{{\n").expect("write");
     // A usdc header whose table of contents points past the end of the file.
     let mut truncated = b"PXR-USDC".to_vec();
