@@ -13,9 +13,16 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use tungstenite::{Message, WebSocket, stream::MaybeTlsStream};
 
-/// The workspace root (two levels above this crate).
+/// The workspace root: `OVHOST_ROOT` when set, else two levels above this crate as built, else the
+/// current directory (a binary built here and run on another machine from the repo root).
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    if let Some(root) = std::env::var_os("OVHOST_ROOT") {
+        return PathBuf::from(root);
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap_or_else(|_| std::env::current_dir().unwrap())
 }
 
 /// Where cargo puts build outputs for this profile.
