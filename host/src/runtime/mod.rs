@@ -8,6 +8,7 @@ pub mod input;
 pub mod ovstream_sink;
 pub mod render_loop;
 pub mod router;
+pub mod services;
 pub mod settings;
 pub mod sinks;
 pub mod stage;
