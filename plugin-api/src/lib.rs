@@ -32,6 +32,7 @@ pub mod error;
 pub mod frame;
 pub mod guard;
 pub mod input;
+pub mod json;
 pub mod kinds;
 pub mod module;
 pub mod registry;
@@ -46,6 +47,7 @@ pub use error::{ErrorKind, PluginError, PluginResult};
 pub use frame::{FRAME_FLAG_KEYFRAME, Frame, FrameFormat, FrameSpec, MemoryLocation};
 pub use guard::{Guarded, camera_box, converter_box, guard, handler_box, renderer_box};
 pub use input::*;
+pub use json::{Json, JsonHandler};
 pub use kinds::*;
 #[cfg(feature = "builtin")]
 pub use module::BuiltinPlugin;
@@ -61,8 +63,8 @@ pub const API_VERSION: &str = env!("CARGO_PKG_VERSION");
 pub mod prelude {
     pub use crate::{
         Bounds, CameraController, CameraView, ErrorKind, Frame, FrameConverter, FrameFormat, FrameSpec, FromConfig,
-        HandlerExample, HostContext, HostContextMut, InputEvent, InputKind, MemoryLocation, MessageHandler,
-        PluginError, Registry, RenderRequest, RendererBackend, StageScene, UpAxis,
+        HandlerExample, HostContext, HostContextMut, InputEvent, InputKind, JsonHandler, MemoryLocation,
+        MessageHandler, PluginError, Registry, RenderRequest, RendererBackend, StageScene, UpAxis,
     };
     pub use abi_stable::std_types::{RResult, RSlice, RStr, RString, RVec};
 }

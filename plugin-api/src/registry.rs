@@ -119,6 +119,12 @@ extern "C" fn create_camera<T: CameraController + FromConfig + 'static>(
     guard(|| T::from_config(config.as_str()).map(camera_box).into())
 }
 
+extern "C" fn create_json_handler<T: crate::JsonHandler + FromConfig + 'static>(
+    config: RStr<'_>,
+) -> RResult<HandlerBox, PluginError> {
+    guard(|| T::from_config(config.as_str()).map(|t| handler_box(crate::Json(t))).into())
+}
+
 extern "C" fn create_handler<T: MessageHandler + FromConfig + 'static>(
     config: RStr<'_>,
 ) -> RResult<HandlerBox, PluginError> {
@@ -175,6 +181,35 @@ impl<'a> Registry<'a> {
         self
     }
 
+    /// Registers a [`crate::JsonHandler`] (payloads arrive parsed) under `id` for `event_types`.
+    pub fn json_handler<T: crate::JsonHandler + FromConfig + 'static>(
+        &mut self,
+        id: &str,
+        description: &str,
+        event_types: &[&str],
+        examples: Vec<HandlerExample>,
+    ) -> &mut Self {
+        self.add_handler_entry(id, description, event_types, examples, create_json_handler::<T>)
+    }
+
+    fn add_handler_entry(
+        &mut self,
+        id: &str,
+        description: &str,
+        event_types: &[&str],
+        examples: Vec<HandlerExample>,
+        create: extern "C" fn(RStr<'_>) -> RResult<HandlerBox, PluginError>,
+    ) -> &mut Self {
+        self.inner.add_handler(HandlerEntry {
+            id: id.into(),
+            description: description.into(),
+            event_types: event_types.iter().map(|e| RString::from(*e)).collect(),
+            examples: examples.into_iter().collect(),
+            create,
+        });
+        self
+    }
+
     /// Registers message handler type `T` under `id` for `event_types`, with its examples.
     pub fn handler<T: MessageHandler + FromConfig + 'static>(
         &mut self,
@@ -183,13 +218,6 @@ impl<'a> Registry<'a> {
         event_types: &[&str],
         examples: Vec<HandlerExample>,
     ) -> &mut Self {
-        self.inner.add_handler(HandlerEntry {
-            id: id.into(),
-            description: description.into(),
-            event_types: event_types.iter().map(|e| RString::from(*e)).collect(),
-            examples: examples.into_iter().collect(),
-            create: create_handler::<T>,
-        });
-        self
+        self.add_handler_entry(id, description, event_types, examples, create_handler::<T>)
     }
 }

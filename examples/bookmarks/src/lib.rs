@@ -19,7 +19,7 @@ export_plugin! {
 }
 
 fn register(r: &mut Registry<'_>) -> Result<(), PluginError> {
-    r.handler::<Bookmarks>(
+    r.json_handler::<Bookmarks>(
         "bookmarks",
         "Save, list, recall and delete named camera views",
         &["saveBookmarkRequest", "recallBookmarkRequest", "listBookmarksRequest", "deleteBookmarkRequest"],
@@ -123,16 +123,13 @@ impl Bookmarks {
     }
 }
 
-impl MessageHandler for Bookmarks {
-    fn handle(
+impl JsonHandler for Bookmarks {
+    fn on_message(
         &mut self,
-        mut ctx: HostContextMut<'_>,
-        event_type: RStr<'_>,
-        payload_json: RStr<'_>,
-    ) -> RResult<(), PluginError> {
-        let result = serde_json::from_str::<Value>(payload_json.as_str())
-            .map_err(PluginError::from)
-            .and_then(|payload| self.handle_json(&mut ctx, event_type.as_str(), &payload));
-        result.into()
+        ctx: &mut HostContextMut<'_>,
+        event_type: &str,
+        payload: &Value,
+    ) -> Result<(), PluginError> {
+        self.handle_json(ctx, event_type, payload)
     }
 }

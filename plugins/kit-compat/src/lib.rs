@@ -41,7 +41,7 @@ ovhost_plugin_api::builtin_plugin! {
 
 /// Registers the `kit:usd-viewer` handler (the built-in registration calls this).
 pub fn register(registry: &mut Registry<'_>) -> Result<(), PluginError> {
-    registry.handler::<KitUsdViewer>(
+    registry.json_handler::<KitUsdViewer>(
         HANDLER_ID,
         "Kit USD Viewer dialect: openedStageResult, getChildrenResponse, resetStageResponse, makePrimsPickableResponse",
         EVENT_TYPES,

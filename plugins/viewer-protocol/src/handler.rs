@@ -105,28 +105,17 @@ pub fn is_kit(hello: &Value) -> bool {
     hello.get("dialect").and_then(Value::as_str) == Some("kit")
 }
 
-fn parse(payload_json: RStr<'_>) -> Result<Value, PluginError> {
-    serde_json::from_str(payload_json.as_str()).map_err(PluginError::from)
-}
-
-impl MessageHandler for ViewerProtocol {
-    fn handle(
+impl JsonHandler for ViewerProtocol {
+    fn on_message(
         &mut self,
-        mut ctx: HostContextMut<'_>,
-        event_type: RStr<'_>,
-        payload_json: RStr<'_>,
-    ) -> RResult<(), PluginError> {
-        let mut host = Host::new(&mut ctx);
-        parse(payload_json).and_then(|payload| self.handle_json(&mut host, event_type.as_str(), &payload)).into()
+        ctx: &mut HostContextMut<'_>,
+        event_type: &str,
+        payload: &Value,
+    ) -> Result<(), PluginError> {
+        self.handle_json(&mut Host::new(ctx), event_type, payload)
     }
 
-    fn on_host_event(
-        &mut self,
-        mut ctx: HostContextMut<'_>,
-        event: RStr<'_>,
-        payload_json: RStr<'_>,
-    ) -> RResult<(), PluginError> {
-        let mut host = Host::new(&mut ctx);
-        parse(payload_json).and_then(|payload| self.host_event_json(&mut host, event.as_str(), &payload)).into()
+    fn on_event(&mut self, ctx: &mut HostContextMut<'_>, event: &str, payload: &Value) -> Result<(), PluginError> {
+        self.host_event_json(&mut Host::new(ctx), event, payload)
     }
 }

@@ -48,7 +48,7 @@ ovhost_plugin_api::builtin_plugin! {
 
 /// Registers the `viewer-protocol` handler (the built-in registration calls this).
 pub fn register(registry: &mut Registry<'_>) -> Result<(), PluginError> {
-    registry.handler::<ViewerProtocol>(
+    registry.json_handler::<ViewerProtocol>(
         HANDLER_ID,
         "The realtime-viewer app protocol: stage, hierarchy, selection, render settings, AOVs, camera, plugins",
         EVENT_TYPES,
