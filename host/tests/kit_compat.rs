@@ -27,14 +27,7 @@ fn sample_host(extra: &[&str]) -> Host {
     args.extend_from_slice(extra);
     let host = Host::start(Path::new(BIN), &args);
     assert!(host.wait_ready(Duration::from_secs(20)), "host not ready: {:?}", host.logs());
-    assert!(
-        ovhost_test_support::wait_until(Duration::from_secs(20), || {
-            let state = host.get_json("/api/state");
-            !state["stage"].is_null() && state["state"] != "loading"
-        }),
-        "the sample stage did not load: {:?}",
-        host.logs()
-    );
+    assert!(host.wait_stage_loaded(Duration::from_secs(20)), "the sample stage did not load: {:?}", host.logs());
     host
 }
 

@@ -90,11 +90,7 @@ fn handler_examples_replay_against_the_live_host() {
         ],
     );
     assert!(host.wait_ready(SECS));
-    assert!(
-        ovhost_test_support::wait_until(Duration::from_secs(20), || host.get_json("/api/state")["state"]
-            == "streaming"),
-        "the sample stage did not load"
-    );
+    assert!(host.wait_stage_loaded(Duration::from_secs(20)), "the sample stage did not load");
     let plugins = host.get_json("/api/plugins");
     let examples = plugins["examples"].as_object().unwrap();
     let mut replayed = 0;

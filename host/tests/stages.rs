@@ -30,7 +30,7 @@ fn bad_stages_get_clear_errors_while_the_host_keeps_streaming() {
         Path::new(BIN),
         &["--renderer", "testpattern", "--asset-root", root.path().to_str().unwrap(), "--stage", "good.usda"],
     );
-    assert!(wait_until(Duration::from_secs(20), || host.get_json("/api/state")["state"] == "streaming"));
+    assert!(host.wait_stage_loaded(Duration::from_secs(20)), "the good stage did not load: {:?}", host.logs());
     let mut ws = host.ws();
     ws.hello(&[]);
 

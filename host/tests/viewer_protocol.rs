@@ -31,12 +31,7 @@ fn sample_host() -> Host {
         &["--asset-root", "examples/stages", "--stage", "sample_yup.usda", "--renderer", &renderer],
     );
     assert!(host.wait_ready(Duration::from_secs(20)), "host not ready: {:?}", host.logs());
-    assert!(
-        ovhost_test_support::wait_until(Duration::from_secs(20), || !host.get_json("/api/state")["stage"].is_null()
-            && host.get_json("/api/state")["state"] != "loading"),
-        "the sample stage did not load: {:?}",
-        host.logs()
-    );
+    assert!(host.wait_stage_loaded(Duration::from_secs(20)), "the sample stage did not load: {:?}", host.logs());
     host
 }
 

@@ -126,6 +126,14 @@ impl Host {
         wait_until(timeout, || self.get("/healthz").0 == 200)
     }
 
+    /// Polls `/api/state` until a stage is loaded and no load is in progress.
+    pub fn wait_stage_loaded(&self, timeout: Duration) -> bool {
+        wait_until(timeout, || {
+            let state = self.get_json("/api/state");
+            !state["stage"].is_null() && state["state"] != "loading"
+        })
+    }
+
     pub fn ws(&self) -> Ws {
         Ws::connect(self.port, "")
     }
