@@ -136,7 +136,8 @@ pub fn run(cli: Cli) -> ExitCode {
         initial_stage: cli.stage.clone(),
         default_dialect: cli.dialect.clone(),
     };
-    let mut runtime = match Runtime::build(&config, Arc::new(registry)) {
+    let registry = Arc::new(registry);
+    let mut runtime = match Runtime::build(&config, registry.clone()) {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("ovhost: {e}");
@@ -150,8 +151,8 @@ pub fn run(cli: Cli) -> ExitCode {
     let (handle, render_thread) = match runtime.start() {
         Ok(started) => started,
         Err(e) => {
-            eprintln!("ovhost: cannot start the render thread: {e}");
-            return ExitCode::FAILURE;
+            eprintln!("ovhost: {e}");
+            return ExitCode::from(EXIT_CONFIG);
         }
     };
     let http_config = HttpConfig {
@@ -176,21 +177,27 @@ pub fn run(cli: Cli) -> ExitCode {
             ExitCode::FAILURE
         }
     };
-    join_with_timeout(render_thread, Duration::from_millis(1500));
+    if join_with_timeout(render_thread, Duration::from_millis(1500)) {
+        // Every plugin object lived on the render thread and is dropped now.
+        registry.shut_down();
+    }
     tokio.shutdown_timeout(Duration::from_millis(300));
     tracing::info!("ovhost stopped");
     code
 }
 
-fn join_with_timeout(thread: std::thread::JoinHandle<()>, timeout: Duration) {
+/// Joins the render thread if it ends within `timeout`; true when it did.
+fn join_with_timeout(thread: std::thread::JoinHandle<()>, timeout: Duration) -> bool {
     let deadline = std::time::Instant::now() + timeout;
     while !thread.is_finished() && std::time::Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(5));
     }
     if thread.is_finished() {
         let _ = thread.join();
+        true
     } else {
         tracing::warn!("render thread did not stop within {timeout:?}; exiting anyway");
+        false
     }
 }
 

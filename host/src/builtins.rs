@@ -20,4 +20,4 @@ pub const CONVERTERS: &[&str] =
 /// Camera scheme ids (sorted).
 pub const CAMERAS: &[&str] = &["fly", "kit", "orbit"];
 /// Message handler ids (sorted).
-pub const HANDLERS: &[&str] = &["kit:usd-viewer", "viewer-protocol"];
+pub const HANDLERS: &[&str] = &["kit-usd-viewer", "viewer-protocol"];

@@ -1,4 +1,4 @@
-//! The Kit USD Viewer dialect (`kit-compat`, handler `kit:usd-viewer`) against the real `ovhost`
+//! The Kit USD Viewer dialect (`kit-compat`, handler `kit-usd-viewer`) against the real `ovhost`
 //! binary over real `/ws` sockets: its examples, Kit's reply names and shapes, no selection echo,
 //! load pushes, and separation from default-dialect clients connected at the same time.
 
@@ -58,7 +58,7 @@ fn types(messages: &[Value]) -> Vec<&str> {
 fn kit_examples_replay_over_a_kit_connection() {
     let host = sample_host(&[]);
     let plugins = host.get_json("/api/plugins");
-    let examples = plugins["examples"]["kit:usd-viewer"].as_array().expect("kit:usd-viewer declares examples").clone();
+    let examples = plugins["examples"]["kit-usd-viewer"].as_array().expect("kit-usd-viewer declares examples").clone();
     assert!(examples.len() >= 5);
     let mut ws = kit(&host);
     for example in &examples {

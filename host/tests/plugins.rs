@@ -95,10 +95,19 @@ fn handler_examples_replay_against_the_live_host() {
     let examples = plugins["examples"].as_object().unwrap();
     let mut replayed = 0;
     for (handler, list) in examples {
-        // Each dialect's handlers are replayed over a connection of that dialect.
-        let mut ws = match handler.split_once(':') {
-            Some((dialect, _)) => ovhost_test_support::Ws::connect(host.port, &format!("?dialect={dialect}")),
-            None => host.ws(),
+        // Each dialect's handlers are replayed over a connection of that dialect (declared by the
+        // handler, listed at /api/plugins).
+        let dialect = plugins["handlers"]["active"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h["id"] == handler.as_str())
+            .map(|h| h["dialect"].as_str().unwrap().to_string())
+            .unwrap_or_default();
+        let mut ws = if dialect.is_empty() {
+            host.ws()
+        } else {
+            ovhost_test_support::Ws::connect(host.port, &format!("?dialect={dialect}"))
         };
         for example in list.as_array().unwrap() {
             let request = &example["request"];
@@ -169,7 +178,7 @@ fn every_fixture_yields_its_error_kind_while_the_host_keeps_serving() {
         .unwrap()
         .to_string();
     assert!(
-        incompatible_msg.contains("0.2.0")
+        incompatible_msg.contains(ovhost_plugin_api::API_VERSION)
             && incompatible_msg.contains("0.1.0")
             && incompatible_msg.contains("rebuild"),
         "{incompatible_msg}"

@@ -475,6 +475,6 @@ fn render_settings_aovs_stats_and_plugins() {
     assert!(stats["fps"].is_number() && stats["frames_rendered"].is_number(), "{stats}");
     let plugins = request(&mut ws, "getPluginsRequest", json!({}), "pluginsResult");
     let handlers = plugins.to_string();
-    assert!(handlers.contains("viewer-protocol") && handlers.contains("kit:usd-viewer"), "{plugins}");
+    assert!(handlers.contains("viewer-protocol") && handlers.contains("kit-usd-viewer"), "{plugins}");
     assert!(plugins["errors"].as_array().is_some_and(|e| e.is_empty()), "{plugins}");
 }

@@ -2,7 +2,22 @@
 
 use abi_stable::StableAbi;
 
-/// A perspective view. Controllers keep every field finite; the host refuses non-finite views.
+/// How a view projects: a code set, append-only.
+#[repr(transparent)]
+#[derive(StableAbi, Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
+pub struct Projection(pub u32);
+
+impl Projection {
+    /// Pinhole perspective with vertical field of view [`CameraView::fov_y_deg`].
+    pub const PERSPECTIVE: Self = Self(0);
+    /// Parallel projection showing [`CameraView::ortho_height`] stage units vertically.
+    pub const ORTHOGRAPHIC: Self = Self(1);
+}
+
+/// A view: where the camera is, how it projects. Controllers keep every field finite; the host
+/// refuses non-finite views. The layout is fixed for the 0.2 series: it holds a complete
+/// USD camera (`UsdGeomCamera`: perspective or orthographic, apertures as the field of view and
+/// aspect, aperture offsets as the lens shift, clipping range).
 #[repr(C)]
 #[derive(StableAbi, Clone, Copy, PartialEq, Debug)]
 pub struct CameraView {
@@ -14,11 +29,27 @@ pub struct CameraView {
     /// Clip range, in stage units.
     pub near: f64,
     pub far: f64,
+    pub projection: Projection,
+    /// Vertical extent of an orthographic view, in stage units (ignored for perspective).
+    pub ortho_height: f64,
+    /// Lens shift (USD aperture offsets divided by the apertures): the image window moves by this
+    /// fraction of its width (x) and height (y). Zero for an ordinary centred view.
+    pub lens_shift: [f64; 2],
 }
 
 impl Default for CameraView {
     fn default() -> Self {
-        Self { eye: [0.0, 0.0, 10.0], target: [0.0; 3], up: [0.0, 1.0, 0.0], fov_y_deg: 45.0, near: 0.01, far: 1.0e4 }
+        Self {
+            eye: [0.0, 0.0, 10.0],
+            target: [0.0; 3],
+            up: [0.0, 1.0, 0.0],
+            fov_y_deg: 45.0,
+            near: 0.01,
+            far: 1.0e4,
+            projection: Projection::PERSPECTIVE,
+            ortho_height: 10.0,
+            lens_shift: [0.0; 2],
+        }
     }
 }
 
@@ -28,6 +59,8 @@ impl CameraView {
             && self.fov_y_deg.is_finite()
             && self.near.is_finite()
             && self.far.is_finite()
+            && self.ortho_height.is_finite()
+            && self.lens_shift.iter().all(|v| v.is_finite())
     }
 
     /// Camera-to-world as a row-major USD matrix (row-vector convention): row 0 = right,

@@ -1,8 +1,10 @@
 //! Frame descriptors: how pixels and bitstreams cross the boundary without being copied.
 //!
-//! A [`Frame`] points at memory owned by whoever produced it (a renderer or a converter). The
-//! pointer stays valid until the producer's next mutable call; consumers that need the bytes longer
-//! copy them.
+//! A [`Frame`] points at memory owned by whoever produced it (a renderer or a converter) and
+//! borrows that producer: the borrow checker, not a comment, keeps the producer from being called
+//! again while the frame is in use. Consumers that need the bytes longer copy them.
+
+use std::marker::PhantomData;
 
 use abi_stable::StableAbi;
 
@@ -108,10 +110,22 @@ impl std::fmt::Display for FrameSpec {
 /// Frame flag: this encoded frame can be decoded on its own (IDR / JPEG).
 pub const FRAME_FLAG_KEYFRAME: u32 = 1;
 
-/// A frame descriptor. See the module docs for who owns the memory.
+/// A frame descriptor: format, size and where the bytes are, borrowed from the producer.
+///
+/// The lifetime `'a` ties the descriptor to the call that produced it: a renderer's
+/// [`crate::RendererBackend::render`] and a converter's [`crate::FrameConverter::convert`] return
+/// `Frame<'_>` borrowing the producer, so the producer cannot be called again (and reuse its
+/// buffer) while the frame is alive. The pointer and length are private: a frame is built only by
+/// [`Frame::host`] (from a slice, so the length is right by construction) or by the `unsafe`
+/// [`Frame::from_raw_parts`] (device memory, foreign buffers), whose caller promises the same.
+///
+/// Consumers call [`Frame::validate`] (the host does, on every frame it receives) before reading:
+/// a descriptor whose length cannot hold `pitch × height` bytes is refused, never read past.
+/// Layout: fixed within a minor version; new kinds of frame are new [`FrameFormat`] /
+/// [`MemoryLocation`] codes and `FRAME_FLAG_*` bits, which are append-only.
 #[repr(C)]
-#[derive(StableAbi, Clone, Copy, Debug)]
-pub struct Frame {
+#[derive(StableAbi, Clone, Debug)]
+pub struct Frame<'a> {
     pub format: FrameFormat,
     pub location: MemoryLocation,
     pub width: u32,
@@ -120,10 +134,10 @@ pub struct Frame {
     pub pitch_bytes: u32,
     /// Bitflags, see `FRAME_FLAG_*`.
     pub flags: u32,
-    /// Total bytes reachable from `data` (`pitch_bytes * height` for raw formats).
-    pub len_bytes: u64,
+    /// Total bytes reachable from `data` (at least `pitch_bytes * (height - 1) + row` for raw formats).
+    len_bytes: u64,
     /// Host pointer, or a `CUdeviceptr` for [`MemoryLocation::CUDA`].
-    pub data: *const u8,
+    data: *const u8,
     /// `CUcontext` for CUDA frames, 0 otherwise.
     pub cuda_context: u64,
     /// `CUstream` on which the frame becomes valid for CUDA frames, 0 for the default stream.
@@ -132,25 +146,73 @@ pub struct Frame {
     pub frame_number: u64,
     /// Capture time in microseconds on the host's monotonic clock.
     pub timestamp_us: u64,
+    _borrow: PhantomData<&'a u8>,
 }
 
-impl Frame {
-    /// A host-memory frame over `bytes`. The caller keeps `bytes` alive while the frame is used.
-    pub fn host(format: FrameFormat, width: u32, height: u32, pitch_bytes: u32, bytes: &[u8]) -> Self {
+impl<'a> Frame<'a> {
+    /// A host-memory frame over `bytes`, borrowed for `'a`.
+    pub fn host(format: FrameFormat, width: u32, height: u32, pitch_bytes: u32, bytes: &'a [u8]) -> Self {
+        // SAFETY: `bytes` is a live slice of exactly `bytes.len()` bytes in host memory for `'a`.
+        unsafe {
+            Self::from_raw_parts(
+                format,
+                MemoryLocation::HOST,
+                width,
+                height,
+                pitch_bytes,
+                bytes.as_ptr(),
+                bytes.len() as u64,
+            )
+        }
+    }
+
+    /// A frame over memory the type system cannot see (CUDA device memory, a foreign library's
+    /// buffer).
+    ///
+    /// # Safety
+    /// `data` must point to at least `len_bytes` readable bytes at `location` that stay valid
+    /// and unchanged for `'a`.
+    pub unsafe fn from_raw_parts(
+        format: FrameFormat,
+        location: MemoryLocation,
+        width: u32,
+        height: u32,
+        pitch_bytes: u32,
+        data: *const u8,
+        len_bytes: u64,
+    ) -> Self {
         Self {
             format,
-            location: MemoryLocation::HOST,
+            location,
             width,
             height,
             pitch_bytes,
             flags: 0,
-            len_bytes: bytes.len() as u64,
-            data: bytes.as_ptr(),
+            len_bytes,
+            data,
             cuda_context: 0,
             cuda_stream: 0,
             frame_number: 0,
             timestamp_us: 0,
+            _borrow: PhantomData,
         }
+    }
+
+    /// Sets the CUDA context and stream of a [`MemoryLocation::CUDA`] frame.
+    pub fn with_cuda(mut self, context: u64, stream: u64) -> Self {
+        self.cuda_context = context;
+        self.cuda_stream = stream;
+        self
+    }
+
+    /// Marks (or unmarks) the frame as a keyframe.
+    pub fn with_keyframe(mut self, keyframe: bool) -> Self {
+        if keyframe {
+            self.flags |= FRAME_FLAG_KEYFRAME;
+        } else {
+            self.flags &= !FRAME_FLAG_KEYFRAME;
+        }
+        self
     }
 
     pub fn spec(&self) -> FrameSpec {
@@ -161,49 +223,96 @@ impl Frame {
         self.flags & FRAME_FLAG_KEYFRAME != 0
     }
 
-    /// The frame's bytes, when they are in host memory.
-    ///
-    /// # Safety
-    /// The producer's contract must still hold: the memory behind `data` is alive and
-    /// `len_bytes` long (i.e. the producer has not been called mutably since it returned this).
-    pub unsafe fn host_bytes(&self) -> Option<&[u8]> {
-        if self.location != MemoryLocation::HOST || self.data.is_null() {
-            return None;
-        }
-        // SAFETY: guaranteed by the caller per this function's contract.
-        Some(unsafe { std::slice::from_raw_parts(self.data, self.len_bytes as usize) })
+    /// Bytes reachable from the data pointer, as the producer declared.
+    pub fn len_bytes(&self) -> u64 {
+        self.len_bytes
     }
 
-    /// Checks the descriptor is self-consistent (non-zero size, pitch covers a row, length covers
-    /// all rows). Converters call this on their input before touching memory.
+    /// The raw data pointer (a `CUdeviceptr` for CUDA frames).
+    pub fn data_ptr(&self) -> *const u8 {
+        self.data
+    }
+
+    /// The frame's bytes in host memory, after [`Frame::validate`]: a descriptor that does not
+    /// hold its declared rows, or that is not in host memory, is an error, never a read.
+    pub fn host_bytes(&self) -> Result<&'a [u8], crate::PluginError> {
+        self.validate()?;
+        if self.location != MemoryLocation::HOST {
+            return Err(crate::PluginError::invalid_input(format!(
+                "frame is in {:?} memory, not host memory",
+                self.location
+            )));
+        }
+        let len = usize::try_from(self.len_bytes)
+            .map_err(|_| crate::PluginError::invalid_input("frame length does not fit in memory"))?;
+        // SAFETY: the constructors' contract: `data` points to `len_bytes` readable bytes in host
+        // memory for `'a` (validated above to be non-null and in host memory).
+        Ok(unsafe { std::slice::from_raw_parts(self.data, len) })
+    }
+
+    /// Checks the descriptor is self-consistent before anyone touches its memory: known format
+    /// and location, non-null data, non-zero size; for raw formats a pitch that covers a row and a
+    /// length that covers every row; for encoded formats a non-empty bitstream.
     pub fn validate(&self) -> Result<(), crate::PluginError> {
+        use crate::PluginError;
+        if self.location != MemoryLocation::HOST && self.location != MemoryLocation::CUDA {
+            return Err(PluginError::invalid_input(format!("frame has unknown memory location {}", self.location.0)));
+        }
         if self.data.is_null() {
-            return Err(crate::PluginError::invalid_input("frame has a null data pointer"));
+            return Err(PluginError::invalid_input("frame has a null data pointer"));
         }
         if self.format.is_encoded() {
+            if self.len_bytes == 0 {
+                return Err(PluginError::invalid_input(format!("{:?} frame has no bytes", self.format)));
+            }
             return Ok(());
         }
         let bpp = self.format.bytes_per_pixel();
         if bpp == 0 || self.width == 0 || self.height == 0 {
-            return Err(crate::PluginError::invalid_input(format!(
+            return Err(PluginError::invalid_input(format!(
                 "frame {}x{} {:?} is empty or of unknown format",
                 self.width, self.height, self.format
             )));
         }
         let row = u64::from(self.width) * u64::from(bpp);
         if u64::from(self.pitch_bytes) < row {
-            return Err(crate::PluginError::invalid_input(format!(
+            return Err(PluginError::invalid_input(format!(
                 "pitch {} bytes is shorter than a {}-pixel row ({row} bytes)",
                 self.pitch_bytes, self.width
             )));
         }
         let need = u64::from(self.pitch_bytes) * u64::from(self.height - 1) + row;
         if self.len_bytes < need {
-            return Err(crate::PluginError::invalid_input(format!(
+            return Err(PluginError::invalid_input(format!(
                 "frame holds {} bytes but {}x{} at pitch {} needs {need}",
                 self.len_bytes, self.width, self.height, self.pitch_bytes
             )));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_descriptor_shorter_than_its_rows_is_refused_before_any_read() {
+        let bytes = vec![0u8; 4 * 4 * 4];
+        let ok = Frame::host(FrameFormat::RGBA8, 4, 4, 16, &bytes);
+        assert_eq!(ok.host_bytes().map(<[u8]>::len).ok(), Some(64));
+        let short = Frame::host(FrameFormat::RGBA8, 4, 4, 16, &bytes[..63]);
+        assert!(short.validate().is_err());
+        assert!(short.host_bytes().is_err());
+        let narrow_pitch = Frame::host(FrameFormat::RGBA8, 4, 4, 15, &bytes);
+        assert!(narrow_pitch.validate().is_err());
+        let unknown = Frame::host(FrameFormat(99), 4, 4, 16, &bytes);
+        assert!(unknown.validate().is_err());
+        let empty_bitstream = Frame::host(FrameFormat::H264, 4, 4, 0, &[]);
+        assert!(empty_bitstream.validate().is_err());
+        // SAFETY: never read: the location is unknown, which validation refuses first.
+        let nowhere =
+            unsafe { Frame::from_raw_parts(FrameFormat::RGBA8, MemoryLocation(9), 4, 4, 16, bytes.as_ptr(), 64) };
+        assert!(nowhere.host_bytes().is_err());
     }
 }

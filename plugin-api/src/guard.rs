@@ -7,11 +7,11 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use abi_stable::{
     sabi_trait::TD_Opaque,
-    std_types::{RResult, RSlice, RStr, RString, RVec},
+    std_types::{ROption, RResult, RSlice, RStr, RString, RVec},
 };
 
 use crate::kinds::*;
-use crate::{Bounds, CameraView, ErrorKind, Frame, InputEvent, PluginError, StageScene, UpAxis};
+use crate::{Bounds, CameraView, ErrorKind, Frame, InputEvent, PluginError, SceneRef, UpAxis};
 
 /// Runs `f`, converting a panic into `Err(PluginError { kind: PANIC, .. })`.
 pub fn guard<T>(f: impl FnOnce() -> RResult<T, PluginError>) -> RResult<T, PluginError> {
@@ -41,14 +41,14 @@ impl<T> Guarded<T> {
         Self { inner, poisoned: false }
     }
 
-    fn call<R>(&mut self, f: impl FnOnce(&mut T) -> RResult<R, PluginError>) -> RResult<R, PluginError> {
+    fn call<'s, R>(&'s mut self, f: impl FnOnce(&'s mut T) -> RResult<R, PluginError>) -> RResult<R, PluginError> {
         if self.poisoned {
             return RResult::RErr(poisoned_error());
         }
-        let inner = &mut self.inner;
+        let Self { inner, poisoned } = self;
         let result = guard(|| f(inner));
         if matches!(&result, RResult::RErr(e) if e.is_panic()) {
-            self.poisoned = true;
+            *poisoned = true;
         }
         result
     }
@@ -69,13 +69,13 @@ impl<T: RendererBackend> RendererBackend for Guarded<T> {
     fn resize(&mut self, width: u32, height: u32) -> RResult<(), PluginError> {
         self.call(|t| t.resize(width, height))
     }
-    fn open_stage(&mut self, scene: &StageScene) -> RResult<(), PluginError> {
+    fn open_stage(&mut self, scene: SceneRef<'_>) -> RResult<(), PluginError> {
         self.call(|t| t.open_stage(scene))
     }
     fn close_stage(&mut self) -> RResult<(), PluginError> {
         self.call(|t| t.close_stage())
     }
-    fn render(&mut self, request: &RenderRequest) -> RResult<Frame, PluginError> {
+    fn render(&mut self, request: RenderRequestRef) -> RResult<Frame<'_>, PluginError> {
         self.call(|t| t.render(request))
     }
     fn pick(&mut self, x: u32, y: u32) -> RResult<u32, PluginError> {
@@ -96,6 +96,9 @@ impl<T: RendererBackend> RendererBackend for Guarded<T> {
     fn set_aov(&mut self, name: RStr<'_>) -> RResult<(), PluginError> {
         self.call(|t| t.set_aov(name))
     }
+    fn scene_sections(&self) -> RResult<ROption<RVec<RString>>, PluginError> {
+        self.call_ref(|t| t.scene_sections())
+    }
 }
 
 impl<T: FrameConverter> FrameConverter for Guarded<T> {
@@ -105,7 +108,7 @@ impl<T: FrameConverter> FrameConverter for Guarded<T> {
     fn request_keyframe(&mut self) -> RResult<(), PluginError> {
         self.call(|t| t.request_keyframe())
     }
-    fn convert(&mut self, input: &Frame) -> RResult<Frame, PluginError> {
+    fn convert(&mut self, input: &Frame<'_>) -> RResult<Frame<'_>, PluginError> {
         self.call(|t| t.convert(input))
     }
 }

@@ -9,6 +9,30 @@ use serde_json::Value;
 
 use crate::{HostContextMut, MessageHandler, PluginError};
 
+/// Parses a plugin's JSON (a payload, a camera state, a service answer) without trusting its shape:
+/// malformed text is an `invalid_input` error, never a panic.
+pub fn parse_object(text: &str, what: &str) -> Result<serde_json::Map<String, Value>, PluginError> {
+    match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(other) => {
+            Err(PluginError::invalid_input(format!("{what} must be a JSON object, not {}", kind_name(&other))))
+        }
+        Err(e) => Err(PluginError::invalid_input(format!("{what} is not JSON: {e}"))),
+    }
+}
+
+/// The JSON type name of a value, for error messages ("a string", "an array", ...).
+pub fn kind_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
 /// A message handler over parsed payloads. Same lifecycle as [`MessageHandler`].
 pub trait JsonHandler: Send {
     /// Handles one message of a declared `event_type`.
@@ -54,12 +78,10 @@ impl<T: JsonHandler> MessageHandler for Json<T> {
 
 #[cfg(test)]
 mod tests {
-    use abi_stable::sabi_trait::TD_Opaque;
-    use abi_stable::std_types::RString;
     use serde_json::json;
 
     use super::*;
-    use crate::{ErrorKind, HostContext, HostContext_TO, handler_box};
+    use crate::{ErrorKind, HostContext, HostContextExt, handler_box};
 
     #[derive(Default)]
     struct Recorder {
@@ -70,12 +92,12 @@ mod tests {
         fn client_id(&self) -> u64 {
             7
         }
-        fn reply(&mut self, event_type: RStr<'_>, payload_json: RStr<'_>) {
+        fn reply(&mut self, event_type: &str, payload_json: &str) {
             self.replies.push((event_type.to_string(), payload_json.to_string()));
         }
-        fn broadcast(&mut self, _event_type: RStr<'_>, _payload_json: RStr<'_>) {}
-        fn call(&mut self, _service: RStr<'_>, _args_json: RStr<'_>) -> RResult<RString, PluginError> {
-            RResult::ROk(RString::new())
+        fn broadcast(&mut self, _event_type: &str, _payload_json: &str) {}
+        fn call(&mut self, _service: &str, _args_json: &str) -> Result<String, PluginError> {
+            Ok(String::new())
         }
     }
 
@@ -93,10 +115,7 @@ mod tests {
             }
             let name = payload["name"].as_str().ok_or_else(|| PluginError::invalid_input("name must be a string"))?;
             let client = ctx.client_id();
-            ctx.reply(
-                "greeted".into(),
-                json!({ "text": format!("hello {name}"), "client": client }).to_string().as_str().into(),
-            );
+            ctx.reply_json("greeted", &json!({ "text": format!("hello {name}"), "client": client }));
             Ok(())
         }
     }
@@ -107,7 +126,7 @@ mod tests {
         event_type: &str,
         payload: &str,
     ) -> RResult<(), PluginError> {
-        handler.handle(HostContext_TO::from_ptr(recorder, TD_Opaque), event_type.into(), payload.into())
+        handler.handle(HostContextMut::new(recorder), event_type.into(), payload.into())
     }
 
     #[test]

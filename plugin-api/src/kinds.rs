@@ -9,26 +9,48 @@
 //! see `EVOLUTION.md`.
 
 use abi_stable::{
+    StableAbi,
+    prefix_type::{PrefixRef, WithMetadata},
     sabi_trait,
-    std_types::{RResult, RSlice, RStr, RString, RVec},
+    std_types::{ROption, RResult, RSlice, RStr, RString, RVec},
 };
 
-use crate::{Bounds, CameraView, Frame, InputEvent, PluginError, StageScene, UpAxis};
+use crate::{Bounds, CameraView, Frame, InputEvent, PluginError, SceneRef, UpAxis};
 
-/// What the render loop asks a renderer for, once per frame.
+/// What the render loop asks a renderer for, once per frame. A prefix type: fields may be
+/// appended in 0.2.x; a renderer reads an appended field through its accessor, which answers
+/// `None` on an older host. Received as [`RenderRequestRef`], valid for the `render` call.
 #[repr(C)]
-#[derive(abi_stable::StableAbi, Clone, Copy, Debug)]
+#[derive(StableAbi, Debug)]
+#[sabi(kind(Prefix(prefix_ref = RenderRequestRef)))]
+#[sabi(missing_field(option))]
 pub struct RenderRequest {
     pub camera: CameraView,
     pub frame_number: u64,
     /// Host monotonic clock, microseconds.
     pub time_us: u64,
+    /// The stage time code to show (the host's timeline); NaN when the stage has no time.
+    #[sabi(last_prefix_field)]
+    pub time_code: f64,
+}
+
+impl RenderRequest {
+    /// Runs `f` with this request as the renderer receives it (a prefix reference to a value on
+    /// the caller's stack, valid during `f`).
+    pub fn with_ref<R>(self, f: impl FnOnce(RenderRequestRef) -> R) -> R {
+        let with_metadata = WithMetadata::new(self);
+        // SAFETY: `with_metadata` is a properly initialized `WithMetadata` that outlives `f`; the
+        // reference is handed to a call that, by the renderer contract, does not retain it.
+        let request = RenderRequestRef(unsafe { PrefixRef::from_raw(&with_metadata) });
+        f(request)
+    }
 }
 
 /// A renderer backend: turns a stage and a camera into frames.
 ///
 /// # Lifecycle
-/// 1. Created by its factory with a JSON config (on the render thread).
+/// 1. Created by its factory with a JSON config on the render thread; every later call happens on
+///    the render thread too (the instance is `Send` so the host can move it there, never shared).
 /// 2. `resize` once with the stream size before the first `render`, and again if it changes.
 /// 3. `open_stage` when a stage finishes loading; `close_stage` before the next one or on
 ///    shutdown. Without a stage, `render` still returns a frame (background / diagnostic image).
@@ -41,13 +63,14 @@ pub trait RendererBackend: Send {
     fn resize(&mut self, width: u32, height: u32) -> RResult<(), PluginError>;
 
     /// Takes a newly loaded stage. Errors leave the previous stage in place.
-    fn open_stage(&mut self, scene: &StageScene) -> RResult<(), PluginError>;
+    /// The scene is borrowed for this call: copy (upload) what you keep.
+    fn open_stage(&mut self, scene: SceneRef<'_>) -> RResult<(), PluginError>;
 
     /// Drops the current stage.
     fn close_stage(&mut self) -> RResult<(), PluginError>;
 
     /// Renders one frame with this camera.
-    fn render(&mut self, request: &RenderRequest) -> RResult<Frame, PluginError>;
+    fn render(&mut self, request: RenderRequestRef) -> RResult<Frame<'_>, PluginError>;
 
     /// The prim id under stream pixel (x, y) in the last rendered frame; 0 for none.
     fn pick(&mut self, x: u32, y: u32) -> RResult<u32, PluginError>;
@@ -68,6 +91,13 @@ pub trait RendererBackend: Send {
     /// Switches the displayed AOV.
     #[sabi(last_prefix_field)]
     fn set_aov(&mut self, name: RStr<'_>) -> RResult<(), PluginError>;
+
+    /// Since 0.2.1: the scene sections this renderer reads (`meshes`, `cameras`, `materials`,
+    /// ...), so the host may skip preparing the others. `None`: not said (a 0.2.0 renderer, whose
+    /// vtable lacks this method, answers through this default body): every section.
+    fn scene_sections(&self) -> RResult<ROption<RVec<RString>>, PluginError> {
+        RResult::ROk(ROption::RNone)
+    }
 }
 
 /// A frame converter: one input [`crate::FrameSpec`] to one output spec (declared at registration
@@ -76,7 +106,7 @@ pub trait RendererBackend: Send {
 /// # Lifecycle
 /// 1. Created by its factory with a JSON config when the host builds a sink's chain.
 /// 2. `configure` may be called at any time between frames (bitrate, quality, fps).
-/// 3. `convert` once per frame; the output stays valid until the next `convert`.
+/// 3. `convert` once per frame; the output borrows the converter until its next call.
 /// 4. `request_keyframe` asks an encoder to make its next output decodable on its own.
 /// 5. Dropped when the chain is rebuilt or the host shuts down.
 #[sabi_trait]
@@ -89,13 +119,14 @@ pub trait FrameConverter: Send {
 
     /// Converts one frame.
     #[sabi(last_prefix_field)]
-    fn convert(&mut self, input: &Frame) -> RResult<Frame, PluginError>;
+    fn convert(&mut self, input: &Frame<'_>) -> RResult<Frame<'_>, PluginError>;
 }
 
 /// A camera controller: owns camera state, consumes normalized input and time, produces a view.
 ///
 /// # Lifecycle
-/// 1. Created by its factory; the host then calls `set_viewport` and `set_view` (so a scheme
+/// 1. Created by its factory on the render thread (every call is on it); the host then calls
+///    `set_viewport` and `set_view` (so a scheme
 ///    switch keeps the current view) or `fit` after a stage load.
 /// 2. Per frame: zero or more `input` calls (pointer moves already coalesced), then one
 ///    `advance(dt_us)` whose view the renderer uses.
@@ -122,37 +153,18 @@ pub trait CameraController: Send {
     /// Ends any gesture in progress.
     fn cancel(&mut self) -> RResult<(), PluginError>;
 
-    /// The controller's state as a JSON object (sent as `cameraStateChanged`).
+    /// The controller's state as a JSON object (sent as `cameraStateChanged`). Anything that is
+    /// not a JSON object is reported as the camera's error; the host never trusts its shape.
     #[sabi(last_prefix_field)]
     fn state(&self) -> RResult<RString, PluginError>;
 }
 
-/// Host services a message handler can use while it handles a message. Implemented by the host;
-/// valid only for the duration of the call it is passed to.
-#[sabi_trait]
-pub trait HostContext {
-    /// The connection the message came from (0 when the host itself raised the event).
-    fn client_id(&self) -> u64;
-
-    /// Sends `{event_type, payload}` to the client the message came from.
-    fn reply(&mut self, event_type: RStr<'_>, payload_json: RStr<'_>);
-
-    /// Sends `{event_type, payload}` to every connected client.
-    fn broadcast(&mut self, event_type: RStr<'_>, payload_json: RStr<'_>);
-
-    /// Calls a named host service with JSON arguments, returning its JSON result.
-    /// The services are listed in `docs/PLUGINS.md` (e.g. `stage.children`, `selection.set`).
-    #[sabi(last_prefix_field)]
-    fn call(&mut self, service: RStr<'_>, args_json: RStr<'_>) -> RResult<RString, PluginError>;
-}
-
-/// The host context as handlers receive it.
-pub type HostContextMut<'a> = HostContext_TO<'a, abi_stable::sabi_types::RMut<'a, ()>>;
+pub use crate::context::{HostContext, HostContextMut, HostVtable, HostVtableRef};
 
 /// A JSON message handler.
 ///
 /// # Lifecycle
-/// 1. Created once by its factory at host start (on the render thread).
+/// 1. Created once by its factory at host start, on the render thread.
 /// 2. `handle` for every message whose `event_type` it declared in its [`crate::HandlerEntry`],
 ///    on the render thread, between frames, in arrival order.
 /// 3. `on_host_event` for host notifications (`clientConnected`, `clientDisconnected`,

@@ -19,8 +19,20 @@
 //! | message handler | [`MessageHandler`] | JSON app messages `{event_type, payload}` |
 //!
 //! One library may register several objects of several kinds, each under an id, from its
-//! `register` function (see [`Registry`]). Payloads cross as JSON text; frames cross as
-//! descriptors ([`Frame`]) whose memory the producer owns until its next call.
+//! `register` function (see [`Registry`]). Payloads cross as JSON text; host services are typed
+//! ([`services`], called with [`HostContextExt::call`]); frames cross as descriptors ([`Frame`])
+//! that borrow their producer; the stage crosses as a [`SceneRef`] whose sections can be
+//! appended to.
+//!
+//! ## Threads
+//! Every plugin object is created and called on the host's render thread, one call at a time.
+//! Objects are `Send` only so the host can move them there; they are never shared.
+//!
+//! ## Evolution
+//! The root module, the registration entries and [`RenderRequest`] are prefix types and the
+//! plugin-kind traits and [`Scene`] are `#[sabi_trait]`s: each grows by appending, and what an
+//! older peer lacks reads as absent (`None`, an empty section, a trait method's default body).
+//! See `EVOLUTION.md`.
 //!
 //! ## Panics
 //! Objects registered through [`Registry`] are wrapped in [`Guarded`]: a panic inside any call is
@@ -28,6 +40,7 @@
 //! object then refuses further calls and the host disables it.
 
 pub mod camera;
+pub mod context;
 pub mod error;
 pub mod frame;
 pub mod guard;
@@ -37,12 +50,14 @@ pub mod kinds;
 pub mod module;
 pub mod registry;
 pub mod scene;
+pub mod services;
 
 pub use abi_stable;
 #[cfg(feature = "builtin")]
 pub use inventory;
 
-pub use camera::CameraView;
+pub use camera::{CameraView, Projection};
+pub use context::HostContextExt;
 pub use error::{ErrorKind, PluginError, PluginResult};
 pub use frame::{FRAME_FLAG_KEYFRAME, Frame, FrameFormat, FrameSpec, MemoryLocation};
 pub use guard::{Guarded, camera_box, converter_box, guard, handler_box, renderer_box};
@@ -53,7 +68,11 @@ pub use kinds::*;
 pub use module::BuiltinPlugin;
 pub use module::{PluginInfo, PluginMod, PluginModRef};
 pub use registry::*;
-pub use scene::{AuthoredCamera, Bounds, MeshData, MeshInstance, StageScene, UpAxis};
+pub use scene::{
+    AuthoredCamera, Bounds, ColorSpace, CurveBasis, Curves, FaceSubset, Light, LightKind, Material, MaterialInput,
+    MeshData, MeshInstance, PointSet, Scene, Scene_TO, SceneExt, SceneRef, StageFacts, StageScene, Texture, TimeRange,
+    Track, TrackTarget, UpAxis, WrapMode,
+};
 
 /// The plugin API version: this crate's version. Plugins built against another 0.x minor version
 /// are refused at load with a message naming both versions.
@@ -63,8 +82,9 @@ pub const API_VERSION: &str = env!("CARGO_PKG_VERSION");
 pub mod prelude {
     pub use crate::{
         Bounds, CameraController, CameraView, ErrorKind, Frame, FrameConverter, FrameFormat, FrameSpec, FromConfig,
-        HandlerExample, HostContext, HostContextMut, InputEvent, InputKind, JsonHandler, MemoryLocation,
-        MessageHandler, PluginError, Registry, RenderRequest, RendererBackend, StageScene, UpAxis,
+        HandlerExample, HostContext, HostContextExt, HostContextMut, InputEvent, InputKind, JsonHandler,
+        MemoryLocation, MessageHandler, PluginError, Projection, Registry, RenderRequest, RenderRequestRef,
+        RendererBackend, Scene, SceneExt, SceneRef, StageScene, UpAxis,
     };
     pub use abi_stable::std_types::{RResult, RSlice, RStr, RString, RVec};
 }

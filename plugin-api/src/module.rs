@@ -23,16 +23,20 @@ pub struct PluginInfo {
     pub description: RString,
 }
 
-/// The root module. Fields after `register` may be appended in later minor versions.
+/// The root module. Fields after `register` are appended in 0.2.x releases; the host reads them
+/// through accessors that answer `None` for a plugin built before the field existed.
 #[repr(C)]
 #[derive(StableAbi)]
 #[sabi(kind(Prefix(prefix_ref = PluginModRef)))]
-#[sabi(missing_field(panic))]
+#[sabi(missing_field(option))]
 pub struct PluginMod {
     pub info: extern "C" fn() -> PluginInfo,
     /// Adds the library's objects to the registry. Errors and panics here are load failures.
     #[sabi(last_prefix_field)]
     pub register: extern "C" fn(RegistrarMut<'_>) -> RResult<(), PluginError>,
+    /// Since 0.2.1: called once when the host stops, after every object of the library was
+    /// dropped (flush files, release a device context). Absent (`None`) in 0.2.0 plugins.
+    pub shutdown: extern "C" fn(),
 }
 
 impl RootModule for PluginModRef {
@@ -54,6 +58,23 @@ impl PluginInfo {
     }
 }
 
+/// The `shutdown` entry of plugins that declare none.
+pub extern "C" fn no_shutdown() {}
+
+/// The default `shutdown:` of [`export_plugin!`]: nothing to do.
+pub fn noop() {}
+
+/// Runs a plugin's shutdown function under the panic guard. Used by the macros below.
+pub fn run_shutdown(shutdown: fn()) {
+    if let RResult::RErr(e) = crate::guard(|| {
+        shutdown();
+        RResult::ROk(())
+    }) {
+        // Nothing may unwind into the host; the host is exiting anyway.
+        let _ = e;
+    }
+}
+
 /// Runs a plugin's register function under the panic guard. Used by the macros below.
 pub fn run_register(
     registrar: RegistrarMut<'_>,
@@ -69,6 +90,7 @@ pub fn rstr(s: &'static str) -> RStr<'static> {
 }
 
 /// Declares the root module of a plugin built as a `cdylib` named `libovhost_plugin_<name>.so`.
+/// `shutdown: path` (a `fn()`) is optional.
 ///
 /// ```ignore
 /// ovhost_plugin_api::export_plugin! {
@@ -84,6 +106,12 @@ pub fn rstr(s: &'static str) -> RStr<'static> {
 #[macro_export]
 macro_rules! export_plugin {
     (name: $name:expr, description: $description:expr, register: $register:path $(,)?) => {
+        $crate::export_plugin! { name: $name, description: $description, register: $register, shutdown: $crate::module::noop }
+    };
+    (name: $name:expr, description: $description:expr, register: $register:path, shutdown: $shutdown:path $(,)?) => {
+        extern "C" fn __ovhost_plugin_shutdown() {
+            $crate::module::run_shutdown($shutdown)
+        }
         extern "C" fn __ovhost_plugin_info() -> $crate::PluginInfo {
             $crate::PluginInfo::new($name, env!("CARGO_PKG_VERSION"), $description)
         }
@@ -95,7 +123,12 @@ macro_rules! export_plugin {
         #[$crate::abi_stable::export_root_module]
         pub fn __ovhost_plugin_root_module() -> $crate::PluginModRef {
             use $crate::abi_stable::prefix_type::PrefixTypeTrait;
-            $crate::PluginMod { info: __ovhost_plugin_info, register: __ovhost_plugin_register }.leak_into_prefix()
+            $crate::PluginMod {
+                info: __ovhost_plugin_info,
+                register: __ovhost_plugin_register,
+                shutdown: __ovhost_plugin_shutdown,
+            }
+            .leak_into_prefix()
         }
     };
 }
@@ -117,8 +150,12 @@ macro_rules! builtin_plugin {
             }
             fn __ovhost_builtin_module() -> $crate::PluginModRef {
                 use $crate::abi_stable::prefix_type::PrefixTypeTrait;
-                $crate::PluginMod { info: __ovhost_builtin_info, register: __ovhost_builtin_register }
-                    .leak_into_prefix()
+                $crate::PluginMod {
+                    info: __ovhost_builtin_info,
+                    register: __ovhost_builtin_register,
+                    shutdown: $crate::module::no_shutdown,
+                }
+                .leak_into_prefix()
             }
             $crate::inventory::submit! {
                 $crate::BuiltinPlugin { crate_name: env!("CARGO_PKG_NAME"), module: __ovhost_builtin_module }

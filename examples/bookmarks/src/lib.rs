@@ -8,9 +8,14 @@
 //! - `listBookmarksRequest {}` → `bookmarksChanged {bookmarks}`
 //! - `deleteBookmarkRequest {name}` → `bookmarksChanged {bookmarks}`
 
+use std::collections::BTreeMap;
+
 use ovhost_plugin_api::export_plugin;
 use ovhost_plugin_api::prelude::*;
-use serde_json::{Map, Value, json};
+use ovhost_plugin_api::services::{
+    CameraSetView, CameraView, KeyArgs, NoArgs, SettingArgs, SettingsGet, SettingsSet, View, ViewPatch,
+};
+use serde_json::{Value, json};
 
 export_plugin! {
     name: "bookmarks",
@@ -47,20 +52,18 @@ const MAX_NAME_CHARS: usize = 64;
 #[derive(Default)]
 pub struct Bookmarks;
 
-fn call(ctx: &mut HostContextMut<'_>, service: &str, args: Value) -> Result<Value, PluginError> {
-    let text = ctx.call(service.into(), args.to_string().as_str().into()).into_result()?;
-    Ok(serde_json::from_str(&text)?)
+/// Saved views by name, as kept in the settings store.
+type Stored = BTreeMap<String, View>;
+
+fn stored(ctx: &mut HostContextMut<'_>) -> Result<Stored, PluginError> {
+    let value = ctx.call::<SettingsGet>(&KeyArgs { key: Some("bookmarks".into()) })?;
+    // A settings file edited by hand may hold anything: ignore what is not a map of views.
+    Ok(serde_json::from_value(value).unwrap_or_default())
 }
 
-fn stored(ctx: &mut HostContextMut<'_>) -> Result<Map<String, Value>, PluginError> {
-    match call(ctx, "settings.get", json!({ "key": "bookmarks" }))? {
-        Value::Object(map) => Ok(map),
-        _ => Ok(Map::new()),
-    }
-}
-
-fn save(ctx: &mut HostContextMut<'_>, map: Map<String, Value>) -> Result<(), PluginError> {
-    call(ctx, "settings.set", json!({ "key": "bookmarks", "value": Value::Object(map) }))?;
+fn save(ctx: &mut HostContextMut<'_>, map: &Stored) -> Result<(), PluginError> {
+    let value = serde_json::to_value(map).map_err(|e| PluginError::internal(e.to_string()))?;
+    ctx.call::<SettingsSet>(&SettingArgs { key: "bookmarks".into(), value })?;
     Ok(())
 }
 
@@ -76,9 +79,9 @@ fn name_of(payload: &Value) -> Result<String, PluginError> {
     Ok(name.to_string())
 }
 
-fn reply_list(ctx: &mut HostContextMut<'_>, map: &Map<String, Value>) {
+fn reply_list(ctx: &mut HostContextMut<'_>, map: &Stored) {
     let names: Vec<&String> = map.keys().collect();
-    ctx.reply("bookmarksChanged".into(), json!({ "bookmarks": names }).to_string().as_str().into());
+    ctx.reply_json("bookmarksChanged", &json!({ "bookmarks": names }));
 }
 
 impl Bookmarks {
@@ -92,9 +95,9 @@ impl Bookmarks {
         match event_type {
             "saveBookmarkRequest" => {
                 let name = name_of(payload)?;
-                let view = call(ctx, "camera.view", json!({}))?;
+                let view = ctx.call::<CameraView>(&NoArgs {})?;
                 map.insert(name, view);
-                save(ctx, map.clone())?;
+                save(ctx, &map)?;
                 reply_list(ctx, &map);
             }
             "recallBookmarkRequest" => {
@@ -103,18 +106,23 @@ impl Bookmarks {
                     .get(&name)
                     .cloned()
                     .ok_or_else(|| PluginError::not_found(format!("no bookmark named '{name}'")))?;
-                let applied = call(ctx, "camera.set_view", view)?;
-                ctx.reply(
-                    "bookmarkRecalled".into(),
-                    json!({ "name": name, "view": applied }).to_string().as_str().into(),
-                );
+                let patch = ViewPatch {
+                    eye: Some(view.eye),
+                    target: Some(view.target),
+                    up: Some(view.up),
+                    fov_y_deg: Some(view.fov_y_deg),
+                    near: Some(view.near),
+                    far: Some(view.far),
+                };
+                let applied = ctx.call::<CameraSetView>(&patch)?;
+                ctx.reply_json("bookmarkRecalled", &json!({ "name": name, "view": applied }));
             }
             "deleteBookmarkRequest" => {
                 let name = name_of(payload)?;
                 if map.remove(&name).is_none() {
                     return Err(PluginError::not_found(format!("no bookmark named '{name}'")));
                 }
-                save(ctx, map.clone())?;
+                save(ctx, &map)?;
                 reply_list(ctx, &map);
             }
             _ => reply_list(ctx, &map),

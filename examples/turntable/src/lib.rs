@@ -84,6 +84,7 @@ impl Turntable {
             fov_y_deg: self.fov_y_deg,
             near: self.near,
             far: self.far,
+            ..CameraView::default()
         }
     }
 }

@@ -205,6 +205,19 @@ export interface PickResultPayload {
   request_id?: unknown;
 }
 
+/**
+ * A plugin instance the host disabled (a renderer or camera that panicked or kept failing); sent
+ * once to each client. `fallback` names what took over (`testpattern`, the default camera scheme).
+ */
+export interface PluginDisabledPayload {
+  fallback?: string | null;
+  id: string;
+  /** `renderer`, `camera` or `handler`. */
+  kind: string;
+  plugin: string;
+  reason: string;
+}
+
 export interface PluginInfo {
   builtin?: boolean | null;
   description?: string | null;
@@ -322,6 +335,7 @@ export interface ServerMessages {
   loadingStateResponse: LoadingStatePayload;
   openStageResult: OpenStageResultPayload;
   pickResult: PickResultPayload;
+  pluginDisabled: PluginDisabledPayload;
   pluginsResult: PluginsPayload;
   renderSettingsChanged: RenderSettingsPayload;
   stageSelectionChanged: SelectionPayload;

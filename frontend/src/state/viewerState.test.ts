@@ -67,6 +67,15 @@ describe('viewer state', () => {
     expect(state.loading).toMatchObject({ busy: true, activity: 'Reading meshes', amount: 0.5 });
   });
 
+  it('shows a disabled plugin and what took over as an error', () => {
+    const { state } = run([
+      ['pluginDisabled', { kind: 'renderer', id: 'raster', plugin: 'raster', reason: 'plugin panicked: boom', fallback: 'testpattern' }],
+    ]);
+    expect(state.errors).toHaveLength(1);
+    expect(state.errors[0].code).toBe('plugin_disabled');
+    expect(state.errors[0].message).toBe("The renderer 'raster' (plugin 'raster') was disabled: plugin panicked: boom; 'testpattern' took over");
+  });
+
   it('leaves the state alone for unknown messages', () => {
     expect(applyMessage(initialViewerState, { event_type: 'somethingNew', payload: {} }).state).toBe(initialViewerState);
   });

@@ -94,6 +94,13 @@ export function applyMessage(state: ViewerState, message: Envelope): Applied {
       const errors = [...state.errors, { ...error, id: (errorId += 1) }].slice(-MAX_ERRORS);
       return done({ ...state, errors });
     }
+    case 'pluginDisabled': {
+      const d = p as unknown as ServerMessages['pluginDisabled'];
+      const took = d.fallback ? `; '${d.fallback}' took over` : '';
+      const error = { code: 'plugin_disabled', message: `The ${d.kind} '${d.id}' (plugin '${d.plugin}') was disabled: ${d.reason}${took}` };
+      const errors = [...state.errors, { ...error, id: (errorId += 1) }].slice(-MAX_ERRORS);
+      return done({ ...state, errors });
+    }
     case 'openStageResult':
     case 'openedStageResult': {
       const result = p as unknown as ServerMessages['openStageResult'];

@@ -337,11 +337,11 @@ impl OvstreamSink {
                 frame.width, frame.height, self.config.transport
             )));
         }
-        if frame.data.is_null() {
+        if frame.data_ptr().is_null() {
             return Err(OvstreamError::Invalid("frame has a null data pointer".into()));
         }
         let mut vf = VideoFrame {
-            buffer: frame.data.cast(),
+            buffer: frame.data_ptr().cast(),
             width: w,
             height: h,
             pitch_bytes: 0,
@@ -355,8 +355,8 @@ impl OvstreamSink {
         };
         match (self.input, frame.spec()) {
             (ResolvedInput::H264, spec) if spec == FrameSpec::host(FrameFormat::H264) => {
-                vf.size_bytes = u32::try_from(frame.len_bytes).map_err(|_| {
-                    OvstreamError::Invalid(format!("H.264 access unit of {} bytes is too large", frame.len_bytes))
+                vf.size_bytes = u32::try_from(frame.len_bytes()).map_err(|_| {
+                    OvstreamError::Invalid(format!("H.264 access unit of {} bytes is too large", frame.len_bytes()))
                 })?;
                 if vf.size_bytes == 0 {
                     return Err(OvstreamError::Invalid("H.264 access unit is empty".into()));
@@ -371,7 +371,7 @@ impl OvstreamSink {
                 let staging = self.staging_image()?;
                 // SAFETY: `validate` checked that `data` covers pitch*(h-1)+w*4 bytes, and the
                 // producer keeps the frame alive for this call.
-                unsafe { staging.upload(frame.data, frame.pitch_bytes as usize)? };
+                unsafe { staging.upload(frame.data_ptr(), frame.pitch_bytes as usize)? };
                 vf.buffer = staging.ptr as *const c_void;
                 vf.pitch_bytes = staging.pitch_bytes as u32;
             }

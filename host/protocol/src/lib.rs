@@ -80,6 +80,7 @@ message_map! {
     ServerMessages {
         helloResult: HelloResultPayload,
         viewerError: ViewerErrorPayload,
+        pluginDisabled: PluginDisabledPayload,
         openStageResult: OpenStageResultPayload,
         loadingStateResponse: LoadingStatePayload,
         updateProgressAmount: ProgressAmountPayload,

@@ -232,6 +232,19 @@ pub struct ViewerErrorPayload {
     pub detail: Option<Value>,
 }
 
+/// A plugin instance the host disabled (a renderer or camera that panicked or kept failing); sent
+/// once to each client. `fallback` names what took over (`testpattern`, the default camera scheme).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct PluginDisabledPayload {
+    /// `renderer`, `camera` or `handler`.
+    pub kind: String,
+    pub id: String,
+    pub plugin: String,
+    pub reason: String,
+    #[serde(default)]
+    pub fallback: Option<String>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ResultStatus {

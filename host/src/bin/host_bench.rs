@@ -40,7 +40,7 @@ fn frame_overhead(with_client: bool) -> serde_json::Value {
         default_dialect: String::new(),
     };
     let runtime = Runtime::build(&config, Arc::new(registry)).expect("runtime");
-    let (handle, mut render_loop, _inbound) = runtime.into_parts();
+    let (handle, mut render_loop, _inbound) = runtime.into_parts().expect("plugins");
     let _channels = if with_client {
         let channels = handle.hub.connect();
         handle.hub.set_codec(channels.id, Some(FrameFormat::H264));
@@ -58,9 +58,9 @@ fn frame_overhead(with_client: bool) -> serde_json::Value {
         }
         if i >= 10 {
             let tick = render_loop.last_tick_ns;
-            overhead.push(tick.saturating_sub(render_loop.last_render_ns + render_loop.last_convert_ns));
+            overhead.push(tick.saturating_sub(render_loop.last_render_ns + render_loop.out.last_convert_ns));
             render.push(render_loop.last_render_ns);
-            convert.push(render_loop.last_convert_ns);
+            convert.push(render_loop.out.last_convert_ns);
         }
     }
     for v in [&mut overhead, &mut render, &mut convert] {
@@ -86,13 +86,13 @@ impl RendererBackend for NoopRenderer {
     fn resize(&mut self, _w: u32, _h: u32) -> RResult<(), PluginError> {
         RResult::ROk(())
     }
-    fn open_stage(&mut self, _s: &StageScene) -> RResult<(), PluginError> {
+    fn open_stage(&mut self, _s: SceneRef<'_>) -> RResult<(), PluginError> {
         RResult::ROk(())
     }
     fn close_stage(&mut self) -> RResult<(), PluginError> {
         RResult::ROk(())
     }
-    fn render(&mut self, _r: &RenderRequest) -> RResult<Frame, PluginError> {
+    fn render(&mut self, _r: RenderRequestRef) -> RResult<Frame<'_>, PluginError> {
         RResult::RErr(PluginError::unsupported("noop"))
     }
     fn pick(&mut self, x: u32, y: u32) -> RResult<u32, PluginError> {
@@ -125,10 +125,12 @@ impl FrameConverter for NoopConverter {
         self.0 += 1;
         RResult::ROk(())
     }
-    fn convert(&mut self, input: &Frame) -> RResult<Frame, PluginError> {
-        RResult::ROk(*input)
+    fn convert(&mut self, input: &Frame<'_>) -> RResult<Frame<'_>, PluginError> {
+        RResult::ROk(Frame::host(input.format, input.width, input.height, input.pitch_bytes, &NOOP_PIXELS))
     }
 }
+
+static NOOP_PIXELS: [u8; 16] = [0; 16];
 
 #[derive(Default)]
 struct NoopCamera(f32);
@@ -174,10 +176,10 @@ impl HostContext for NullCtx {
     fn client_id(&self) -> u64 {
         1
     }
-    fn reply(&mut self, _e: RStr<'_>, _p: RStr<'_>) {}
-    fn broadcast(&mut self, _e: RStr<'_>, _p: RStr<'_>) {}
-    fn call(&mut self, _s: RStr<'_>, _a: RStr<'_>) -> RResult<RString, PluginError> {
-        RResult::ROk(RString::new())
+    fn reply(&mut self, _e: &str, _p: &str) {}
+    fn broadcast(&mut self, _e: &str, _p: &str) {}
+    fn call(&mut self, _s: &str, _a: &str) -> Result<String, PluginError> {
+        Ok(String::new())
     }
 }
 
@@ -243,19 +245,11 @@ fn abi_costs() {
     let mut direct: Box<dyn MessageHandler> = Box::new(NoopHandler::default());
     let mut ctx = NullCtx;
     let a = ns_per_call(|_| {
-        black_box(black_box(&mut abi).handle(
-            HostContext_TO::from_ptr(&mut ctx, TD_Opaque),
-            "ping".into(),
-            "{}".into(),
-        ));
+        black_box(black_box(&mut abi).handle(HostContextMut::new(&mut ctx), "ping".into(), "{}".into()));
     });
     let mut ctx = NullCtx;
     let d = ns_per_call(|_| {
-        black_box(black_box(&mut *direct).handle(
-            HostContext_TO::from_ptr(&mut ctx, TD_Opaque),
-            "ping".into(),
-            "{}".into(),
-        ));
+        black_box(black_box(&mut *direct).handle(HostContextMut::new(&mut ctx), "ping".into(), "{}".into()));
     });
     report("handler", "handle", a, d);
 
@@ -263,11 +257,7 @@ fn abi_costs() {
     let mut unguarded = MessageHandler_TO::from_value(NoopHandler::default(), TD_Opaque);
     let mut ctx = NullCtx;
     let u = ns_per_call(|_| {
-        black_box(black_box(&mut unguarded).handle(
-            HostContext_TO::from_ptr(&mut ctx, TD_Opaque),
-            "ping".into(),
-            "{}".into(),
-        ));
+        black_box(black_box(&mut unguarded).handle(HostContextMut::new(&mut ctx), "ping".into(), "{}".into()));
     });
     report("handler-unguarded", "handle", u, d);
     let mut unguarded = RendererBackend_TO::from_value(NoopRenderer, TD_Opaque);

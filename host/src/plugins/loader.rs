@@ -3,10 +3,22 @@
 //! Each file is loaded with `lib_header_from_path(..).init_root_module()`. (Not
 //! `RootModule::load_from_file`, which caches one library per root-module type and would hand back
 //! the first plugin for every later file.) Libraries are never unloaded.
+//!
+//! Older patch releases: abi_stable's own check accepts a plugin built against the same or a
+//! *newer* 0.2.x (its prefix types may have more fields than the host's), not an older one (the
+//! host's root module, entries and vtables have fields the plugin's lack). A host upgrade must
+//! not break plugins, so for a plugin of the same minor version and an older patch the host runs
+//! abi_stable's layout checker in the other direction (the plugin's layout as the interface, the
+//! host's as the implementation: every field the plugin has must match, the host may have more)
+//! and then loads it; what the plugin lacks reads as absent through the prefix accessors.
 
 use std::path::{Path, PathBuf};
 
-use abi_stable::library::{LibraryError, RootModule, lib_header_from_path};
+use abi_stable::StableAbi;
+use abi_stable::abi_stability::abi_checking::check_layout_compatibility;
+use abi_stable::library::{LibHeader, LibraryError, RootModule, lib_header_from_path};
+use abi_stable::sabi_types::VersionNumber;
+use abi_stable::std_types::RBoxError;
 use ovhost_plugin_api::{API_VERSION, PluginModRef};
 
 use super::error::{LoadErrorKind, PluginLoadError};
@@ -47,13 +59,44 @@ pub fn load(path: &Path) -> Result<PluginModRef, PluginLoadError> {
     }
     let header = lib_header_from_path(path).map_err(|e| classify(path, &e))?;
     let library_api = header.version_strings().version.to_string();
-    header.init_root_module::<PluginModRef>().map_err(|e| {
+    let checked = match header.init_root_module::<PluginModRef>() {
+        Err(LibraryError::AbiInstability(_)) if built_against_older_patch(header) && header.layout().is_some() => {
+            load_older_patch(header)
+        }
+        other => other,
+    };
+    checked.map_err(|e| {
         let mut error = classify(path, &e);
         if error.kind == LoadErrorKind::IncompatibleApiVersion {
             error.message = incompatible_message(path, &library_api);
         }
         error
     })
+}
+
+/// Same major and minor plugin API version as the host, older patch.
+fn built_against_older_patch(header: &LibHeader) -> bool {
+    let (Ok(host), Ok(plugin)) = (
+        VersionNumber::new(<PluginModRef as RootModule>::VERSION_STRINGS),
+        VersionNumber::new(header.version_strings()),
+    ) else {
+        return false;
+    };
+    host.major == plugin.major && host.minor == plugin.minor && plugin.patch < host.patch
+}
+
+/// Loads a plugin built against an older patch of this API after checking, field by field, that
+/// everything it has matches the host's layout (the host may have appended more).
+fn load_older_patch(header: &LibHeader) -> Result<PluginModRef, LibraryError> {
+    if let Some(plugin_layout) = header.layout() {
+        check_layout_compatibility(plugin_layout, <PluginModRef as StableAbi>::LAYOUT)
+            .map_err(|e| LibraryError::AbiInstability(RBoxError::new(e)))?;
+    }
+    // SAFETY: the layouts were checked just above, in the direction that fits an older patch of
+    // the same minor version: every type the plugin declares matches the host's, and where the
+    // host's prefix types (root module, entries, vtables) have appended fields, the accessors
+    // answer `None` / the trait methods' default bodies for this plugin.
+    unsafe { header.init_root_module_with_unchecked_layout::<PluginModRef>() }
 }
 
 fn incompatible_message(path: &Path, library_api: &str) -> String {
@@ -106,6 +149,8 @@ fn classify(path: &Path, error: &LibraryError) -> PluginLoadError {
         ),
         LibraryError::AbiInstability(details) => {
             let text = details.to_string();
+            // The whole report is tens of kilobytes: kept for whoever asks for debug logs.
+            tracing::debug!(file = %file, "abi_stable layout check failed:\n{text}");
             let kind = if text.contains("incompatible package versions") || text.contains("version") {
                 LoadErrorKind::IncompatibleApiVersion
             } else {

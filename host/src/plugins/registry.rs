@@ -7,7 +7,8 @@ use std::path::Path;
 
 use abi_stable::std_types::RResult;
 use ovhost_plugin_api::{
-    BuiltinPlugin, CameraEntry, ConverterEntry, HandlerEntry, PluginModRef, Registrar, RendererEntry, registrar_mut,
+    BuiltinPlugin, CameraEntryRef, ConverterEntryRef, HandlerEntryRef, PluginModRef, Recorded, RendererEntryRef,
+    registrar_mut,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -33,6 +34,8 @@ pub struct PluginRecord {
     /// `builtin:<crate>` or the library path.
     pub source: String,
     pub builtin: bool,
+    /// Whether the library exports a `shutdown` entry (0.2.1 and later; absent in 0.2.0).
+    pub shutdown_hook: bool,
     pub objects: Vec<ObjectRecord>,
 }
 
@@ -45,39 +48,17 @@ pub struct ObjectRecord {
 
 #[derive(Default)]
 pub struct Registry {
-    pub renderers: BTreeMap<String, Registered<RendererEntry>>,
-    pub converters: BTreeMap<String, Registered<ConverterEntry>>,
-    pub cameras: BTreeMap<String, Registered<CameraEntry>>,
-    pub handlers: BTreeMap<String, Registered<HandlerEntry>>,
-    /// (dialect, `event_type`) → handler id. A handler whose id is `<dialect>:<name>` serves that
-    /// dialect; others serve the default dialect `""`.
+    pub renderers: BTreeMap<String, Registered<RendererEntryRef>>,
+    pub converters: BTreeMap<String, Registered<ConverterEntryRef>>,
+    pub cameras: BTreeMap<String, Registered<CameraEntryRef>>,
+    pub handlers: BTreeMap<String, Registered<HandlerEntryRef>>,
+    /// (dialect, `event_type`) → handler id; the dialect is what the handler's entry declares
+    /// (`""` = the default dialect).
     pub event_types: BTreeMap<(String, String), String>,
     pub plugins: Vec<PluginRecord>,
     pub errors: Vec<PluginLoadError>,
-}
-
-/// Collects what one plugin's `register` adds before it is merged into the registry.
-#[derive(Default)]
-struct Staging {
-    renderers: Vec<RendererEntry>,
-    converters: Vec<ConverterEntry>,
-    cameras: Vec<CameraEntry>,
-    handlers: Vec<HandlerEntry>,
-}
-
-impl Registrar for Staging {
-    fn add_renderer(&mut self, entry: RendererEntry) {
-        self.renderers.push(entry);
-    }
-    fn add_converter(&mut self, entry: ConverterEntry) {
-        self.converters.push(entry);
-    }
-    fn add_camera(&mut self, entry: CameraEntry) {
-        self.cameras.push(entry);
-    }
-    fn add_handler(&mut self, entry: HandlerEntry) {
-        self.handlers.push(entry);
-    }
+    /// Each loaded library's `shutdown` entry, by plugin name (see [`Registry::shut_down`]).
+    shutdown_hooks: Vec<(String, extern "C" fn())>,
 }
 
 impl Registry {
@@ -117,7 +98,7 @@ impl Registry {
     fn add_module(&mut self, module: PluginModRef, source: String, builtin: bool) {
         let info = (module.info())();
         let name = info.name.to_string();
-        let mut staging = Staging::default();
+        let mut staging = Recorded::default();
         let result = (module.register())(registrar_mut(&mut staging));
         if let RResult::RErr(e) = result {
             let (kind, what) = if e.is_panic() {
@@ -143,36 +124,41 @@ impl Registry {
             description: info.description.to_string(),
             source: source.clone(),
             builtin,
+            shutdown_hook: module.shutdown().is_some(),
             objects: Vec::new(),
         };
+        if let Some(hook) = module.shutdown() {
+            self.shutdown_hooks.push((name.clone(), hook));
+        }
         for entry in staging.renderers {
-            let (id, description) = (entry.id.to_string(), entry.description.to_string());
+            let (id, description) = (entry.id().to_string(), entry.description().to_string());
             if self.insert_unique("renderer", &id, &name, &source, |r| &mut r.renderers, entry) {
                 record.objects.push(ObjectRecord { kind: "renderer", id, description });
             }
         }
         for entry in staging.converters {
-            let (id, description) = (entry.id.to_string(), entry.description.to_string());
+            let (id, description) = (entry.id().to_string(), entry.description().to_string());
             if self.insert_unique("converter", &id, &name, &source, |r| &mut r.converters, entry) {
                 record.objects.push(ObjectRecord { kind: "converter", id, description });
             }
         }
         for entry in staging.cameras {
-            let (id, description) = (entry.id.to_string(), entry.description.to_string());
+            let (id, description) = (entry.id().to_string(), entry.description().to_string());
             if self.insert_unique("camera", &id, &name, &source, |r| &mut r.cameras, entry) {
                 record.objects.push(ObjectRecord { kind: "camera", id, description });
             }
         }
         for entry in staging.handlers {
-            let (id, description) = (entry.id.to_string(), entry.description.to_string());
+            let (id, description) = (entry.id().to_string(), entry.description().to_string());
             if let Some(clash) = self.event_type_clash(&entry) {
                 self.errors.push(clash_error(&id, &name, &source, &clash, self));
                 continue;
             }
-            let event_types: Vec<String> = entry.event_types.iter().map(|e| e.to_string()).collect();
+            let event_types: Vec<String> = entry.event_types().iter().map(|e| e.to_string()).collect();
+            let dialect = entry.dialect().to_string();
             if self.insert_unique("handler", &id, &name, &source, |r| &mut r.handlers, entry) {
                 for event_type in event_types {
-                    self.event_types.insert((dialect_of(&id).to_string(), event_type), id.clone());
+                    self.event_types.insert((dialect.clone(), event_type), id.clone());
                 }
                 record.objects.push(ObjectRecord { kind: "handler", id, description });
             }
@@ -208,11 +194,20 @@ impl Registry {
         true
     }
 
-    fn event_type_clash(&self, entry: &HandlerEntry) -> Option<(String, String)> {
-        let dialect = dialect_of(entry.id.as_str()).to_string();
-        entry.event_types.iter().find_map(|e| {
+    fn event_type_clash(&self, entry: &HandlerEntryRef) -> Option<(String, String)> {
+        let dialect = entry.dialect().to_string();
+        entry.event_types().iter().find_map(|e| {
             self.event_types.get(&(dialect.clone(), e.to_string())).map(|owner| (e.to_string(), owner.clone()))
         })
+    }
+
+    /// Calls every library's `shutdown` entry once; the host calls this after the render thread
+    /// (which owned every plugin object) has ended. Libraries built against 0.2.0 have none.
+    pub fn shut_down(&self) {
+        for (name, hook) in &self.shutdown_hooks {
+            tracing::debug!(plugin = %name, "plugin shutdown");
+            hook();
+        }
     }
 
     /// Logs every load failure once.
@@ -231,12 +226,12 @@ impl Registry {
             .map(|(id, r)| {
                 let list: Vec<serde_json::Value> = r
                     .entry
-                    .examples
+                    .examples()
                     .iter()
                     .map(|e| {
                         json!({
-                            "request": serde_json::from_str::<serde_json::Value>(&e.request).unwrap_or(serde_json::Value::Null),
-                            "responses": e.responses.iter().map(|r| serde_json::from_str::<serde_json::Value>(r).unwrap_or(serde_json::Value::Null)).collect::<Vec<_>>(),
+                            "request": serde_json::from_str::<serde_json::Value>(e.request.as_str()).unwrap_or(serde_json::Value::Null),
+                            "responses": e.responses.iter().map(|r| serde_json::from_str::<serde_json::Value>(r.as_str()).unwrap_or(serde_json::Value::Null)).collect::<Vec<_>>(),
                         })
                     })
                     .collect();
@@ -250,11 +245,6 @@ impl Registry {
             "examples": examples,
         })
     }
-}
-
-/// The dialect a handler id serves: the part before `:`, or `""` (the default dialect).
-pub fn dialect_of(handler_id: &str) -> &str {
-    handler_id.split_once(':').map(|(d, _)| d).unwrap_or("")
 }
 
 fn clash_error(id: &str, plugin: &str, source: &str, clash: &(String, String), registry: &Registry) -> PluginLoadError {

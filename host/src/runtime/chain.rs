@@ -24,11 +24,11 @@ pub fn plan(registry: &Registry, from: FrameSpec, to: FrameSpec) -> Option<Vec<S
         }
         for (id, registered) in &registry.converters {
             let entry = &registered.entry;
-            if entry.input != spec || path.contains(id) {
+            if entry.input() != spec || path.contains(id) {
                 continue;
             }
-            let next = entry.output;
-            let next_cost = cost + u64::from(entry.cost);
+            let next = entry.output();
+            let next_cost = cost + u64::from(entry.cost());
             let mut next_path = path.clone();
             next_path.push(id.clone());
             let better = match best.get(&key(next)) {
@@ -72,7 +72,7 @@ impl Chain {
                 .get(id)
                 .ok_or_else(|| PluginError::not_found(format!("converter '{id}' is not registered")))?;
             let config = config_for(id);
-            match (registered.entry.create)(config.as_str().into()) {
+            match (registered.entry.create())(config.as_str().into()) {
                 RResult::ROk(converter) => converters.push(converter),
                 RResult::RErr(e) => {
                     return Err(PluginError::new(
@@ -85,9 +85,11 @@ impl Chain {
         Ok(Self { target, ids, converters })
     }
 
-    /// Runs a frame through every converter. The result is valid until the next `run`.
-    pub fn run(&mut self, input: &Frame) -> Result<Frame, PluginError> {
-        let mut frame = *input;
+    /// Runs a frame through every converter. The result borrows the chain (the last converter's
+    /// buffer) until the next `run`. Every converter's output descriptor is validated before
+    /// anything reads it: an inconsistent one (say, a length shorter than its rows) is an error.
+    pub fn run<'s>(&'s mut self, input: &Frame<'s>) -> Result<Frame<'s>, PluginError> {
+        let mut frame = input.clone();
         for (converter, id) in self.converters.iter_mut().zip(&self.ids) {
             let number = frame.frame_number;
             let timestamp = frame.timestamp_us;
@@ -95,6 +97,9 @@ impl Chain {
                 .convert(&frame)
                 .into_result()
                 .map_err(|e| PluginError::new(e.kind, format!("converter '{id}': {}", e.message)))?;
+            frame.validate().map_err(|e| {
+                PluginError::new(e.kind, format!("converter '{id}' returned an invalid frame: {}", e.message))
+            })?;
             frame.frame_number = number;
             frame.timestamp_us = timestamp;
         }

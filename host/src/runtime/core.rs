@@ -4,7 +4,8 @@
 use std::sync::Arc;
 
 use abi_stable::std_types::RResult;
-use ovhost_plugin_api::{CameraBox, CameraView, PluginError, RendererBox};
+use ovhost_plugin_api::services::{self as svc, Event};
+use ovhost_plugin_api::{CameraBox, CameraView, PluginError, RendererBox, json::parse_object};
 use serde_json::{Value, json};
 
 use super::hub::{ClientHub, ClientId};
@@ -17,6 +18,22 @@ use crate::plugins::Registry;
 pub struct ActiveRenderer {
     pub id: String,
     pub instance: RendererBox,
+    /// The scene sections the renderer says it reads (`None`: not said, e.g. a 0.2.0 renderer).
+    pub sections: Option<Vec<String>>,
+}
+
+impl ActiveRenderer {
+    /// Wraps a created renderer, asking it once which scene sections it reads.
+    pub fn new(id: &str, instance: RendererBox) -> Self {
+        let sections = match instance.scene_sections().into_result() {
+            Ok(sections) => sections.into_option().map(|s| s.iter().map(|x| x.to_string()).collect()),
+            Err(e) => {
+                tracing::debug!(renderer = %id, "scene_sections failed: {e}");
+                None
+            }
+        };
+        Self { id: id.to_string(), instance, sections }
+    }
 }
 
 pub struct ActiveCamera {
@@ -28,6 +45,8 @@ pub struct Core {
     pub registry: Arc<Registry>,
     pub renderer: ActiveRenderer,
     pub camera: Option<ActiveCamera>,
+    /// The scheme a failed camera falls back to (`--camera`).
+    pub default_camera: String,
     /// The view used when no camera controller is available, and the last view produced.
     pub view: CameraView,
     pub settings: SettingsStore,
@@ -36,8 +55,8 @@ pub struct Core {
     pub width: u32,
     pub height: u32,
     pub fps: u32,
-    /// Renderer/camera instances disabled after a panic, with the reason.
-    pub disabled: Vec<Value>,
+    /// Plugin instances the host disabled, one entry per instance (never per frame).
+    pub disabled: Vec<svc::PluginDisabledPayload>,
     /// The stage service and what is loaded; `None` when the service could not start.
     pub stage: Option<StageSlot>,
     /// Viewport input gate (`setViewportInputActive`); inactive drops pointer input and picks.
@@ -60,7 +79,7 @@ impl Core {
                 self.registry.cameras.keys().cloned().collect::<Vec<_>>().join(", ")
             ))
         })?;
-        let mut instance = (registered.entry.create)("{}".into()).into_result()?;
+        let mut instance = (registered.entry.create())("{}".into()).into_result()?;
         instance.set_viewport(self.width, self.height).into_result()?;
         instance.set_view(&self.view).into_result()?;
         Ok(ActiveCamera { id: id.to_string(), instance })
@@ -77,28 +96,45 @@ impl Core {
         tracing::info!(scheme = %id, "camera scheme switched");
         self.camera = Some(camera);
         let state = self.camera_state();
-        self.raise(0, "cameraChanged", state);
+        self.raise_event::<svc::CameraChanged>(0, &state);
         if let Err(e) = self.settings.set("camera_scheme", Value::from(id)) {
             tracing::warn!("could not persist the camera scheme: {e}");
         }
         Ok(())
     }
 
-    pub fn camera_state(&self) -> Value {
-        let scheme = self.camera.as_ref().map(|c| c.id.clone());
-        let mut state = self
-            .camera
-            .as_ref()
-            .and_then(|c| c.instance.state().into_result().ok())
-            .and_then(|s| serde_json::from_str::<Value>(&s).ok())
-            .unwrap_or_else(|| json!({}));
-        state["scheme"] = json!(scheme);
-        state["view"] = view_to_json(&self.view);
-        state
+    /// The camera state: the controller's own JSON object (never trusted to be one: anything
+    /// else is logged and left out), plus the scheme and the view.
+    pub fn camera_state(&self) -> svc::CameraState {
+        let controller = match self.camera.as_ref().map(|c| (c.id.as_str(), c.instance.state().into_result())) {
+            Some((id, Ok(text))) => parse_object(&text, "the camera state").unwrap_or_else(|e| {
+                tracing::warn!(camera = %id, "camera state ignored: {e}");
+                Default::default()
+            }),
+            Some((id, Err(e))) => {
+                tracing::debug!(camera = %id, "camera state unavailable: {e}");
+                Default::default()
+            }
+            None => Default::default(),
+        };
+        let mut controller = controller;
+        controller.remove("scheme");
+        controller.remove("view");
+        svc::CameraState {
+            scheme: self.camera.as_ref().map(|c| c.id.clone()),
+            view: svc::View::from(&self.view),
+            controller,
+        }
     }
 
     pub fn raise(&mut self, client: ClientId, event: &str, payload: Value) {
         self.pending_events.push((client, event.to_string(), payload));
+    }
+
+    /// Raises a typed host event.
+    pub fn raise_event<E: Event>(&mut self, client: ClientId, payload: &E::Payload) {
+        let payload = serde_json::to_value(payload).unwrap_or(Value::Null);
+        self.raise(client, E::NAME, payload);
     }
 
     pub(super) fn stage_slot(&mut self) -> Result<&mut StageSlot, PluginError> {
@@ -120,12 +156,12 @@ impl Core {
         let changed = slot.selection != prims;
         slot.selection = prims.clone();
         if changed || source == "request" {
-            self.raise(0, "selectionChanged", json!({ "prims": prims, "source": source }));
+            self.raise_event::<svc::SelectionChanged>(0, &svc::SelectionPayload { prims, source: source.into() });
         }
     }
 
     /// Frames `paths` (the whole stage when empty) with the active camera.
-    pub fn fit_to(&mut self, paths: &[String]) -> Result<Value, PluginError> {
+    pub fn fit_to(&mut self, paths: &[String]) -> Result<svc::CameraState, PluginError> {
         let slot = self.stage_slot()?;
         let bounds = slot.bounds_of(paths)?;
         let up = slot.current.as_ref().map(|c| c.info.up_axis).unwrap_or(ovhost_plugin_api::UpAxis::Y);
@@ -140,47 +176,78 @@ impl Core {
             }
         }
         let state = self.camera_state();
-        self.raise(0, "cameraChanged", state.clone());
+        self.raise_event::<svc::CameraChanged>(0, &state);
         Ok(state)
     }
 
-    /// Handles a failure of the renderer or camera: panics disable the instance.
-    pub fn note_plugin_failure(&mut self, what: &str, id: &str, error: &PluginError) {
-        if error.is_panic() {
-            tracing::error!("{what} '{id}' panicked: {}; it has been disabled", error.message);
-            self.disabled.push(json!({ "kind": what, "id": id, "reason": error.message.as_str() }));
+    /// Creates renderer `id` as a stand-in for a disabled one: sized like the stream and given
+    /// the open stage. `None` (logged) when it cannot be created.
+    pub fn fallback_renderer(&mut self, id: &str) -> Option<ActiveRenderer> {
+        let registered = self.registry.renderers.get(id)?;
+        let created = (registered.entry.create())("{}".into()).into_result().and_then(|mut instance| {
+            instance.resize(self.width, self.height).into_result()?;
+            if let Some(current) = self.stage.as_ref().and_then(|s| s.current.as_ref()) {
+                instance.open_stage(current.scene.as_scene()).into_result()?;
+            }
+            Ok(instance)
+        });
+        match created {
+            Ok(instance) => Some(ActiveRenderer::new(id, instance)),
+            Err(e) => {
+                tracing::error!(renderer = %id, "the fallback renderer could not be created: {e}");
+                None
+            }
         }
+    }
+
+    /// A camera controller that panicked: disabled once; the default scheme takes over (keeping
+    /// the view), or the view stays fixed when the default scheme is the one that failed.
+    pub fn camera_failed(&mut self, id: &str, error: &PluginError) {
+        self.camera = None;
+        let fallback = if id == self.default_camera {
+            None
+        } else {
+            match self.create_camera(&self.default_camera.clone()) {
+                Ok(camera) => Some(camera),
+                Err(e) => {
+                    tracing::error!(camera = %self.default_camera, "the default camera scheme could not be created: {e}");
+                    None
+                }
+            }
+        };
+        let plugin = self.registry.cameras.get(id).map(|r| r.plugin.clone()).unwrap_or_default();
+        let fallback_id = fallback.as_ref().map(|c| c.id.clone());
+        self.disable("camera", id, &plugin, error.message.to_string(), fallback_id);
+        self.camera = fallback;
+        let state = self.camera_state();
+        self.raise_event::<svc::CameraChanged>(0, &state);
+    }
+
+    /// Records a disabled plugin instance once, tells every client once (`pluginDisabled`) and
+    /// every handler (host event). Returns false when this instance was already recorded.
+    pub fn disable(&mut self, kind: &str, id: &str, plugin: &str, reason: String, fallback: Option<String>) -> bool {
+        if self.disabled.iter().any(|d| d.kind == kind && d.id == id) {
+            return false;
+        }
+        tracing::error!(%kind, %id, %plugin, ?fallback, "plugin instance disabled: {reason}");
+        let payload =
+            svc::PluginDisabledPayload { kind: kind.into(), id: id.into(), plugin: plugin.into(), reason, fallback };
+        self.hub.broadcast_greeted(&crate::protocol::encode(svc::PluginDisabled::NAME, &json!(payload)));
+        self.raise_event::<svc::PluginDisabled>(0, &payload);
+        self.disabled.push(payload);
+        true
     }
 }
 
-pub fn view_to_json(view: &CameraView) -> Value {
-    json!({
-        "eye": view.eye, "target": view.target, "up": view.up,
-        "fov_y_deg": view.fov_y_deg, "near": view.near, "far": view.far,
-    })
-}
-
-pub fn view_from_json(value: &Value, base: &CameraView) -> Result<CameraView, PluginError> {
-    let vec3 = |key: &str, default: [f64; 3]| -> Result<[f64; 3], PluginError> {
-        match value.get(key) {
-            None => Ok(default),
-            Some(v) => serde_json::from_value::<[f64; 3]>(v.clone())
-                .map_err(|_| PluginError::invalid_input(format!("'{key}' must be an array of 3 numbers"))),
-        }
-    };
-    let number = |key: &str, default: f64| -> Result<f64, PluginError> {
-        match value.get(key) {
-            None => Ok(default),
-            Some(v) => v.as_f64().ok_or_else(|| PluginError::invalid_input(format!("'{key}' must be a number"))),
-        }
-    };
+pub fn view_from_patch(patch: &svc::ViewPatch, base: &CameraView) -> Result<CameraView, PluginError> {
     let view = CameraView {
-        eye: vec3("eye", base.eye)?,
-        target: vec3("target", base.target)?,
-        up: vec3("up", base.up)?,
-        fov_y_deg: number("fov_y_deg", base.fov_y_deg)?,
-        near: number("near", base.near)?,
-        far: number("far", base.far)?,
+        eye: patch.eye.unwrap_or(base.eye),
+        target: patch.target.unwrap_or(base.target),
+        up: patch.up.unwrap_or(base.up),
+        fov_y_deg: patch.fov_y_deg.unwrap_or(base.fov_y_deg),
+        near: patch.near.unwrap_or(base.near),
+        far: patch.far.unwrap_or(base.far),
+        ..*base
     };
     if !view.is_finite() {
         return Err(PluginError::invalid_input("camera view has non-finite values"));

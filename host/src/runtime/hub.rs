@@ -41,8 +41,10 @@ struct Client {
     awaiting_keyframe: bool,
     frames_sent: u64,
     frames_dropped: u64,
-    /// Protocol dialect (`""` = the default handlers, `"kit"` = handlers with ids `kit:*`).
+    /// Protocol dialect (`""` = the default handlers, `"kit"` = handlers that declare the `kit` dialect).
     dialect: String,
+    /// The host answered this client's `hello` (it has the host's state pushed since).
+    greeted: bool,
 }
 
 #[derive(Default)]
@@ -62,6 +64,22 @@ impl ClientHub {
     pub fn set_dialect(&self, id: ClientId, dialect: &str) {
         if let Some(client) = self.clients.lock().get_mut(&id) {
             client.dialect = normalize_dialect(dialect);
+        }
+    }
+
+    /// Marks a client's `hello` as answered (see [`ClientHub::broadcast_greeted`]).
+    pub fn mark_greeted(&self, id: ClientId) {
+        if let Some(client) = self.clients.lock().get_mut(&id) {
+            client.greeted = true;
+        }
+    }
+
+    /// Sends to the clients whose `hello` was answered; the others get the same facts in their
+    /// `hello` answer, so each client hears of it exactly once.
+    pub fn broadcast_greeted(&self, text: &str) {
+        let ids: Vec<ClientId> = self.clients.lock().iter().filter(|(_, c)| c.greeted).map(|(id, _)| *id).collect();
+        for id in ids {
+            self.send(id, text.to_string());
         }
     }
 
@@ -92,6 +110,7 @@ impl ClientHub {
                 frames_sent: 0,
                 frames_dropped: 0,
                 dialect: self.default_dialect.lock().clone(),
+                greeted: false,
             },
         );
         ClientChannels { id, text, video }

@@ -3,6 +3,7 @@
 
 pub mod chain;
 pub mod core;
+pub mod delivery;
 pub mod hub;
 pub mod input;
 pub mod ovstream_sink;
@@ -83,15 +84,22 @@ impl RuntimeHandle {
     }
 }
 
+/// A runtime that has not started: configuration, registry, queues and the stage service.
+/// Plugin instances do not exist yet: they are created on the render thread by [`Runtime::start`]
+/// (or on the caller's thread by [`Runtime::into_parts`], which then is the render thread).
 pub struct Runtime {
     pub handle: RuntimeHandle,
-    render_loop: RenderLoop,
+    config: RuntimeConfig,
+    registry: Arc<Registry>,
+    settings: SettingsStore,
+    stage: Option<stage::StageSlot>,
+    sinks: Vec<Box<dyn Sink>>,
     inbound: Receiver<Inbound>,
 }
 
 impl Runtime {
-    /// Creates every instance on the calling thread (so start-up errors are returned here) and
-    /// prepares the render loop.
+    /// Prepares the runtime: settings, queues, the stage service (a worker process, not a
+    /// plugin) and the initial load. Creates no plugin instance.
     pub fn build(config: &RuntimeConfig, registry: Arc<Registry>) -> Result<Self, PluginError> {
         let status = Arc::new(SharedStatus::default());
         let hub = Arc::new(ClientHub::default());
@@ -99,21 +107,90 @@ impl Runtime {
             Some(path) => SettingsStore::open(path),
             None => SettingsStore::in_memory(),
         };
-        let renderer = create_renderer(&registry, &config.renderer, config, config.strict)?;
+        if !registry.renderers.contains_key(&config.renderer) {
+            let available = registry.renderers.keys().cloned().collect::<Vec<_>>().join(", ");
+            return Err(PluginError::not_found(format!(
+                "renderer '{}' is not registered; available renderers: {available}",
+                config.renderer
+            )));
+        }
         let (tx, rx) = crossbeam_channel::bounded(INBOUND_QUEUE_LEN);
         hub.set_default_dialect(&config.default_dialect);
-        let stage = match &config.asset_root {
+        let mut stage = match &config.asset_root {
             Some(root) => Some(stage::StageSlot::start(root.clone(), tx.clone())?),
             None => None,
         };
+        if let (Some(url), Some(slot)) = (&config.initial_stage, &mut stage) {
+            slot.open(url, stage::LoadReason::Open)
+                .map_err(|e| PluginError::new(e.kind, format!("--stage {url}: {}", e.message)))?;
+            status.set_state(RuntimeState::Loading);
+        }
+        let sinks: Vec<Box<dyn Sink>> = vec![Box::new(WebSink::new(hub.clone()))];
+        Ok(Self {
+            handle: RuntimeHandle { inbound: tx, hub, status, clock: Instant::now() },
+            config: config.clone(),
+            registry,
+            settings,
+            stage,
+            sinks,
+            inbound: rx,
+        })
+    }
+
+    /// Adds a sink before start (ovstream transports).
+    pub fn add_sink(&mut self, sink: Box<dyn Sink>) {
+        self.sinks.push(sink);
+    }
+
+    /// Starts the render thread, which creates every plugin instance and then runs the loop.
+    /// Start-up errors (a renderer or camera that cannot be created under `--strict-plugins`)
+    /// come back here.
+    pub fn start(self) -> Result<(RuntimeHandle, JoinHandle<()>), PluginError> {
+        let handle = self.handle.clone();
+        let clock = handle.clock;
+        let (ready_tx, ready_rx) = crossbeam_channel::bounded::<Result<(), PluginError>>(1);
+        let thread = std::thread::Builder::new()
+            .name("ovhost-render".into())
+            .spawn(move || match self.into_parts() {
+                Ok((handle, render_loop, inbound)) => {
+                    if handle.status.state() == RuntimeState::Starting {
+                        handle.status.set_state(RuntimeState::Idle);
+                    }
+                    let _ = ready_tx.send(Ok(()));
+                    render_loop.run(inbound, clock);
+                }
+                Err(e) => {
+                    let _ = ready_tx.send(Err(e));
+                }
+            })
+            .map_err(|e| PluginError::internal(format!("cannot start the render thread: {e}")))?;
+        match ready_rx.recv() {
+            Ok(Ok(())) => Ok((handle, thread)),
+            Ok(Err(e)) => {
+                let _ = thread.join();
+                Err(e)
+            }
+            Err(_) => {
+                let _ = thread.join();
+                Err(PluginError::internal("the render thread ended during start-up"))
+            }
+        }
+    }
+
+    /// Creates every plugin instance on the calling thread, which becomes the render thread, and
+    /// returns the loop for driving frames by hand (tests, benchmarks) or running it.
+    pub fn into_parts(self) -> Result<(RuntimeHandle, RenderLoop, Receiver<Inbound>), PluginError> {
+        let Runtime { handle, config, registry, settings, stage, sinks, inbound } = self;
+        let renderer = create_renderer(&registry, &config.renderer, &config, config.strict)?;
         let mut core = Core {
             registry: registry.clone(),
             renderer,
             camera: None,
+            default_camera: config.camera.clone(),
             view: CameraView::default(),
             settings,
-            status: status.clone(),
-            hub: hub.clone(),
+            status: handle.status.clone(),
+            hub: handle.hub.clone(),
             width: config.width,
             height: config.height,
             fps: config.fps,
@@ -125,11 +202,6 @@ impl Runtime {
             active_aov: None,
             authored_camera: None,
         };
-        if let (Some(url), Some(slot)) = (&config.initial_stage, &mut core.stage) {
-            slot.open(url, stage::LoadReason::Open)
-                .map_err(|e| PluginError::new(e.kind, format!("--stage {url}: {}", e.message)))?;
-            status.set_state(RuntimeState::Loading);
-        }
         let scheme = core
             .settings
             .get("camera_scheme")
@@ -145,35 +217,12 @@ impl Runtime {
             Err(e) => return Err(e),
         }
         let router = Router::new(&registry, |_| "{}".to_string());
-        let sinks: Vec<Box<dyn Sink>> = vec![Box::new(WebSink::new(hub.clone()))];
         let mut plugins = registry.to_json();
         plugins["handlers"] = router.to_json();
-        status.set_plugins(plugins);
+        handle.status.set_plugins(plugins);
         let render_loop = RenderLoop::new(core, router, sinks);
         render_loop.publish_state();
-        Ok(Self { handle: RuntimeHandle { inbound: tx, hub, status, clock: Instant::now() }, render_loop, inbound: rx })
-    }
-
-    /// Adds a sink before start (ovstream transports).
-    pub fn add_sink(&mut self, sink: Box<dyn Sink>) {
-        self.render_loop.sinks.push(sink);
-    }
-
-    /// Starts the render thread.
-    pub fn start(self) -> std::io::Result<(RuntimeHandle, JoinHandle<()>)> {
-        let Runtime { handle, render_loop, inbound } = self;
-        let clock = handle.clock;
-        if handle.status.state() == RuntimeState::Starting {
-            handle.status.set_state(RuntimeState::Idle);
-        }
-        let thread =
-            std::thread::Builder::new().name("ovhost-render".into()).spawn(move || render_loop.run(inbound, clock))?;
-        Ok((handle, thread))
-    }
-
-    /// The render loop, for driving frames by hand (tests, benchmarks).
-    pub fn into_parts(self) -> (RuntimeHandle, RenderLoop, Receiver<Inbound>) {
-        (self.handle, self.render_loop, self.inbound)
+        Ok((handle, render_loop, inbound))
     }
 }
 
@@ -187,21 +236,21 @@ fn create_renderer(
     let registered = registry.renderers.get(id).ok_or_else(|| {
         PluginError::not_found(format!("renderer '{id}' is not registered; available renderers: {}", available()))
     })?;
-    let attempt = |entry: &ovhost_plugin_api::RendererEntry| -> Result<ovhost_plugin_api::RendererBox, PluginError> {
-        let mut instance = (entry.create)("{}".into()).into_result()?;
+    let attempt = |entry: &ovhost_plugin_api::RendererEntryRef| -> Result<ovhost_plugin_api::RendererBox, PluginError> {
+        let mut instance = (entry.create())("{}".into()).into_result()?;
         instance.resize(config.width, config.height).into_result()?;
         Ok(instance)
     };
     match attempt(&registered.entry) {
         Ok(instance) => {
             tracing::info!(renderer = %id, plugin = %registered.plugin, "renderer created");
-            Ok(ActiveRenderer { id: id.to_string(), instance })
+            Ok(ActiveRenderer::new(id, instance))
         }
         Err(e) if !strict && id != "testpattern" && registry.renderers.contains_key("testpattern") => {
             tracing::error!(renderer = %id, "renderer could not be created: {e}; falling back to 'testpattern'");
             let fallback = &registry.renderers["testpattern"];
             let instance = attempt(&fallback.entry)?;
-            Ok(ActiveRenderer { id: "testpattern".into(), instance })
+            Ok(ActiveRenderer::new("testpattern", instance))
         }
         Err(e) => Err(PluginError::new(e.kind, format!("renderer '{id}' could not be created: {}", e.message))),
     }
@@ -209,5 +258,8 @@ fn create_renderer(
 
 const _: () = {
     const fn assert_send<T: Send>() {}
+    // The unstarted runtime moves to the render thread; the loop may be driven from any one
+    // thread (tests), never shared.
+    assert_send::<Runtime>();
     assert_send::<RenderLoop>();
 };

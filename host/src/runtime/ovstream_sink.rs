@@ -63,7 +63,7 @@ impl Sink for OvstreamAdapter {
         if primary.format == FrameFormat::BGRA8 { vec![FrameSpec::host(FrameFormat::BGRA8)] } else { vec![primary] }
     }
 
-    fn submit(&mut self, frame: &Frame, _input_seq: u32) -> Result<(), String> {
+    fn submit(&mut self, frame: &Frame<'_>, _input_seq: u32) -> Result<(), String> {
         self.forward_outbound();
         match self.sink.submit(frame) {
             Ok(()) => {

@@ -6,16 +6,16 @@
 //! handled as they arrive, in order, and never concurrently with a render. Time is an input to
 //! `tick`, so tests can drive it frame by frame.
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use abi_stable::std_types::RResult;
 use crossbeam_channel::{Receiver, RecvTimeoutError};
-use ovhost_plugin_api::{CameraView, Frame, FrameSpec, InputKind, RenderRequest};
+use ovhost_plugin_api::services::{self as svc, Event};
+use ovhost_plugin_api::{CameraView, InputKind, PluginError, RenderRequest};
 use serde_json::{Value, json};
 
-use super::chain::{self, Chain};
 use super::core::Core;
+use super::delivery::Delivery;
 use super::hub::ClientId;
 use super::input::InputQueue;
 use super::router::Router;
@@ -53,27 +53,28 @@ struct ClickTracker {
 /// Inbound items handled per frame when the loop is behind schedule.
 const MAX_ITEMS_PER_FRAME: usize = 256;
 
+/// Consecutive failed frames after which a renderer that keeps failing is disabled (about one
+/// second at the default 30 fps).
+pub const RENDER_FAILURES_BEFORE_DISABLE: u32 = 30;
+
+/// The renderer that takes over from a disabled one: it needs no GPU and no stage.
+pub const FALLBACK_RENDERER: &str = "testpattern";
+
 pub struct RenderLoop {
     pub core: Core,
     pub router: Router,
-    pub sinks: Vec<Box<dyn Sink>>,
+    /// The sinks and the converter chains feeding them.
+    pub out: Delivery,
     pub input: InputQueue,
-    chains: BTreeMap<(u32, u32), Option<Chain>>,
-    /// Converter options by converter id (JSON), from settings.
-    pub converter_config: BTreeMap<String, String>,
-    renderer_output: Option<FrameSpec>,
     frame_number: u64,
     last_tick_us: Option<u64>,
-    /// Timings of the last frame, for the overhead benchmark: the whole tick, the renderer's
-    /// `render` call, and the converter chains.
+    /// Timings of the last frame, for the overhead benchmark: the whole tick and the renderer's
+    /// `render` call (the converter chains' time is `out.last_convert_ns`).
     pub last_tick_ns: u64,
     pub last_render_ns: u64,
-    pub last_convert_ns: u64,
+    /// Consecutive render failures of the active renderer.
+    render_failures: u32,
     click: ClickTracker,
-}
-
-fn spec_key(spec: FrameSpec) -> (u32, u32) {
-    (spec.format.0, spec.location.0)
 }
 
 impl RenderLoop {
@@ -81,16 +82,13 @@ impl RenderLoop {
         Self {
             core,
             router,
-            sinks,
+            out: Delivery::new(sinks),
             input: InputQueue::default(),
-            chains: BTreeMap::new(),
-            converter_config: BTreeMap::new(),
-            renderer_output: None,
             frame_number: 0,
             last_tick_us: None,
             last_tick_ns: 0,
             last_render_ns: 0,
-            last_convert_ns: 0,
+            render_failures: 0,
             click: ClickTracker::default(),
         }
     }
@@ -208,6 +206,12 @@ impl RenderLoop {
         };
         let reply = serde_json::to_value(&reply).unwrap_or(Value::Null);
         self.core.hub.send(client, protocol::encode("helloResult", &reply));
+        // Instances disabled before this client arrived: told once, here (later ones reach it
+        // through `broadcast_greeted`).
+        for disabled in &self.core.disabled {
+            self.core.hub.send(client, protocol::encode(svc::PluginDisabled::NAME, &json!(disabled)));
+        }
+        self.core.hub.mark_greeted(client);
         let hub = self.core.hub.clone();
         let dialect = self.core.hub.dialect(client);
         self.router.notify(
@@ -221,18 +225,14 @@ impl RenderLoop {
 
     /// Codecs the web sink could deliver given the registered converters.
     fn available_codecs(&self) -> Vec<ovhost_plugin_api::FrameFormat> {
-        let from = self.renderer_output.unwrap_or(FrameSpec::host(ovhost_plugin_api::FrameFormat::RGBA8));
-        [ovhost_plugin_api::FrameFormat::H264, ovhost_plugin_api::FrameFormat::JPEG]
-            .into_iter()
-            .filter(|f| chain::plan(&self.core.registry, from, FrameSpec::host(*f)).is_some())
-            .collect()
+        self.out.available_codecs(&self.core.registry)
     }
 
     /// Renders and delivers one frame at `now_us` (host monotonic microseconds).
     pub fn tick(&mut self, now_us: u64) {
         let started = Instant::now();
         let hub = self.core.hub.clone();
-        let polled: Vec<Inbound> = self.sinks.iter_mut().flat_map(|s| s.poll(&hub, now_us)).collect();
+        let polled: Vec<Inbound> = self.out.sinks.iter_mut().flat_map(|s| s.poll(&hub, now_us)).collect();
         for item in polled {
             self.handle_inbound(item);
         }
@@ -240,38 +240,73 @@ impl RenderLoop {
         self.last_tick_us = Some(now_us);
         self.frame_number += 1;
         let view = self.update_camera(dt_us);
-        let request = RenderRequest { camera: view, frame_number: self.frame_number, time_us: now_us };
+        let request =
+            RenderRequest { camera: view, frame_number: self.frame_number, time_us: now_us, time_code: f64::NAN };
         let render_started = Instant::now();
-        let frame = match self.core.renderer.instance.render(&request) {
-            RResult::ROk(mut frame) => {
-                frame.frame_number = self.frame_number;
-                frame.timestamp_us = now_us;
-                frame
+        let frame_number = self.frame_number;
+        let mut became_ready = false;
+        let failure = request.with_ref(|request| {
+            // The frame borrows the renderer: it is delivered before the renderer is called again.
+            let mut frame = self.core.renderer.instance.render(request).into_result()?;
+            frame
+                .validate()
+                .map_err(|e| PluginError::new(e.kind, format!("invalid frame descriptor: {}", e.message)))?;
+            frame.frame_number = frame_number;
+            frame.timestamp_us = now_us;
+            self.last_render_ns = render_started.elapsed().as_nanos() as u64;
+            self.core.status.frames_rendered.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let registry = self.core.registry.clone();
+            self.out.set_renderer_output(&registry, frame.spec());
+            self.out.deliver(&registry, &frame, &mut self.core.stats, self.input.last_seq, now_us);
+            if !self.core.status.is_ready() && self.out.warm_up(&registry, &frame) {
+                became_ready = true;
             }
-            RResult::RErr(e) => {
-                self.core.status.render_errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let id = self.core.renderer.id.clone();
-                tracing::warn!(renderer = %id, "render failed: {e}");
-                self.core.note_plugin_failure("renderer", &id, &e);
-                return;
-            }
-        };
-        self.last_render_ns = render_started.elapsed().as_nanos() as u64;
-        self.core.status.frames_rendered.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        if self.renderer_output != Some(frame.spec()) {
-            self.renderer_output = Some(frame.spec());
-            self.chains.clear();
-            self.report_sink_plans(frame.spec());
+            Ok::<(), PluginError>(())
+        });
+        match failure {
+            Ok(()) => self.render_failures = 0,
+            Err(e) => self.render_failed(&e),
         }
-        self.deliver(&frame);
-        if !self.core.status.is_ready() {
-            self.warm_up(&frame);
+        if became_ready {
+            tracing::info!("first frame rendered and converted; ready");
+            self.core.status.mark_ready();
+            self.publish_state();
         }
         // Clicks and keys handled in this frame may have raised events (selectionChanged,
         // cameraChanged): deliver them now rather than with the next inbound message.
         self.flush_events();
         self.last_tick_ns = started.elapsed().as_nanos() as u64;
-        self.core.stats.record(now_us, self.last_tick_ns, self.last_render_ns, self.last_convert_ns);
+        self.core.stats.record(now_us, self.last_tick_ns, self.last_render_ns, self.out.last_convert_ns);
+    }
+
+    /// A failed frame: a panic disables the renderer at once, repeated failures after
+    /// [`RENDER_FAILURES_BEFORE_DISABLE`] frames; either way the diagnostic renderer takes over
+    /// so the stream continues, and clients are told once.
+    fn render_failed(&mut self, error: &PluginError) {
+        self.core.status.render_errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.render_failures = self.render_failures.saturating_add(1);
+        let id = self.core.renderer.id.clone();
+        let fatal = error.is_panic() || self.render_failures >= RENDER_FAILURES_BEFORE_DISABLE;
+        if self.render_failures == 1 || fatal {
+            tracing::warn!(renderer = %id, failures = self.render_failures, "render failed: {error}");
+        }
+        if !fatal || self.core.disabled.iter().any(|d| d.kind == "renderer" && d.id == id) {
+            return;
+        }
+        let reason = if error.is_panic() {
+            error.message.to_string()
+        } else {
+            format!("{} consecutive frames failed; last error: {}", self.render_failures, error.message)
+        };
+        let fallback = (id != FALLBACK_RENDERER).then(|| self.core.fallback_renderer(FALLBACK_RENDERER)).flatten();
+        let plugin = self.core.registry.renderers.get(&id).map(|r| r.plugin.clone()).unwrap_or_default();
+        self.core.disable("renderer", &id, &plugin, reason, fallback.as_ref().map(|r| r.id.clone()));
+        if let Some(renderer) = fallback {
+            self.core.renderer = renderer;
+            self.render_failures = 0;
+            self.out.renderer_output = None;
+            self.core.hub.request_keyframe();
+        }
     }
 
     fn update_camera(&mut self, dt_us: u64) -> CameraView {
@@ -292,8 +327,7 @@ impl RenderLoop {
                     let id = camera.id.clone();
                     tracing::warn!(camera = %id, "camera advance failed: {e}");
                     if e.is_panic() {
-                        self.core.note_plugin_failure("camera", &id, &e);
-                        self.core.camera = None;
+                        self.core.camera_failed(&id, &e);
                     }
                 }
             }
@@ -359,7 +393,7 @@ impl RenderLoop {
                 return;
             }
         };
-        if let RResult::RErr(e) = self.core.renderer.instance.open_stage(&opened.scene) {
+        if let RResult::RErr(e) = self.core.renderer.instance.open_stage(opened.scene.as_scene()) {
             let message = format!("the renderer could not take the stage: {}", e.message);
             tracing::error!(url = %loaded.url, "{message}");
             slot.last_error = Some(message.clone());
@@ -402,130 +436,18 @@ impl RenderLoop {
             self.core.raise(0, "selectionChanged", json!({ "prims": [], "source": "stage" }));
         }
         let camera = self.core.camera_state();
-        self.core.raise(0, "cameraChanged", camera);
+        self.core.raise_event::<svc::CameraChanged>(0, &camera);
         self.core.hub.request_keyframe();
-    }
-
-    /// Runs each wanted chain once and hands the result to every sink that wants it.
-    fn deliver(&mut self, frame: &Frame) {
-        self.last_convert_ns = 0;
-        // Every sink's request must be taken (and so cleared), hence no short-circuiting `any`.
-        let mut keyframe = false;
-        for sink in &self.sinks {
-            keyframe |= sink.take_keyframe_request();
-        }
-        let mut wanted: Vec<FrameSpec> = self.sinks.iter().flat_map(|s| s.wanted()).collect();
-        wanted.sort_by_key(|s| spec_key(*s));
-        wanted.dedup();
-        for spec in wanted {
-            let Some(chain) = self.chain_for(frame.spec(), spec) else { continue };
-            if keyframe {
-                chain.request_keyframe();
-            }
-            let convert_started = Instant::now();
-            let converted = chain.run(frame);
-            self.last_convert_ns += convert_started.elapsed().as_nanos() as u64;
-            let output = match converted {
-                Ok(output) => output,
-                Err(e) => {
-                    tracing::warn!(target_spec = %spec, "conversion failed: {e}");
-                    continue;
-                }
-            };
-            let input_seq = self.input.last_seq;
-            if output.format.is_encoded() {
-                let now = self.last_tick_us.unwrap_or(0);
-                self.core.stats.record_video(now, output.len_bytes);
-            }
-            for sink in self.sinks.iter_mut().filter(|s| s.wanted().contains(&spec)) {
-                if let Err(e) = sink.submit(&output, input_seq) {
-                    tracing::debug!(sink = %sink.name(), "submit failed: {e}");
-                }
-            }
-        }
-    }
-
-    /// Readiness: the first frame has been rendered and converted for the first sink that can be
-    /// fed (whether or not anyone is watching).
-    fn warm_up(&mut self, frame: &Frame) {
-        let targets: Vec<FrameSpec> = self.sinks.iter().flat_map(|s| s.accepted()).collect();
-        let mut converted = targets.is_empty();
-        for spec in targets {
-            if let Some(chain) = self.chain_for(frame.spec(), spec) {
-                match chain.run(frame) {
-                    Ok(_) => {
-                        converted = true;
-                        break;
-                    }
-                    Err(e) => tracing::warn!(target_spec = %spec, "warm-up conversion failed: {e}"),
-                }
-            }
-        }
-        if !converted
-            && self.sinks.iter().all(|s| s.accepted().iter().all(|spec| self.chain_missing(frame.spec(), *spec)))
-        {
-            // Nothing can feed any sink (reported at start); the host still renders.
-            converted = true;
-        }
-        if converted {
-            tracing::info!(width = frame.width, height = frame.height, "first frame rendered and converted; ready");
-            self.core.status.mark_ready();
-            self.publish_state();
-        }
-    }
-
-    fn chain_missing(&self, from: FrameSpec, to: FrameSpec) -> bool {
-        chain::plan(&self.core.registry, from, to).is_none()
-    }
-
-    fn chain_for(&mut self, from: FrameSpec, to: FrameSpec) -> Option<&mut Chain> {
-        let registry = self.core.registry.clone();
-        let config = &self.converter_config;
-        let slot = self.chains.entry(spec_key(to)).or_insert_with(|| {
-            let ids = chain::plan(&registry, from, to)?;
-            match Chain::build(&registry, to, ids, |id| config.get(id).cloned().unwrap_or_else(|| "{}".into())) {
-                Ok(chain) => {
-                    tracing::info!(from = %from, to = %to, chain = ?chain.ids, "converter chain built");
-                    Some(chain)
-                }
-                Err(e) => {
-                    tracing::error!(from = %from, to = %to, "converter chain could not be built: {e}");
-                    None
-                }
-            }
-        });
-        slot.as_mut()
-    }
-
-    /// Logs, once per renderer output format, which sink specs can and cannot be fed.
-    fn report_sink_plans(&self, from: FrameSpec) {
-        for sink in &self.sinks {
-            let feedable: Vec<String> = sink
-                .accepted()
-                .into_iter()
-                .filter(|to| !self.chain_missing(from, *to))
-                .map(|s| s.to_string())
-                .collect();
-            if feedable.is_empty() {
-                tracing::error!(
-                    sink = %sink.name(),
-                    renderer_output = %from,
-                    accepts = ?sink.accepted().iter().map(|s| s.to_string()).collect::<Vec<_>>(),
-                    "no converter chain can feed this sink; it will receive no video (load a converter plugin that produces one of the accepted formats)"
-                );
-            } else {
-                tracing::info!(sink = %sink.name(), renderer_output = %from, can_deliver = ?feedable, "sink negotiated");
-            }
-        }
     }
 
     /// Publishes render-thread facts for `/api/state`.
     pub fn publish_state(&self) {
         self.core.status.set_detail(json!({
             "renderer": self.core.renderer.id,
+            "renderer_sections": self.core.renderer.sections,
             "camera": self.core.camera_state(),
             "stream": { "width": self.core.width, "height": self.core.height, "fps": self.core.fps },
-            "sinks": self.sinks.iter().map(|s| s.name()).collect::<Vec<_>>(),
+            "sinks": self.out.sinks.iter().map(|s| s.name()).collect::<Vec<_>>(),
             "clients": self.core.hub.stats(),
             "handlers": self.router.to_json(),
             "disabled": self.core.disabled,

@@ -4,9 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use abi_stable::sabi_trait::TD_Opaque;
-use abi_stable::std_types::{RResult, RStr, RString};
-use ovhost_plugin_api::{HandlerBox, HostContext, HostContext_TO, PluginError};
+use abi_stable::std_types::RResult;
+use ovhost_plugin_api::{HandlerBox, HostContext, HostContextMut, PluginError};
 use serde_json::{Value, json};
 
 use super::hub::{ClientHub, ClientId};
@@ -15,13 +14,9 @@ use crate::protocol::{self, codes};
 
 /// Host services callable by handlers through `HostContext::call`.
 pub trait Services {
-    fn call(&mut self, client: ClientId, service: &str, args: &Value) -> Result<Value, PluginError>;
-
-    /// The same call, answered as JSON text (what crosses the boundary). Services with large
-    /// answers override this to serialize straight to text instead of building a `Value` tree.
-    fn call_text(&mut self, client: ClientId, service: &str, args: &Value) -> Result<String, PluginError> {
-        self.call(client, service, args).map(|v| v.to_string())
-    }
+    /// Calls service `service` with JSON text arguments; the answer is JSON text (what crosses
+    /// the boundary). Unknown services are `not_found`, malformed arguments `invalid_input`.
+    fn call_text(&mut self, client: ClientId, service: &str, args_json: &str) -> Result<String, PluginError>;
 }
 
 struct Handler {
@@ -54,11 +49,11 @@ impl Router {
         let mut router = Router::default();
         for (id, registered) in &registry.handlers {
             let config = config_for(id);
-            match (registered.entry.create)(config.as_str().into()) {
+            match (registered.entry.create())(config.as_str().into()) {
                 RResult::ROk(instance) => {
                     let index = router.handlers.len();
-                    let dialect = crate::plugins::registry::dialect_of(id).to_string();
-                    for event_type in registered.entry.event_types.iter() {
+                    let dialect = registered.entry.dialect().to_string();
+                    for event_type in registered.entry.event_types().iter() {
                         router.routes.insert((dialect.clone(), event_type.to_string()), index);
                     }
                     router.handlers.push(Handler {
@@ -113,12 +108,8 @@ impl Router {
         let payload_text = payload.to_string();
         let result = {
             let handler = &mut self.handlers[index];
-            let mut ctx = Ctx { client, hub, services, scope: handler.dialect.clone() };
-            handler.instance.handle(
-                HostContext_TO::from_ptr(&mut ctx, TD_Opaque),
-                event_type.into(),
-                payload_text.as_str().into(),
-            )
+            let mut ctx = Ctx { client, hub, services, scope: handler.dialect.clone(), handler: &handler.id };
+            handler.instance.handle(HostContextMut::new(&mut ctx), event_type.into(), payload_text.as_str().into())
         };
         if let RResult::RErr(error) = result {
             self.report_failure(hub, client, index, event_type, &error);
@@ -148,9 +139,10 @@ impl Router {
             }
             let result = {
                 let scope = self.handlers[index].dialect.clone();
-                let mut ctx = Ctx { client, hub, services: &mut *services, scope };
+                let id = self.handlers[index].id.clone();
+                let mut ctx = Ctx { client, hub, services: &mut *services, scope, handler: &id };
                 self.handlers[index].instance.on_host_event(
-                    HostContext_TO::from_ptr(&mut ctx, TD_Opaque),
+                    HostContextMut::new(&mut ctx),
                     event.into(),
                     payload_text.as_str().into(),
                 )
@@ -223,16 +215,29 @@ struct Ctx<'a> {
     services: &'a mut dyn Services,
     /// Broadcasts reach only clients of this dialect.
     scope: String,
+    /// The handler being called (named in errors about what it sends).
+    handler: &'a str,
 }
 
 impl Ctx<'_> {
-    fn envelope(&self, event_type: RStr<'_>, payload_json: RStr<'_>) -> Option<String> {
-        match serde_json::from_str::<&serde_json::value::RawValue>(payload_json.as_str()) {
-            Ok(raw) => {
-                Some(format!("{{\"event_type\":{},\"payload\":{}}}", Value::from(event_type.as_str()), raw.get()))
-            }
+    fn envelope(&self, event_type: &str, payload_json: &str) -> Option<String> {
+        match serde_json::from_str::<&serde_json::value::RawValue>(payload_json) {
+            Ok(raw) => Some(format!("{{\"event_type\":{},\"payload\":{}}}", Value::from(event_type), raw.get())),
             Err(e) => {
-                tracing::error!("a handler sent '{event_type}' with an invalid JSON payload ({e}); not sent");
+                // A plugin's JSON is never trusted: the client gets an error instead of a broken
+                // message, and the host carries on.
+                let handler = self.handler;
+                tracing::warn!(%handler, "handler sent '{event_type}' with a payload that is not JSON ({e}); not sent");
+                if self.client != 0 {
+                    self.hub.send(
+                        self.client,
+                        protocol::viewer_error(
+                            "internal",
+                            &format!("handler '{handler}' sent '{event_type}' with a payload that is not JSON: {e}"),
+                            Some(json!({ "handler": handler, "event_type": event_type })),
+                        ),
+                    );
+                }
                 None
             }
         }
@@ -244,7 +249,7 @@ impl HostContext for Ctx<'_> {
         self.client
     }
 
-    fn reply(&mut self, event_type: RStr<'_>, payload_json: RStr<'_>) {
+    fn reply(&mut self, event_type: &str, payload_json: &str) {
         if let Some(text) = self.envelope(event_type, payload_json) {
             if self.client == 0 {
                 self.hub.broadcast_dialect(&self.scope, &text);
@@ -254,17 +259,13 @@ impl HostContext for Ctx<'_> {
         }
     }
 
-    fn broadcast(&mut self, event_type: RStr<'_>, payload_json: RStr<'_>) {
+    fn broadcast(&mut self, event_type: &str, payload_json: &str) {
         if let Some(text) = self.envelope(event_type, payload_json) {
             self.hub.broadcast_dialect(&self.scope, &text);
         }
     }
 
-    fn call(&mut self, service: RStr<'_>, args_json: RStr<'_>) -> RResult<RString, PluginError> {
-        let args: Value = match serde_json::from_str(args_json.as_str()) {
-            Ok(v) => v,
-            Err(e) => return RResult::RErr(PluginError::invalid_input(format!("service args are not JSON: {e}"))),
-        };
-        self.services.call_text(self.client, service.as_str(), &args).map(RString::from).into()
+    fn call(&mut self, service: &str, args_json: &str) -> Result<String, PluginError> {
+        self.services.call_text(self.client, service, args_json)
     }
 }

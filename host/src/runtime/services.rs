@@ -1,97 +1,105 @@
-//! Host services: what `HostContext::call(name, args)` does for message handlers (the table is
-//! in `docs/PLUGINS.md`). Runs on the render thread against [`Core`].
+//! Host services: what `HostContext::call(name, args)` does for message handlers. Every service
+//! is declared once, typed, in `ovhost_plugin_api::services`; this file holds the host's side: one
+//! typed function per service and the dispatch table built from those declarations. Runs on the
+//! render thread against [`Core`].
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 use abi_stable::std_types::RVec;
+use ovhost_plugin_api::services::{self as svc, Service};
 use ovhost_plugin_api::{CameraView, PluginError};
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::core::{Core, view_from_json, view_to_json};
+use super::core::{Core, view_from_patch};
 use super::hub::ClientId;
 use super::router::Services;
 use super::stage::{LoadJob, LoadReason, stage_error};
 
-fn string_list(args: &Value, key: &str) -> Result<Vec<String>, PluginError> {
-    let list = args
-        .get(key)
-        .and_then(Value::as_array)
-        .ok_or_else(|| PluginError::invalid_input(format!("'{key}' must be an array of prim paths")))?;
-    list.iter()
-        .map(|v| {
-            v.as_str()
-                .map(str::to_string)
-                .ok_or_else(|| PluginError::invalid_input(format!("'{key}' must contain only strings")))
-        })
-        .collect()
+/// A service as the table holds it: JSON text in, JSON text out.
+type Entry = fn(&mut Core, ClientId, &str) -> Result<String, PluginError>;
+
+/// The host's side of service `S`, typed.
+type Typed<S> = fn(&mut Core, ClientId, <S as Service>::Args) -> Result<<S as Service>::Answer, PluginError>;
+
+/// Parses `S`'s arguments, runs `f`, serializes its typed answer.
+fn typed<S: Service>(core: &mut Core, client: ClientId, args_json: &str, f: Typed<S>) -> Result<String, PluginError> {
+    let args_json = if args_json.trim().is_empty() { "{}" } else { args_json };
+    let args: S::Args = serde_json::from_str(args_json)
+        .map_err(|e| PluginError::invalid_input(format!("bad arguments for host service '{}': {e}", S::NAME)))?;
+    let answer = f(core, client, args)?;
+    serde_json::to_string(&answer).map_err(|e| PluginError::internal(e.to_string()))
 }
 
-fn number_arg(args: &Value, key: &str) -> Result<f64, PluginError> {
-    args.get(key)
-        .and_then(Value::as_f64)
-        .filter(|v| v.is_finite())
-        .ok_or_else(|| PluginError::invalid_input(format!("'{key}' must be a number")))
+macro_rules! table {
+    ($($service:ty => $f:expr,)*) => {{
+        let mut table: BTreeMap<&'static str, (u32, Entry)> = BTreeMap::new();
+        $(
+            table.insert(<$service as Service>::NAME, (<$service as Service>::VERSION, |core, client, args| {
+                typed::<$service>(core, client, args, $f)
+            }));
+        )*
+        table
+    }};
 }
 
-fn str_arg<'a>(args: &'a Value, key: &str) -> Result<&'a str, PluginError> {
-    args.get(key)
-        .and_then(Value::as_str)
-        .ok_or_else(|| PluginError::invalid_input(format!("missing string argument '{key}'")))
-}
-
-/// `stage.children`'s answer, serialized without an intermediate `Value` (10k-row prims).
-#[derive(serde::Serialize)]
-struct ChildrenAnswer<'a> {
-    prim_path: &'a str,
-    children: &'a [ovhost_stage::ChildRow],
-}
-
-impl Services for Core {
-    fn call_text(&mut self, client: ClientId, service: &str, args: &Value) -> Result<String, PluginError> {
-        if service == "stage.children" {
-            let prim_path = str_arg(args, "prim_path")?;
-            let rows = self.stage_slot()?.query()?.children(prim_path).map_err(stage_error)?;
-            return serde_json::to_string(&ChildrenAnswer { prim_path, children: &rows })
-                .map_err(|e| PluginError::internal(e.to_string()));
-        }
-        self.call(client, service, args).map(|v| v.to_string())
-    }
-
-    fn call(&mut self, client: ClientId, service: &str, args: &Value) -> Result<Value, PluginError> {
-        match service {
-            "host.state" => Ok(self.status.to_json()),
-            "plugins.list" => Ok(self.status.plugins()),
-            "settings.get" => Ok(match args.get("key").and_then(Value::as_str) {
-                Some(key) => self.settings.get(key).cloned().unwrap_or(Value::Null),
-                None => self.settings.all(),
+/// The dispatch table: every service declared in `ovhost_plugin_api::services::SERVICES`.
+fn dispatch_table() -> &'static BTreeMap<&'static str, (u32, Entry)> {
+    static TABLE: OnceLock<BTreeMap<&'static str, (u32, Entry)>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        table! {
+            svc::HostServices => |_, _, _| Ok(svc::ServiceList {
+                services: svc::SERVICES
+                    .iter()
+                    .map(|s| svc::ServiceRow { name: s.name.into(), version: s.version, description: s.description.into() })
+                    .collect(),
             }),
-            "settings.set" => {
-                let key = str_arg(args, "key")?;
-                let value = args.get("value").cloned().unwrap_or(Value::Null);
-                self.settings
-                    .set(key, value)
+            svc::HostState => |core, _, _| Ok(core.status.to_json()),
+            svc::PluginsList => |core, _, _| Ok(core.status.plugins()),
+            svc::SettingsGet => |core, _, args| Ok(match args.key {
+                Some(key) => core.settings.get(&key).cloned().unwrap_or(Value::Null),
+                None => core.settings.all(),
+            }),
+            svc::SettingsSet => |core, _, args| {
+                core.settings
+                    .set(&args.key, args.value)
                     .map_err(|e| PluginError::internal(format!("cannot save settings: {e}")))?;
-                Ok(json!({ "saved": true }))
-            }
-            "camera.state" => Ok(self.camera_state()),
-            "camera.schemes" => Ok(json!({
-                "schemes": self.registry.cameras.iter().map(|(id, r)| json!({"id": id, "description": r.entry.description.as_str(), "plugin": r.plugin})).collect::<Vec<_>>(),
-                "active": self.camera.as_ref().map(|c| c.id.clone()),
-            })),
-            "camera.set_scheme" => {
-                self.set_camera_scheme(str_arg(args, "scheme")?)?;
-                Ok(self.camera_state())
-            }
-            "camera.view" => Ok(view_to_json(&self.view)),
-            "camera.fit" => {
-                let paths: Vec<String> =
-                    args.get("prim_path").and_then(Value::as_str).map(|p| vec![p.to_string()]).unwrap_or_default();
-                self.fit_to(&paths)
-            }
-            "camera.focus_selection" => {
-                let selection = self.stage.as_ref().map(|s| s.selection.clone()).unwrap_or_default();
-                self.fit_to(&selection)
-            }
-            "camera.authored" => {
-                let cameras: Vec<Value> = self
+                Ok(svc::Saved { saved: true })
+            },
+            svc::CameraStateGet => |core, _, _| Ok(core.camera_state()),
+            svc::CameraView => |core, _, _| Ok(svc::View::from(&core.view)),
+            svc::CameraSetView => |core, _, patch| {
+                let view = view_from_patch(&patch, &core.view)?;
+                core.view = view;
+                if let Some(camera) = &mut core.camera {
+                    camera.instance.set_view(&view).into_result()?;
+                }
+                Ok(svc::View::from(&view))
+            },
+            svc::CameraSchemesGet => |core, _, _| Ok(svc::CameraSchemes {
+                schemes: core
+                    .registry
+                    .cameras
+                    .iter()
+                    .map(|(id, r)| svc::SchemeInfo {
+                        id: id.clone(),
+                        description: r.entry.description().to_string(),
+                        plugin: r.plugin.clone(),
+                    })
+                    .collect(),
+                active: core.camera.as_ref().map(|c| c.id.clone()),
+            }),
+            svc::CameraSetScheme => |core, _, args| {
+                core.set_camera_scheme(&args.scheme)?;
+                Ok(core.camera_state())
+            },
+            svc::CameraFit => |core, _, args| core.fit_to(&args.prim_path.into_iter().collect::<Vec<_>>()),
+            svc::CameraFocusSelection => |core, _, _| {
+                let selection = core.stage.as_ref().map(|s| s.selection.clone()).unwrap_or_default();
+                core.fit_to(&selection)
+            },
+            svc::CameraAuthored => |core, _, _| Ok(svc::AuthoredCameras {
+                cameras: core
                     .stage
                     .as_ref()
                     .and_then(|s| s.current.as_ref())
@@ -99,210 +107,236 @@ impl Services for Core {
                         c.scene
                             .cameras
                             .iter()
-                            .map(|cam| json!({"path": cam.path.as_str(), "fov_y_deg": cam.fov_y_deg}))
+                            .map(|cam| svc::AuthoredCameraInfo { path: cam.path.to_string(), fov_y_deg: cam.fov_y_deg })
                             .collect()
                     })
-                    .unwrap_or_default();
-                Ok(json!({ "cameras": cameras, "active": self.authored_camera }))
-            }
-            "camera.use_authored" => {
-                let path = str_arg(args, "path")?;
-                let authored = self
-                    .stage
-                    .as_ref()
-                    .and_then(|s| s.current.as_ref())
-                    .and_then(|c| c.scene.cameras.iter().find(|cam| cam.path.as_str() == path).cloned())
-                    .ok_or_else(|| PluginError::not_found(format!("no authored camera at '{path}'")))?;
-                let m = authored.world_transform;
-                let eye = [m[12], m[13], m[14]];
-                let forward = [-m[8], -m[9], -m[10]];
-                let distance = self
-                    .stage
-                    .as_ref()
-                    .and_then(|s| s.current.as_ref())
-                    .map(|c| {
-                        let size = c.info.bounds.size();
-                        (size[0] * size[0] + size[1] * size[1] + size[2] * size[2]).sqrt().max(1e-3)
-                    })
-                    .unwrap_or(10.0);
-                let view = CameraView {
-                    eye,
-                    target: std::array::from_fn(|i| eye[i] + forward[i] * distance * 0.5),
-                    up: [m[4], m[5], m[6]],
-                    fov_y_deg: authored.fov_y_deg,
-                    near: authored.near,
-                    far: authored.far,
-                };
-                if !view.is_finite() {
-                    return Err(PluginError::invalid_input(format!(
-                        "authored camera '{path}' has a non-finite transform"
-                    )));
-                }
-                self.view = view;
-                if let Some(camera) = &mut self.camera {
-                    camera.instance.set_view(&view).into_result()?;
-                }
-                self.authored_camera = Some(path.to_string());
-                let state = self.camera_state();
-                self.raise(0, "cameraChanged", state.clone());
-                Ok(state)
-            }
-            "stage.open" => {
-                let url = str_arg(args, "url")?.trim().to_string();
-                let force = args.get("force").and_then(Value::as_bool).unwrap_or(false);
-                let slot = self.stage_slot()?;
-                let same = slot.current.as_ref().is_some_and(|c| c.info.url == url) && slot.loading.is_none();
-                if same && !force {
-                    let info = slot.current.as_ref().map(|c| serde_json::to_value(&c.info).unwrap_or(Value::Null));
-                    return Ok(json!({ "status": "already_open", "stage": info }));
-                }
-                let reason = if force { LoadReason::Reload } else { LoadReason::Open };
-                let request_id = slot.open(&url, reason)?;
-                self.status.set_state(super::state::RuntimeState::Loading);
-                self.raise(0, "stageLoading", json!({ "url": url, "request_id": request_id }));
-                Ok(json!({ "status": "loading", "url": url, "request_id": request_id }))
-            }
-            "stage.info" => {
-                let slot = self.stage_slot()?;
-                Ok(json!({
-                    "loading": slot.loading.is_some(),
-                    "loading_url": slot.loading.as_ref().map(|l| l.1.clone()),
-                    "stage": slot.current.as_ref().map(|c| serde_json::to_value(&c.info).unwrap_or(Value::Null)),
-                    "last_error": slot.last_error,
-                }))
-            }
-            "stage.children" => serde_json::from_str(&self.call_text(client, service, args)?)
-                .map_err(|e| PluginError::internal(e.to_string())),
-            "stage.properties" => {
-                let prim_path = str_arg(args, "prim_path")?;
-                let max_bytes = match args.get("max_bytes") {
-                    None | Some(Value::Null) => ovhost_stage::DEFAULT_PROPERTIES_MAX_BYTES,
-                    Some(v) => v
-                        .as_u64()
-                        .ok_or_else(|| PluginError::invalid_input("max_bytes must be a positive integer"))?
-                        .clamp(256, 1 << 20) as usize,
-                };
-                let properties = self.stage_slot()?.query()?.properties(prim_path, max_bytes).map_err(stage_error)?;
-                serde_json::to_value(&properties).map_err(|e| PluginError::internal(e.to_string()))
-            }
-            "stage.variants" => {
-                let prim_path = str_arg(args, "prim_path")?;
-                let variants = self.stage_slot()?.query()?.variants(prim_path).map_err(stage_error)?;
-                Ok(json!({ "prim_path": prim_path, "variants": variants }))
-            }
-            "stage.set_variant" => {
-                let prim_path = str_arg(args, "prim_path")?.to_string();
-                let set = str_arg(args, "variant_set")?.to_string();
-                let selection = str_arg(args, "variant_selection")?.to_string();
-                let slot = self.stage_slot()?;
-                let current = slot.current.as_ref().ok_or_else(|| PluginError::bad_state("no stage is open"))?;
-                let url = current.info.url.clone();
-                let variants = slot.query()?.variants(&prim_path).map_err(stage_error)?;
-                let options = variants
-                    .get(&set)
-                    .ok_or_else(|| PluginError::not_found(format!("prim '{prim_path}' has no variant set '{set}'")))?;
-                if !options.options.contains(&selection) {
-                    return Err(PluginError::not_found(format!(
-                        "variant set '{set}' has no option '{selection}' (options: {})",
-                        options.options.join(", ")
-                    )));
-                }
-                let request_id = slot.request(
-                    |request_id| LoadJob::Variant { request_id, prim_path, set, selection },
-                    &url,
-                    LoadReason::Variant,
-                )?;
-                self.status.set_state(super::state::RuntimeState::Loading);
-                self.raise(0, "stageLoading", json!({ "url": url, "request_id": request_id }));
-                Ok(json!({ "status": "loading", "request_id": request_id }))
-            }
-            "stage.prim_count" => {
-                let slot = self.stage_slot()?;
+                    .unwrap_or_default(),
+                active: core.authored_camera.clone(),
+            }),
+            svc::CameraUseAuthored => |core, _, args| use_authored_camera(core, &args.path),
+            svc::RendererSettings => |core, _, _| {
+                let text = core.renderer.instance.render_settings().into_result()?;
+                serde_json::from_str(&text)
+                    .map_err(|e| PluginError::internal(format!("renderer settings are not JSON: {e}")))
+            },
+            svc::RendererSetSetting => |core, _, args| {
+                let value = args.value.to_string();
+                let applies_at = core
+                    .renderer
+                    .instance
+                    .set_render_setting(args.key.as_str().into(), value.as_str().into())
+                    .into_result()?;
+                Ok(svc::SettingApplied { key: args.key, applies_at: applies_at.into_string() })
+            },
+            svc::RendererAovs => |core, _, _| {
+                let aovs: RVec<_> = core.renderer.instance.aovs().into_result()?;
+                let names: Vec<String> = aovs.iter().map(|a| a.to_string()).collect();
+                let active = core.active_aov.clone().or_else(|| names.first().cloned());
+                Ok(svc::Aovs { aovs: names, active })
+            },
+            svc::RendererSetAov => |core, _, args| {
+                core.renderer.instance.set_aov(args.aov.as_str().into()).into_result()?;
+                core.active_aov = Some(args.aov.clone());
+                Ok(svc::ActiveAov { active: args.aov })
+            },
+            svc::StageOpen => |core, _, args| stage_open(core, args),
+            svc::StageInfo => |core, _, _| {
+                let slot = core.stage_slot()?;
+                Ok(svc::StageInfoAnswer {
+                    loading: slot.loading.is_some(),
+                    loading_url: slot.loading.as_ref().map(|l| l.1.clone()),
+                    stage: slot.current.as_ref().map(|c| serde_json::to_value(&c.info).unwrap_or(Value::Null)),
+                    last_error: slot.last_error.clone(),
+                })
+            },
+            svc::StageChildren => |core, _, args| {
+                let rows = core.stage_slot()?.query()?.children(&args.prim_path).map_err(stage_error)?;
+                Ok(svc::Children {
+                    children: rows
+                        .into_iter()
+                        .map(|r| svc::ChildRow {
+                            name: r.name,
+                            path: r.path,
+                            type_class: r.type_class.as_str().into(),
+                            children: r.has_children,
+                        })
+                        .collect(),
+                    prim_path: args.prim_path,
+                })
+            },
+            svc::StageProperties => |core, _, args| {
+                let max_bytes = args
+                    .max_bytes
+                    .map_or(ovhost_stage::DEFAULT_PROPERTIES_MAX_BYTES, |v| v.clamp(256, 1 << 20) as usize);
+                let properties =
+                    core.stage_slot()?.query()?.properties(&args.prim_path, max_bytes).map_err(stage_error)?;
+                let text = serde_json::to_string(&properties).map_err(|e| PluginError::internal(e.to_string()))?;
+                serde_json::from_str(&text).map_err(|e| PluginError::internal(e.to_string()))
+            },
+            svc::StageVariants => |core, _, args| {
+                let variants = core.stage_slot()?.query()?.variants(&args.prim_path).map_err(stage_error)?;
+                Ok(svc::Variants {
+                    variants: variants
+                        .into_iter()
+                        .map(|(set, v)| (set, svc::VariantSetInfo { options: v.options, selection: v.selection }))
+                        .collect(),
+                    prim_path: args.prim_path,
+                })
+            },
+            svc::StageSetVariant => |core, _, args| stage_set_variant(core, args),
+            svc::StagePrimCount => |core, _, _| {
+                let slot = core.stage_slot()?;
                 let count = slot
                     .current
                     .as_ref()
                     .map(|c| c.info.prim_count)
                     .ok_or_else(|| PluginError::bad_state("no stage is open"))?;
-                Ok(json!({ "count": count }))
-            }
-            "stage.bounds" => {
-                let prim_path = str_arg(args, "prim_path")?;
-                let bounds = self.stage_slot()?.query()?.bounds(prim_path).map_err(stage_error)?;
-                Ok(json!({ "prim_path": prim_path, "min": bounds.min, "max": bounds.max }))
-            }
-            "stage.list_scenes" => Ok(json!({ "scenes": self.stage_slot()?.list_scenes() })),
-            "selection.get" => {
-                Ok(json!({ "prims": self.stage.as_ref().map(|s| s.selection.clone()).unwrap_or_default() }))
-            }
-            "selection.set" => {
-                let paths = string_list(args, "paths")?;
-                let prims = if paths.is_empty() { Vec::new() } else { self.stage_slot()?.existing(&paths)? };
-                self.apply_selection(prims.clone(), "request");
-                Ok(json!({ "prims": prims }))
-            }
-            "selection.set_pickable" => {
-                let paths = string_list(args, "paths")?;
-                let mode = args.get("mode").and_then(Value::as_str).unwrap_or("add");
-                let slot = self.stage_slot()?;
-                match mode {
+                Ok(svc::Count { count: count as u64 })
+            },
+            svc::StageBounds => |core, _, args| {
+                let bounds = core.stage_slot()?.query()?.bounds(&args.prim_path).map_err(stage_error)?;
+                Ok(svc::PrimBounds { prim_path: args.prim_path, min: bounds.min, max: bounds.max })
+            },
+            svc::StageListScenes => |core, _, _| Ok(svc::Scenes { scenes: core.stage_slot()?.list_scenes() }),
+            svc::SelectionGet => |core, _, _| {
+                Ok(svc::Prims { prims: core.stage.as_ref().map(|s| s.selection.clone()).unwrap_or_default() })
+            },
+            svc::SelectionSet => |core, _, args| {
+                let prims = if args.paths.is_empty() { Vec::new() } else { core.stage_slot()?.existing(&args.paths)? };
+                core.apply_selection(prims.clone(), "request");
+                Ok(svc::Prims { prims })
+            },
+            svc::SelectionSetPickable => |core, _, args| {
+                let slot = core.stage_slot()?;
+                match args.mode.as_deref().unwrap_or("add") {
                     "all" => slot.pickable = None,
-                    "replace" => slot.pickable = Some(paths.into_iter().collect()),
-                    "add" => slot.pickable.get_or_insert_with(Default::default).extend(paths),
+                    "replace" => slot.pickable = Some(args.paths.into_iter().collect()),
+                    "add" => slot.pickable.get_or_insert_with(Default::default).extend(args.paths),
                     other => {
                         return Err(PluginError::invalid_input(format!(
                             "mode must be add, replace or all, not '{other}'"
                         )));
                     }
                 }
-                Ok(json!({ "count": slot.pickable.as_ref().map(|p| p.len()) }))
-            }
-            "viewport.pick" => {
-                let x = number_arg(args, "x")?;
-                let y = number_arg(args, "y")?;
-                Ok(json!({ "path": self.pick_path(x, y)? }))
-            }
-            "viewport.set_input_active" => {
-                let active = args
-                    .get("active")
-                    .and_then(Value::as_bool)
-                    .ok_or_else(|| PluginError::invalid_input("'active' must be a boolean"))?;
-                self.set_input_active(active);
-                Ok(json!({ "active": active }))
-            }
-            "stats.get" => Ok(self.stats.to_json(&self.status, self.hub.len())),
-            "camera.set_view" => {
-                let view = view_from_json(args, &self.view)?;
-                self.view = view;
-                if let Some(camera) = &mut self.camera {
-                    camera.instance.set_view(&view).into_result()?;
+                Ok(svc::PickableAnswer { count: slot.pickable.as_ref().map(|p| p.len() as u64) })
+            },
+            svc::ViewportPick => |core, _, args| {
+                if !args.x.is_finite() || !args.y.is_finite() {
+                    return Err(PluginError::invalid_input("'x' and 'y' must be finite numbers"));
                 }
-                Ok(view_to_json(&view))
-            }
-            "renderer.settings" => {
-                let text = self.renderer.instance.render_settings().into_result()?;
-                serde_json::from_str(&text)
-                    .map_err(|e| PluginError::internal(format!("renderer settings are not JSON: {e}")))
-            }
-            "renderer.set_setting" => {
-                let key = str_arg(args, "key")?;
-                let value = args.get("value").cloned().unwrap_or(Value::Null).to_string();
-                let applies_at =
-                    self.renderer.instance.set_render_setting(key.into(), value.as_str().into()).into_result()?;
-                Ok(json!({ "key": key, "applies_at": applies_at.as_str() }))
-            }
-            "renderer.aovs" => {
-                let aovs: RVec<_> = self.renderer.instance.aovs().into_result()?;
-                let names: Vec<&str> = aovs.iter().map(|a| a.as_str()).collect();
-                let active = self.active_aov.clone().or_else(|| names.first().map(|a| a.to_string()));
-                Ok(json!({ "aovs": names, "active": active }))
-            }
-            "renderer.set_aov" => {
-                let name = str_arg(args, "aov")?;
-                self.renderer.instance.set_aov(name.into()).into_result()?;
-                self.active_aov = Some(name.to_string());
-                Ok(json!({ "active": name }))
-            }
-            other => Err(PluginError::not_found(format!("no host service named '{other}'"))),
+                Ok(svc::Picked { path: core.pick_path(args.x, args.y)? })
+            },
+            svc::ViewportSetInputActive => |core, _, args| {
+                core.set_input_active(args.active);
+                Ok(args)
+            },
+            svc::StatsGet => |core, _, _| Ok(core.stats.to_json(&core.status, core.hub.len())),
         }
+    })
+}
+
+/// Every service name the host answers, with its version (for tests and `/api/plugins`).
+pub fn served() -> Vec<(&'static str, u32)> {
+    dispatch_table().iter().map(|(name, (version, _))| (*name, *version)).collect()
+}
+
+impl Services for Core {
+    fn call_text(&mut self, client: ClientId, service: &str, args_json: &str) -> Result<String, PluginError> {
+        let Some((_, entry)) = dispatch_table().get(service) else {
+            return Err(PluginError::not_found(format!("no host service named '{service}' (the list: host.services)")));
+        };
+        entry(self, client, args_json)
+    }
+}
+
+fn use_authored_camera(core: &mut Core, path: &str) -> Result<svc::CameraState, PluginError> {
+    let current = core.stage.as_ref().and_then(|s| s.current.as_ref());
+    let authored = current
+        .and_then(|c| c.scene.cameras.iter().find(|cam| cam.path.as_str() == path).cloned())
+        .ok_or_else(|| PluginError::not_found(format!("no authored camera at '{path}'")))?;
+    let m = authored.world_transform;
+    let eye = [m[12], m[13], m[14]];
+    let forward = [-m[8], -m[9], -m[10]];
+    let distance = current
+        .map(|c| {
+            let size = c.info.bounds.size();
+            (size[0] * size[0] + size[1] * size[1] + size[2] * size[2]).sqrt().max(1e-3)
+        })
+        .unwrap_or(10.0);
+    let view = CameraView {
+        eye,
+        target: std::array::from_fn(|i| eye[i] + forward[i] * distance * 0.5),
+        up: [m[4], m[5], m[6]],
+        fov_y_deg: authored.fov_y_deg,
+        near: authored.near,
+        far: authored.far,
+        projection: authored.projection,
+        ortho_height: authored.ortho_height,
+        lens_shift: authored.lens_shift,
+    };
+    if !view.is_finite() {
+        return Err(PluginError::invalid_input(format!("authored camera '{path}' has a non-finite transform")));
+    }
+    core.view = view;
+    if let Some(camera) = &mut core.camera {
+        camera.instance.set_view(&view).into_result()?;
+    }
+    core.authored_camera = Some(path.to_string());
+    let state = core.camera_state();
+    core.raise_event::<svc::CameraChanged>(0, &state);
+    Ok(state)
+}
+
+fn stage_open(core: &mut Core, args: svc::OpenArgs) -> Result<svc::OpenAnswer, PluginError> {
+    let url = args.url.trim().to_string();
+    let slot = core.stage_slot()?;
+    let same = slot.current.as_ref().is_some_and(|c| c.info.url == url) && slot.loading.is_none();
+    if same && !args.force {
+        let info = slot.current.as_ref().map(|c| serde_json::to_value(&c.info).unwrap_or(Value::Null));
+        return Ok(svc::OpenAnswer { status: "already_open".into(), url: None, request_id: None, stage: info });
+    }
+    let reason = if args.force { LoadReason::Reload } else { LoadReason::Open };
+    let request_id = slot.open(&url, reason)?;
+    core.status.set_state(super::state::RuntimeState::Loading);
+    core.raise_event::<svc::StageLoading>(0, &svc::StageLoadingPayload { url: url.clone(), request_id });
+    Ok(svc::OpenAnswer { status: "loading".into(), url: Some(url), request_id: Some(request_id), stage: None })
+}
+
+fn stage_set_variant(core: &mut Core, args: svc::SetVariantArgs) -> Result<svc::LoadingAnswer, PluginError> {
+    let svc::SetVariantArgs { prim_path, variant_set: set, variant_selection: selection } = args;
+    let slot = core.stage_slot()?;
+    let current = slot.current.as_ref().ok_or_else(|| PluginError::bad_state("no stage is open"))?;
+    let url = current.info.url.clone();
+    let variants = slot.query()?.variants(&prim_path).map_err(stage_error)?;
+    let options = variants
+        .get(&set)
+        .ok_or_else(|| PluginError::not_found(format!("prim '{prim_path}' has no variant set '{set}'")))?;
+    if !options.options.contains(&selection) {
+        return Err(PluginError::not_found(format!(
+            "variant set '{set}' has no option '{selection}' (options: {})",
+            options.options.join(", ")
+        )));
+    }
+    let request_id = slot.request(
+        |request_id| LoadJob::Variant { request_id, prim_path, set, selection },
+        &url,
+        LoadReason::Variant,
+    )?;
+    core.status.set_state(super::state::RuntimeState::Loading);
+    core.raise_event::<svc::StageLoading>(0, &svc::StageLoadingPayload { url, request_id });
+    Ok(svc::LoadingAnswer { status: "loading".into(), request_id })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_host_serves_exactly_the_declared_services() {
+        let served = super::served();
+        let declared: Vec<(&str, u32)> = {
+            let mut d: Vec<_> = ovhost_plugin_api::services::SERVICES.iter().map(|s| (s.name, s.version)).collect();
+            d.sort_unstable();
+            d
+        };
+        assert_eq!(served, declared);
     }
 }

@@ -21,7 +21,7 @@ pub trait Sink: Send {
     /// The specs someone is consuming right now (empty: nobody is watching).
     fn wanted(&self) -> Vec<FrameSpec>;
     /// Delivers one frame of a wanted spec. `input_seq` is the last input applied before it.
-    fn submit(&mut self, frame: &Frame, input_seq: u32) -> Result<(), String>;
+    fn submit(&mut self, frame: &Frame<'_>, input_seq: u32) -> Result<(), String>;
     /// True when a consumer needs a keyframe (joins, losses).
     fn take_keyframe_request(&self) -> bool;
     /// Work from the sink's own clients (messages, input, connections), once per frame.
@@ -85,9 +85,8 @@ impl Sink for WebSink {
         self.hub.wanted_codecs().into_iter().map(FrameSpec::host).collect()
     }
 
-    fn submit(&mut self, frame: &Frame, input_seq: u32) -> Result<(), String> {
-        // SAFETY: the frame was just returned by the converter chain and nothing has called it since.
-        let payload = unsafe { frame.host_bytes() }.ok_or("web sink needs host-memory frames")?;
+    fn submit(&mut self, frame: &Frame<'_>, input_seq: u32) -> Result<(), String> {
+        let payload = frame.host_bytes().map_err(|e| format!("web sink: {e}"))?;
         let bytes = encode_video_message(frame, payload, input_seq).ok_or("web sink cannot send this format")?;
         self.hub.send_video(&VideoPacket { format: frame.format, keyframe: frame.is_keyframe(), bytes });
         Ok(())

@@ -9,7 +9,7 @@ use ovhost_plugin_api::abi_stable::std_types::{RString, RVec};
 use ovhost_plugin_api::{AuthoredCamera, Bounds, MeshData, MeshInstance, StageScene, UpAxis};
 
 const MAGIC: &[u8; 4] = b"OVSC";
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 
 /// Encodes everything but `url`, `resolved_path` and `generation`.
 pub fn encode(scene: &StageScene) -> Vec<u8> {
@@ -39,6 +39,7 @@ pub fn encode(scene: &StageScene) -> Vec<u8> {
         put_str(&mut out, &cam.path);
         put_f64s(&mut out, &cam.world_transform);
         put_f64s(&mut out, &[cam.fov_y_deg, cam.near, cam.far]);
+        put_f64s(&mut out, &[f64::from(cam.projection.0), cam.ortho_height, cam.lens_shift[0], cam.lens_shift[1]]);
     }
     put_len(&mut out, scene.meshes.len());
     for mesh in scene.meshes.iter() {
@@ -81,7 +82,17 @@ pub fn decode(bytes: &[u8]) -> Result<StageScene, String> {
         let path = r.string()?;
         let world_transform = r.f64_array()?;
         let [fov_y_deg, near, far] = r.f64_array()?;
-        cams.push(AuthoredCamera { path, world_transform, fov_y_deg, near, far });
+        let [projection, ortho_height, shift_x, shift_y] = r.f64_array()?;
+        cams.push(AuthoredCamera {
+            path,
+            world_transform,
+            fov_y_deg,
+            near,
+            far,
+            projection: ovhost_plugin_api::Projection(projection as u32),
+            ortho_height,
+            lens_shift: [shift_x, shift_y],
+        });
     }
     scene.cameras = cams;
     let meshes = r.len()?;
@@ -183,6 +194,9 @@ mod tests {
             fov_y_deg: 30.0,
             near: 0.1,
             far: 100.0,
+            projection: ovhost_plugin_api::Projection::ORTHOGRAPHIC,
+            ortho_height: 4.5,
+            lens_shift: [0.25, -0.125],
         }]
         .into();
         scene.meshes = vec![MeshData {
@@ -201,6 +215,8 @@ mod tests {
         assert_eq!(back.bounds, scene.bounds);
         assert_eq!(back.prim_paths, scene.prim_paths);
         assert_eq!(back.cameras[0].world_transform, scene.cameras[0].world_transform);
+        assert_eq!(back.cameras[0].projection, ovhost_plugin_api::Projection::ORTHOGRAPHIC);
+        assert_eq!((back.cameras[0].ortho_height, back.cameras[0].lens_shift), (4.5, [0.25, -0.125]));
         assert_eq!(back.meshes[0].positions, scene.meshes[0].positions);
         assert_eq!(back.meshes[0].colors, scene.meshes[0].colors);
         assert_eq!(back.meshes[0].indices, scene.meshes[0].indices);

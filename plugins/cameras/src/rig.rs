@@ -118,6 +118,7 @@ impl OrbitRig {
             fov_y_deg: self.fov_y_deg,
             near,
             far,
+            ..CameraView::default()
         }
     }
 

@@ -14,10 +14,8 @@ pub struct RgbaToBgra {
 
 impl RgbaToBgra {
     /// Converts one frame; the returned descriptor points into `self` until the next call.
-    pub fn convert_frame(&mut self, input: &Frame) -> Result<Frame, PluginError> {
-        // SAFETY: `input` is the frame the host handed to `convert`; its producer keeps the bytes
-        // alive and unchanged for the duration of this call (frame contract in plugin-api).
-        let image = unsafe { host_rgba(input) }?;
+    pub fn convert_frame(&mut self, input: &Frame<'_>) -> Result<Frame<'_>, PluginError> {
+        let image = host_rgba(input)?;
         let out_pitch = image.row_bytes();
         self.output.resize(out_pitch * image.height, 0);
         rgba_to_bgra(image.bytes, image.pitch_bytes, &mut self.output, out_pitch, image.width, image.height);
@@ -34,7 +32,7 @@ impl FrameConverter for RgbaToBgra {
         RResult::ROk(())
     }
 
-    fn convert(&mut self, input: &Frame) -> RResult<Frame, PluginError> {
+    fn convert(&mut self, input: &Frame<'_>) -> RResult<Frame<'_>, PluginError> {
         self.convert_frame(input).into()
     }
 }

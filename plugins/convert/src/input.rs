@@ -38,21 +38,15 @@ impl<'a> HostImage<'a> {
 /// Checks that `frame` is an RGBA8 image in host memory with a self-consistent descriptor and
 /// returns a view of its bytes.
 ///
-/// # Safety
-/// The frame's producer contract must hold: `data` points at `len_bytes` readable bytes that stay
-/// alive and unchanged for the lifetime of the borrow of `frame` (the host guarantees this for
-/// the frame it passes to `convert`).
-pub unsafe fn host_rgba(frame: &Frame) -> Result<HostImage<'_>, PluginError> {
+/// The bytes' lifetime is the frame's borrow of its producer.
+pub fn host_rgba<'a>(frame: &Frame<'a>) -> Result<HostImage<'a>, PluginError> {
     if frame.format != FrameFormat::RGBA8 || frame.location != MemoryLocation::HOST {
         return Err(PluginError::invalid_input(format!(
             "this converter takes rgba8@host frames, got {}",
             frame.spec()
         )));
     }
-    frame.validate()?;
-    // SAFETY: the location is HOST and the descriptor is consistent (checked above); the pointer's
-    // validity for `len_bytes` is this function's own safety contract.
-    let bytes = unsafe { frame.host_bytes() }.ok_or_else(|| PluginError::invalid_input("host frame has no bytes"))?;
+    let bytes = frame.host_bytes()?;
     Ok(HostImage {
         bytes,
         width: frame.width as usize,
@@ -63,14 +57,14 @@ pub unsafe fn host_rgba(frame: &Frame) -> Result<HostImage<'_>, PluginError> {
 
 /// An output descriptor for bytes owned by a converter, copying the input's frame counter and
 /// timestamp.
-pub fn output_frame(
-    input: &Frame,
+pub fn output_frame<'a>(
+    input: &Frame<'_>,
     format: FrameFormat,
     width: u32,
     height: u32,
     pitch_bytes: u32,
-    bytes: &[u8],
-) -> Frame {
+    bytes: &'a [u8],
+) -> Frame<'a> {
     let mut out = Frame::host(format, width, height, pitch_bytes, bytes);
     out.frame_number = input.frame_number;
     out.timestamp_us = input.timestamp_us;

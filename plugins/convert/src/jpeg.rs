@@ -67,10 +67,8 @@ impl RgbaToJpeg {
     }
 
     /// Encodes one frame; the returned descriptor points into `self` until the next call.
-    pub fn convert_frame(&mut self, input: &Frame) -> Result<Frame, PluginError> {
-        // SAFETY: `input` is the frame the host handed to `convert`; its producer keeps the bytes
-        // alive and unchanged for the duration of this call (frame contract in plugin-api).
-        let image = unsafe { host_rgba(input) }?;
+    pub fn convert_frame(&mut self, input: &Frame<'_>) -> Result<Frame<'_>, PluginError> {
+        let image = host_rgba(input)?;
         let (Ok(width), Ok(height)) = (u16::try_from(image.width), u16::try_from(image.height)) else {
             return Err(PluginError::invalid_input(format!(
                 "JPEG holds at most 65535x65535 pixels, got {}x{}",
@@ -107,7 +105,7 @@ impl FrameConverter for RgbaToJpeg {
         RResult::ROk(())
     }
 
-    fn convert(&mut self, input: &Frame) -> RResult<Frame, PluginError> {
+    fn convert(&mut self, input: &Frame<'_>) -> RResult<Frame<'_>, PluginError> {
         self.convert_frame(input).into()
     }
 }

@@ -36,7 +36,7 @@ fn pixel_exact_on_odd_sizes_and_pitches() {
         assert_eq!((out.frame_number, out.timestamp_us), (42, 7));
         out.validate().expect("output descriptor is consistent");
         // SAFETY: the converter owns the output until its next call, which comes after this read.
-        let got = unsafe { out.host_bytes() }.expect("host output");
+        let got = out.host_bytes().expect("host output");
 
         let mut want = vec![0u8; w * 4 * h];
         rgba_to_bgra_reference(&src, pitch, &mut want, w * 4, w, h);

@@ -38,7 +38,7 @@ fn encode(conv: &mut ovhost_plugin_api::ConverterBox, input: &Frame) -> Vec<u8> 
     assert_eq!(out.format, FrameFormat::JPEG);
     assert!(out.is_keyframe(), "every JPEG is a keyframe");
     // SAFETY: the converter owns the output until its next call; we copy it out right away.
-    unsafe { out.host_bytes() }.expect("host output").to_vec()
+    out.host_bytes().expect("host output").to_vec()
 }
 
 #[test]

@@ -1,14 +1,14 @@
 //! The crate registers exactly its two converters with the declared specs, and bad input frames
 //! are refused with `invalid_input` through the boxed (guarded) converter.
 
-use ovhost_plugin_api::{ErrorKind, Frame, FrameFormat, FrameSpec};
+use ovhost_plugin_api::{ErrorKind, Frame, FrameFormat, FrameSpec, MemoryLocation};
 use ovhost_plugin_convert::{register, registry_probe};
 
 #[test]
 fn registers_bgra_and_jpeg() {
     let entries = registry_probe::converter_entries(register).expect("register succeeds");
     let ids: Vec<(String, FrameSpec, FrameSpec)> =
-        entries.iter().map(|e| (e.id.to_string(), e.input, e.output)).collect();
+        entries.iter().map(|e| (e.id().to_string(), e.input(), e.output())).collect();
     assert_eq!(
         ids,
         vec![
@@ -36,8 +36,9 @@ fn refuses_malformed_frames() {
         let err = conv.convert(&too_short).into_result().expect_err("short buffer refused");
         assert_eq!(err.kind, ErrorKind::INVALID_INPUT, "{id}: {err}");
 
-        let mut null = Frame::host(FrameFormat::RGBA8, 4, 4, 16, &bytes);
-        null.data = std::ptr::null();
+        // SAFETY: never read: a null pointer is refused before any access.
+        let null =
+            unsafe { Frame::from_raw_parts(FrameFormat::RGBA8, MemoryLocation::HOST, 4, 4, 16, std::ptr::null(), 64) };
         let err = conv.convert(&null).into_result().expect_err("null refused");
         assert_eq!(err.kind, ErrorKind::INVALID_INPUT, "{id}: {err}");
     }

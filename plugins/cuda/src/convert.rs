@@ -66,7 +66,7 @@ impl RgbaToBgraCuda {
     }
 
     /// Converts one frame; the returned descriptor points into `self` until the next call.
-    pub fn convert_frame(&mut self, input: &Frame) -> Result<Frame, PluginError> {
+    pub fn convert_frame(&mut self, input: &Frame<'_>) -> Result<Frame<'_>, PluginError> {
         if input.format != FrameFormat::RGBA8 {
             return Err(PluginError::invalid_input(format!(
                 "rgba-to-bgra-cuda takes rgba8 frames, got {}",
@@ -80,10 +80,7 @@ impl RgbaToBgraCuda {
 
         let src_ptr: u64 = match input.location {
             MemoryLocation::HOST => {
-                // SAFETY: `input` is the frame the host handed to `convert`; its producer keeps the
-                // bytes alive and unchanged for this call, and `validate` checked `len_bytes`.
-                let bytes = unsafe { input.host_bytes() }
-                    .ok_or_else(|| PluginError::invalid_input("host frame has no bytes"))?;
+                let bytes = input.host_bytes()?;
                 let upload = ensure_len(&mut self.upload, &stream, bytes.len())?;
                 // From pageable memory this returns once the bytes are staged, so the input may be
                 // released after `convert` returns.
@@ -119,7 +116,7 @@ impl RgbaToBgraCuda {
                         .map_err(|e| driver("waiting for the input stream", e))?;
                     }
                 }
-                input.data as u64
+                input.data_ptr() as u64
             }
             other => {
                 return Err(PluginError::invalid_input(format!("unknown memory location {other:?}")));
@@ -146,20 +143,23 @@ impl RgbaToBgraCuda {
         // kernel's signature (u64, u64, u64, u64, u32, u32).
         unsafe { launch.launch(cfg) }.map_err(|e| driver("kernel launch", e))?;
 
-        Ok(Frame {
-            format: FrameFormat::BGRA8,
-            location: MemoryLocation::CUDA,
-            width: w,
-            height: h,
-            pitch_bytes: out_pitch as u32,
-            flags: 0,
-            len_bytes: out_len as u64,
-            data: dst_ptr as *const u8,
-            cuda_context: self.device.ctx.cu_ctx() as u64,
-            cuda_stream: stream.cu_stream() as u64,
-            frame_number: input.frame_number,
-            timestamp_us: input.timestamp_us,
-        })
+        // SAFETY: `dst_ptr` is our own device buffer of `out_len` bytes, kept (and not written
+        // again) until the next `convert`, which the returned frame's borrow of `self` prevents.
+        let mut out = unsafe {
+            Frame::from_raw_parts(
+                FrameFormat::BGRA8,
+                MemoryLocation::CUDA,
+                w,
+                h,
+                out_pitch as u32,
+                dst_ptr as *const u8,
+                out_len as u64,
+            )
+        }
+        .with_cuda(self.device.ctx.cu_ctx() as u64, stream.cu_stream() as u64);
+        out.frame_number = input.frame_number;
+        out.timestamp_us = input.timestamp_us;
+        Ok(out)
     }
 }
 
@@ -187,7 +187,7 @@ impl FrameConverter for RgbaToBgraCuda {
         RResult::ROk(())
     }
 
-    fn convert(&mut self, input: &Frame) -> RResult<Frame, PluginError> {
+    fn convert(&mut self, input: &Frame<'_>) -> RResult<Frame<'_>, PluginError> {
         self.convert_frame(input).into()
     }
 }

@@ -28,12 +28,12 @@ fn noise(len: usize, seed: u64) -> Vec<u8> {
 fn download(frame: &Frame) -> Vec<u8> {
     assert_eq!(frame.location, MemoryLocation::CUDA);
     assert_ne!(frame.cuda_context, 0);
-    let mut host = vec![0u8; frame.len_bytes as usize];
+    let mut host = vec![0u8; frame.len_bytes() as usize];
     // SAFETY: the frame's stream and device pointer belong to the converter that produced it and
     // stay valid until its next call; we synchronize before reading.
     unsafe {
         result::stream::synchronize(frame.cuda_stream as sys::CUstream).expect("stream sync");
-        result::memcpy_dtoh_sync(&mut host, frame.data as sys::CUdeviceptr).expect("download");
+        result::memcpy_dtoh_sync(&mut host, frame.data_ptr() as sys::CUdeviceptr).expect("download");
     }
     host
 }
@@ -48,7 +48,7 @@ fn expected(src: &[u8], pitch: usize, w: usize, h: usize) -> Vec<u8> {
 fn registers_device_and_upload_converters() {
     let entries = registry_probe::converter_entries(register).expect("register needs no GPU");
     let got: Vec<(String, FrameSpec, FrameSpec)> =
-        entries.iter().map(|e| (e.id.to_string(), e.input, e.output)).collect();
+        entries.iter().map(|e| (e.id().to_string(), e.input(), e.output())).collect();
     let cuda = |f| FrameSpec::new(f, MemoryLocation::CUDA);
     assert_eq!(
         got,
@@ -108,22 +108,21 @@ fn device_input_matches_cpu_without_host_round_trip() {
         let src = noise(pitch * h, (w * 13 + h) as u64);
         let device_src = producer.clone_htod(&src).expect("upload");
         let (ptr, _sync) = device_src.device_ptr(&producer);
-        let input = Frame {
-            format: FrameFormat::RGBA8,
-            location: MemoryLocation::CUDA,
-            width: w as u32,
-            height: h as u32,
-            pitch_bytes: pitch as u32,
-            flags: 0,
-            len_bytes: src.len() as u64,
-            data: ptr as *const u8,
-            cuda_context: ctx.cu_ctx() as u64,
-            cuda_stream: producer.cu_stream() as u64,
-            frame_number: 0,
-            timestamp_us: 0,
-        };
+        // SAFETY: `device_src` holds `src.len()` bytes of device memory for this iteration.
+        let input = unsafe {
+            Frame::from_raw_parts(
+                FrameFormat::RGBA8,
+                MemoryLocation::CUDA,
+                w as u32,
+                h as u32,
+                pitch as u32,
+                ptr as *const u8,
+                src.len() as u64,
+            )
+        }
+        .with_cuda(ctx.cu_ctx() as u64, producer.cu_stream() as u64);
         let out = conv.convert(&input).into_result().expect("convert");
-        assert_ne!(out.data as u64, ptr, "output is the converter's own buffer");
+        assert_ne!(out.data_ptr() as u64, ptr, "output is the converter's own buffer");
         assert_eq!(download(&out), expected(&src, pitch, w, h), "{w}x{h} pad {pad}");
         producer.synchronize().expect("sync");
     }

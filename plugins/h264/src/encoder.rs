@@ -99,10 +99,8 @@ impl RgbaToH264 {
     }
 
     /// Encodes one frame; the returned descriptor points into `self` until the next call.
-    pub fn convert_frame(&mut self, input: &Frame) -> Result<Frame, PluginError> {
-        // SAFETY: `input` is the frame the host handed to `convert`; its producer keeps the bytes
-        // alive and unchanged for the duration of this call (frame contract in plugin-api).
-        let image = unsafe { host_rgba(input) }?;
+    pub fn convert_frame(&mut self, input: &Frame<'_>) -> Result<Frame<'_>, PluginError> {
+        let image = host_rgba(input)?;
         let size = even_size(image.width, image.height);
         if size.0 == 0 || size.1 == 0 {
             return Err(PluginError::invalid_input(format!(
@@ -164,7 +162,7 @@ impl FrameConverter for RgbaToH264 {
         RResult::ROk(())
     }
 
-    fn convert(&mut self, input: &Frame) -> RResult<Frame, PluginError> {
+    fn convert(&mut self, input: &Frame<'_>) -> RResult<Frame<'_>, PluginError> {
         self.convert_frame(input).into()
     }
 }

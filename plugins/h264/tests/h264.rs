@@ -70,7 +70,7 @@ fn encode(conv: &mut ConverterBox, width: usize, height: usize, pitch: usize, t:
     let out = conv.convert(&input).into_result().expect("convert");
     assert_eq!(out.format, FrameFormat::H264);
     // SAFETY: the converter owns the output until its next call; we copy it out right away.
-    let bytes = unsafe { out.host_bytes() }.expect("host output").to_vec();
+    let bytes = out.host_bytes().expect("host output").to_vec();
     assert!(!bytes.is_empty(), "every input yields a non-empty access unit");
     (Encoded { bytes, keyframe: out.is_keyframe(), width: out.width, height: out.height }, src)
 }
@@ -218,8 +218,8 @@ fn refuses_too_small_and_too_large_frames() {
 #[test]
 fn registers_one_converter() {
     let entries = registry_probe::converter_entries(register).expect("register");
-    let ids: Vec<String> = entries.iter().map(|e| e.id.to_string()).collect();
+    let ids: Vec<String> = entries.iter().map(|e| e.id().to_string()).collect();
     assert_eq!(ids, vec!["rgba-to-h264"]);
-    assert_eq!(entries[0].input, ovhost_plugin_api::FrameSpec::host(FrameFormat::RGBA8));
-    assert_eq!(entries[0].output, ovhost_plugin_api::FrameSpec::host(FrameFormat::H264));
+    assert_eq!(entries[0].input(), ovhost_plugin_api::FrameSpec::host(FrameFormat::RGBA8));
+    assert_eq!(entries[0].output(), ovhost_plugin_api::FrameSpec::host(FrameFormat::H264));
 }

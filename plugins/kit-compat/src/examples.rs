@@ -1,4 +1,4 @@
-//! Example exchanges of `kit:usd-viewer`, true for a live host on `sample_yup.usda`. They must be
+//! Example exchanges of `kit-usd-viewer`, true for a live host on `sample_yup.usda`. They must be
 //! replayed over a connection in the `kit` dialect (`/ws?dialect=kit`).
 
 use ovhost_plugin_api::HandlerExample;

@@ -1,14 +1,16 @@
-//! The `kit:usd-viewer` handler: each Kit request mapped onto the host services, plus the pushes
+//! The `kit-usd-viewer` handler: each Kit request mapped onto the host services, plus the pushes
 //! driven by host events (load progress and result, viewport selection).
 
 use std::collections::BTreeMap;
 
 use ovhost_plugin_api::prelude::*;
+use ovhost_plugin_api::services::{
+    CameraFit, Event, OptionalPrimArgs, PathsArgs, PickableArgs, PrimArgs, SelectionChanged, SelectionSet,
+    SelectionSetPickable, StageChildren, StageLoading, StageOpenFailed, StageOpened,
+};
 use ovhost_plugin_viewer_protocol::fields;
-use ovhost_plugin_viewer_protocol::filters::{ChildFilter, KitRow, host_rows, listing};
-use ovhost_plugin_viewer_protocol::host::Host;
+use ovhost_plugin_viewer_protocol::filters::{ChildFilter, KitRow, Listing};
 use ovhost_plugin_viewer_protocol::stage::{OpenOutcome, loading_state, request_open};
-use ovhost_plugin_viewer_protocol::state::request_key;
 use serde_json::{Value, json};
 
 /// Every `event_type` this handler claims in the `kit` dialect.
@@ -24,7 +26,7 @@ pub const EVENT_TYPES: &[&str] = &[
 #[derive(Default)]
 pub struct KitUsdViewer {
     /// `request_id` → the URL a Kit client asked for, until the load commits or fails.
-    pending_opens: BTreeMap<String, String>,
+    pending_opens: BTreeMap<u64, String>,
     /// The selection a Kit client just requested; its `selectionChanged` echo is not sent back
     /// (Kit only reports selection changes the client did not make).
     selection_echo: Option<Vec<String>>,
@@ -52,28 +54,25 @@ fn hidden_by_kit(parent: &str, name: &str) -> bool {
     name.starts_with("OmniverseKit_") || (parent == "/" && name == "Render")
 }
 
-fn prims_of(value: &Value) -> Vec<String> {
-    value
-        .get("prims")
-        .and_then(Value::as_array)
-        .map(|p| p.iter().filter_map(Value::as_str).map(str::to_string).collect())
-        .unwrap_or_default()
-}
-
 impl KitUsdViewer {
-    fn handle_json(&mut self, host: &mut Host<'_, '_>, event_type: &str, payload: &Value) -> Result<(), PluginError> {
+    fn handle_json(
+        &mut self,
+        ctx: &mut HostContextMut<'_>,
+        event_type: &str,
+        payload: &Value,
+    ) -> Result<(), PluginError> {
         match event_type {
             "openStageRequest" => {
                 let url = fields::string(payload, "url")?;
-                match request_open(host, url, false) {
+                match request_open(ctx, url, false) {
                     Ok(OpenOutcome::AlreadyOpen(_)) => {
-                        host.reply("openedStageResult", &json!({ "url": url, "result": "success", "error": "" }));
+                        ctx.reply_json("openedStageResult", &json!({ "url": url, "result": "success", "error": "" }));
                     }
                     Ok(OpenOutcome::Loading(request_id)) => {
-                        self.pending_opens.insert(request_key(&request_id), url.to_string());
+                        self.pending_opens.insert(request_id, url.to_string());
                     }
                     Err(e) => {
-                        host.reply(
+                        ctx.reply_json(
                             "openedStageResult",
                             &json!({ "url": url, "result": "error", "error": e.message.as_str() }),
                         );
@@ -84,78 +83,89 @@ impl KitUsdViewer {
             "getChildrenRequest" => {
                 let prim_path = fields::prim_path(payload, "prim_path")?;
                 let filter = ChildFilter::kit(payload)?;
-                let listing_json = match host.call_text("stage.children", json!({ "prim_path": prim_path })) {
-                    Ok(result) => {
-                        let rows = host_rows(&result)?;
-                        let kept: Vec<KitRow<'_>> = rows
-                            .iter()
-                            .filter(|row| filter.keeps(row) && !hidden_by_kit(prim_path, &row.name))
-                            .map(KitRow::from)
-                            .collect();
-                        listing(prim_path, &kept)?
-                    }
+                let rows = match ctx.call::<StageChildren>(&PrimArgs { prim_path: prim_path.into() }) {
+                    Ok(answer) => answer.children,
                     // Kit answers an unknown prim with an empty list.
-                    Err(e) if e.kind == ErrorKind::NOT_FOUND => listing::<KitRow<'_>>(prim_path, &[])?,
+                    Err(e) if e.kind == ErrorKind::NOT_FOUND => Vec::new(),
                     Err(e) => return Err(e),
                 };
-                host.reply_text("getChildrenResponse", &listing_json);
+                let children: Vec<KitRow<'_>> = rows
+                    .iter()
+                    .filter(|row| filter.keeps(row) && !hidden_by_kit(prim_path, &row.name))
+                    .map(KitRow::from)
+                    .collect();
+                ctx.reply_json("getChildrenResponse", &Listing { prim_path, children });
                 Ok(())
             }
             "resetStage" => {
-                let result = host.call("camera.fit", json!({})).map(drop);
-                host.reply("resetStageResponse", &outcome(result));
+                let result = ctx.call::<CameraFit>(&OptionalPrimArgs::default()).map(drop);
+                ctx.reply_json("resetStageResponse", &outcome(result));
                 Ok(())
             }
             "makePrimsPickable" => {
                 let result = paths(payload)
-                    .and_then(|paths| host.call("selection.set_pickable", json!({ "paths": paths, "mode": "replace" })))
+                    .and_then(|paths| {
+                        ctx.call::<SelectionSetPickable>(&PickableArgs { paths, mode: Some("replace".into()) })
+                    })
                     .map(drop);
-                host.reply("makePrimsPickableResponse", &outcome(result));
+                ctx.reply_json("makePrimsPickableResponse", &outcome(result));
                 Ok(())
             }
             "selectPrimsRequest" => {
                 let paths = paths(payload)?;
-                let result = host.call("selection.set", json!({ "paths": paths }))?;
-                self.selection_echo = Some(prims_of(&result));
+                let selection = ctx.call::<SelectionSet>(&PathsArgs { paths })?;
+                self.selection_echo = Some(selection.prims);
                 Ok(())
             }
             "loadingStateQuery" => {
-                let response = loading_state(host)?;
-                host.reply("loadingStateResponse", &response);
+                let response = loading_state(ctx)?;
+                ctx.reply_json("loadingStateResponse", &response);
                 Ok(())
             }
-            other => Err(PluginError::unsupported(format!("kit:usd-viewer does not handle '{other}'"))),
+            other => Err(PluginError::unsupported(format!("kit-usd-viewer does not handle '{other}'"))),
         }
     }
 
-    fn host_event_json(&mut self, host: &mut Host<'_, '_>, event: &str, payload: &Value) -> Result<(), PluginError> {
-        let request = || request_key(payload.get("request_id").unwrap_or(&Value::Null));
+    fn host_event_json(
+        &mut self,
+        ctx: &mut HostContextMut<'_>,
+        event: &str,
+        payload: &Value,
+    ) -> Result<(), PluginError> {
         match event {
-            "stageLoading" => {
-                let url = payload.get("url").and_then(Value::as_str).unwrap_or("");
-                host.broadcast("updateProgressAmount", &json!({ "amount": 0.0 }));
-                host.broadcast("updateProgressActivity", &json!({ "activity": format!("Loading {url}"), "url": url }));
+            StageLoading::NAME => {
+                let url = fields::event::<StageLoading>(payload)?.url;
+                ctx.broadcast_json("updateProgressAmount", &json!({ "amount": 0.0 }));
+                ctx.broadcast_json(
+                    "updateProgressActivity",
+                    &json!({ "activity": format!("Loading {url}"), "url": url }),
+                );
             }
-            "stageOpened" if payload.get("reason").and_then(Value::as_str) != Some("variant") => {
-                let stage_url = payload.get("stage").and_then(|s| s.get("url")).and_then(Value::as_str).unwrap_or("");
-                let url = self.pending_opens.remove(&request()).unwrap_or_else(|| stage_url.to_string());
-                host.broadcast("updateProgressAmount", &json!({ "amount": 1.0 }));
-                host.broadcast("openedStageResult", &json!({ "url": url, "result": "success", "error": "" }));
+            StageOpened::NAME => {
+                let opened = fields::event::<StageOpened>(payload)?;
+                if opened.reason != "variant" {
+                    let stage_url = || opened.stage.get("url").and_then(Value::as_str).unwrap_or("").to_string();
+                    let url = self.pending_opens.remove(&opened.request_id).unwrap_or_else(stage_url);
+                    ctx.broadcast_json("updateProgressAmount", &json!({ "amount": 1.0 }));
+                    ctx.broadcast_json("openedStageResult", &json!({ "url": url, "result": "success", "error": "" }));
+                }
             }
-            "stageOpenFailed" => {
-                let failed_url = payload.get("url").and_then(Value::as_str).unwrap_or("");
-                let url = self.pending_opens.remove(&request()).unwrap_or_else(|| failed_url.to_string());
-                let error = payload.get("error").and_then(Value::as_str).unwrap_or("the stage could not be loaded");
-                host.broadcast("openedStageResult", &json!({ "url": url, "result": "error", "error": error }));
+            StageOpenFailed::NAME => {
+                let failed = fields::event::<StageOpenFailed>(payload)?;
+                let url = self.pending_opens.remove(&failed.request_id).unwrap_or(failed.url);
+                ctx.broadcast_json(
+                    "openedStageResult",
+                    &json!({ "url": url, "result": "error", "error": failed.error }),
+                );
             }
-            "selectionChanged" => {
-                let prims = prims_of(payload);
-                let own_echo = payload.get("source").and_then(Value::as_str) == Some("request")
-                    && self.selection_echo.as_deref() == Some(prims.as_slice());
+            SelectionChanged::NAME => {
+                let changed = fields::event::<SelectionChanged>(payload)?;
+                let own_echo =
+                    changed.source == "request" && self.selection_echo.as_deref() == Some(changed.prims.as_slice());
                 if own_echo {
                     self.selection_echo = None;
                 } else {
-                    host.broadcast("stageSelectionChanged", &json!({ "prims": prims }));
+                    ctx.broadcast_json("stageSelectionChanged", &json!({ "prims": changed.prims }));
                 }
             }
             _ => {}
@@ -171,16 +181,17 @@ impl JsonHandler for KitUsdViewer {
         event_type: &str,
         payload: &Value,
     ) -> Result<(), PluginError> {
-        self.handle_json(&mut Host::new(ctx), event_type, payload)
+        self.handle_json(ctx, event_type, payload)
     }
 
     fn on_event(&mut self, ctx: &mut HostContextMut<'_>, event: &str, payload: &Value) -> Result<(), PluginError> {
-        self.host_event_json(&mut Host::new(ctx), event, payload)
+        self.host_event_json(ctx, event, payload)
     }
 }
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]
@@ -197,5 +208,71 @@ mod tests {
         assert_eq!(outcome(Err(PluginError::bad_state("no stage"))), json!({"result": "error", "error": "no stage"}));
         assert_eq!(paths(&json!({})).ok(), Some(Vec::new()));
         assert!(paths(&json!({"paths": [1]})).is_err());
+    }
+
+    /// Answers `stage.children` (or `not_found`) and records what the handler sends.
+    #[derive(Default)]
+    struct FakeHost {
+        sent: Vec<(String, String)>,
+    }
+
+    impl HostContext for FakeHost {
+        fn client_id(&self) -> u64 {
+            1
+        }
+        fn reply(&mut self, event_type: &str, payload_json: &str) {
+            self.sent.push((event_type.into(), payload_json.into()));
+        }
+        fn broadcast(&mut self, event_type: &str, payload_json: &str) {
+            self.sent.push((event_type.into(), payload_json.into()));
+        }
+        fn call(&mut self, service: &str, args_json: &str) -> Result<String, PluginError> {
+            match (service, args_json) {
+                ("stage.children", r#"{"prim_path":"/"}"#) => Ok(r#"{"prim_path":"/","children":[
+                    {"name":"World","path":"/World","type":"xform","children":true},
+                    {"name":"Render","path":"/Render","type":"scope","children":true},
+                    {"name":"OmniverseKit_Persp","path":"/OmniverseKit_Persp","type":"camera","children":false},
+                    {"name":"Sun","path":"/Sun","type":"light","children":false}]}"#
+                    .into()),
+                _ => Err(PluginError::not_found(format!("{service} {args_json}"))),
+            }
+        }
+    }
+
+    #[test]
+    fn children_use_kit_rows_and_unknown_prims_list_nothing() {
+        let mut host = FakeHost::default();
+        let mut handler = KitUsdViewer::default();
+        handler
+            .on_message(&mut HostContextMut::new(&mut host), "getChildrenRequest", &json!({"prim_path": "/"}))
+            .unwrap();
+        handler
+            .on_message(&mut HostContextMut::new(&mut host), "getChildrenRequest", &json!({"prim_path": "/Nope"}))
+            .unwrap();
+        assert_eq!(
+            host.sent,
+            [
+                (
+                    "getChildrenResponse".to_string(),
+                    r#"{"prim_path":"/","children":[{"name":"World","path":"/World","children":[]},{"name":"Sun","path":"/Sun"}]}"#
+                        .to_string()
+                ),
+                ("getChildrenResponse".to_string(), r#"{"prim_path":"/Nope","children":[]}"#.to_string()),
+            ]
+        );
+    }
+
+    #[test]
+    fn malformed_host_events_are_errors_not_panics() {
+        let mut host = FakeHost::default();
+        let mut handler = KitUsdViewer::default();
+        for event in ["stageLoading", "stageOpened", "stageOpenFailed", "selectionChanged"] {
+            for payload in [json!(null), json!({"request_id": "x", "prims": 3, "url": 1}), json!([])] {
+                let e = handler.on_event(&mut HostContextMut::new(&mut host), event, &payload).unwrap_err();
+                assert!(e.message.contains(event), "{event}: {e}");
+            }
+        }
+        assert!(handler.on_event(&mut HostContextMut::new(&mut host), "clientHello", &json!(null)).is_ok());
+        assert!(host.sent.is_empty());
     }
 }

@@ -2,8 +2,8 @@
 //!
 //! Speaks the Kit USD Viewer dialect (kit-app-template's `usd_viewer.messaging` extension, as
 //! driven by NVIDIA's web-viewer-sample) so an unmodified Kit web client can drive ovhost. The
-//! handler id is `kit:usd-viewer`: the host routes a connection's messages to `kit:` handlers
-//! when that connection chose the `kit` dialect (`hello {dialect: "kit"}`, `/ws?dialect=kit` or
+//! handler `kit-usd-viewer` declares the dialect `kit` in its registration: the host routes a
+//! connection's messages to it when that connection chose the `kit` dialect (`hello {dialect: "kit"}`, `/ws?dialect=kit` or
 //! `--dialect kit`), and this handler's broadcasts reach only those connections.
 //!
 //! | request | reply |
@@ -30,8 +30,11 @@ use ovhost_plugin_api::{PluginError, Registry};
 
 pub use handler::{EVENT_TYPES, KitUsdViewer};
 
-/// The handler id (the `kit:` namespace selects the dialect).
-pub const HANDLER_ID: &str = "kit:usd-viewer";
+/// The handler id (free-form; the dialect is declared separately).
+pub const HANDLER_ID: &str = "kit-usd-viewer";
+
+/// The dialect this handler serves.
+pub const DIALECT: &str = "kit";
 
 ovhost_plugin_api::builtin_plugin! {
     name: "kit-compat",
@@ -39,9 +42,10 @@ ovhost_plugin_api::builtin_plugin! {
     register: register,
 }
 
-/// Registers the `kit:usd-viewer` handler (the built-in registration calls this).
+/// Registers the `kit-usd-viewer` handler (the built-in registration calls this).
 pub fn register(registry: &mut Registry<'_>) -> Result<(), PluginError> {
-    registry.json_handler::<KitUsdViewer>(
+    registry.json_handler_in::<KitUsdViewer>(
+        DIALECT,
         HANDLER_ID,
         "Kit USD Viewer dialect: openedStageResult, getChildrenResponse, resetStageResponse, makePrimsPickableResponse",
         EVENT_TYPES,

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 use ovhost_plugin_api::prelude::{RResult, RSlice, RStr, RString, RVec};
 use ovhost_plugin_api::{
-    Frame, FrameFormat, FromConfig, MemoryLocation, PluginError, RenderRequest, RendererBackend, StageScene, UpAxis,
+    Frame, FrameFormat, FromConfig, MemoryLocation, PluginError, RenderRequestRef, RendererBackend, SceneRef, UpAxis,
 };
 
 use crate::config::{OutputDevice, OvrtxConfig};
@@ -161,16 +161,17 @@ impl Ovrtx {
         Ok(())
     }
 
-    fn open_stage_impl(&mut self, scene: &StageScene) -> Result<(), PluginError> {
-        if scene.resolved_path.is_empty() {
+    fn open_stage_impl(&mut self, scene: &SceneRef<'_>) -> Result<(), PluginError> {
+        let facts = scene.facts();
+        if facts.resolved_path.is_empty() {
             return Err(PluginError::invalid_input("the stage has no resolved file path for ovrtx to open"));
         }
-        let prim_paths: Vec<String> = scene.prim_paths.iter().map(|p| p.to_string()).collect();
+        let prim_paths: Vec<String> = scene.prim_paths().iter().map(|p| p.to_string()).collect();
         let prim_ids = prim_paths.iter().enumerate().map(|(i, p)| (p.clone(), i as u32 + 1)).collect();
         let stage = Stage {
-            resolved_path: scene.resolved_path.to_string(),
-            up_axis: scene.up_axis,
-            meters_per_unit: scene.meters_per_unit,
+            resolved_path: facts.resolved_path.to_string(),
+            up_axis: facts.up_axis,
+            meters_per_unit: facts.meters_per_unit,
             prim_paths,
             prim_ids,
         };
@@ -218,7 +219,7 @@ impl Ovrtx {
         Ok(())
     }
 
-    fn empty_frame(&mut self, request: &RenderRequest) -> Result<Frame, PluginError> {
+    fn empty_frame(&mut self, request: RenderRequestRef) -> Result<Frame<'_>, PluginError> {
         let (width, height) = self
             .size
             .ok_or_else(|| PluginError::bad_state("the ovrtx renderer must be resized before the first render"))?;
@@ -227,18 +228,19 @@ impl Ovrtx {
             self.host_frame.extend_from_slice(&EMPTY_RGBA);
         }
         let mut frame = Frame::host(FrameFormat::RGBA8, width, height, width * 4, &self.host_frame);
-        frame.frame_number = request.frame_number;
-        frame.timestamp_us = request.time_us;
+        frame.frame_number = request.frame_number();
+        frame.timestamp_us = request.time_us();
         Ok(frame)
     }
 
-    fn write_camera(&mut self, request: &RenderRequest) -> Result<(), PluginError> {
-        let matrix = request.camera.to_usd_matrix();
-        if !request.camera.is_finite() || matrix.iter().any(|v| !v.is_finite()) {
+    fn write_camera(&mut self, request: RenderRequestRef) -> Result<(), PluginError> {
+        let camera = request.camera();
+        let matrix = camera.to_usd_matrix();
+        if !camera.is_finite() || matrix.iter().any(|v| !v.is_finite()) {
             tracing::warn!("ovrtx skips a non-finite camera; the previous camera stays");
             return Ok(());
         }
-        self.fov_y_deg = request.camera.fov_y_deg;
+        self.fov_y_deg = camera.fov_y_deg;
         if self.last_xform != Some(matrix) {
             self.native.write_xform(usda::CAMERA_PATH, &matrix)?;
             self.last_xform = Some(matrix);
@@ -246,7 +248,7 @@ impl Ovrtx {
         Ok(())
     }
 
-    fn render_impl(&mut self, request: &RenderRequest) -> Result<Frame, PluginError> {
+    fn render_impl(&mut self, request: RenderRequestRef) -> Result<Frame<'_>, PluginError> {
         self.release_held()?;
         if self.stage.is_none() {
             return self.empty_frame(request);
@@ -254,24 +256,43 @@ impl Ovrtx {
         self.write_camera(request)?;
         let step = self.native.step(usda::PRODUCT_PATH, DELTA_TIME_S)?;
         self.held = Some(Held { step, map: None });
-        match self.read_frame(step) {
-            Ok(mut frame) => {
-                frame.frame_number = request.frame_number;
-                frame.timestamp_us = request.time_us;
-                self.frame_ready = true;
-                Ok(frame)
-            }
+        let located = match self.read_frame(step) {
+            Ok(located) => located,
             Err(e) => {
                 if let Err(cleanup) = self.release_held() {
                     tracing::warn!(error = %cleanup, "ovrtx cleanup after a failed frame failed");
                 }
-                Err(e)
+                return Err(e);
             }
-        }
+        };
+        self.frame_ready = true;
+        let mut frame = match located {
+            // SAFETY: ovrtx keeps the mapped image (`len_bytes` bytes of device memory) alive until
+            // the next mutable call (release_held), which the frame's borrow of `self` prevents.
+            Located::Cuda { width, height, pitch_bytes, data, len_bytes, stream } => unsafe {
+                Frame::from_raw_parts(
+                    FrameFormat::RGBA8,
+                    MemoryLocation::CUDA,
+                    width,
+                    height,
+                    pitch_bytes,
+                    data,
+                    len_bytes,
+                )
+            }
+            .with_cuda(0, stream),
+            Located::Host { width, height } => {
+                Frame::host(FrameFormat::RGBA8, width, height, width * 4, &self.host_frame)
+            }
+        };
+        frame.frame_number = request.frame_number();
+        frame.timestamp_us = request.time_us();
+        Ok(frame)
     }
 
-    /// Fetches `step` and turns the displayed AOV into a frame.
-    fn read_frame(&mut self, step: u64) -> Result<Frame, PluginError> {
+    /// Fetches `step` and locates the displayed AOV: still mapped in CUDA memory, or copied into
+    /// `host_frame`.
+    fn read_frame(&mut self, step: u64) -> Result<Located, PluginError> {
         let outputs = self.native.fetch_results(step, self.config.fetch_timeout_ms)?;
         // SAFETY: fresh results of `step`, destroyed only by release_held.
         let vars = unsafe { output::render_vars(&outputs, usda::PRODUCT_PATH) };
@@ -311,19 +332,13 @@ impl Ovrtx {
             // Stays mapped until the next mutable call (release_held).
             let stream =
                 if mapping.cuda_sync.stream > CUDA_DEFAULT_STREAM { mapping.cuda_sync.stream as u64 } else { 0 };
-            return Ok(Frame {
-                format: FrameFormat::RGBA8,
-                location: MemoryLocation::CUDA,
+            return Ok(Located::Cuda {
                 width: img.width,
                 height: img.height,
                 pitch_bytes,
-                flags: 0,
-                len_bytes,
                 data: img.data as *const u8,
-                cuda_context: 0,
-                cuda_stream: stream,
-                frame_number: 0,
-                timestamp_us: 0,
+                len_bytes,
+                stream,
             });
         }
         // Host memory: copy, then release the mapping and results at once.
@@ -331,7 +346,7 @@ impl Ovrtx {
         let converted = unsafe { output::aov_to_rgba8(&img, &self.aov, &mut self.host_frame) };
         self.release_held()?;
         converted?;
-        Ok(Frame::host(FrameFormat::RGBA8, img.width, img.height, img.width * 4, &self.host_frame))
+        Ok(Located::Host { width: img.width, height: img.height })
     }
 
     fn pick_impl(&mut self, x: u32, y: u32) -> Result<u32, PluginError> {
@@ -468,15 +483,15 @@ impl RendererBackend for Ovrtx {
         self.resize_impl(width, height).into()
     }
 
-    fn open_stage(&mut self, scene: &StageScene) -> RResult<(), PluginError> {
-        self.open_stage_impl(scene).into()
+    fn open_stage(&mut self, scene: SceneRef<'_>) -> RResult<(), PluginError> {
+        self.open_stage_impl(&scene).into()
     }
 
     fn close_stage(&mut self) -> RResult<(), PluginError> {
         self.close_stage_impl().into()
     }
 
-    fn render(&mut self, request: &RenderRequest) -> RResult<Frame, PluginError> {
+    fn render(&mut self, request: RenderRequestRef) -> RResult<Frame<'_>, PluginError> {
         self.render_impl(request).into()
     }
 
@@ -512,4 +527,10 @@ impl RendererBackend for Ovrtx {
             )))
         }
     }
+}
+
+/// Where a rendered AOV ended up, before it is described as a [`Frame`].
+enum Located {
+    Cuda { width: u32, height: u32, pitch_bytes: u32, data: *const u8, len_bytes: u64, stream: u64 },
+    Host { width: u32, height: u32 },
 }

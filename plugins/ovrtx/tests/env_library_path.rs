@@ -13,7 +13,7 @@ fn ovrtx_library_path_env_finds_the_library() {
     unsafe { std::env::set_var("OVRTX_LIBRARY_PATH", &path) };
     let mut r = Ovrtx::from_config(r#"{"output_device": "cpu"}"#).expect("found through OVRTX_LIBRARY_PATH");
     r.resize(4, 4).into_result().unwrap();
-    r.open_stage(&common::scene("env")).into_result().unwrap();
+    r.open_stage(common::scene("env").as_scene()).into_result().unwrap();
     let (frame, _) = common::render(&mut r, [1.0, 2.0, 3.0]);
     assert_eq!(frame.width, 4);
 }

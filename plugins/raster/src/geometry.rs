@@ -1,4 +1,4 @@
-//! Uploading a [`StageScene`]'s meshes to the GPU once per stage: one vertex buffer, one
+//! Uploading a scene's meshes to the GPU once per stage: one vertex buffer, one
 //! triangle index buffer, one edge index buffer (wireframe) and one instance buffer for all
 //! meshes, plus the draw list that indexes into them.
 
@@ -6,7 +6,7 @@ use std::ops::Range;
 
 use bytemuck::{Pod, Zeroable};
 use glam::{DMat3, DMat4};
-use ovhost_plugin_api::{Bounds, MeshData, PluginError, StageScene};
+use ovhost_plugin_api::{Bounds, MeshData, PluginError, SceneRef};
 use wgpu::util::DeviceExt;
 
 /// displayColor when a mesh has none (linear grey).
@@ -138,7 +138,7 @@ fn instance_bounds(mesh: &MeshData) -> Bounds {
 
 impl GpuScene {
     /// Builds the GPU buffers for `scene`. Inconsistent meshes are skipped with a warning.
-    pub fn upload(device: &wgpu::Device, scene: &StageScene) -> Result<Self, PluginError> {
+    pub fn upload(device: &wgpu::Device, scene: &SceneRef<'_>) -> Result<Self, PluginError> {
         let mut vertices: Vec<Vertex> = Vec::new();
         let mut triangles: Vec<u32> = Vec::new();
         let mut edges: Vec<u32> = Vec::new();
@@ -147,7 +147,7 @@ impl GpuScene {
         let mut bounds = Bounds::EMPTY;
         let mut triangle_count = 0u64;
         let mut skipped_meshes = 0;
-        for (index, mesh) in scene.meshes.iter().enumerate() {
+        for (index, mesh) in scene.meshes().iter().enumerate() {
             if mesh.indices.is_empty() || mesh.instances.is_empty() {
                 continue;
             }
@@ -199,8 +199,9 @@ impl GpuScene {
                 "stage needs a {biggest}-byte GPU buffer but this adapter allows at most {max_bytes} bytes"
             )));
         }
-        if !scene.bounds.is_empty() {
-            bounds = scene.bounds;
+        let stage_bounds = scene.facts().bounds;
+        if !stage_bounds.is_empty() {
+            bounds = stage_bounds;
         }
         // wgpu refuses zero-sized vertex/index bindings; an empty stage keeps one dummy element.
         let buffer = |label: &str, bytes: &[u8], usage: wgpu::BufferUsages| {

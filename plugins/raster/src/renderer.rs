@@ -2,8 +2,11 @@
 //! GPU geometry, the size-dependent targets, settings, AOV and selection; renders one frame per
 //! `render` call (scene pass, post pass, readback) and answers picks from the id target.
 
+use ovhost_plugin_api::abi_stable::std_types::ROption;
 use ovhost_plugin_api::prelude::{RResult, RSlice, RStr, RString, RVec};
-use ovhost_plugin_api::{Frame, FrameFormat, FromConfig, PluginError, RenderRequest, RendererBackend, StageScene};
+use ovhost_plugin_api::{
+    CameraView, Frame, FrameFormat, FromConfig, PluginError, RenderRequestRef, RendererBackend, SceneRef,
+};
 
 use crate::adapter::Gpu;
 use crate::aov::Aov;
@@ -116,7 +119,7 @@ impl Raster {
         self.gpu.take_error()
     }
 
-    fn open_stage_impl(&mut self, scene: &StageScene) -> Result<(), PluginError> {
+    fn open_stage_impl(&mut self, scene: &SceneRef<'_>) -> Result<(), PluginError> {
         let device = &self.gpu.device;
         let scope = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
         let uploaded = GpuScene::upload(device, scene);
@@ -140,10 +143,10 @@ impl Raster {
         self.post_bind = None;
     }
 
-    fn globals(&self, request: &RenderRequest, aspect: f64) -> Result<Globals, PluginError> {
-        let view_proj = view_projection(&request.camera, aspect)?.as_mat4();
+    fn globals(&self, camera: &CameraView, aspect: f64) -> Result<Globals, PluginError> {
+        let view_proj = view_projection(camera, aspect)?.as_mat4();
         let bounds = self.scene.as_ref().map(|s| s.bounds).unwrap_or(ovhost_plugin_api::Bounds::EMPTY);
-        let (near, far) = depth_range(request.camera.eye, &bounds);
+        let (near, far) = depth_range(camera.eye, &bounds);
         let (top, bottom) = match self.settings.background {
             Background::Gradient => (linear_rgb([0x4a, 0x4e, 0x55]), linear_rgb([0x17, 0x18, 0x1b])),
             Background::Solid => {
@@ -151,7 +154,7 @@ impl Raster {
                 (c, c)
             }
         };
-        let eye = request.camera.eye;
+        let eye = camera.eye;
         Ok(Globals {
             view_proj: view_proj.to_cols_array_2d(),
             eye: [eye[0] as f32, eye[1] as f32, eye[2] as f32, 1.0],
@@ -170,12 +173,12 @@ impl Raster {
         }
     }
 
-    fn render_impl(&mut self, request: &RenderRequest) -> Result<Frame, PluginError> {
+    fn render_impl(&mut self, request: RenderRequestRef) -> Result<Frame<'_>, PluginError> {
         let Some(targets) = self.targets.as_ref() else {
             return Err(PluginError::bad_state("the raster renderer must be resized before the first render"));
         };
         let aspect = f64::from(targets.width) / f64::from(targets.height);
-        let globals = self.globals(request, aspect)?;
+        let globals = self.globals(&request.camera(), aspect)?;
         let post = self.post_params();
         let queue = &self.gpu.queue;
         queue.write_buffer(&self.globals, 0, bytemuck::bytes_of(&globals));
@@ -285,8 +288,8 @@ impl Raster {
         let (width, height, pitch_bytes) = (targets.width, targets.height, targets.pitch_bytes);
         let bytes = targets.map_frame(&self.gpu.device)?;
         let mut frame = Frame::host(FrameFormat::RGBA8, width, height, pitch_bytes, bytes);
-        frame.frame_number = request.frame_number;
-        frame.timestamp_us = request.time_us;
+        frame.frame_number = request.frame_number();
+        frame.timestamp_us = request.time_us();
         self.gpu.take_error()?;
         self.frame_ready = true;
         Ok(frame)
@@ -320,8 +323,8 @@ impl RendererBackend for Raster {
         self.resize_impl(width, height).into()
     }
 
-    fn open_stage(&mut self, scene: &StageScene) -> RResult<(), PluginError> {
-        self.open_stage_impl(scene).into()
+    fn open_stage(&mut self, scene: SceneRef<'_>) -> RResult<(), PluginError> {
+        self.open_stage_impl(&scene).into()
     }
 
     fn close_stage(&mut self) -> RResult<(), PluginError> {
@@ -330,7 +333,7 @@ impl RendererBackend for Raster {
         RResult::ROk(())
     }
 
-    fn render(&mut self, request: &RenderRequest) -> RResult<Frame, PluginError> {
+    fn render(&mut self, request: RenderRequestRef) -> RResult<Frame<'_>, PluginError> {
         self.render_impl(request).into()
     }
 
@@ -357,5 +360,9 @@ impl RendererBackend for Raster {
 
     fn set_aov(&mut self, name: RStr<'_>) -> RResult<(), PluginError> {
         Aov::parse(name.as_str()).map(|aov| self.aov = aov).into()
+    }
+
+    fn scene_sections(&self) -> RResult<ROption<RVec<RString>>, PluginError> {
+        RResult::ROk(ROption::RSome(["facts", "prim_paths", "meshes"].into_iter().map(RString::from).collect()))
     }
 }

@@ -13,7 +13,7 @@ use support::*;
 fn objects_show_their_colours_over_the_background() {
     let _gpu = gpu_lock();
     let mut r = raster();
-    r.open_stage(&cubes_scene()).unwrap();
+    r.open_stage(cubes_scene().as_scene()).unwrap();
     let img = render(&mut r);
     img.save_png("lit");
     let (rx, ry) = project(RED_CENTER);
@@ -41,16 +41,16 @@ fn objects_show_their_colours_over_the_background() {
 fn frame_descriptor_honours_the_padded_pitch() {
     let _gpu = gpu_lock();
     let mut r = raster();
-    r.open_stage(&cubes_scene()).unwrap();
-    let frame = r.render(&request()).unwrap();
+    r.open_stage(cubes_scene().as_scene()).unwrap();
+    let frame = frame(&mut r);
     assert_eq!((frame.width, frame.height), (WIDTH, HEIGHT));
     // 300 px * 4 bytes = 1200, padded to wgpu's 256-byte row alignment.
     assert_eq!(frame.pitch_bytes, 1280);
-    assert_eq!(frame.len_bytes, 1280 * u64::from(HEIGHT));
+    assert_eq!(frame.len_bytes(), 1280 * u64::from(HEIGHT));
     assert_eq!((frame.frame_number, frame.timestamp_us), (7, 1234));
     // Reading rows at the tight width instead of the pitch misplaces the cubes: the pitch matters.
     // SAFETY: no call into the renderer since it returned the frame.
-    let bytes = unsafe { frame.host_bytes() }.unwrap();
+    let bytes = frame.host_bytes().unwrap();
     let (rx, ry) = project(RED_CENTER);
     let at = |pitch: u32| {
         let i = (ry * pitch + rx * 4) as usize;
@@ -65,7 +65,7 @@ fn pick_returns_prim_ids_and_zero_for_background() {
     let _gpu = gpu_lock();
     let mut r = raster();
     assert_eq!(r.pick(1, 1).unwrap_err().kind, ErrorKind::BAD_STATE, "no frame yet");
-    r.open_stage(&cubes_scene()).unwrap();
+    r.open_stage(cubes_scene().as_scene()).unwrap();
     render(&mut r);
     let (rx, ry) = project(RED_CENTER);
     let (gx, gy) = project(GREEN_CENTER);
@@ -81,7 +81,7 @@ fn pick_returns_prim_ids_and_zero_for_background() {
 fn selection_draws_an_outline_around_the_selected_prim_only() {
     let _gpu = gpu_lock();
     let mut r = raster();
-    r.open_stage(&cubes_scene()).unwrap();
+    r.open_stage(cubes_scene().as_scene()).unwrap();
     let plain = render(&mut r);
     assert_eq!(plain.count(is_orange), 0, "no outline without a selection");
     r.set_selection(RSlice::from_slice(&[1])).unwrap();
@@ -114,7 +114,7 @@ fn selection_draws_an_outline_around_the_selected_prim_only() {
 fn every_aov_gives_a_distinct_non_trivial_image() {
     let _gpu = gpu_lock();
     let mut r = raster();
-    r.open_stage(&cubes_scene()).unwrap();
+    r.open_stage(cubes_scene().as_scene()).unwrap();
     let names: Vec<String> = r.aovs().unwrap().into_iter().map(|s| s.into_string()).collect();
     assert_eq!(names, ["LdrColor", "DepthSD", "NormalSD", "InstanceSegmentationSD"]);
     let ldr = render(&mut r);
@@ -154,7 +154,7 @@ fn instances_render_at_their_transforms() {
     ]
     .into_iter()
     .collect();
-    r.open_stage(&scene).unwrap();
+    r.open_stage(scene.as_scene()).unwrap();
     let img = render(&mut r);
     img.save_png("instances");
     for (i, p) in at.iter().enumerate() {
@@ -171,7 +171,7 @@ fn instances_render_at_their_transforms() {
 fn render_modes_differ() {
     let _gpu = gpu_lock();
     let mut r = raster();
-    r.open_stage(&cubes_scene()).unwrap();
+    r.open_stage(cubes_scene().as_scene()).unwrap();
     let mut images = Vec::new();
     for mode in ["lit", "flat", "normals", "wireframe"] {
         assert_eq!(
@@ -207,7 +207,7 @@ fn no_stage_renders_the_background_and_close_stage_returns_to_it() {
     // A vertical gradient: lighter at the top.
     assert!(empty.px(10, 0)[0] > empty.px(10, HEIGHT - 1)[0]);
     assert_eq!(r.pick(10, 10).unwrap(), 0);
-    r.open_stage(&cubes_scene()).unwrap();
+    r.open_stage(cubes_scene().as_scene()).unwrap();
     assert!(render(&mut r).mean_abs_diff(&empty) > 5.0);
     r.close_stage().unwrap();
     assert_eq!(render(&mut r).rgba, empty.rgba);
@@ -241,7 +241,7 @@ fn resize_changes_the_frame_size_and_rejects_zero() {
     let mut r = raster();
     assert_eq!(r.resize(0, 10).unwrap_err().kind, ErrorKind::INVALID_INPUT);
     r.resize(64, 32).unwrap();
-    let frame = r.render(&request()).unwrap();
+    let frame = frame(&mut r);
     assert_eq!((frame.width, frame.height, frame.pitch_bytes), (64, 32, 256));
 }
 
@@ -251,7 +251,7 @@ fn inconsistent_meshes_are_skipped_not_fatal() {
     let mut r = raster();
     let mut scene = cubes_scene();
     scene.meshes[0].indices.push(999); // no longer whole triangles, and out of range
-    r.open_stage(&scene).unwrap();
+    r.open_stage(scene.as_scene()).unwrap();
     let img = render(&mut r);
     let (rx, ry) = project(RED_CENTER);
     let (gx, gy) = project(GREEN_CENTER);
@@ -266,7 +266,7 @@ fn a_million_triangles_upload_and_render() {
     let grid = synthetic::grid(708); // 2 * 708² ≈ 1.0M triangles
     assert!(grid.triangle_count() >= 1_000_000);
     let scene = synthetic::scene(vec![("/World/Grid", grid, vec![synthetic::transform([0.0, 0.0, 0.0], 3.0)])]);
-    r.open_stage(&scene).unwrap();
+    r.open_stage(scene.as_scene()).unwrap();
     let img = render(&mut r);
     img.save_png("grid-1m");
     let (x, y) = project([0.0, 0.0, 0.0]);
@@ -278,38 +278,23 @@ fn a_million_triangles_upload_and_render() {
 /// guarded renderer from a JSON config.
 #[test]
 fn registers_the_raster_renderer() {
-    use ovhost_plugin_api::{CameraEntry, ConverterEntry, HandlerEntry, Registrar, RendererEntry, registrar_mut};
     let _gpu = gpu_lock();
-
-    #[derive(Default)]
-    struct Collect(Vec<RendererEntry>);
-    impl Registrar for Collect {
-        fn add_renderer(&mut self, entry: RendererEntry) {
-            self.0.push(entry);
-        }
-        fn add_converter(&mut self, _: ConverterEntry) {}
-        fn add_camera(&mut self, _: CameraEntry) {}
-        fn add_handler(&mut self, _: HandlerEntry) {}
-    }
-    let mut collect = Collect::default();
-    {
-        let mut registry = Registry::new(registrar_mut(&mut collect));
-        ovhost_plugin_raster::register(&mut registry).unwrap();
-    }
+    let recorded = ovhost_plugin_api::Recorded::of(ovhost_plugin_raster::register).unwrap();
+    let collect = (recorded.renderers,);
     assert_eq!(collect.0.len(), 1);
-    assert_eq!(collect.0[0].id.as_str(), "raster");
-    let bad = (collect.0[0].create)(RStr::from_str(r#"{"backnd":"gl"}"#));
+    assert_eq!(collect.0[0].id().as_str(), "raster");
+    let bad = (collect.0[0].create())(RStr::from_str(r#"{"backnd":"gl"}"#));
     assert_eq!(bad.into_result().err().unwrap().kind, ErrorKind::INVALID_INPUT);
     if std::env::var_os("OVHOST_WGPU_ADAPTER").is_none() {
-        let nothing = (collect.0[0].create)(RStr::from_str(r#"{"adapter":"no-such-gpu-xyz"}"#));
+        let nothing = (collect.0[0].create())(RStr::from_str(r#"{"adapter":"no-such-gpu-xyz"}"#));
         let e = nothing.into_result().err().unwrap();
         assert_eq!(e.kind, ErrorKind::UNAVAILABLE);
         assert!(e.message.as_str().contains("no-such-gpu-xyz"), "{e}");
     }
-    let mut boxed = (collect.0[0].create)(RStr::from_str("{}")).unwrap();
+    let mut boxed = (collect.0[0].create())(RStr::from_str("{}")).unwrap();
     boxed.resize(WIDTH, HEIGHT).unwrap();
-    boxed.open_stage(&cubes_scene()).unwrap();
-    let img = capture(&boxed.render(&request()).unwrap());
+    boxed.open_stage(cubes_scene().as_scene()).unwrap();
+    let img = request().with_ref(|q| capture(&boxed.render(q).unwrap()));
     let (rx, ry) = project(RED_CENTER);
     assert!(is_red(img.px(rx, ry)));
     assert_eq!(boxed.pick(rx, ry).unwrap(), 1);

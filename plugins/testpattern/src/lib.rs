@@ -43,9 +43,9 @@ struct Marker {
 }
 
 impl TestPattern {
-    fn draw(&mut self, request: &RenderRequest) {
+    fn draw(&mut self, request: RenderRequestRef) {
         let (w, h) = (self.width as usize, self.height as usize);
-        let shift = (request.time_us / 10_000) as usize; // scrolls 100 px/s
+        let shift = (request.time_us() / 10_000) as usize; // scrolls 100 px/s
         for y in 0..h {
             let row = &mut self.pixels[y * w * 4..(y + 1) * w * 4];
             for (x, px) in row.chunks_exact_mut(4).enumerate() {
@@ -57,7 +57,7 @@ impl TestPattern {
                 px[3] = 255;
             }
         }
-        self.marker = marker_for(&request.camera, w as i64, h as i64);
+        self.marker = marker_for(&request.camera(), w as i64, h as i64);
         let color = if self.selected { SELECTED_RGB } else { MARKER_RGB };
         let Marker { cx, cy, radius } = self.marker;
         for y in (cy - radius).max(0)..(cy + radius).min(h as i64) {
@@ -70,7 +70,7 @@ impl TestPattern {
             }
         }
         let scale = (h / 90).max(2);
-        digits::draw_number(&mut self.pixels, w, h, request.frame_number, scale * 2, scale * 2, scale);
+        digits::draw_number(&mut self.pixels, w, h, request.frame_number(), scale * 2, scale * 2, scale);
     }
 }
 
@@ -100,7 +100,7 @@ impl RendererBackend for TestPattern {
         RResult::ROk(())
     }
 
-    fn open_stage(&mut self, _scene: &StageScene) -> RResult<(), PluginError> {
+    fn open_stage(&mut self, _scene: SceneRef<'_>) -> RResult<(), PluginError> {
         self.stage_loaded = true;
         RResult::ROk(())
     }
@@ -110,15 +110,15 @@ impl RendererBackend for TestPattern {
         RResult::ROk(())
     }
 
-    fn render(&mut self, request: &RenderRequest) -> RResult<Frame, PluginError> {
+    fn render(&mut self, request: RenderRequestRef) -> RResult<Frame<'_>, PluginError> {
         if self.pixels.is_empty() {
             return RResult::RErr(PluginError::bad_state("resize must be called before render"));
         }
         self.draw(request);
         let mut frame = Frame::host(FrameFormat::RGBA8, self.width, self.height, self.width * 4, &self.pixels);
         frame.flags = FRAME_FLAG_KEYFRAME;
-        frame.frame_number = request.frame_number;
-        frame.timestamp_us = request.time_us;
+        frame.frame_number = request.frame_number();
+        frame.timestamp_us = request.time_us();
         RResult::ROk(frame)
     }
 
@@ -159,10 +159,11 @@ mod tests {
     use super::*;
 
     fn render(tp: &mut TestPattern, camera: CameraView, frame_number: u64, time_us: u64) -> Vec<u8> {
-        let frame = tp.render(&RenderRequest { camera, frame_number, time_us }).unwrap();
-        assert_eq!(frame.pitch_bytes, frame.width * 4);
-        // SAFETY: the frame was just returned and the renderer is not called again before the copy.
-        unsafe { frame.host_bytes() }.unwrap().to_vec()
+        RenderRequest { camera, frame_number, time_us, time_code: f64::NAN }.with_ref(|request| {
+            let frame = tp.render(request).unwrap();
+            assert_eq!(frame.pitch_bytes, frame.width * 4);
+            frame.host_bytes().unwrap().to_vec()
+        })
     }
 
     fn changed_pixels(a: &[u8], b: &[u8]) -> usize {
@@ -207,7 +208,8 @@ mod tests {
     #[test]
     fn render_before_resize_is_an_error() {
         let mut tp = TestPattern::default();
-        let err = tp.render(&RenderRequest { camera: CameraView::default(), frame_number: 0, time_us: 0 });
-        assert!(matches!(err, RResult::RErr(e) if e.kind == ErrorKind::BAD_STATE));
+        let request = RenderRequest { camera: CameraView::default(), frame_number: 0, time_us: 0, time_code: f64::NAN };
+        let kind = request.with_ref(|q| tp.render(q).into_result().map(|_| ()).err().map(|e| e.kind));
+        assert_eq!(kind, Some(ErrorKind::BAD_STATE));
     }
 }

@@ -1,8 +1,13 @@
 //! Payload field extraction with errors a client developer can act on
-//! (`payload.prim_path must be a string`). Shared by both dialects.
+//! (`payload.prim_path must be a string`), and host event payloads read into their typed form.
+//! Shared by both dialects.
 
 use ovhost_plugin_api::PluginError;
 use serde_json::Value;
+
+/// A host event's payload as its typed struct (`services::StageOpenedPayload`, ...).
+pub use ovhost_plugin_api::json::kind_name as kind;
+pub use ovhost_plugin_api::services::parse_event as event;
 
 /// A required string field.
 pub fn string<'v>(payload: &'v Value, key: &str) -> Result<&'v str, PluginError> {
@@ -110,18 +115,6 @@ fn check_prim_path(path: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// The JSON type name of a value, for error messages.
-pub fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -160,5 +153,15 @@ mod tests {
         assert!(optional_count(&json!({"k": -1}), "k").is_err());
         assert!(boolean(&json!({"k": "yes"}), "k").is_err());
         assert_eq!(number(&json!({"k": 2}), "k").unwrap(), 2.0);
+    }
+
+    #[test]
+    fn host_event_payloads_are_typed_or_an_error() {
+        use ovhost_plugin_api::services::{SelectionChanged, StageOpened};
+        let selection = event::<SelectionChanged>(&json!({"prims": ["/a"], "source": "viewport"})).unwrap();
+        assert_eq!(selection.prims, ["/a"]);
+        let e = event::<StageOpened>(&json!({"request_id": "seven", "reason": "open", "stage": null})).unwrap_err();
+        assert!(e.message.contains("host event 'stageOpened'"), "{e}");
+        assert!(event::<SelectionChanged>(&json!(null)).is_err());
     }
 }

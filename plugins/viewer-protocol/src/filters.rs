@@ -1,11 +1,11 @@
-//! Child rows: the host's `stage.children` rows `{name, path, type, children: bool}` read as typed
-//! (borrowed) rows, the child filters of `getChildrenRequest {filters}` (Kit's tokens), and the row
-//! shapes of both dialects. Rows stay typed end to end so a 10,000-child listing is cheap.
-
-use std::borrow::Cow;
+//! Child rows: the host's typed `stage.children` rows ([`ChildRow`] `{name, path, type,
+//! children: bool}`), the child filters of `getChildrenRequest {filters}` (Kit's tokens), and the
+//! row shapes of both dialects. Rows stay typed end to end (no per-row JSON tree), so a
+//! 10,000-child listing is cheap.
 
 use ovhost_plugin_api::PluginError;
-use serde::{Deserialize, Serialize};
+use ovhost_plugin_api::services::ChildRow;
+use serde::Serialize;
 use serde_json::Value;
 
 /// The host row types a filter token selects (`type` ∈ geom, camera, light, scope, xform, other).
@@ -23,24 +23,6 @@ fn token_type(token: &str) -> Option<&'static str> {
 /// The accepted filter tokens, for error messages.
 pub const TOKENS: &str = "USDGeom, mesh, xform, scope, camera, light";
 
-fn other_kind<'a>() -> Cow<'a, str> {
-    Cow::Borrowed("other")
-}
-
-/// One child as the host lists it; serialized unchanged it is also the R-dialect row.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-pub struct Row<'a> {
-    #[serde(borrow)]
-    pub name: Cow<'a, str>,
-    #[serde(borrow)]
-    pub path: Cow<'a, str>,
-    #[serde(rename = "type", borrow, default = "other_kind")]
-    pub kind: Cow<'a, str>,
-    /// Whether the prim has children of its own.
-    #[serde(default)]
-    pub children: bool,
-}
-
 /// A Kit row: `children: []` marks "has children"; leaves have no `children` key.
 #[derive(Debug, Serialize)]
 pub struct KitRow<'r> {
@@ -50,34 +32,18 @@ pub struct KitRow<'r> {
     pub children: Option<[u8; 0]>,
 }
 
-impl<'r> From<&'r Row<'_>> for KitRow<'r> {
-    fn from(row: &'r Row<'_>) -> Self {
+impl<'r> From<&'r ChildRow> for KitRow<'r> {
+    fn from(row: &'r ChildRow) -> Self {
         Self { name: &row.name, path: &row.path, children: row.children.then_some([]) }
     }
 }
 
-#[derive(Deserialize)]
-struct HostChildren<'a> {
-    #[serde(borrow)]
-    children: Vec<Row<'a>>,
-}
-
-/// Reads the rows of a `stage.children` result (JSON text).
-pub fn host_rows(result_json: &str) -> Result<Vec<Row<'_>>, PluginError> {
-    serde_json::from_str::<HostChildren<'_>>(result_json)
-        .map(|r| r.children)
-        .map_err(|e| PluginError::internal(format!("stage.children returned rows this plugin cannot read: {e}")))
-}
-
-/// `{prim_path, children}` as JSON text, for either row shape.
-pub fn listing<T: Serialize>(prim_path: &str, children: &[T]) -> Result<String, PluginError> {
-    #[derive(Serialize)]
-    struct Listing<'p, 'c, T> {
-        prim_path: &'p str,
-        children: &'c [T],
-    }
-    serde_json::to_string(&Listing { prim_path, children })
-        .map_err(|e| PluginError::internal(format!("cannot encode the child listing: {e}")))
+/// `{prim_path, children}` with either row shape (the host's [`ChildRow`] is the R-dialect row
+/// unchanged; [`KitRow`] is Kit's).
+#[derive(Debug, Serialize)]
+pub struct Listing<'p, T> {
+    pub prim_path: &'p str,
+    pub children: Vec<T>,
 }
 
 /// A parsed filter: `None` keeps every child; otherwise a child is kept if its type is listed.
@@ -130,10 +96,10 @@ impl ChildFilter {
     }
 
     /// Whether a row passes.
-    pub fn keeps(&self, row: &Row<'_>) -> bool {
+    pub fn keeps(&self, row: &ChildRow) -> bool {
         match &self.types {
             None => true,
-            Some(types) => types.contains(&row.kind.as_ref()),
+            Some(types) => types.contains(&row.type_class.as_str()),
         }
     }
 }
@@ -142,6 +108,7 @@ impl ChildFilter {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use ovhost_plugin_api::services::Children;
     use serde_json::json;
 
     const HOST: &str = r#"{"prim_path":"/World","children":[
@@ -149,8 +116,12 @@ mod tests {
         {"name":"Props","path":"/World/Props","type":"xform","children":true},
         {"name":"Sun","path":"/World/Sun","type":"light","children":false}]}"#;
 
+    fn host_rows(text: &str) -> Vec<ChildRow> {
+        serde_json::from_str::<Children>(text).unwrap().children
+    }
+
     fn kept(filter: &ChildFilter) -> Vec<String> {
-        host_rows(HOST).unwrap().iter().filter(|r| filter.keeps(r)).map(|r| r.name.to_string()).collect()
+        host_rows(HOST).iter().filter(|r| filter.keeps(r)).map(|r| r.name.clone()).collect()
     }
 
     #[test]
@@ -174,26 +145,28 @@ mod tests {
 
     #[test]
     fn row_shapes_per_dialect() {
-        let rows = host_rows(HOST).unwrap();
-        let r: Value = serde_json::from_str(&listing("/World", &rows[..2]).unwrap()).unwrap();
+        let mut answer: Children = serde_json::from_str(HOST).unwrap();
+        answer.children.truncate(2);
+        // The R-dialect listing is the host's answer, byte for byte as before.
         assert_eq!(
-            r,
-            json!({"prim_path": "/World", "children": [
-                {"name": "Ground", "path": "/World/Ground", "type": "geom", "children": false},
-                {"name": "Props", "path": "/World/Props", "type": "xform", "children": true}]})
+            serde_json::to_string(&answer).unwrap(),
+            r#"{"prim_path":"/World","children":[{"name":"Ground","path":"/World/Ground","type":"geom","children":false},{"name":"Props","path":"/World/Props","type":"xform","children":true}]}"#
         );
-        let kit: Vec<KitRow<'_>> = rows.iter().map(KitRow::from).collect();
-        let k: Value = serde_json::from_str(&listing("/World", &kit[..2]).unwrap()).unwrap();
+        let kit = Listing { prim_path: "/World", children: answer.children.iter().map(KitRow::from).collect() };
         assert_eq!(
-            k["children"],
-            json!([{"name": "Ground", "path": "/World/Ground"}, {"name": "Props", "path": "/World/Props", "children": []}])
+            serde_json::to_string(&kit).unwrap(),
+            r#"{"prim_path":"/World","children":[{"name":"Ground","path":"/World/Ground"},{"name":"Props","path":"/World/Props","children":[]}]}"#
         );
+        let empty = Listing::<KitRow<'_>> { prim_path: "/Nope", children: Vec::new() };
+        assert_eq!(serde_json::to_value(&empty).unwrap(), json!({"prim_path": "/Nope", "children": []}));
     }
 
     #[test]
-    fn escaped_names_and_missing_types_are_read() {
-        let rows = host_rows(r#"{"children":[{"name":"a\"b","path":"/a\"b"}]}"#).unwrap();
-        assert_eq!((rows[0].name.as_ref(), rows[0].kind.as_ref(), rows[0].children), ("a\"b", "other", false));
-        assert!(host_rows("{}").is_err());
+    fn escaped_names_are_read() {
+        let rows = host_rows(
+            r#"{"prim_path":"/","children":[{"name":"a\"b","path":"/a\"b","type":"other","children":false}]}"#,
+        );
+        assert_eq!((rows[0].name.as_str(), rows[0].type_class.as_str(), rows[0].children), ("a\"b", "other", false));
+        assert!(serde_json::from_str::<Children>("{}").is_err());
     }
 }

@@ -16,8 +16,9 @@
 //! | initial state after `hello` | [`initial`] |
 //!
 //! Missing or mistyped fields fail with `invalid_input` (`payload.prim_path must be a string`),
-//! which the host sends as `viewerError`. [`host`], [`fields`] and [`filters`] are public so
-//! other dialects (the `kit-compat` plugin) reuse them.
+//! which the host sends as `viewerError`. Handlers call the typed host services
+//! (`ovhost_plugin_api::services`) through `HostContextExt`. [`fields`], [`filters`] and [`stage`]
+//! are public so other dialects (the `kit-compat` plugin) reuse them.
 
 pub mod camera;
 pub mod examples;
@@ -25,7 +26,6 @@ pub mod fields;
 pub mod filters;
 pub mod handler;
 pub mod hierarchy;
-pub mod host;
 pub mod initial;
 pub mod ovhost;
 pub mod render;

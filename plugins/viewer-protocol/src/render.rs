@@ -3,16 +3,18 @@
 //! `getAvailableAOVs` → `availableAOVsResult`; `changeAOVRequest` → `activeAOVState` +
 //! `availableAOVsResult`.
 
-use ovhost_plugin_api::{ErrorKind, PluginError};
+use ovhost_plugin_api::services::{
+    AovArgs, NoArgs, RendererAovs, RendererSetAov, RendererSetSetting, RendererSettings, SettingArgs,
+};
+use ovhost_plugin_api::{ErrorKind, HostContextExt, HostContextMut, PluginError};
 use serde_json::{Value, json};
 
 use crate::fields;
-use crate::host::Host;
 use crate::state::SessionState;
 
-/// `{settings, capabilities}` from the renderer.
-fn current_settings(host: &mut Host<'_, '_>) -> Result<Value, PluginError> {
-    let result = host.call("renderer.settings", json!({}))?;
+/// `renderSettingsChanged {settings, capabilities}` from the renderer.
+pub fn current_settings(ctx: &mut HostContextMut<'_>) -> Result<Value, PluginError> {
+    let result = ctx.call::<RendererSettings>(&NoArgs {})?;
     Ok(json!({
         "settings": result.get("settings").cloned().unwrap_or_else(|| json!({})),
         "capabilities": result.get("capabilities").cloned().unwrap_or_else(|| json!([])),
@@ -20,9 +22,9 @@ fn current_settings(host: &mut Host<'_, '_>) -> Result<Value, PluginError> {
 }
 
 /// `getRenderSettingsRequest`.
-pub fn settings(host: &mut Host<'_, '_>) -> Result<(), PluginError> {
-    let payload = current_settings(host)?;
-    host.reply("renderSettingsChanged", &payload);
+pub fn settings(ctx: &mut HostContextMut<'_>) -> Result<(), PluginError> {
+    let payload = current_settings(ctx)?;
+    ctx.reply_json("renderSettingsChanged", &payload);
     Ok(())
 }
 
@@ -40,21 +42,21 @@ fn declared_applies_at(state: &Value, key: &str) -> Option<String> {
 
 /// `setRenderSettingRequest {key, value}`: a success is broadcast (everyone sees the change); a
 /// refusal answers the requester with `result: "error"` and why.
-pub fn set_setting(host: &mut Host<'_, '_>, payload: &Value) -> Result<(), PluginError> {
+pub fn set_setting(ctx: &mut HostContextMut<'_>, payload: &Value) -> Result<(), PluginError> {
     let key = fields::string(payload, "key")?;
     let value =
         payload.get("value").ok_or_else(|| PluginError::invalid_input("payload.value is required (any JSON value)"))?;
-    let outcome = host.call("renderer.set_setting", json!({ "key": key, "value": value }));
-    let mut state = current_settings(host)?;
+    let outcome = ctx.call::<RendererSetSetting>(&SettingArgs { key: key.into(), value: value.clone() });
+    let mut state = current_settings(ctx)?;
     state["key"] = Value::from(key);
     match outcome {
-        Ok(result) => {
-            let applies_at = result.get("applies_at").and_then(Value::as_str).unwrap_or("immediate").to_string();
+        Ok(applied) => {
+            let applies_at = applied.applies_at;
             state["result"] = Value::from("success");
             state["applied"] = Value::from(applies_at == "immediate");
             state["requires_reload"] = Value::from(applies_at == "reload_required");
             state["applies_at"] = Value::from(applies_at);
-            host.broadcast("renderSettingsChanged", &state);
+            ctx.broadcast_json("renderSettingsChanged", &state);
         }
         Err(error) => {
             let unsupported = error.kind == ErrorKind::UNSUPPORTED || error.kind == ErrorKind::NOT_FOUND;
@@ -68,7 +70,7 @@ pub fn set_setting(host: &mut Host<'_, '_>, payload: &Value) -> Result<(), Plugi
             state["requires_reload"] = Value::from(false);
             state["applies_at"] = Value::from(applies_at);
             state["message"] = Value::from(error.message.as_str());
-            host.reply("renderSettingsChanged", &state);
+            ctx.reply_json("renderSettingsChanged", &state);
         }
     }
     Ok(())
@@ -76,43 +78,38 @@ pub fn set_setting(host: &mut Host<'_, '_>, payload: &Value) -> Result<(), Plugi
 
 /// The renderer's AOV names and the active one (the host's answer if it reports one, else the one
 /// this handler last set, else the first).
-fn aovs(state: &mut SessionState, host: &mut Host<'_, '_>) -> Result<(Vec<String>, String), PluginError> {
-    let result = host.call("renderer.aovs", json!({}))?;
-    let names: Vec<String> = result
-        .get("aovs")
-        .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
-        .unwrap_or_default();
-    let reported = result.get("active").and_then(Value::as_str).map(str::to_string);
+fn aovs(state: &mut SessionState, ctx: &mut HostContextMut<'_>) -> Result<(Vec<String>, String), PluginError> {
+    let answer = ctx.call::<RendererAovs>(&NoArgs {})?;
+    let (names, reported) = (answer.aovs, answer.active);
     let remembered = state.active_aov.clone().filter(|a| names.contains(a));
     let active = reported.or(remembered).or_else(|| names.first().cloned()).unwrap_or_default();
     Ok((names, active))
 }
 
 /// `(availableAOVsResult, activeAOVState)` payloads for the current renderer.
-pub fn aov_state(state: &mut SessionState, host: &mut Host<'_, '_>) -> Result<(Value, Value), PluginError> {
-    let (names, active) = aovs(state, host)?;
+pub fn aov_state(state: &mut SessionState, ctx: &mut HostContextMut<'_>) -> Result<(Value, Value), PluginError> {
+    let (names, active) = aovs(state, ctx)?;
     Ok((json!({ "aovs": names, "available": names }), json!({ "active": active, "available": names })))
 }
 
 /// `getAvailableAOVs`.
-pub fn available_aovs(state: &mut SessionState, host: &mut Host<'_, '_>) -> Result<(), PluginError> {
-    let (available, _) = aov_state(state, host)?;
-    host.reply("availableAOVsResult", &available);
+pub fn available_aovs(state: &mut SessionState, ctx: &mut HostContextMut<'_>) -> Result<(), PluginError> {
+    let (available, _) = aov_state(state, ctx)?;
+    ctx.reply_json("availableAOVsResult", &available);
     Ok(())
 }
 
 /// `changeAOVRequest {aov}` (alias `name`).
-pub fn change_aov(state: &mut SessionState, host: &mut Host<'_, '_>, payload: &Value) -> Result<(), PluginError> {
+pub fn change_aov(state: &mut SessionState, ctx: &mut HostContextMut<'_>, payload: &Value) -> Result<(), PluginError> {
     let requested = match fields::optional_string(payload, "aov")? {
         Some(aov) => aov,
         None => fields::optional_string(payload, "name")?
             .ok_or_else(|| PluginError::invalid_input("payload.aov must be a string (an AOV name such as LdrColor)"))?,
     };
-    let (names, previous) = aovs(state, host)?;
+    let (names, previous) = aovs(state, ctx)?;
     let available = json!({ "aovs": names, "available": names });
     let refusal = if names.iter().any(|n| n == requested) {
-        host.call("renderer.set_aov", json!({ "aov": requested })).err().map(|e| e.message.to_string())
+        ctx.call::<RendererSetAov>(&AovArgs { aov: requested.into() }).err().map(|e| e.message.to_string())
     } else {
         Some(format!("this renderer has no AOV '{requested}'; available: {}", names.join(", ")))
     };
@@ -123,16 +120,16 @@ pub fn change_aov(state: &mut SessionState, host: &mut Host<'_, '_>, payload: &V
                 "active": requested, "available": names, "result": "success",
                 "previous": previous, "requested": requested,
             });
-            host.broadcast("activeAOVState", &active);
-            host.broadcast("availableAOVsResult", &available);
+            ctx.broadcast_json("activeAOVState", &active);
+            ctx.broadcast_json("availableAOVsResult", &available);
         }
         Some(reason) => {
             let active = json!({
                 "active": previous, "available": names, "result": "error",
                 "requested": requested, "reason": reason,
             });
-            host.reply("activeAOVState", &active);
-            host.reply("availableAOVsResult", &available);
+            ctx.reply_json("activeAOVState", &active);
+            ctx.reply_json("availableAOVsResult", &available);
         }
     }
     Ok(())

@@ -3,11 +3,13 @@
 //! `loadingStateQuery`, `resetStage` (a forced reload), `getPrimCountRequest`, and the progress
 //! and result pushes driven by host events.
 
-use ovhost_plugin_api::PluginError;
+use ovhost_plugin_api::services::{
+    NoArgs, OpenArgs, StageInfo, StageInfoAnswer, StageLoading, StageOpen, StageOpenFailed, StageOpened, StagePrimCount,
+};
+use ovhost_plugin_api::{HostContextExt, HostContextMut, PluginError};
 use serde_json::{Value, json};
 
-use crate::host::Host;
-use crate::state::{OpenStage, SessionState, request_key};
+use crate::state::{OpenStage, SessionState};
 use crate::{camera, fields, hierarchy, render};
 
 /// What `stage.open` answered.
@@ -15,17 +17,17 @@ pub enum OpenOutcome {
     /// That stage is already open (the host's `StageInfo`).
     AlreadyOpen(Value),
     /// A load started; its result arrives as a host event with this `request_id`.
-    Loading(Value),
+    Loading(u64),
 }
 
 /// Calls `stage.open` and classifies the answer.
-pub fn request_open(host: &mut Host<'_, '_>, url: &str, force: bool) -> Result<OpenOutcome, PluginError> {
-    let args = if force { json!({ "url": url, "force": true }) } else { json!({ "url": url }) };
-    let result = host.call("stage.open", args)?;
-    match result.get("status").and_then(Value::as_str) {
-        Some("already_open") => Ok(OpenOutcome::AlreadyOpen(result.get("stage").cloned().unwrap_or(Value::Null))),
-        Some("loading") => Ok(OpenOutcome::Loading(result.get("request_id").cloned().unwrap_or(Value::Null))),
-        _ => Err(PluginError::internal(format!("stage.open answered without a known status: {result}"))),
+pub fn request_open(ctx: &mut HostContextMut<'_>, url: &str, force: bool) -> Result<OpenOutcome, PluginError> {
+    let answer = ctx.call::<StageOpen>(&OpenArgs { url: url.into(), force })?;
+    match (answer.status.as_str(), answer.request_id) {
+        ("already_open", _) => Ok(OpenOutcome::AlreadyOpen(answer.stage.unwrap_or(Value::Null))),
+        ("loading", Some(request_id)) => Ok(OpenOutcome::Loading(request_id)),
+        ("loading", None) => Err(PluginError::internal("stage.open answered loading without a request_id")),
+        (other, _) => Err(PluginError::internal(format!("stage.open answered with an unknown status '{other}'"))),
     }
 }
 
@@ -41,126 +43,134 @@ pub fn success(url: &str, stage: &OpenStage) -> Value {
 }
 
 /// `openStageRequest {url}`.
-pub fn open(state: &mut SessionState, host: &mut Host<'_, '_>, payload: &Value) -> Result<(), PluginError> {
+pub fn open(state: &mut SessionState, ctx: &mut HostContextMut<'_>, payload: &Value) -> Result<(), PluginError> {
     let url = fields::string(payload, "url")?;
-    match request_open(host, url, false) {
+    match request_open(ctx, url, false) {
         Ok(OpenOutcome::AlreadyOpen(info)) => {
             let stage = OpenStage::from_info(&info)
                 .ok_or_else(|| PluginError::internal("stage.open said already_open without a stage"))?;
             state.adopt(stage.clone());
-            host.reply("openStageResult", &success(url, &stage));
-            let root = hierarchy::root_children(host, &stage)?;
-            host.reply_text("getChildrenResult", &root);
+            ctx.reply_json("openStageResult", &success(url, &stage));
+            let root = hierarchy::root_children(ctx, &stage)?;
+            ctx.reply_json("getChildrenResult", &root);
             Ok(())
         }
         Ok(OpenOutcome::Loading(request_id)) => {
-            state.pending_opens.insert(request_key(&request_id), url.to_string());
+            state.pending_opens.insert(request_id, url.to_string());
             Ok(())
         }
         Err(error) => {
-            host.reply("openStageResult", &json!({ "url": url, "result": "error", "error": error.message.as_str() }));
+            ctx.reply_json(
+                "openStageResult",
+                &json!({ "url": url, "result": "error", "error": error.message.as_str() }),
+            );
             Err(error)
         }
     }
 }
 
-/// `loadingStateResponse {url, loading_state}` from `stage.info`.
-pub fn loading_state(host: &mut Host<'_, '_>) -> Result<Value, PluginError> {
-    let info = host.call("stage.info", json!({}))?;
-    let loading = info.get("loading").and_then(Value::as_bool).unwrap_or(false);
-    let url = if loading {
-        info.get("loading_url").and_then(Value::as_str)
+/// `loadingStateResponse {url, loading_state}` from a `stage.info` answer.
+pub fn loading_state_of(info: &StageInfoAnswer) -> Value {
+    let url = if info.loading {
+        info.loading_url.as_deref()
     } else {
-        info.get("stage").and_then(|s| s.get("url")).and_then(Value::as_str)
+        info.stage.as_ref().and_then(|s| s.get("url")).and_then(Value::as_str)
     };
-    Ok(json!({ "url": url.unwrap_or(""), "loading_state": if loading { "busy" } else { "idle" } }))
+    json!({ "url": url.unwrap_or(""), "loading_state": if info.loading { "busy" } else { "idle" } })
+}
+
+/// `loadingStateResponse {url, loading_state}` from `stage.info`.
+pub fn loading_state(ctx: &mut HostContextMut<'_>) -> Result<Value, PluginError> {
+    Ok(loading_state_of(&ctx.call::<StageInfo>(&NoArgs {})?))
 }
 
 /// The open stage according to `stage.info`, or a `bad_state` error naming the fix.
-pub fn current(host: &mut Host<'_, '_>) -> Result<OpenStage, PluginError> {
-    let info = host.call("stage.info", json!({}))?;
-    OpenStage::from_info(info.get("stage").unwrap_or(&Value::Null))
+pub fn current(ctx: &mut HostContextMut<'_>) -> Result<OpenStage, PluginError> {
+    let info = ctx.call::<StageInfo>(&NoArgs {})?;
+    info.stage
+        .as_ref()
+        .and_then(OpenStage::from_info)
         .ok_or_else(|| PluginError::bad_state("no stage is open; send openStageRequest {url} first"))
 }
 
 /// `resetStage` / `resetStageRequest`: reloads the current stage (`stage.open` with `force`).
-pub fn reset(state: &mut SessionState, host: &mut Host<'_, '_>) -> Result<(), PluginError> {
-    let stage = current(host)?;
-    match request_open(host, &stage.url, true)? {
+pub fn reset(state: &mut SessionState, ctx: &mut HostContextMut<'_>) -> Result<(), PluginError> {
+    let stage = current(ctx)?;
+    match request_open(ctx, &stage.url, true)? {
         OpenOutcome::Loading(request_id) => {
-            state.pending_opens.insert(request_key(&request_id), stage.url);
+            state.pending_opens.insert(request_id, stage.url);
         }
-        OpenOutcome::AlreadyOpen(_) => host.reply("openStageResult", &success(&stage.url, &stage)),
+        OpenOutcome::AlreadyOpen(_) => ctx.reply_json("openStageResult", &success(&stage.url, &stage)),
     }
     Ok(())
 }
 
 /// `getPrimCountRequest` → `getPrimCountResult {count}`.
-pub fn prim_count(host: &mut Host<'_, '_>) -> Result<(), PluginError> {
-    let result = host.call("stage.prim_count", json!({}))?;
-    host.reply("getPrimCountResult", &json!({ "count": result.get("count").cloned().unwrap_or(Value::from(0)) }));
+pub fn prim_count(ctx: &mut HostContextMut<'_>) -> Result<(), PluginError> {
+    let count = ctx.call::<StagePrimCount>(&NoArgs {})?;
+    ctx.reply_json("getPrimCountResult", &count);
     Ok(())
 }
 
 /// Host event `stageLoading {url, request_id}` → `updateProgressActivity`.
-pub fn on_loading(host: &mut Host<'_, '_>, payload: &Value) -> Result<(), PluginError> {
-    let url = payload.get("url").and_then(Value::as_str).unwrap_or("");
-    host.broadcast("updateProgressActivity", &json!({ "activity": format!("Loading {url}"), "url": url }));
+pub fn on_loading(ctx: &mut HostContextMut<'_>, payload: &Value) -> Result<(), PluginError> {
+    let loading = fields::event::<StageLoading>(payload)?;
+    let url = loading.url;
+    ctx.broadcast_json("updateProgressActivity", &json!({ "activity": format!("Loading {url}"), "url": url }));
     Ok(())
 }
 
 /// Host event `stageOpened {request_id, reason, stage}`: a load or recomposition committed.
-pub fn on_opened(state: &mut SessionState, host: &mut Host<'_, '_>, payload: &Value) -> Result<(), PluginError> {
-    let Some(stage) = OpenStage::from_info(payload.get("stage").unwrap_or(&Value::Null)) else { return Ok(()) };
-    let key = request_key(payload.get("request_id").unwrap_or(&Value::Null));
+pub fn on_opened(state: &mut SessionState, ctx: &mut HostContextMut<'_>, payload: &Value) -> Result<(), PluginError> {
+    let opened = fields::event::<StageOpened>(payload)?;
+    let Some(stage) = OpenStage::from_info(&opened.stage) else { return Ok(()) };
     state.adopt(stage.clone());
-    let root = hierarchy::root_children(host, &stage)?;
-    if payload.get("reason").and_then(Value::as_str) == Some("variant") {
-        if let Some(prim_path) = state.pending_variants.remove(&key) {
-            let variants = hierarchy::variants_of(host, &prim_path)?;
-            host.broadcast("getVariantsResponse", &variants);
+    let root = hierarchy::root_children(ctx, &stage)?;
+    if opened.reason == "variant" {
+        if let Some(prim_path) = state.pending_variants.remove(&opened.request_id) {
+            let variants = hierarchy::variants_of(ctx, &prim_path)?;
+            ctx.broadcast_json("getVariantsResponse", &variants);
         }
-        host.broadcast_text("getChildrenResult", &root);
+        ctx.broadcast_json("getChildrenResult", &root);
         return Ok(());
     }
-    let url = state.pending_opens.remove(&key).unwrap_or_else(|| stage.url.clone());
-    host.broadcast("openStageResult", &success(&url, &stage));
-    host.broadcast_text("getChildrenResult", &root);
-    let cameras = camera::camera_list(state, host)?;
-    host.broadcast("camera_list", &cameras);
-    let (available, active) = render::aov_state(state, host)?;
-    host.broadcast("availableAOVsResult", &available);
-    host.broadcast("activeAOVState", &active);
+    let url = state.pending_opens.remove(&opened.request_id).unwrap_or_else(|| stage.url.clone());
+    ctx.broadcast_json("openStageResult", &success(&url, &stage));
+    ctx.broadcast_json("getChildrenResult", &root);
+    let cameras = camera::camera_list(state, ctx)?;
+    ctx.broadcast_json("camera_list", &cameras);
+    let (available, active) = render::aov_state(state, ctx)?;
+    ctx.broadcast_json("availableAOVsResult", &available);
+    ctx.broadcast_json("activeAOVState", &active);
     Ok(())
 }
 
 /// Host event `stageOpenFailed {request_id, url, code, error}`: `openStageResult` error plus
 /// `viewerError`, to every client. The previous stage (if any) stays open.
-pub fn on_open_failed(state: &mut SessionState, host: &mut Host<'_, '_>, payload: &Value) -> Result<(), PluginError> {
-    let key = request_key(payload.get("request_id").unwrap_or(&Value::Null));
-    let error = payload.get("error").and_then(Value::as_str).unwrap_or("the stage could not be loaded");
-    let code = payload.get("code").and_then(Value::as_str).unwrap_or("stage_open_failed");
-    if let Some(prim_path) = state.pending_variants.remove(&key) {
+pub fn on_open_failed(
+    state: &mut SessionState,
+    ctx: &mut HostContextMut<'_>,
+    payload: &Value,
+) -> Result<(), PluginError> {
+    let failed = fields::event::<StageOpenFailed>(payload)?;
+    let (code, error) = (failed.code.as_str(), failed.error.as_str());
+    if let Some(prim_path) = state.pending_variants.remove(&failed.request_id) {
         // A failed variant switch is not a failed open: the stage as it was stays.
         let message = format!("could not switch the variant of '{prim_path}': {error}");
-        host.broadcast(
+        ctx.broadcast_json(
             "viewerError",
             &json!({ "code": code, "message": message, "context": { "prim_path": prim_path } }),
         );
         return Ok(());
     }
-    let url = state
-        .pending_opens
-        .remove(&key)
-        .or_else(|| payload.get("url").and_then(Value::as_str).map(str::to_string))
-        .unwrap_or_default();
-    host.broadcast("openStageResult", &json!({ "url": url, "result": "error", "error": error }));
-    host.broadcast(
+    let url = state.pending_opens.remove(&failed.request_id).unwrap_or_else(|| failed.url.clone());
+    ctx.broadcast_json("openStageResult", &json!({ "url": url, "result": "error", "error": error }));
+    ctx.broadcast_json(
         "viewerError",
         &json!({
             "code": code,
             "message": format!("could not open stage '{url}': {error}"),
-            "context": { "url": url, "request_id": payload.get("request_id") },
+            "context": { "url": url, "request_id": failed.request_id },
         }),
     );
     Ok(())

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use ovhost_plugin_api::services::CameraState;
 use serde_json::Value;
 
 /// The parts of the host's `StageInfo` the protocol repeats to clients.
@@ -31,22 +32,14 @@ impl OpenStage {
     }
 }
 
-/// A host `request_id` (number or string) as a map key.
-pub fn request_key(id: &Value) -> String {
-    match id {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
 #[derive(Debug, Default)]
 pub struct SessionState {
     /// The stage last committed (from `stageOpened` or a service answer).
     pub stage: Option<OpenStage>,
     /// `request_id` → the URL the client asked for, until `stageOpened`/`stageOpenFailed`.
-    pub pending_opens: BTreeMap<String, String>,
+    pub pending_opens: BTreeMap<u64, String>,
     /// `request_id` → the prim whose variant was switched, until the recomposed `stageOpened`.
-    pub pending_variants: BTreeMap<String, String>,
+    pub pending_variants: BTreeMap<u64, String>,
     /// The AOV this handler last switched to (the host does not report the active one).
     pub active_aov: Option<String>,
     /// The canonical selection this handler already broadcast after a `selectPrimsRequest`; the
@@ -54,7 +47,7 @@ pub struct SessionState {
     pub selection_echo: Option<Vec<String>>,
     /// The camera state this handler already broadcast after a camera request; the host's
     /// matching `cameraChanged` event is then not sent again.
-    pub camera_echo: Option<Value>,
+    pub camera_echo: Option<CameraState>,
     /// The authored camera last copied with `set_camera` (cleared when the stage changes).
     pub active_camera: Option<String>,
 }
@@ -77,7 +70,7 @@ impl SessionState {
     }
 
     /// Takes the camera echo marker if `camera` is exactly the state already broadcast.
-    pub fn take_camera_echo(&mut self, camera: &Value) -> bool {
+    pub fn take_camera_echo(&mut self, camera: &CameraState) -> bool {
         if self.camera_echo.as_ref() == Some(camera) {
             self.camera_echo = None;
             true
@@ -113,7 +106,7 @@ mod tests {
         let mut state = SessionState::default();
         assert!(state.adopt(stage("a.usda", 1)));
         state.selection_echo = Some(vec!["/World".into()]);
-        state.pending_variants.insert("7".into(), "/World/X".into());
+        state.pending_variants.insert(7, "/World/X".into());
         assert!(!state.adopt(stage("a.usda", 1)));
         assert!(state.selection_echo.is_some());
         assert!(state.adopt(stage("a.usda", 2)), "a recomposed stage is a switch");
@@ -134,7 +127,5 @@ mod tests {
     #[test]
     fn stage_info_null_is_no_stage() {
         assert_eq!(OpenStage::from_info(&Value::Null), None);
-        assert_eq!(request_key(&json!(5)), "5");
-        assert_eq!(request_key(&json!("r5")), "r5");
     }
 }

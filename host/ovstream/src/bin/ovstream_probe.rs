@@ -105,11 +105,19 @@ fn run(args: &Args) -> Result<serde_json::Value, String> {
                 testpattern::fill(&mut host, w, h, pitch, index);
                 // SAFETY: `host` holds pitch*h bytes.
                 unsafe { dev.upload(host.as_ptr(), pitch) }.map_err(|e| e.to_string())?;
-                let mut f = Frame::host(FrameFormat::BGRA8, w, h, dev.pitch_bytes as u32, &host);
-                f.location = MemoryLocation::CUDA;
-                f.data = dev.ptr as *const u8;
-                f.len_bytes = (dev.pitch_bytes * h as usize) as u64;
-                f
+                // SAFETY: `dev` holds `pitch_bytes * h` bytes of device memory alive for this loop
+                // iteration, in which the frame is used.
+                unsafe {
+                    Frame::from_raw_parts(
+                        FrameFormat::BGRA8,
+                        MemoryLocation::CUDA,
+                        w,
+                        h,
+                        dev.pitch_bytes as u32,
+                        dev.ptr as *const u8,
+                        (dev.pitch_bytes * h as usize) as u64,
+                    )
+                }
             }
             (None, None) => {
                 testpattern::fill(&mut host, w, h, pitch, index);

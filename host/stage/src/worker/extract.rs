@@ -220,12 +220,26 @@ impl Extractor<'_> {
             _ => (1.0, 1.0e6),
         };
         let fov_y_deg = if focal > 0.0 { (2.0 * (aperture / (2.0 * focal)).atan()).to_degrees() } else { 60.0 };
+        let h_aperture = num("horizontalAperture", 20.955);
+        let shift = |offset: &str, size: f64| if size > 0.0 { num(offset, 0.0) / size } else { 0.0 };
+        let orthographic = matches!(
+            prim.attribute("projection").get::<sdf::Value>(),
+            Ok(Some(sdf::Value::Token(t))) if t.as_str() == "orthographic"
+        );
         self.scene.cameras.push(AuthoredCamera {
             path: RString::from(path),
             world_transform: world,
             fov_y_deg,
             near,
             far,
+            projection: if orthographic {
+                ovhost_plugin_api::Projection::ORTHOGRAPHIC
+            } else {
+                ovhost_plugin_api::Projection::PERSPECTIVE
+            },
+            // Apertures are in tenths of a stage unit (GfCamera's aperture unit).
+            ortho_height: aperture * 0.1,
+            lens_shift: [shift("horizontalApertureOffset", h_aperture), shift("verticalApertureOffset", aperture)],
         });
     }
 

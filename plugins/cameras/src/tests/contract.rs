@@ -3,8 +3,7 @@
 
 use ovhost_plugin_api::abi_stable::std_types::{RResult, RStr};
 use ovhost_plugin_api::{
-    Bounds, BuiltinPlugin, CameraController, CameraEntry, CameraView, ConverterEntry, ErrorKind, FromConfig,
-    HandlerEntry, InputEvent, InputKind, Registrar, RendererEntry, UpAxis, registrar_mut,
+    Bounds, BuiltinPlugin, CameraController, CameraView, ErrorKind, FromConfig, InputEvent, InputKind, UpAxis,
 };
 use serde_json::Value;
 
@@ -138,6 +137,7 @@ fn any_view_is_adopted_exactly_even_beyond_the_orbit_limits() {
         fov_y_deg: 60.0,
         near: 0.5,
         far: 50.0,
+        ..CameraView::default()
     };
     let rolled = CameraView { eye: [1.0, 2.0, 3.0], target: [1.0, 2.0, 2.0], up: [0.6, 0.8, 0.0], ..straight_down };
     let coincident = CameraView { eye: [5.0; 3], target: [5.0; 3], ..straight_down };
@@ -239,55 +239,30 @@ fn an_empty_viewport_is_refused() {
     assert!(camera.set_viewport(640, 480).is_ok());
 }
 
-#[derive(Default)]
-struct Collect {
-    cameras: Vec<CameraEntry>,
-    others: usize,
-}
-
-impl Registrar for Collect {
-    fn add_renderer(&mut self, _entry: RendererEntry) {
-        self.others += 1;
-    }
-    fn add_converter(&mut self, _entry: ConverterEntry) {
-        self.others += 1;
-    }
-    fn add_camera(&mut self, entry: CameraEntry) {
-        self.cameras.push(entry);
-    }
-    fn add_handler(&mut self, _entry: HandlerEntry) {
-        self.others += 1;
-    }
-}
-
 #[test]
 fn registers_three_schemes_that_work_through_the_plugin_boundary() {
-    let mut collect = Collect::default();
-    {
-        let mut registry = ovhost_plugin_api::Registry::new(registrar_mut(&mut collect));
-        crate::register(&mut registry).unwrap();
-    }
-    let ids: Vec<&str> = collect.cameras.iter().map(|e| e.id.as_str()).collect();
+    let collect = ovhost_plugin_api::Recorded::of(crate::register).unwrap();
+    let ids: Vec<&str> = collect.cameras.iter().map(|e| e.id().as_str()).collect();
     assert_eq!(ids, crate::SCHEME_IDS);
     assert_eq!(crate::DEFAULT_SCHEME, "orbit");
-    assert_eq!(collect.others, 0);
+    assert_eq!(collect.renderers.len() + collect.converters.len() + collect.handlers.len(), 0);
 
     for entry in &collect.cameras {
-        let RResult::ROk(mut camera) = (entry.create)(RStr::from_str("{}")) else {
-            panic!("{} failed to create", entry.id)
+        let RResult::ROk(mut camera) = (entry.create())(RStr::from_str("{}")) else {
+            panic!("{} failed to create", entry.id())
         };
         camera.set_viewport(640, 480).unwrap();
         camera.fit(&unit_box(), UpAxis::Z).unwrap();
         let before = camera.advance(0).unwrap();
-        assert!(camera.input(&press(1, 0)).unwrap(), "{}: middle press", entry.id);
+        assert!(camera.input(&press(1, 0)).unwrap(), "{}: middle press", entry.id());
         assert!(camera.input(&drag(1, 10.0, 0.0)).unwrap());
-        assert_ne!(camera.advance(16_000).unwrap().target, before.target, "{}: middle drag pans", entry.id);
+        assert_ne!(camera.advance(16_000).unwrap().target, before.target, "{}: middle drag pans", entry.id());
         assert!(camera.input(&InputEvent::new(InputKind::CANCEL)).unwrap());
         let state: Value = serde_json::from_str(camera.state().unwrap().as_str()).unwrap();
-        assert_eq!(state["scheme"], entry.id.as_str());
+        assert_eq!(state["scheme"], entry.id().as_str());
 
-        let RResult::RErr(error) = (entry.create)(RStr::from_str(r#"{"bogus": 1}"#)) else {
-            panic!("{} accepted a bad config", entry.id)
+        let RResult::RErr(error) = (entry.create())(RStr::from_str(r#"{"bogus": 1}"#)) else {
+            panic!("{} accepted a bad config", entry.id())
         };
         assert_eq!(error.kind, ErrorKind::INVALID_INPUT);
     }

@@ -41,27 +41,26 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let dst = stream.alloc_zeros::<u8>(bytes)?;
         let (src_ptr, _s) = src.device_ptr(&stream);
         let (dst_ptr, _d) = dst.device_ptr(&stream);
-        let input = Frame {
-            format: FrameFormat::RGBA8,
-            location: MemoryLocation::CUDA,
-            width: width as u32,
-            height: height as u32,
-            pitch_bytes: (width * 4) as u32,
-            flags: 0,
-            len_bytes: bytes as u64,
-            data: src_ptr as *const u8,
-            cuda_context: ctx.cu_ctx() as u64,
-            cuda_stream: stream.cu_stream() as u64,
-            frame_number: 0,
-            timestamp_us: 0,
-        };
+        // SAFETY: `src` holds `bytes` bytes of device memory for this iteration.
+        let input = unsafe {
+            Frame::from_raw_parts(
+                FrameFormat::RGBA8,
+                MemoryLocation::CUDA,
+                width as u32,
+                height as u32,
+                (width * 4) as u32,
+                src_ptr as *const u8,
+                bytes as u64,
+            )
+        }
+        .with_cuda(ctx.cu_ctx() as u64, stream.cu_stream() as u64);
 
         // Correctness once, then warm-up.
         let out = conv.convert_frame(&input)?;
         let mut got = vec![0u8; bytes];
         stream.synchronize()?;
         // SAFETY: `out` points at the converter's output buffer of `bytes` bytes; the stream is idle.
-        unsafe { result::memcpy_dtoh_sync(&mut got, out.data as sys::CUdeviceptr) }?;
+        unsafe { result::memcpy_dtoh_sync(&mut got, out.data_ptr() as sys::CUdeviceptr) }?;
         let mut want = vec![0u8; bytes];
         rgba_to_bgra_reference(&host, width * 4, &mut want, width * 4, width, height);
         let matches_cpu = got == want;

@@ -58,7 +58,7 @@ fn bench_openh264(
         let start = Instant::now();
         let out = enc.convert_frame(&input)?;
         times_ms.push(start.elapsed().as_secs_f64() * 1e3);
-        bytes += out.len_bytes as usize;
+        bytes += out.len_bytes() as usize;
     }
     // The first frame includes encoder creation; report it apart.
     let first_ms = times_ms[0];

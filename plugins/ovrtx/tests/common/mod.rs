@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use ovhost_plugin_api::abi_stable::std_types::{RString, RVec};
-use ovhost_plugin_api::{CameraView, Frame, RenderRequest, RendererBackend, StageScene};
+use ovhost_plugin_api::{CameraView, MemoryLocation, RenderRequest, RendererBackend, StageScene};
 use ovhost_plugin_ovrtx::Ovrtx;
 
 /// `target/debug/libovrtx_double.so`, or a failure saying how to build it.
@@ -45,14 +45,28 @@ pub fn scene(name: &str) -> StageScene {
 }
 
 pub fn request(eye: [f64; 3]) -> RenderRequest {
-    RenderRequest { camera: CameraView { eye, ..CameraView::default() }, frame_number: 7, time_us: 1000 }
+    RenderRequest {
+        camera: CameraView { eye, ..CameraView::default() },
+        frame_number: 7,
+        time_us: 1000,
+        time_code: f64::NAN,
+    }
 }
 
-pub fn render(r: &mut Ovrtx, eye: [f64; 3]) -> (Frame, Vec<u8>) {
-    let frame = r.render(&request(eye)).into_result().expect("render");
-    // SAFETY: read before the next call on the renderer.
-    let bytes = unsafe { frame.host_bytes() }.expect("host frame").to_vec();
-    (frame, bytes)
+/// A rendered frame's descriptor, checked, after the frame's borrow of the renderer ended.
+pub struct Rendered {
+    pub width: u32,
+    pub height: u32,
+    pub location: MemoryLocation,
+}
+
+pub fn render(r: &mut Ovrtx, eye: [f64; 3]) -> (Rendered, Vec<u8>) {
+    request(eye).with_ref(|q| {
+        let frame = r.render(q).into_result().expect("render");
+        frame.validate().expect("a consistent descriptor");
+        let bytes = frame.host_bytes().expect("host frame").to_vec();
+        (Rendered { width: frame.width, height: frame.height, location: frame.location }, bytes)
+    })
 }
 
 fn hooks() -> &'static libloading::Library {

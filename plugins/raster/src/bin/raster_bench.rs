@@ -24,6 +24,7 @@ fn camera(frame: u64) -> CameraView {
         fov_y_deg: 45.0,
         near: 0.05,
         far: 100.0,
+        ..CameraView::default()
     }
 }
 
@@ -65,19 +66,21 @@ fn main() {
         let triangles = grid.triangle_count();
         let scene = synthetic::scene(vec![("/World/Grid", grid, vec![synthetic::transform([0.0; 3], 1.0)])]);
         let upload_start = Instant::now();
-        raster.open_stage(&scene).into_result().unwrap_or_else(|e| fail("open_stage", e));
+        raster.open_stage(scene.as_scene()).into_result().unwrap_or_else(|e| fail("open_stage", e));
         let upload_ms = upload_start.elapsed().as_secs_f64() * 1e3;
         for (width, height) in SIZES {
             raster.resize(width, height).into_result().unwrap_or_else(|e| fail("resize", e));
             let mut frame_number = 0u64;
             let mut render = |raster: &mut Raster| {
                 frame_number += 1;
-                let request = RenderRequest { camera: camera(frame_number), frame_number, time_us: 0 };
-                let frame = raster.render(&request).into_result().unwrap_or_else(|e| fail("render", e));
-                // Touch every row of the returned pixels so the readback is really consumed.
-                // SAFETY: the renderer is not called again until this frame has been read.
-                let bytes = unsafe { frame.host_bytes() }.unwrap_or_default();
-                bytes.iter().step_by(frame.pitch_bytes.max(1) as usize).fold(0u8, |a, b| a ^ b)
+                let request =
+                    RenderRequest { camera: camera(frame_number), frame_number, time_us: 0, time_code: f64::NAN };
+                request.with_ref(|request| {
+                    let frame = raster.render(request).into_result().unwrap_or_else(|e| fail("render", e));
+                    // Touch every row of the returned pixels so the readback is really consumed.
+                    let bytes = frame.host_bytes().unwrap_or_default();
+                    bytes.iter().step_by(frame.pitch_bytes.max(1) as usize).fold(0u8, |a, b| a ^ b)
+                })
             };
             for _ in 0..WARMUP_FRAMES {
                 std::hint::black_box(render(&mut raster));

@@ -52,11 +52,12 @@ pub fn camera() -> CameraView {
         fov_y_deg: 45.0,
         near: 0.1,
         far: 100.0,
+        ..CameraView::default()
     }
 }
 
 pub fn request() -> RenderRequest {
-    RenderRequest { camera: camera(), frame_number: 7, time_us: 1234 }
+    RenderRequest { camera: camera(), frame_number: 7, time_us: 1234, time_code: f64::NAN }
 }
 
 /// Where a world point lands in the test frame, in pixels (x right, y down).
@@ -132,12 +133,11 @@ impl Image {
 }
 
 /// Checks the frame descriptor and copies its rows out, honouring `pitch_bytes`.
-pub fn capture(frame: &Frame) -> Image {
+pub fn capture(frame: &Frame<'_>) -> Image {
     frame.validate().expect("the frame descriptor is self-consistent");
     assert_eq!(frame.format, FrameFormat::RGBA8);
     assert_eq!(frame.location, MemoryLocation::HOST);
-    // SAFETY: the renderer has not been called since it returned this frame.
-    let bytes = unsafe { frame.host_bytes() }.expect("a host frame has host bytes");
+    let bytes = frame.host_bytes().expect("a host frame has host bytes");
     let row = (frame.width * 4) as usize;
     let mut rgba = Vec::with_capacity(row * frame.height as usize);
     for y in 0..frame.height as usize {
@@ -147,9 +147,13 @@ pub fn capture(frame: &Frame) -> Image {
     Image { width: frame.width, height: frame.height, rgba }
 }
 
+/// Renders one frame with [`request`]; the frame borrows the renderer.
+pub fn frame(r: &mut Raster) -> Frame<'_> {
+    request().with_ref(|q| r.render(q).unwrap())
+}
+
 pub fn render(r: &mut Raster) -> Image {
-    let frame = r.render(&request()).unwrap();
-    capture(&frame)
+    capture(&frame(r))
 }
 
 pub fn is_red(p: [u8; 4]) -> bool {
