@@ -101,6 +101,7 @@ message_map! {
         pluginsResult: PluginsPayload,
         listScenesResult: ScenesPayload,
         getStatsResult: StatsPayload,
+        hostShuttingDown: HostShuttingDownPayload,
     }
 }
 
