@@ -146,6 +146,7 @@ impl Core {
 
     /// Handles a failure of the renderer or camera: panics disable the instance.
     pub fn note_plugin_failure(&mut self, what: &str, id: &str, error: &PluginError) {
+        crate::metrics::plugin_failure(what, error.is_panic());
         if error.is_panic() {
             tracing::error!("{what} '{id}' panicked: {}; it has been disabled", error.message);
             self.disabled.push(json!({ "kind": what, "id": id, "reason": error.message.as_str() }));

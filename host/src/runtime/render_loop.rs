@@ -257,6 +257,7 @@ impl RenderLoop {
             }
         };
         self.last_render_ns = render_started.elapsed().as_nanos() as u64;
+        crate::metrics::record_render(self.last_render_ns);
         self.core.status.frames_rendered.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if self.renderer_output != Some(frame.spec()) {
             self.renderer_output = Some(frame.spec());
@@ -424,7 +425,9 @@ impl RenderLoop {
             }
             let convert_started = Instant::now();
             let converted = chain.run(frame);
-            self.last_convert_ns += convert_started.elapsed().as_nanos() as u64;
+            let convert_ns = convert_started.elapsed().as_nanos() as u64;
+            self.last_convert_ns += convert_ns;
+            crate::metrics::record_convert(spec, convert_ns, converted.as_ref().ok().map(|o| (o.format, o.len_bytes)));
             let output = match converted {
                 Ok(output) => output,
                 Err(e) => {
@@ -546,6 +549,7 @@ impl RenderLoop {
         let mut deadline = Instant::now();
         let mut last_publish = Instant::now();
         loop {
+            self.core.status.beat();
             let now = Instant::now();
             if now < deadline {
                 match inbound.recv_timeout(deadline - now) {
