@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use crate::cli::Cli;
 use crate::http::tls::{self, TlsSetup, TlsSource};
 use crate::http::{self, HttpConfig};
-use crate::lifecycle::Lifecycle;
+use crate::lifecycle::{Lifecycle, StopReason};
 use crate::plugins::Registry;
 use crate::runtime::{Runtime, RuntimeConfig};
 
@@ -210,6 +210,10 @@ pub fn run(cli: Cli) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let agones = cli.agones.then(|| {
+        let _entered = tokio.enter();
+        crate::agones::AgonesSession::start(handle.clone(), lifecycle.clone())
+    });
     let stop = {
         let (lifecycle, handle) = (lifecycle.clone(), handle.clone());
         async move {
@@ -217,6 +221,11 @@ pub fn run(cli: Cli) -> ExitCode {
             let deadline = Instant::now() + lifecycle.drain_timeout;
             crate::lifecycle::exit_at(deadline);
             lifecycle.drain(&handle, reason, deadline).await;
+            // The session is over: Agones deletes the GameServer. (On SIGTERM Agones is already
+            // deleting it.)
+            if let (Some(agones), StopReason::Idle) = (&agones, reason) {
+                agones.shutdown().await;
+            }
         }
     };
     let served = tokio.block_on(http::serve(handle.clone(), http_config, stop));

@@ -165,6 +165,13 @@ pub struct Cli {
     #[arg(long, value_parser = positive_seconds)]
     pub exit_when_idle_s: Option<f64>,
 
+    /// Run as an Agones GameServer: talk to the Agones SDK sidecar (localhost:$AGONES_SDK_GRPC_PORT):
+    /// Ready after the first frame, Health from the render-thread heartbeat, open the stage named by
+    /// the allocation's `ovhost.dev/stage` annotation, Allocated on the first client, Shutdown on
+    /// idle exit (the idle timer starts at allocation).
+    #[arg(long)]
+    pub agones: bool,
+
     /// Log format on stderr.
     #[arg(long, value_enum, default_value = "text")]
     pub log_format: LogFormat,

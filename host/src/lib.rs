@@ -3,6 +3,7 @@
 //! The host: plugin registry, runtime and render loop, stream sinks, HTTP/WebSocket server and
 //! CLI. `docs/ARCHITECTURE.md` maps each component to its file.
 
+pub mod agones;
 pub mod app;
 pub mod builtins;
 pub mod cli;
