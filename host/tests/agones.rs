@@ -98,6 +98,9 @@ fn allocation_opens_the_annotated_stage_and_idle_exit_calls_shutdown() {
     assert!(host.wait_stage_loaded(SECS), "{:?}", host.logs());
     let state = host.get_json("/api/state");
     assert!(state["stage"]["url"].as_str().unwrap().ends_with("sample_yup.usda"), "{state}");
+    // The load is in /metrics too.
+    let (_, metrics) = host.get("/metrics");
+    assert!(metrics.contains("ovhost_stage_load_seconds_count{outcome=\"ok\"} 1"), "{metrics}");
     // Allocated already: no client connects, so after the idle limit the host ends the session.
     let (_, status) = host.wait_exit(Duration::from_secs(15)).expect("idle exit");
     assert_eq!(status.code(), Some(0));
