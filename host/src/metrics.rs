@@ -64,7 +64,7 @@ fn describe() {
     describe_histogram!("ovhost_stage_load_seconds", "Stage open/recomposition time on the loader thread, by outcome.");
     describe_counter!(
         "ovhost_plugin_failures_total",
-        "Plugin failures the host noted (panics disable the plugin), by plugin kind."
+        "Failing renderer calls, panicking cameras and message handlers (a panic disables the plugin), by kind."
     );
     describe_gauge!("ovhost_inbound_queue_depth", "Items waiting for the render thread.");
     describe_gauge!("ovhost_client_text_queue_depth", "App messages queued to clients, summed over clients.");
@@ -130,7 +130,7 @@ pub fn record_stage_load(took: Duration, ok: bool) {
     histogram!("ovhost_stage_load_seconds", "outcome" => if ok { "ok" } else { "error" }).record(took.as_secs_f64());
 }
 
-/// The host noted a failing plugin call (`kind`: renderer, camera, handler, ...).
+/// The host noted a failing plugin call (`kind`: `renderer`, `camera`, `handler`).
 pub fn plugin_failure(kind: &str, panicked: bool) {
     counter!("ovhost_plugin_failures_total", "kind" => kind.to_string(), "panic" => if panicked { "true" } else { "false" })
         .increment(1);
