@@ -34,8 +34,9 @@ apt_install() {
     die "could not install ${missing[*]}"
 }
 
-# Packages the host needs to build (OpenH264 assembly) and to render without a GPU (Mesa).
-HOST_PACKAGES=(nasm pkg-config libvulkan1 mesa-vulkan-drivers libegl1 libegl-mesa0 libgl1-mesa-dri)
+# Packages the host needs to build (OpenH264 assembly; protoc and its well-known types for the
+# Agones SDK's gRPC stubs) and to render without a GPU (Mesa).
+HOST_PACKAGES=(nasm pkg-config protobuf-compiler libprotobuf-dev libvulkan1 mesa-vulkan-drivers libegl1 libegl-mesa0 libgl1-mesa-dri)
 # Extra packages the tests need: a real browser and Python venvs for the USD/ovstream oracles.
 # (FFmpeg is only for the optional libx264 comparison in h264_bench: apt-get install ffmpeg.)
 TEST_PACKAGES=(chromium python3-venv python3-pip)

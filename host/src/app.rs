@@ -4,10 +4,12 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::cli::Cli;
+use crate::http::tls::{self, TlsSetup, TlsSource};
 use crate::http::{self, HttpConfig};
+use crate::lifecycle::{Lifecycle, StopReason};
 use crate::plugins::Registry;
 use crate::runtime::{Runtime, RuntimeConfig};
 
@@ -103,11 +105,21 @@ fn start_ovstream(cli: &Cli, transports: &[ovhost_ovstream::Transport], runtime:
     Ok(())
 }
 
+fn tls_source(cli: &Cli) -> Option<TlsSource> {
+    match (&cli.tls_cert, &cli.tls_key) {
+        (Some(cert), Some(key)) => Some(TlsSource::Files { cert: cert.clone(), key: key.clone() }),
+        _ if cli.tls_self_signed => {
+            Some(TlsSource::SelfSigned { names: tls::self_signed_names(cli.bind, cli.public_ip, &cli.tls_names) })
+        }
+        _ => None,
+    }
+}
+
 fn frontend_dir(cli: &Cli) -> Option<PathBuf> {
     cli.frontend_dir.clone().or_else(|| Some(PathBuf::from("frontend/dist")))
 }
 
-/// Runs the host until SIGINT/SIGTERM.
+/// Runs the host until SIGINT/SIGTERM or the idle timer; exit codes in [`crate::lifecycle`].
 pub fn run(cli: Cli) -> ExitCode {
     let registry = load_plugins(&cli);
     if cli.strict_plugins && !registry.errors.is_empty() {
@@ -124,6 +136,21 @@ pub fn run(cli: Cli) -> ExitCode {
             return ExitCode::from(EXIT_CONFIG);
         }
     };
+    let tls = match tls_source(&cli).map(|source| TlsSetup::load(&source)).transpose() {
+        Ok(tls) => tls,
+        Err(e) => {
+            eprintln!("ovhost: {e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    if let Some(tls) = &tls {
+        if tls.names.is_empty() {
+            tracing::info!(fingerprint = %tls.fingerprint, "TLS certificate loaded; SHA-256 fingerprint {}", tls.fingerprint);
+        } else {
+            tracing::info!(names = ?tls.names, "self-signed TLS certificate generated; SHA-256 fingerprint {}", tls.fingerprint);
+            eprintln!("ovhost: self-signed certificate SHA-256 fingerprint: {}", tls.fingerprint);
+        }
+    }
     let config = RuntimeConfig {
         width: cli.width,
         height: cli.height,
@@ -155,11 +182,27 @@ pub fn run(cli: Cli) -> ExitCode {
             return ExitCode::from(EXIT_CONFIG);
         }
     };
+    let lifecycle = Arc::new(Lifecycle::new(
+        Duration::from_secs_f64(cli.liveness_timeout_s),
+        Duration::from_secs_f64(cli.drain_timeout_s),
+        cli.exit_when_idle_s.map(Duration::from_secs_f64),
+        Duration::from_millis(cli.retry_after_ms),
+    ));
+    let metrics = match crate::metrics::install() {
+        Ok(metrics) => Some(metrics),
+        Err(e) => {
+            tracing::warn!("/metrics is disabled: {e}");
+            None
+        }
+    };
     let http_config = HttpConfig {
         bind: SocketAddr::new(cli.bind, cli.http_port),
         frontend_dir: frontend_dir(&cli),
         access_token: cli.access_token.clone(),
         allowed_origins: cli.allowed_origins.clone(),
+        tls,
+        lifecycle: lifecycle.clone(),
+        metrics,
     };
     let tokio = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(rt) => rt,
@@ -168,7 +211,25 @@ pub fn run(cli: Cli) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let served = tokio.block_on(http::serve(handle.clone(), http_config, shutdown_signal()));
+    let agones = cli.agones.then(|| {
+        let _entered = tokio.enter();
+        crate::agones::AgonesSession::start(handle.clone(), lifecycle.clone())
+    });
+    let stop = {
+        let (lifecycle, handle) = (lifecycle.clone(), handle.clone());
+        async move {
+            let reason = lifecycle.wait_for_stop(&handle).await;
+            let deadline = Instant::now() + lifecycle.drain_timeout;
+            crate::lifecycle::exit_at(deadline);
+            lifecycle.drain(&handle, reason, deadline).await;
+            // The session is over: Agones deletes the GameServer. (On SIGTERM Agones is already
+            // deleting it.)
+            if let (Some(agones), StopReason::Idle) = (&agones, reason) {
+                agones.shutdown().await;
+            }
+        }
+    };
+    let served = tokio.block_on(http::serve(handle.clone(), http_config, stop));
     handle.shutdown();
     let code = match served {
         Ok(()) => ExitCode::SUCCESS,
@@ -198,20 +259,5 @@ fn join_with_timeout(thread: std::thread::JoinHandle<()>, timeout: Duration) -> 
     } else {
         tracing::warn!("render thread did not stop within {timeout:?}; exiting anyway");
         false
-    }
-}
-
-async fn shutdown_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = match signal(SignalKind::terminate()) {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::error!("cannot listen for SIGTERM: {e}");
-            return std::future::pending().await;
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received; shutting down"),
-        _ = term.recv() => tracing::info!("SIGTERM received; shutting down"),
     }
 }

@@ -12,7 +12,11 @@ use clap::Parser;
     about = "A host for streamed, interactive USD viewers: renderer, camera, converter and message-handler plugins; \
              video and app messages to browsers over WebSocket or NVIDIA ovstream.",
     after_help = "Logs go to stderr; set RUST_LOG (e.g. RUST_LOG=ovhost=debug) to change the level.\n\
-                  Health: GET /healthz answers 503 until the first frame is rendered and converted, then 200."
+                  Health: GET /healthz (readiness) answers 503 until the first frame is rendered and converted, then 200, \
+                  and 503 again while draining; GET /livez (liveness) answers 503 when the render thread stopped \
+                  going round its loop for longer than --liveness-timeout-s; GET /metrics is Prometheus text.\n\
+                  Exit codes: 0 stopped as asked (SIGTERM/SIGINT after draining, --exit-when-idle-s); 1 runtime \
+                  failure; 2 bad configuration or --strict-* failure; 3 the drain overran --drain-timeout-s."
 )]
 pub struct Cli {
     /// Stream width in pixels.
@@ -125,9 +129,60 @@ pub struct Cli {
     #[arg(long = "allowed-origin")]
     pub allowed_origins: Vec<String>,
 
+    /// Serve HTTPS with this PEM certificate chain (leaf first); needs --tls-key. `/ws` becomes `wss`.
+    #[arg(long, requires = "tls_key", conflicts_with = "tls_self_signed")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1) for --tls-cert.
+    #[arg(long, requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
+    /// Serve HTTPS with a certificate generated at start for localhost, this machine's names and
+    /// addresses, --public-ip and each --tls-name; its SHA-256 fingerprint is logged so a browser's
+    /// warning can be checked against it.
+    #[arg(long)]
+    pub tls_self_signed: bool,
+
+    /// Extra DNS name or IP address for the --tls-self-signed certificate. Repeatable.
+    #[arg(long = "tls-name", requires = "tls_self_signed")]
+    pub tls_names: Vec<String>,
+
+    /// /livez answers 503 when the render thread has not gone round its loop for this long.
+    #[arg(long, default_value_t = 10.0, value_parser = positive_seconds)]
+    pub liveness_timeout_s: f64,
+
+    /// On SIGTERM, the longest the host takes to tell clients (`hostShuttingDown`), close them and
+    /// exit. Set the orchestrator's grace period (terminationGracePeriodSeconds) above it.
+    #[arg(long, default_value_t = 10.0, value_parser = positive_seconds)]
+    pub drain_timeout_s: f64,
+
+    /// `retryAfterMs` sent in `hostShuttingDown`: how long clients should wait before reconnecting.
+    #[arg(long, default_value_t = 2000)]
+    pub retry_after_ms: u64,
+
+    /// Exit (code 0) after this many seconds without clients, counted from start and from the last
+    /// client leaving: one-session pods end themselves. Off by default.
+    #[arg(long, value_parser = positive_seconds)]
+    pub exit_when_idle_s: Option<f64>,
+
+    /// Run as an Agones GameServer: talk to the Agones SDK sidecar (localhost:$AGONES_SDK_GRPC_PORT):
+    /// Ready after the first frame, Health from the render-thread heartbeat, open the stage named by
+    /// the allocation's `ovhost.dev/stage` annotation, Allocated on the first client, Shutdown on
+    /// idle exit (the idle timer starts at allocation).
+    #[arg(long)]
+    pub agones: bool,
+
     /// Log format on stderr.
     #[arg(long, value_enum, default_value = "text")]
     pub log_format: LogFormat,
+}
+
+fn positive_seconds(value: &str) -> Result<f64, String> {
+    match value.parse::<f64>() {
+        Ok(s) if s.is_finite() && s > 0.0 && s <= 86_400.0 => Ok(s),
+        Ok(_) => Err(format!("'{value}' is not a number of seconds between 0 (exclusive) and 86400")),
+        Err(e) => Err(format!("'{value}' is not a number of seconds: {e}")),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -144,6 +199,16 @@ mod tests {
     fn cli_is_well_formed() {
         use clap::CommandFactory;
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn seconds_must_be_positive_and_finite() {
+        assert_eq!(positive_seconds("2"), Ok(2.0));
+        assert!(positive_seconds("0").is_err());
+        assert!(positive_seconds("-1").is_err());
+        assert!(positive_seconds("soon").unwrap_err().contains("not a number"));
+        assert!(Cli::try_parse_from(["ovhost", "--tls-cert", "c.pem"]).is_err(), "--tls-cert needs --tls-key");
+        assert!(Cli::try_parse_from(["ovhost", "--tls-self-signed", "--tls-cert", "c", "--tls-key", "k"]).is_err());
     }
 
     #[test]

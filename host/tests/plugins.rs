@@ -264,4 +264,6 @@ fn a_panicking_handler_is_disabled_and_reported_while_the_stream_continues() {
     assert_eq!(disabled[0]["id"], "panicky", "{state}");
     assert!(host.get("/healthz").0 == 200);
     assert!(json_subset(&json!({"state": "idle"}), &state));
+    let (_, metrics) = host.get("/metrics");
+    assert!(metrics.contains(r#"ovhost_plugin_failures_total{kind="handler",panic="true"} 1"#), "{metrics}");
 }

@@ -147,6 +147,18 @@ export interface HelloResultPayload {
   video?: VideoChoice | null;
 }
 
+/**
+ * Sent to every client when the host starts draining (SIGTERM, SIGINT, idle exit): the host
+ * closes the connection right after; a client should reconnect after `retryAfterMs`, when a load
+ * balancer or a session API routes it to another host.
+ */
+export interface HostShuttingDownPayload {
+  /** Why the host stops: `sigterm`, `sigint` or `idle`. */
+  reason: string;
+  /** Milliseconds to wait before reconnecting. */
+  retryAfterMs: number;
+}
+
 /** One input event; coordinates are stream pixels, buttons use DOM numbering. */
 export interface InputEvent {
   alt?: boolean | null;
@@ -331,6 +343,7 @@ export interface ServerMessages {
   getStatsResult: StatsPayload;
   getVariantsResponse: VariantsPayload;
   helloResult: HelloResultPayload;
+  hostShuttingDown: HostShuttingDownPayload;
   listScenesResult: ScenesPayload;
   loadingStateResponse: LoadingStatePayload;
   openStageResult: OpenStageResultPayload;

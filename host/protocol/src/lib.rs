@@ -102,6 +102,7 @@ message_map! {
         pluginsResult: PluginsPayload,
         listScenesResult: ScenesPayload,
         getStatsResult: StatsPayload,
+        hostShuttingDown: HostShuttingDownPayload,
     }
 }
 

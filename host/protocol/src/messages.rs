@@ -222,6 +222,18 @@ pub struct HelloResultPayload {
     pub state: RuntimeState,
 }
 
+/// Sent to every client when the host starts draining (SIGTERM, SIGINT, idle exit): the host
+/// closes the connection right after; a client should reconnect after `retryAfterMs`, when a load
+/// balancer or a session API routes it to another host.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct HostShuttingDownPayload {
+    /// Why the host stops: `sigterm`, `sigint` or `idle`.
+    pub reason: String,
+    /// Milliseconds to wait before reconnecting.
+    #[serde(rename = "retryAfterMs")]
+    pub retry_after_ms: u64,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct ViewerErrorPayload {
     pub code: String,

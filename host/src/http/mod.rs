@@ -1,10 +1,12 @@
 //! HTTP: health, API, the frontend's static files, and the `/ws` socket. Runs on tokio; handlers
 //! only read shared status or parse and enqueue work for the render thread.
 
+pub mod tls;
 mod ws;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use axum::{
     Json, Router,
@@ -16,6 +18,8 @@ use axum::{
 };
 use tower_http::services::ServeDir;
 
+use crate::lifecycle::Lifecycle;
+use crate::metrics::Metrics;
 use crate::runtime::RuntimeHandle;
 
 #[derive(Clone)]
@@ -27,6 +31,12 @@ pub struct HttpConfig {
     pub access_token: Option<String>,
     /// When non-empty, `/ws` requires the `Origin` header to be one of these.
     pub allowed_origins: Vec<String>,
+    /// Serve HTTPS (and so `wss`) with this certificate.
+    pub tls: Option<tls::TlsSetup>,
+    /// Drain state for `/healthz` and `/ws`, the heartbeat bound for `/livez`.
+    pub lifecycle: Arc<Lifecycle>,
+    /// `/metrics` answers 404 when absent.
+    pub metrics: Option<Arc<Metrics>>,
 }
 
 #[derive(Clone)]
@@ -40,6 +50,8 @@ pub fn router(runtime: RuntimeHandle, config: HttpConfig) -> Router {
     let state = AppState { runtime, config };
     let api = Router::new()
         .route("/healthz", get(healthz))
+        .route("/livez", get(livez))
+        .route("/metrics", get(metrics))
         .route("/api/state", get(api_state))
         .route("/api/plugins", get(api_plugins))
         .route("/ws", get(ws::upgrade))
@@ -57,9 +69,15 @@ pub async fn serve(
     config: HttpConfig,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let listener = tokio::net::TcpListener::bind(config.bind)
-        .await
-        .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on http://{}: {e}", config.bind)))?;
+    let listener = tokio::net::TcpListener::bind(config.bind).await.map_err(|e| {
+        let scheme = if config.tls.is_some() { "https" } else { "http" };
+        std::io::Error::new(e.kind(), format!("cannot listen on {scheme}://{}: {e}", config.bind))
+    })?;
+    if let Some(setup) = config.tls.clone() {
+        let listener = tls::TlsListener::new(listener, &setup)?;
+        tracing::info!("serving https://{} (/ws is wss)", axum::serve::Listener::local_addr(&listener)?);
+        return axum::serve(listener, router(runtime, config)).with_graceful_shutdown(shutdown).await;
+    }
     tracing::info!("serving http://{}", listener.local_addr()?);
     // Video frames are many small writes (H.264 P-frames of a few KB): without TCP_NODELAY,
     // Nagle's algorithm holds each one until the previous is acknowledged, which with delayed
@@ -72,12 +90,45 @@ pub async fn serve(
     axum::serve(listener, router(runtime, config)).with_graceful_shutdown(shutdown).await
 }
 
+/// Readiness: 200 once the first frame was rendered and converted; 503 before, and while draining.
 async fn healthz(State(state): State<AppState>) -> Response {
-    if state.runtime.status.is_ready() {
+    if state.config.lifecycle.is_draining() {
+        (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response()
+    } else if state.runtime.status.is_ready() {
         (StatusCode::OK, "ok").into_response()
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "not ready").into_response()
     }
+}
+
+/// Liveness: 200 while the render thread goes round its loop; 503 when its heartbeat is older
+/// than the bound (a plugin call that does not return), whatever HTTP still manages.
+async fn livez(State(state): State<AppState>) -> Response {
+    let age = state.runtime.status.heartbeat_age();
+    let bound = state.config.lifecycle.liveness_bound;
+    if age > bound {
+        let body = format!(
+            "render thread stalled: no heartbeat for {:.1} s (bound {:.1} s)",
+            age.as_secs_f64(),
+            bound.as_secs_f64()
+        );
+        (StatusCode::SERVICE_UNAVAILABLE, body).into_response()
+    } else {
+        no_store((StatusCode::OK, format!("alive: heartbeat {} ms ago", age.as_millis())))
+    }
+}
+
+/// Prometheus text exposition (version 0.0.4).
+async fn metrics(State(state): State<AppState>) -> Response {
+    let Some(metrics) = &state.config.metrics else {
+        return (StatusCode::NOT_FOUND, "metrics are not enabled").into_response();
+    };
+    let body = metrics.render(&state.runtime, state.config.lifecycle.is_draining());
+    let mut response = no_store(body);
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"));
+    response
 }
 
 async fn api_state(State(state): State<AppState>) -> impl IntoResponse {

@@ -34,6 +34,9 @@ pub(crate) async fn upgrade(
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
+    if state.config.lifecycle.is_draining() {
+        return (StatusCode::SERVICE_UNAVAILABLE, "the host is shutting down; connect to another host").into_response();
+    }
     if let Some(expected) = &state.config.access_token {
         let bearer =
             headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
@@ -52,6 +55,8 @@ pub(crate) async fn upgrade(
 }
 
 async fn session(socket: WebSocket, state: AppState, dialect: Option<String>) {
+    let lifecycle = state.config.lifecycle.clone();
+    let _session = lifecycle.session();
     let runtime = state.runtime.clone();
     let mut channels = runtime.hub.connect();
     let client = channels.id;

@@ -203,6 +203,7 @@ impl Core {
     /// A camera controller that panicked: disabled once; the default scheme takes over (keeping
     /// the view), or the view stays fixed when the default scheme is the one that failed.
     pub fn camera_failed(&mut self, id: &str, error: &PluginError) {
+        crate::metrics::plugin_failure("camera", error.is_panic());
         self.camera = None;
         let fallback = if id == self.default_camera {
             None

@@ -75,7 +75,13 @@ impl Delivery {
             }
             let convert_started = Instant::now();
             let converted = chain.run(frame);
-            self.last_convert_ns += convert_started.elapsed().as_nanos() as u64;
+            let convert_ns = convert_started.elapsed().as_nanos() as u64;
+            self.last_convert_ns += convert_ns;
+            crate::metrics::record_convert(
+                spec,
+                convert_ns,
+                converted.as_ref().ok().map(|o| (o.format, o.len_bytes())),
+            );
             let output = match converted {
                 Ok(output) => output,
                 Err(e) => {

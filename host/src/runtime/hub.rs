@@ -124,6 +124,11 @@ impl ClientHub {
         self.clients.lock().keys().copied().collect()
     }
 
+    /// App messages queued to clients and not yet handed to their sockets, summed.
+    pub fn text_queued(&self) -> usize {
+        self.clients.lock().values().map(|c| c.text.max_capacity() - c.text.capacity()).sum()
+    }
+
     pub fn len(&self) -> usize {
         self.clients.lock().len()
     }

@@ -78,6 +78,11 @@ impl RuntimeHandle {
         self.clock.elapsed().as_micros() as u64
     }
 
+    /// Items waiting in the inbound queue (`/metrics`).
+    pub fn inbound_len(&self) -> usize {
+        self.inbound.len()
+    }
+
     /// Asks the render thread to stop (blocking send: shutdown must not be lost).
     pub fn shutdown(&self) {
         let _ = self.inbound.send(Inbound::Shutdown);

@@ -254,6 +254,7 @@ impl RenderLoop {
             frame.frame_number = frame_number;
             frame.timestamp_us = now_us;
             self.last_render_ns = render_started.elapsed().as_nanos() as u64;
+            crate::metrics::record_render(self.last_render_ns);
             self.core.status.frames_rendered.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let registry = self.core.registry.clone();
             self.out.set_renderer_output(&registry, frame.spec());
@@ -284,6 +285,7 @@ impl RenderLoop {
     /// so the stream continues, and clients are told once.
     fn render_failed(&mut self, error: &PluginError) {
         self.core.status.render_errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        crate::metrics::plugin_failure("renderer", error.is_panic());
         self.render_failures = self.render_failures.saturating_add(1);
         let id = self.core.renderer.id.clone();
         let fatal = error.is_panic() || self.render_failures >= RENDER_FAILURES_BEFORE_DISABLE;
@@ -468,6 +470,7 @@ impl RenderLoop {
         let mut deadline = Instant::now();
         let mut last_publish = Instant::now();
         loop {
+            self.core.status.beat();
             let now = Instant::now();
             if now < deadline {
                 match inbound.recv_timeout(deadline - now) {

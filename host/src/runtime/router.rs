@@ -170,6 +170,7 @@ impl Router {
         if error.is_panic() {
             let reason = format!("panicked while handling '{event_type}': {}", error.message);
             tracing::error!(handler = %id, %plugin, "message handler {reason}; it has been disabled, the stream continues");
+            crate::metrics::plugin_failure("handler", true);
             self.routes.retain(|_, i| *i != index);
             tracing::debug!(dialect = %self.handlers[index].dialect, "routes of the disabled handler removed");
             self.disabled.push(DisabledHandler { id: id.clone(), plugin: plugin.clone(), reason: reason.clone() });

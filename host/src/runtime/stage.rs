@@ -95,6 +95,7 @@ impl StageSlot {
             .name("ovhost-stage-loader".into())
             .spawn(move || {
                 for job in job_rx {
+                    let started = std::time::Instant::now();
                     let result = {
                         let mut service = loader_service.lock();
                         match &job {
@@ -111,6 +112,7 @@ impl StageSlot {
                             }
                         }
                     };
+                    crate::metrics::record_stage_load(started.elapsed(), result.result.is_ok());
                     if inbound.send(Inbound::StageLoaded(Box::new(result))).is_err() {
                         break;
                     }

@@ -2,6 +2,7 @@
 //! Written by the render thread, read anywhere; nothing here blocks the render thread for long.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use parking_lot::RwLock;
 use serde_json::{Value, json};
@@ -19,6 +20,9 @@ pub struct SharedStatus {
     pub render_errors: AtomicU64,
     detail: RwLock<Value>,
     plugins: RwLock<Value>,
+    /// Render-thread heartbeat for `/livez`: milliseconds after `created` of the last beat.
+    created: Instant,
+    heartbeat_ms: AtomicU64,
 }
 
 impl Default for SharedStatus {
@@ -31,6 +35,8 @@ impl Default for SharedStatus {
             render_errors: AtomicU64::new(0),
             detail: RwLock::new(json!({})),
             plugins: RwLock::new(json!({})),
+            created: Instant::now(),
+            heartbeat_ms: AtomicU64::new(0),
         }
     }
 }
@@ -55,6 +61,17 @@ impl SharedStatus {
 
     pub fn mark_ready(&self) {
         self.first_frame_ready.store(true, Ordering::Release);
+    }
+
+    /// Called by the render thread every time round its loop (each frame and each inbound item).
+    pub fn beat(&self) {
+        self.heartbeat_ms.store(self.created.elapsed().as_millis() as u64, Ordering::Relaxed);
+    }
+
+    /// Time since the render thread last went round its loop (since creation before the first).
+    pub fn heartbeat_age(&self) -> Duration {
+        let last = Duration::from_millis(self.heartbeat_ms.load(Ordering::Relaxed));
+        self.created.elapsed().saturating_sub(last)
     }
 
     /// Render-thread-owned facts (stage, renderer, camera, sinks) for `/api/state`.

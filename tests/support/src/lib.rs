@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use tungstenite::{Message, WebSocket, stream::MaybeTlsStream};
+use tungstenite::{Message, WebSocket};
 
 /// The workspace root: `OVHOST_ROOT` when set, else two levels above this crate as built, else the
 /// current directory (a binary built here and run on another machine from the repo root).
@@ -111,6 +111,24 @@ impl Host {
         None
     }
 
+    /// The self-signed certificate fingerprint the host printed at start.
+    pub fn tls_fingerprint(&self) -> Option<String> {
+        let line = self.wait_for_log("certificate SHA-256 fingerprint: ", Duration::from_secs(5))?;
+        Some(line.rsplit("fingerprint: ").next()?.trim().to_string())
+    }
+
+    /// Waits for the process to exit on its own; its status and how long the wait took.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<(Duration, std::process::ExitStatus)> {
+        let started = Instant::now();
+        while started.elapsed() < timeout {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some((started.elapsed(), status));
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        None
+    }
+
     pub fn get(&self, path: &str) -> (u16, String) {
         http_get(self.port, path)
     }
@@ -164,7 +182,7 @@ impl Drop for Host {
 }
 
 fn parse_port(line: &str) -> Option<u16> {
-    let rest = line.split("serving http://").nth(1)?;
+    let rest = line.split("serving http://").nth(1).or_else(|| line.split("serving https://").nth(1))?;
     let addr = rest.split_whitespace().next()?;
     addr.rsplit(':').next()?.parse().ok()
 }
@@ -215,6 +233,99 @@ fn dechunk(body: &str) -> String {
     out
 }
 
+/// A TLS connection to `localhost:port` that trusts exactly one certificate, by SHA-256
+/// fingerprint (certificate pinning, as a user does who checked the fingerprint the host printed).
+/// Returns the stream and a handle on its socket for timeouts.
+pub fn tls_stream(port: u16, fingerprint: &str) -> std::io::Result<(Box<dyn Stream>, TcpStream)> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let verifier =
+        Arc::new(PinnedCertificate { fingerprint: normalize_fingerprint(fingerprint), provider: provider.clone() });
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(std::io::Error::other)?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_no_client_auth();
+    let name = rustls::pki_types::ServerName::try_from("localhost").map_err(std::io::Error::other)?;
+    let connection = rustls::ClientConnection::new(Arc::new(config), name).map_err(std::io::Error::other)?;
+    let tcp = TcpStream::connect(("127.0.0.1", port))?;
+    tcp.set_read_timeout(Some(Duration::from_secs(5)))?;
+    let timeouts = tcp.try_clone()?;
+    let mut stream = rustls::StreamOwned::new(connection, tcp);
+    // Complete the handshake now so a refused certificate is an error here.
+    while stream.conn.is_handshaking() {
+        stream.conn.complete_io(&mut stream.sock)?;
+    }
+    Ok((Box::new(stream), timeouts))
+}
+
+/// A minimal HTTPS GET with a pinned certificate: (status, body).
+pub fn https_get(port: u16, path: &str, fingerprint: &str) -> std::io::Result<(u16, String)> {
+    let (mut stream, _) = tls_stream(port, fingerprint)?;
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")?;
+    let mut response = Vec::new();
+    // A peer that closes without close_notify is an error to rustls; the bytes read still count.
+    let _ = stream.read_to_end(&mut response);
+    let response = String::from_utf8_lossy(&response).to_string();
+    let status = response.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    Ok((status, body))
+}
+
+fn normalize_fingerprint(fingerprint: &str) -> String {
+    fingerprint.chars().filter(char::is_ascii_hexdigit).collect::<String>().to_ascii_uppercase()
+}
+
+#[derive(Debug)]
+struct PinnedCertificate {
+    fingerprint: String,
+    provider: Arc<rustls::crypto::CryptoProvider>,
+}
+
+impl rustls::client::danger::ServerCertVerifier for PinnedCertificate {
+    fn verify_server_cert(
+        &self,
+        end_entity: &rustls::pki_types::CertificateDer<'_>,
+        _intermediates: &[rustls::pki_types::CertificateDer<'_>],
+        _server_name: &rustls::pki_types::ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        let digest = ring::digest::digest(&ring::digest::SHA256, end_entity.as_ref());
+        let seen: String = digest.as_ref().iter().map(|b| format!("{b:02X}")).collect();
+        if seen == self.fingerprint {
+            Ok(rustls::client::danger::ServerCertVerified::assertion())
+        } else {
+            Err(rustls::Error::General(format!(
+                "certificate fingerprint {seen} is not the pinned {}",
+                self.fingerprint
+            )))
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.provider.signature_verification_algorithms.supported_schemes()
+    }
+}
+
 pub fn wait_until(timeout: Duration, mut condition: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + timeout;
     while Instant::now() < deadline {
@@ -226,10 +337,25 @@ pub fn wait_until(timeout: Duration, mut condition: impl FnMut() -> bool) -> boo
     false
 }
 
+/// A byte stream a `/ws` client runs over: TCP, or TLS over TCP.
+pub trait Stream: Read + Write + Send {}
+impl<T: Read + Write + Send> Stream for T {}
+
 /// A `/ws` client over a real socket.
 pub struct Ws {
-    socket: WebSocket<MaybeTlsStream<TcpStream>>,
+    socket: WebSocket<Box<dyn Stream>>,
     pub binary_frames: usize,
+}
+
+fn handshake_error<S: Read + Write>(
+    e: tungstenite::HandshakeError<tungstenite::ClientHandshake<S>>,
+) -> tungstenite::Error {
+    match e {
+        tungstenite::HandshakeError::Failure(e) => e,
+        tungstenite::HandshakeError::Interrupted(_) => {
+            tungstenite::Error::Io(std::io::Error::new(std::io::ErrorKind::WouldBlock, "handshake interrupted"))
+        }
+    }
 }
 
 impl Ws {
@@ -238,10 +364,22 @@ impl Ws {
     }
 
     pub fn try_connect(port: u16, query: &str) -> Result<Ws, tungstenite::Error> {
-        let (socket, _) = tungstenite::connect(format!("ws://127.0.0.1:{port}/ws{query}"))?;
-        if let MaybeTlsStream::Plain(stream) = socket.get_ref() {
-            stream.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
-        }
+        let tcp = TcpStream::connect(("127.0.0.1", port))?;
+        let timeouts = tcp.try_clone()?;
+        let stream: Box<dyn Stream> = Box::new(tcp);
+        let (socket, _) =
+            tungstenite::client(format!("ws://127.0.0.1:{port}/ws{query}"), stream).map_err(handshake_error)?;
+        timeouts.set_read_timeout(Some(Duration::from_millis(200)))?;
+        Ok(Ws { socket, binary_frames: 0 })
+    }
+
+    /// `wss://localhost:{port}/ws{query}`, trusting only the certificate whose SHA-256 fingerprint
+    /// (`AB:CD:…`, case and separators ignored) is `fingerprint`.
+    pub fn try_connect_tls(port: u16, query: &str, fingerprint: &str) -> Result<Ws, tungstenite::Error> {
+        let (stream, timeouts) = tls_stream(port, fingerprint)?;
+        let (socket, _) =
+            tungstenite::client(format!("wss://localhost:{port}/ws{query}"), stream).map_err(handshake_error)?;
+        timeouts.set_read_timeout(Some(Duration::from_millis(200)))?;
         Ok(Ws { socket, binary_frames: 0 })
     }
 
@@ -299,6 +437,21 @@ impl Ws {
         None
     }
 
+    /// Reads until the host closes the connection (or `timeout`); true when it closed.
+    pub fn wait_closed(&mut self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            match self.socket.read() {
+                Ok(Message::Close(_)) => {}
+                Ok(_) => {}
+                Err(tungstenite::Error::Io(e))
+                    if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
+                Err(_) => return true,
+            }
+        }
+        false
+    }
+
     /// Sends `hello` and returns `helloResult`.
     pub fn hello(&mut self, codecs: &[&str]) -> Value {
         self.send("hello", serde_json::json!({ "client": "ovhost-test-support", "video": { "codecs": codecs } }));
@@ -330,6 +483,8 @@ mod tests {
     #[test]
     fn parses_served_port() {
         assert_eq!(parse_port("2026 INFO ovhost::http: serving http://127.0.0.1:43125"), Some(43125));
+        assert_eq!(parse_port("2026 INFO ovhost::http: serving https://127.0.0.1:443 (/ws is wss)"), Some(443));
+        assert_eq!(normalize_fingerprint("ab:0C"), "AB0C");
         assert_eq!(strip_ansi("\u{1b}[2mhi\u{1b}[0m"), "hi");
     }
 }

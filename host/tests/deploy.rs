@@ -1,0 +1,43 @@
+//! `deploy/` validates offline: Kubernetes manifests (rendered with kustomize) against the
+//! Kubernetes API schemas, Agones resources against structural schemas (Agones' own CRD schemas
+//! are not available from a package registry), and the validators refuse broken copies.
+//! `scripts/ops/validate_manifests.py` says exactly what is checked.
+
+#![allow(clippy::unwrap_used)] // integration tests: a failed unwrap is a failed test
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use ovhost_test_support::workspace_root;
+
+fn ops_python() -> Option<PathBuf> {
+    let venv =
+        std::env::var_os("OVHOST_OPS_VENV").map(PathBuf::from).unwrap_or_else(|| workspace_root().join(".venv/ops"));
+    let python = venv.join("bin/python");
+    python.is_file().then_some(python)
+}
+
+#[test]
+fn deploy_manifests_validate_offline() {
+    let Some(python) = ops_python() else {
+        eprintln!("skipped: no ops venv (run scripts/ops/setup-venv.sh; scripts/test does)");
+        return;
+    };
+    let output = Command::new(python).arg(workspace_root().join("scripts/ops/validate_manifests.py")).output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "validation failed:\n{stdout}\n{stderr}");
+    // Every kind was looked at, and the self-checks ran.
+    for needle in [
+        "kubernetes/cpu: Deployment/ovhost (Kubernetes",
+        "kubernetes/nvidia: Deployment/ovhost (Kubernetes",
+        "kubernetes/cpu: Service/ovhost (Kubernetes",
+        "ServiceMonitor selects the Service",
+        "agones/fleet.yaml: Fleet pod template (Kubernetes",
+        "FleetAutoscaler (structural schema",
+        "GameServerAllocation (structural schema",
+        "refused as expected: Deployment with a misspelt field (strict)",
+    ] {
+        assert!(stdout.contains(needle), "{needle} not checked:\n{stdout}");
+    }
+}
