@@ -1,6 +1,7 @@
 //! HTTP: health, API, the frontend's static files, and the `/ws` socket. Runs on tokio; handlers
 //! only read shared status or parse and enqueue work for the render thread.
 
+mod webrtc;
 mod ws;
 
 use std::net::SocketAddr;
@@ -8,8 +9,8 @@ use std::path::PathBuf;
 
 use axum::{
     Json, Router,
-    extract::State,
-    http::{HeaderValue, StatusCode, header},
+    extract::{DefaultBodyLimit, State},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{Html, IntoResponse, Response},
     routing::get,
     serve::ListenerExt,
@@ -27,6 +28,8 @@ pub struct HttpConfig {
     pub access_token: Option<String>,
     /// When non-empty, `/ws` requires the `Origin` header to be one of these.
     pub allowed_origins: Vec<String>,
+    /// The `webrtc` transport, when enabled: `/api/webrtc` signaling.
+    pub webrtc: Option<ovhost_webrtc::WebrtcServer>,
 }
 
 #[derive(Clone)]
@@ -43,6 +46,11 @@ pub fn router(runtime: RuntimeHandle, config: HttpConfig) -> Router {
         .route("/api/state", get(api_state))
         .route("/api/plugins", get(api_plugins))
         .route("/ws", get(ws::upgrade))
+        .route(
+            "/api/webrtc",
+            get(webrtc::describe).post(webrtc::offer).layer(DefaultBodyLimit::max(webrtc::MAX_OFFER_BYTES)),
+        )
+        .route("/api/webrtc/{session}", axum::routing::delete(webrtc::delete).patch(webrtc::patch))
         .with_state(state);
     match frontend {
         Some(dir) => api.fallback_service(ServeDir::new(dir)),
@@ -86,6 +94,26 @@ async fn api_state(State(state): State<AppState>) -> impl IntoResponse {
 
 async fn api_plugins(State(state): State<AppState>) -> impl IntoResponse {
     no_store(Json(state.runtime.status.plugins()))
+}
+
+/// The access rules shared by `/ws` and `/api/webrtc`: the token (`?token=` or
+/// `Authorization: Bearer`) when one is configured, and the Origin allow-list when non-empty.
+/// Returns the refusal, or `None` when the request may proceed.
+pub(crate) fn check_access(config: &HttpConfig, query_token: Option<&str>, headers: &HeaderMap) -> Option<Response> {
+    if let Some(expected) = &config.access_token {
+        let bearer =
+            headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+        if query_token != Some(expected.as_str()) && bearer != Some(expected.as_str()) {
+            return Some((StatusCode::UNAUTHORIZED, "missing or wrong access token").into_response());
+        }
+    }
+    if !config.allowed_origins.is_empty() {
+        let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()).unwrap_or("");
+        if !config.allowed_origins.iter().any(|o| o == origin) {
+            return Some((StatusCode::FORBIDDEN, format!("origin '{origin}' is not allowed")).into_response());
+        }
+    }
+    None
 }
 
 fn no_store(body: impl IntoResponse) -> Response {

@@ -414,6 +414,16 @@ impl RenderLoop {
         for sink in &self.sinks {
             keyframe |= sink.take_keyframe_request();
         }
+        for i in 0..self.sinks.len() {
+            let Some(options) = self.sinks[i].converter_options() else { continue };
+            for spec in self.sinks[i].accepted() {
+                if options.is_empty() {
+                    self.chains.remove(&spec_key(spec));
+                } else if let Some(chain) = self.chain_for(frame.spec(), spec) {
+                    chain.configure(&options);
+                }
+            }
+        }
         let mut wanted: Vec<FrameSpec> = self.sinks.iter().flat_map(|s| s.wanted()).collect();
         wanted.sort_by_key(|s| spec_key(*s));
         wanted.dedup();
