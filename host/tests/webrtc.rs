@@ -209,3 +209,34 @@ fn signaling_follows_the_ws_access_rules_and_says_when_webrtc_is_off() {
     assert_eq!(status, 404, "{text}");
     assert!(text.contains("--transport web,webrtc"), "{text}");
 }
+
+/// Through a lossy UDP relay run by the client itself (2 % loss each way, 40 ms delay): video
+/// keeps decoding, lost packets are NACKed and retransmitted, and keyframe requests are answered.
+/// Frame rate and freezes are printed (figures, not assertions: this machine's cores are shared).
+#[test]
+fn video_keeps_flowing_through_two_percent_loss_and_40_ms_delay() {
+    let Some(python) = aiortc_python() else { return };
+    let host = webrtc_host(&[]);
+    let report =
+        aiortc(&python, &host, &["--relay", "--loss", "0.02", "--delay-ms", "40", "--seconds", "15", "--drag"]);
+    eprintln!(
+        "BENCH webrtc under 2% loss / 40 ms delay (aiortc, 15 s, 640x360 target 30 fps): {} fps decoded, {} freezes (>200 ms), longest gap {} ms, relay dropped {} packets, host saw {} NACKs, {} keyframe requests, sent {} keyframes",
+        report["fps"],
+        report["freezes"],
+        report["max_gap_ms"],
+        report["relay"]["dropped"],
+        report["session_stats"]["nacks"],
+        report["session_stats"]["keyframe_requests"],
+        report["session_stats"]["keyframes_sent"],
+    );
+    assert_eq!(report["errors"], serde_json::json!([]), "{report}\nhost logs: {:#?}", host.logs());
+    assert!(report["relay"]["dropped"].as_u64().unwrap() > 0, "the relay dropped nothing: {report}");
+    let stats = &report["session_stats"];
+    assert!(stats["nacks"].as_u64().unwrap() > 0, "no NACK reached the host through the lossy relay: {report}");
+    // Still decoding at the end, and the camera still reaches the picture.
+    assert!(report["frames_last_quarter"].as_u64().unwrap() > 0, "video stopped under loss: {report}");
+    assert!(report["moved_diff"].as_f64().unwrap() > 2.0, "the camera drag did not reach the picture: {report}");
+    if stats["keyframe_requests"].as_u64().unwrap() > 0 {
+        assert!(stats["keyframes_sent"].as_u64().unwrap() >= 2, "keyframe requests went unanswered: {report}");
+    }
+}

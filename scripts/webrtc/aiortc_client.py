@@ -236,6 +236,8 @@ async def run(args):
         result["width"], result["height"] = frames[-1][1], frames[-1][2]
         gaps = [b[0] - a[0] for a, b in zip(frames, frames[1:])]
         result["freezes"] = sum(1 for g in gaps if g > 0.2)
+        quarter = end - span / 4
+        result["frames_last_quarter"] = sum(1 for f in frames if f[0] >= quarter)
         result["max_gap_ms"] = round(max(gaps) * 1000, 1) if gaps else 0
     result["messages"] = [m.get("event_type") for m in messages]
     hello = next((m for m in messages if m.get("event_type") == "helloResult"), None)
