@@ -109,7 +109,16 @@ fn start_ovstream(cli: &Cli, transports: &[ovhost_ovstream::Transport], runtime:
 fn webrtc_config(cli: &Cli) -> ovhost_webrtc::WebrtcConfig {
     use ovhost_webrtc::Endpoint;
     let addresses = match cli.public_ip {
-        Some(public) => vec![Endpoint { bind: cli.bind, announce: public }],
+        Some(public) => {
+            if cli.bind.is_loopback() && !public.is_loopback() {
+                tracing::warn!(
+                    %public, bind = %cli.bind,
+                    "--public-ip is announced to WebRTC clients but the UDP port binds {} (loopback): remote peers cannot reach it; add --bind 0.0.0.0",
+                    cli.bind
+                );
+            }
+            vec![Endpoint { bind: cli.bind, announce: public }]
+        }
         None if cli.bind.is_unspecified() => {
             let mut list = vec![Endpoint::same(std::net::IpAddr::from([127, 0, 0, 1]))];
             if let Some(ip) = default_route_ip() {
@@ -275,5 +284,45 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received; shutting down"),
         _ = term.recv() => tracing::info!("SIGTERM received; shutting down"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[test]
+    fn webrtc_endpoints_follow_public_ip_and_bind() {
+        let cli = Cli::parse_from(["ovhost", "--transport", "web,webrtc", "--webrtc-udp-port", "0"]);
+        let config = webrtc_config(&cli);
+        assert_eq!(config.addresses, vec![ovhost_webrtc::Endpoint::same("127.0.0.1".parse().unwrap())]);
+        assert_eq!(config.port, 0);
+        let cli = Cli::parse_from([
+            "ovhost",
+            "--bind",
+            "0.0.0.0",
+            "--public-ip",
+            "203.0.113.7",
+            "--ice-server",
+            "turn:turn.example:3478|user|pass",
+        ]);
+        let config = webrtc_config(&cli);
+        assert_eq!(
+            config.addresses,
+            vec![ovhost_webrtc::Endpoint {
+                bind: "0.0.0.0".parse().unwrap(),
+                announce: "203.0.113.7".parse().unwrap()
+            }]
+        );
+        assert_eq!(config.ice_servers[0].urls, vec!["turn:turn.example:3478"]);
+        assert_eq!(
+            (config.ice_servers[0].username.as_str(), config.ice_servers[0].credential.as_str()),
+            ("user", "pass")
+        );
+        // Every interface without --public-ip: loopback first (and the default route's address
+        // when this machine has one).
+        let cli = Cli::parse_from(["ovhost", "--bind", "0.0.0.0"]);
+        assert_eq!(webrtc_config(&cli).addresses[0], ovhost_webrtc::Endpoint::same("127.0.0.1".parse().unwrap()));
     }
 }
