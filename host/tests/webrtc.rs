@@ -240,3 +240,20 @@ fn video_keeps_flowing_through_two_percent_loss_and_40_ms_delay() {
         assert!(stats["keyframes_sent"].as_u64().unwrap() >= 2, "keyframe requests went unanswered: {report}");
     }
 }
+
+/// 120 requests at once over the data channel: every reply arrives (~1.4 MB, more than the data
+/// channel's 1 MiB send buffer), the session survives the burst of DTLS records, and video goes on.
+#[test]
+fn a_burst_of_requests_over_the_data_channel_gets_every_reply() {
+    let Some(python) = aiortc_python() else { return };
+    let host = webrtc_host(&[]);
+    let report = aiortc(&python, &host, &["--burst", "120", "--seconds", "2"]);
+    assert_eq!(report["errors"], serde_json::json!([]), "{report}\nhost logs: {:#?}", host.logs());
+    assert_eq!(report["burst_replies"], 120, "replies lost: {report}\nhost logs: {:#?}", host.logs());
+    assert!(report["frames_decoded"].as_u64().unwrap() > 10, "{report}");
+    assert!(
+        !host.logs().iter().any(|l| l.contains("dropped") && l.contains("ovhost_webrtc")),
+        "the transport dropped something: {:#?}",
+        host.logs()
+    );
+}

@@ -9,6 +9,7 @@ Usage: aiortc_client.py URL [--seconds S] [--drag] [--relay-port P]
   --seconds S   how long to receive video after the first frame (default 4)
   --drag        after the first second, drag the camera over the data channel and report the
                 change of the picture it caused
+  --burst N     send N getPluginsRequest at once and count the pluginsResult replies
   --relay       route the media through a lossy UDP relay run in this process:
                 --loss (fraction), --delay-ms, --limit-kbps (for --limit-seconds, starting at
                 --limit-at seconds after the first frame)
@@ -191,6 +192,21 @@ async def run(args):
         result["errors"].append("no video frame decoded within 20 s")
         t0 = None
 
+    if t0 is not None and args.burst > 0:
+        # Many requests at once: every reply must arrive, in a burst far larger than the data
+        # channel's send buffer.
+        before = sum(1 for m in messages if m.get("event_type") == "pluginsResult")
+        for _ in range(args.burst):
+            channel.send(json.dumps({"event_type": "getPluginsRequest", "payload": {}}))
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            got = sum(1 for m in messages if m.get("event_type") == "pluginsResult") - before
+            if got >= args.burst:
+                break
+            await asyncio.sleep(0.1)
+        result["burst_replies"] = sum(1 for m in messages if m.get("event_type") == "pluginsResult") - before
+        result["burst_reply_bytes"] = len(json.dumps(next((m for m in messages if m.get("event_type") == "pluginsResult"), {})))
+
     if t0 is not None:
         if args.drag:
             await asyncio.sleep(1.0)
@@ -276,6 +292,7 @@ def main():
     parser.add_argument("url")
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--drag", action="store_true")
+    parser.add_argument("--burst", type=int, default=0)
     parser.add_argument("--relay", action="store_true")
     parser.add_argument("--loss", type=float, default=0.0)
     parser.add_argument("--delay-ms", type=float, default=0.0)

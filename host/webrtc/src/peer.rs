@@ -1,6 +1,7 @@
 //! One WebRTC peer: its `Rtc`, its video track and data channel, and the translation of str0m
 //! events into [`PeerEvent`]s.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -26,7 +27,15 @@ pub(crate) struct Peer {
     /// Set once the peer should be dropped (DELETE, ICE disconnect, errors).
     pub closing: bool,
     max_bitrate: Bitrate,
+    /// Text waiting for room in the data channel's send buffer (bursts such as the initial state
+    /// of a large stage), sent in order.
+    outbox: VecDeque<String>,
 }
+
+/// Bytes the data channel may hold unacknowledged (str0m's default is 128 KiB).
+pub(crate) const DATA_CHANNEL_BUFFER: usize = 1024 * 1024;
+/// Messages queued for a peer that does not read before it is dropped as too slow (as `/ws`).
+const OUTBOX_LEN: usize = 1024;
 
 /// A connection that never completes ICE + DTLS within this time is dropped.
 pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
@@ -45,6 +54,7 @@ impl Peer {
             created: Instant::now(),
             closing: false,
             max_bitrate,
+            outbox: VecDeque::new(),
         }
     }
 
@@ -104,20 +114,31 @@ impl Peer {
         }
     }
 
-    /// Sends one text message on the data channel. Returns false when it could not be queued.
-    pub fn send_text(&mut self, text: &str) -> bool {
-        let Some(id) = self.channel else { return false };
-        let Some(mut channel) = self.rtc.channel(id) else { return false };
-        match channel.write(false, text.as_bytes()) {
-            Ok(true) => true,
-            Ok(false) => {
-                tracing::warn!(session = %self.session, bytes = text.len(), "data channel buffer full; message dropped");
-                false
+    /// Queues one text message for the data channel and sends what fits.
+    pub fn send_text(&mut self, text: String) {
+        if self.outbox.len() >= OUTBOX_LEN {
+            tracing::warn!(session = %self.session, "WebRTC client is not reading its messages ({OUTBOX_LEN} queued); dropping it");
+            self.closing = true;
+            return;
+        }
+        self.outbox.push_back(text);
+        self.flush_text();
+    }
+
+    /// Writes queued text in order while the channel's send buffer has room.
+    pub fn flush_text(&mut self) {
+        let Some(id) = self.channel else { return };
+        while let Some(text) = self.outbox.front() {
+            let Some(mut channel) = self.rtc.channel(id) else { return };
+            match channel.write(false, text.as_bytes()) {
+                Ok(true) => {}
+                Ok(false) if text.len() > DATA_CHANNEL_BUFFER => {
+                    tracing::warn!(session = %self.session, bytes = text.len(), "message larger than the data channel buffer; dropped");
+                }
+                Ok(false) => return, // wait for acknowledgements to free the buffer
+                Err(e) => tracing::warn!(session = %self.session, "data channel write failed: {e}"),
             }
-            Err(e) => {
-                tracing::warn!(session = %self.session, "data channel write failed: {e}");
-                false
-            }
+            self.outbox.pop_front();
         }
     }
 

@@ -18,7 +18,7 @@ use str0m::{Candidate, Input, Rtc};
 use thiserror::Error;
 
 use crate::offer::{SignalError, check_offer};
-use crate::peer::{CONNECT_TIMEOUT, Peer};
+use crate::peer::{CONNECT_TIMEOUT, DATA_CHANNEL_BUFFER, Peer};
 
 /// A STUN/TURN server handed to clients (never used by the host itself: it is ICE-lite).
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -275,6 +275,7 @@ impl WebrtcServer {
             .clear_codecs()
             .enable_bwe(Some(Bitrate::kbps(config.initial_bitrate_kbps)))
             .set_stats_interval(Some(Duration::from_secs(1)))
+            .set_sctp_max_buffered_amount(DATA_CHANNEL_BUFFER)
             .set_extension(6, Extension::PlayoutDelay);
         // Constrained Baseline first, then Baseline (OpenH264's output is decodable as both),
         // packetization-mode 1, each with an RTX payload type for NACK retransmission.
@@ -407,20 +408,21 @@ impl Worker {
                 recv(net) -> datagram => if let Ok(d) = datagram { self.datagram(d) },
                 default(wait) => {},
             }
-            // Take whatever else arrived before polling (bounded so output keeps flowing).
+            next = self.drive();
+            // Whatever else arrived, one datagram at a time with output polled after each: DTLS
+            // holds only a few unprocessed records (a burst of data-channel messages would
+            // overflow it), and sends and events should not wait for the whole batch.
             for _ in 0..256 {
-                if let Ok(d) = net.try_recv() {
-                    self.datagram(d);
-                } else {
-                    break;
-                }
+                let Ok(d) = net.try_recv() else { break };
+                self.datagram(d);
+                next = self.drive();
             }
             for cmd in commands.try_iter().take(256).collect::<Vec<_>>() {
                 if !self.command(cmd) {
                     return;
                 }
             }
-            next = self.drive();
+            next = next.min(self.drive());
         }
     }
 
@@ -441,7 +443,7 @@ impl Worker {
             }
             Command::Text { session, text } => {
                 if let Some(peer) = self.peers.iter_mut().find(|p| p.session == session) {
-                    peer.send_text(&text);
+                    peer.send_text(text);
                 }
             }
             Command::Shutdown => {
@@ -494,6 +496,7 @@ impl Worker {
                     tracing::debug!(destination = %t.destination, "WebRTC UDP send failed: {e}");
                 }
             };
+            peer.flush_text();
             let t = peer.poll(&mut send, &mut events);
             next = next.min(t);
             if !peer.connected && now.duration_since(peer.created) > CONNECT_TIMEOUT {
