@@ -104,7 +104,11 @@ export async function launchBrowser() {
     args: [
       '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      // WebRTC to a host on 127.0.0.1: loopback candidates are gathered only with this flag and
+      // camera/microphone permission (granted below).
+      '--allow-loopback-in-peer-connection',
     ],
+    permissions: ['camera', 'microphone'],
   });
   return {
     context,

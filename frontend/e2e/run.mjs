@@ -227,15 +227,73 @@ test('an idle host gets one sample opened automatically', async () => {
   }
 });
 
-test('the WebRTC driver without NVIDIA\'s library fails with a clear message', async () => {
+test('the ovstream driver without NVIDIA\'s library fails with a clear message', async () => {
   const other = await page.context().newPage();
   try {
-    await other.goto(`${host.url}/?driver=webrtc`);
+    await other.goto(`${host.url}/?driver=ovstream`);
     await waitFor(async () => (await other.getAttribute('[data-testid=status]', 'data-status')) === 'failed', 'the status did not become Failed', 15000);
     const text = await other.textContent('[data-testid=viewport-overlay]');
     if (!text.includes('@nvidia/ov-web-rtc')) throw new Error(`the message does not name the package: ${text}`);
   } finally {
     await other.close();
+  }
+});
+
+/** Pixels of the WebRTC <video> drawn into a canvas: a fingerprint and whether it is one colour. */
+const videoPrint = (p) =>
+  p.evaluate(() => {
+    const video = document.querySelector('video.stream-surface');
+    if (!video || video.videoWidth === 0) return { hash: 0, flat: true, width: 0 };
+    const canvas = document.createElement('canvas');
+    canvas.width = video.videoWidth;
+    canvas.height = video.videoHeight;
+    const ctx = canvas.getContext('2d', { willReadFrequently: true });
+    ctx.drawImage(video, 0, 0);
+    const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+    let hash = 2166136261;
+    let first = -1;
+    let flat = true;
+    for (let i = 0; i < data.length; i += 4 * 97) {
+      const v = data[i] | (data[i + 1] << 8) | (data[i + 2] << 16);
+      if (first < 0) first = v;
+      else if (v !== first) flat = false;
+      hash = Math.imul(hash ^ v, 16777619) >>> 0;
+    }
+    return { hash, flat, width: video.videoWidth };
+  });
+
+test('the standards WebRTC driver shows video and a viewport click selects a prim', async () => {
+  const rtcHost = await startHostWithFallback({ renderer: host.renderer, args: ['--transport', 'web,webrtc', '--webrtc-udp-port', '0'] });
+  const other = await page.context().newPage();
+  other.on('console', (msg) => {
+    if (msg.type() === 'error') console.log(`  webrtc page console.error: ${msg.text()}`);
+  });
+  try {
+    await other.goto(`${rtcHost.url}/?driver=webrtc`);
+    await waitFor(async () => (await other.getAttribute('[data-testid=status]', 'data-status')) === 'live', 'the WebRTC page did not become Live', 20000);
+    await waitFor(async () => (await videoPrint(other)).width > 0, 'the <video> never got a frame over WebRTC', 20000);
+    const a = await other.evaluate(() => window.__ovhost.client.stats.framesDecoded);
+    await sleep(1500);
+    const b = await other.evaluate(() => window.__ovhost.client.stats.framesDecoded);
+    if (b <= a) throw new Error(`getStats framesDecoded did not rise (${a} → ${b})`);
+    if ((await videoPrint(other)).flat) throw new Error('the WebRTC video is a single colour');
+    const sessions = await (await fetch(`${rtcHost.url}/api/webrtc`)).json();
+    if (sessions.sessions.length !== 1 || !sessions.sessions[0].connected) throw new Error(`the host sees ${JSON.stringify(sessions.sessions)}`);
+    await screenshot(other, '07-webrtc');
+    // A click on the picture centre selects a prim (input over the data channel, reply back).
+    await other.evaluate(() => {
+      window.__rtcMessages = [];
+      window.__ovhost.client.onAny((_p, message) => window.__rtcMessages.push(message));
+      window.__ovhost.store.selectPrims([]);
+    });
+    await sleep(500);
+    const box = await other.locator('[data-testid=viewport]').boundingBox();
+    await other.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+    const selected = await waitFor(() => other.evaluate(() => window.__rtcMessages.find((m) => m.event_type === 'stageSelectionChanged' && m.payload.prims?.length) ?? null), 'no stageSelectionChanged after a click over WebRTC', 10000);
+    console.log(`  webrtc click selected ${JSON.stringify(selected.payload.prims)}`);
+  } finally {
+    await other.close();
+    await rtcHost.stop();
   }
 });
 

@@ -1,5 +1,6 @@
-// Entry point: builds the connection (driver chosen by `?driver=`), the video surface and the
-// store once, outside React, then renders the app under StrictMode.
+// Entry point: builds the connection (driver chosen by `?driver=`, else the transport saved in
+// settings, else WebSocket), the video surface and the store once, outside React, then renders
+// the app under StrictMode.
 
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
@@ -8,6 +9,9 @@ import { ViewerClient } from './connection/client';
 import type { Driver } from './connection/driver';
 import { fetchStreamConfig, resolveSignaling } from './connection/signalingConfig';
 import { supportedCodecs, VideoPipeline } from './connection/videoPipeline';
+import { RtcDriver } from './connection/rtcDriver';
+import { savedTransport } from './connection/transportSetting';
+import { StatsTracker } from './connection/stats';
 import { WebRtcDriver } from './connection/webrtcDriver';
 import { defaultWsUrl, WsDriver } from './connection/wsDriver';
 import type { VideoCodec } from './protocol';
@@ -16,14 +20,25 @@ import './styles.css';
 
 async function boot(): Promise<void> {
   const params = new URLSearchParams(location.search);
-  const driverName = params.get('driver') ?? import.meta.env.VITE_DRIVER ?? 'ws';
-  const useWebRtc = driverName === 'webrtc' || driverName === 'ovstream';
+  const driverName = params.get('driver') ?? savedTransport() ?? import.meta.env.VITE_DRIVER ?? 'ws';
+  const useOvstream = driverName === 'ovstream';
+  const useRtc = driverName === 'webrtc';
   let surface: HTMLCanvasElement | HTMLVideoElement;
   let createDriver: () => Driver;
   let pipeline: VideoPipeline | null = null;
   let client: ViewerClient;
 
-  if (useWebRtc) {
+  if (useRtc) {
+    const video = document.createElement('video');
+    video.autoplay = true;
+    video.muted = true;
+    video.playsInline = true;
+    surface = video;
+    const stats = new StatsTracker();
+    createDriver = () =>
+      new RtcDriver({ video, baseUrl: location.origin, token: params.get('token'), stats });
+    client = new ViewerClient({ createDriver, stats });
+  } else if (useOvstream) {
     const video = document.createElement('video');
     video.autoplay = true;
     video.muted = true;

@@ -35,7 +35,7 @@ fn parse_transports(cli: &Cli) -> Result<Vec<ovhost_ovstream::Transport>, String
     let mut ovstream = Vec::new();
     for name in &cli.transport {
         match name.trim() {
-            "web" => {}
+            "web" | "webrtc" => {}
             other => ovstream.push(other.parse::<ovhost_ovstream::Transport>()?),
         }
     }
@@ -115,6 +115,73 @@ fn tls_source(cli: &Cli) -> Option<TlsSource> {
     }
 }
 
+/// The `webrtc` transport's sockets: with `--public-ip`, one socket on `--bind` announced as the
+/// public IP; else one on `--bind`, or, when `--bind` is every interface, one on loopback and one
+/// on the address of the default route.
+fn webrtc_config(cli: &Cli) -> ovhost_webrtc::WebrtcConfig {
+    use ovhost_webrtc::Endpoint;
+    let addresses = match cli.public_ip {
+        Some(public) => {
+            if cli.bind.is_loopback() && !public.is_loopback() {
+                tracing::warn!(
+                    %public, bind = %cli.bind,
+                    "--public-ip is announced to WebRTC clients but the UDP port binds {} (loopback): remote peers cannot reach it; add --bind 0.0.0.0",
+                    cli.bind
+                );
+            }
+            vec![Endpoint { bind: cli.bind, announce: public }]
+        }
+        None if cli.bind.is_unspecified() => {
+            let mut list = vec![Endpoint::same(std::net::IpAddr::from([127, 0, 0, 1]))];
+            if let Some(ip) = default_route_ip() {
+                list.push(Endpoint::same(ip));
+            }
+            list
+        }
+        None => vec![Endpoint::same(cli.bind)],
+    };
+    let ice_servers = cli
+        .ice_servers
+        .iter()
+        .map(|spec| {
+            let mut parts = spec.splitn(3, '|');
+            ovhost_webrtc::IceServer {
+                urls: vec![parts.next().unwrap_or_default().to_string()],
+                username: parts.next().unwrap_or_default().to_string(),
+                credential: parts.next().unwrap_or_default().to_string(),
+            }
+        })
+        .collect();
+    ovhost_webrtc::WebrtcConfig { addresses, port: cli.webrtc_udp_port, ice_servers, ..Default::default() }
+}
+
+/// The local address of the default route (a UDP "connect" sends nothing).
+fn default_route_ip() -> Option<std::net::IpAddr> {
+    let socket = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+    socket.connect("192.0.2.1:9").ok()?;
+    let ip = socket.local_addr().ok()?.ip();
+    (!ip.is_unspecified() && !ip.is_loopback()).then_some(ip)
+}
+
+/// Starts the `webrtc` transport when requested; a failure is fatal only under
+/// `--strict-transports` (the other transports keep serving).
+fn start_webrtc(cli: &Cli, runtime: &mut Runtime) -> Result<Option<ovhost_webrtc::WebrtcServer>, String> {
+    if !cli.transport.iter().any(|t| t.trim() == "webrtc") {
+        return Ok(None);
+    }
+    match crate::runtime::webrtc_sink::start(webrtc_config(cli)) {
+        Ok(server) => {
+            runtime.add_sink(Box::new(crate::runtime::webrtc_sink::WebrtcAdapter::new(server.clone())));
+            Ok(Some(server))
+        }
+        Err(e) if cli.strict_transports => Err(format!("transport webrtc could not start: {e}")),
+        Err(e) => {
+            tracing::error!("transport webrtc could not start: {e}; continuing with the other transports");
+            Ok(None)
+        }
+    }
+}
+
 fn frontend_dir(cli: &Cli) -> Option<PathBuf> {
     cli.frontend_dir.clone().or_else(|| Some(PathBuf::from("frontend/dist")))
 }
@@ -175,6 +242,13 @@ pub fn run(cli: Cli) -> ExitCode {
         eprintln!("ovhost: {e}");
         return ExitCode::from(EXIT_CONFIG);
     }
+    let webrtc = match start_webrtc(&cli, &mut runtime) {
+        Ok(server) => server,
+        Err(e) => {
+            eprintln!("ovhost: {e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
     let (handle, render_thread) = match runtime.start() {
         Ok(started) => started,
         Err(e) => {
@@ -203,6 +277,7 @@ pub fn run(cli: Cli) -> ExitCode {
         tls,
         lifecycle: lifecycle.clone(),
         metrics,
+        webrtc: webrtc.clone(),
     };
     let tokio = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(rt) => rt,
@@ -231,6 +306,9 @@ pub fn run(cli: Cli) -> ExitCode {
     };
     let served = tokio.block_on(http::serve(handle.clone(), http_config, stop));
     handle.shutdown();
+    if let Some(server) = &webrtc {
+        server.shutdown();
+    }
     let code = match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -259,5 +337,45 @@ fn join_with_timeout(thread: std::thread::JoinHandle<()>, timeout: Duration) -> 
     } else {
         tracing::warn!("render thread did not stop within {timeout:?}; exiting anyway");
         false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[test]
+    fn webrtc_endpoints_follow_public_ip_and_bind() {
+        let cli = Cli::parse_from(["ovhost", "--transport", "web,webrtc", "--webrtc-udp-port", "0"]);
+        let config = webrtc_config(&cli);
+        assert_eq!(config.addresses, vec![ovhost_webrtc::Endpoint::same("127.0.0.1".parse().unwrap())]);
+        assert_eq!(config.port, 0);
+        let cli = Cli::parse_from([
+            "ovhost",
+            "--bind",
+            "0.0.0.0",
+            "--public-ip",
+            "203.0.113.7",
+            "--ice-server",
+            "turn:turn.example:3478|user|pass",
+        ]);
+        let config = webrtc_config(&cli);
+        assert_eq!(
+            config.addresses,
+            vec![ovhost_webrtc::Endpoint {
+                bind: "0.0.0.0".parse().unwrap(),
+                announce: "203.0.113.7".parse().unwrap()
+            }]
+        );
+        assert_eq!(config.ice_servers[0].urls, vec!["turn:turn.example:3478"]);
+        assert_eq!(
+            (config.ice_servers[0].username.as_str(), config.ice_servers[0].credential.as_str()),
+            ("user", "pass")
+        );
+        // Every interface without --public-ip: loopback first (and the default route's address
+        // when this machine has one).
+        let cli = Cli::parse_from(["ovhost", "--bind", "0.0.0.0"]);
+        assert_eq!(webrtc_config(&cli).addresses[0], ovhost_webrtc::Endpoint::same("127.0.0.1".parse().unwrap()));
     }
 }

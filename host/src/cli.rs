@@ -44,9 +44,14 @@ pub struct Cli {
     #[arg(long, default_value_t = 49100)]
     pub signaling_port: u16,
 
-    /// Public IP announced to WebRTC clients (ovstream-webrtc); use 127.0.0.1 for local development.
+    /// Public IP announced to WebRTC clients (webrtc, ovstream-webrtc); use 127.0.0.1 for local
+    /// development. For `webrtc` it is the one host candidate (the UDP port binds --bind).
     #[arg(long)]
     pub public_ip: Option<IpAddr>,
+
+    /// UDP port the `webrtc` transport shares between all peers (0 picks a free port).
+    #[arg(long, default_value_t = 49200)]
+    pub webrtc_udp_port: u16,
 
     /// Stage to open at start, relative to --asset-root (usda, usdc or usdz).
     #[arg(long)]
@@ -76,7 +81,8 @@ pub struct Cli {
     #[arg(long, default_value = "orbit")]
     pub camera: String,
 
-    /// Comma-separated stream transports: web (built-in WebSocket), ovstream-webrtc,
+    /// Comma-separated stream transports: web (built-in WebSocket), webrtc (standards WebRTC:
+    /// POST /api/webrtc, UDP --webrtc-udp-port), ovstream-webrtc,
     /// ovstream-native, ovstream-rtsp, ovstream-shm, ovstream-cudashm.
     #[arg(long, default_value = "web", value_delimiter = ',')]
     pub transport: Vec<String>,
@@ -90,7 +96,8 @@ pub struct Cli {
     #[arg(long)]
     pub strict_plugins: bool,
 
-    /// ICE/TURN server for ovstream-webrtc, as `URLS[|USERNAME|CREDENTIAL]`. Repeatable.
+    /// STUN/TURN server for WebRTC clients (webrtc, ovstream-webrtc), as `URL[|USERNAME|CREDENTIAL]`.
+    /// Repeatable.
     #[arg(long = "ice-server")]
     pub ice_servers: Vec<String>,
 
@@ -217,5 +224,8 @@ mod tests {
             Cli::parse_from(["ovhost", "--transport", "web,ovstream-shm", "--plugin-dir", "a", "--plugin-dir", "b"]);
         assert_eq!(cli.transport, vec!["web", "ovstream-shm"]);
         assert_eq!(cli.plugin_dirs.len(), 2);
+        let cli = Cli::parse_from(["ovhost", "--transport", "web,webrtc", "--webrtc-udp-port", "0"]);
+        assert_eq!(cli.transport, vec!["web", "webrtc"]);
+        assert_eq!(cli.webrtc_udp_port, 0);
     }
 }

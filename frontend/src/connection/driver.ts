@@ -1,8 +1,9 @@
-// The interface every transport driver implements (built-in WebSocket, ovstream WebRTC).
+// The interface every transport driver implements (built-in WebSocket, standards WebRTC,
+// ovstream WebRTC).
 
 import type { Envelope, HelloPayload } from '../protocol';
 
-export type DriverKind = 'websocket' | 'webrtc';
+export type DriverKind = 'websocket' | 'webrtc' | 'ovstream';
 
 export interface DriverEvents {
   /** The command channel is ready: messages may be sent. */

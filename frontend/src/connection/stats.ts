@@ -12,6 +12,19 @@ export interface StreamStats {
   height: number;
   codec: string;
   lastInputSeqEchoed: number;
+  /** Transport figures from the WebRTC driver's getStats() (absent for /ws). */
+  rtc?: RtcStats;
+}
+
+export interface RtcStats {
+  active: boolean;
+  fps: number;
+  bitrateKbps: number;
+  decodeMs: number;
+  jitterMs: number;
+  packetLossPct: number;
+  rttMs: number | null;
+  freezes: number;
 }
 
 const WINDOW_MS = 1000;
@@ -31,6 +44,17 @@ export class StatsTracker {
   height = 0;
   codec = '';
   lastInputSeqEchoed = 0;
+  /** Filled by the WebRTC driver from getStats(); used instead of the /ws counters when active. */
+  readonly rtc: RtcStats = {
+    active: false,
+    fps: 0,
+    bitrateKbps: 0,
+    decodeMs: 0,
+    jitterMs: 0,
+    packetLossPct: 0,
+    rttMs: null,
+    freezes: 0,
+  };
 
   constructor(private readonly now: () => number = () => performance.now()) {}
 
@@ -86,6 +110,21 @@ export class StatsTracker {
   snapshot(): StreamStats {
     this.trim(this.now());
     const totalBytes = this.bytes.reduce((sum, b) => sum + b.bytes, 0);
+    if (this.rtc.active) {
+      return {
+        fps: this.rtc.fps,
+        decodeMs: this.rtc.decodeMs,
+        bitrateKbps: this.rtc.bitrateKbps,
+        inputLatencyMs: this.lastLatencyMs,
+        framesDecoded: this.framesDecoded,
+        framesDropped: this.framesDropped,
+        width: this.width,
+        height: this.height,
+        codec: this.codec,
+        lastInputSeqEchoed: this.lastInputSeqEchoed,
+        rtc: { ...this.rtc },
+      };
+    }
     return {
       fps: this.frameTimes.length * (1000 / WINDOW_MS),
       decodeMs: this.decodeMsAvg,

@@ -9,7 +9,7 @@ import type { SignalingTarget } from './signalingConfig';
 export const LIBRARY_MISSING_MESSAGE =
   'The WebRTC driver needs NVIDIA\'s @nvidia/ov-web-rtc package, which is not on the public npm registry. ' +
   'Install it in frontend/ (npm install <path to the package>) and rebuild, or open the page without ' +
-  '?driver=webrtc to use the built-in WebSocket stream.';
+  '?driver=ovstream to use the built-in WebSocket stream.';
 
 type Library = typeof import('@nvidia/ov-web-rtc');
 
@@ -25,7 +25,7 @@ export interface WebRtcDriverOptions {
 }
 
 export class WebRtcDriver implements Driver {
-  readonly kind = 'webrtc' as const;
+  readonly kind = 'ovstream' as const;
   private library: Library | null = null;
   private open = false;
   private closed = false;

@@ -1,6 +1,7 @@
 // Render controls built only from what the server advertises: its setting capabilities, AOVs
 // and camera schemes.
 
+import { saveTransport, savedTransport } from '../connection/transportSetting';
 import type { Capability } from '../protocol';
 import type { ViewerStore } from '../state/store';
 import type { ViewerState } from '../state/viewerState';
@@ -64,6 +65,29 @@ function SettingControl({ capability, value, store }: { capability: Capability; 
   );
 }
 
+/** The stream transport (saved in settings; switching reloads the page, dropping `?driver=`). */
+function TransportSelect() {
+  const current = new URLSearchParams(location.search).get('driver') ?? savedTransport() ?? 'ws';
+  return (
+    <label className="field">
+      <span>Transport</span>
+      <select
+        data-testid="transport-select"
+        value={current === 'webrtc' ? 'webrtc' : 'ws'}
+        onChange={(e) => {
+          saveTransport(e.target.value === 'webrtc' ? 'webrtc' : 'ws');
+          const url = new URL(location.href);
+          url.searchParams.delete('driver');
+          location.assign(url.toString());
+        }}
+      >
+        <option value="ws">WebSocket</option>
+        <option value="webrtc">WebRTC</option>
+      </select>
+    </label>
+  );
+}
+
 export function RenderPanel({ state, store }: { state: ViewerState; store: ViewerStore }) {
   return (
     <section className="panel" data-testid="render-panel">
@@ -109,6 +133,7 @@ export function RenderPanel({ state, store }: { state: ViewerState; store: Viewe
           Frame selected
         </button>
       </div>
+      <TransportSelect />
       {state.capabilities.length > 0 && <h3>Render settings</h3>}
       {state.capabilities.map((capability) => (
         <SettingControl key={capability.key} capability={capability} value={state.settings[capability.key]} store={store} />

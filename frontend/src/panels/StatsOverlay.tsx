@@ -19,6 +19,17 @@ export function StatsOverlay({ stats }: { stats: StatsTracker }) {
       <div>{(snapshot.bitrateKbps / 1000).toFixed(2)} Mbit/s</div>
       <div>input {snapshot.inputLatencyMs === null ? '—' : `${snapshot.inputLatencyMs.toFixed(0)} ms`}</div>
       <div data-testid="frames-decoded">{snapshot.framesDecoded} frames</div>
+      {snapshot.rtc && (
+        <>
+          <div data-testid="rtc-rtt">rtt {snapshot.rtc.rttMs === null ? '—' : `${snapshot.rtc.rttMs.toFixed(0)} ms`}</div>
+          <div>
+            loss {snapshot.rtc.packetLossPct.toFixed(1)} % · jitter {snapshot.rtc.jitterMs.toFixed(0)} ms
+          </div>
+          <div>
+            {snapshot.framesDropped} dropped · {snapshot.rtc.freezes} freezes
+          </div>
+        </>
+      )}
     </div>
   );
 }

@@ -39,9 +39,10 @@ export function Viewport({ client, surface, cameraScheme, children }: ViewportPr
       return computeLetterbox(rect.width, rect.height, width, height);
     };
     const translator = new InputTranslator(letterbox);
-    // The WebRTC library forwards native input itself; JSON input is for the WebSocket driver.
+    // The ovstream library forwards native input itself; JSON input is for the WebSocket and
+    // standards WebRTC drivers.
     const send = (events: InputEvent[]) => {
-      if (events.length > 0 && client.driverKind !== 'webrtc') client.sendInput(events);
+      if (events.length > 0 && client.driverKind !== 'ovstream') client.sendInput(events);
     };
     let inputActive: boolean | null = null;
     const setActive = (active: boolean) => {

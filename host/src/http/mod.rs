@@ -2,6 +2,7 @@
 //! only read shared status or parse and enqueue work for the render thread.
 
 pub mod tls;
+mod webrtc;
 mod ws;
 
 use std::net::SocketAddr;
@@ -10,8 +11,8 @@ use std::sync::Arc;
 
 use axum::{
     Json, Router,
-    extract::State,
-    http::{HeaderValue, StatusCode, header},
+    extract::{DefaultBodyLimit, State},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{Html, IntoResponse, Response},
     routing::get,
     serve::ListenerExt,
@@ -37,6 +38,8 @@ pub struct HttpConfig {
     pub lifecycle: Arc<Lifecycle>,
     /// `/metrics` answers 404 when absent.
     pub metrics: Option<Arc<Metrics>>,
+    /// The `webrtc` transport, when enabled: `/api/webrtc` signaling.
+    pub webrtc: Option<ovhost_webrtc::WebrtcServer>,
 }
 
 #[derive(Clone)]
@@ -55,6 +58,11 @@ pub fn router(runtime: RuntimeHandle, config: HttpConfig) -> Router {
         .route("/api/state", get(api_state))
         .route("/api/plugins", get(api_plugins))
         .route("/ws", get(ws::upgrade))
+        .route(
+            "/api/webrtc",
+            get(webrtc::describe).post(webrtc::offer).layer(DefaultBodyLimit::max(webrtc::MAX_OFFER_BYTES)),
+        )
+        .route("/api/webrtc/{session}", axum::routing::delete(webrtc::delete).patch(webrtc::patch))
         .with_state(state);
     match frontend {
         Some(dir) => api.fallback_service(ServeDir::new(dir)),
@@ -137,6 +145,26 @@ async fn api_state(State(state): State<AppState>) -> impl IntoResponse {
 
 async fn api_plugins(State(state): State<AppState>) -> impl IntoResponse {
     no_store(Json(state.runtime.status.plugins()))
+}
+
+/// The access rules shared by `/ws` and `/api/webrtc`: the token (`?token=` or
+/// `Authorization: Bearer`) when one is configured, and the Origin allow-list when non-empty.
+/// Returns the refusal, or `None` when the request may proceed.
+pub(crate) fn check_access(config: &HttpConfig, query_token: Option<&str>, headers: &HeaderMap) -> Option<Response> {
+    if let Some(expected) = &config.access_token {
+        let bearer =
+            headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+        if query_token != Some(expected.as_str()) && bearer != Some(expected.as_str()) {
+            return Some((StatusCode::UNAUTHORIZED, "missing or wrong access token").into_response());
+        }
+    }
+    if !config.allowed_origins.is_empty() {
+        let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()).unwrap_or("");
+        if !config.allowed_origins.iter().any(|o| o == origin) {
+            return Some((StatusCode::FORBIDDEN, format!("origin '{origin}' is not allowed")).into_response());
+        }
+    }
+    None
 }
 
 fn no_store(body: impl IntoResponse) -> Response {

@@ -7,8 +7,8 @@ use axum::{
         Query, State, WebSocketUpgrade,
         ws::{Message, Utf8Bytes, WebSocket},
     },
-    http::{HeaderMap, StatusCode, header},
-    response::{IntoResponse, Response},
+    http::HeaderMap,
+    response::Response,
 };
 use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
@@ -35,20 +35,13 @@ pub(crate) async fn upgrade(
     ws: WebSocketUpgrade,
 ) -> Response {
     if state.config.lifecycle.is_draining() {
-        return (StatusCode::SERVICE_UNAVAILABLE, "the host is shutting down; connect to another host").into_response();
+        return axum::response::IntoResponse::into_response((
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "the host is shutting down; connect to another host",
+        ));
     }
-    if let Some(expected) = &state.config.access_token {
-        let bearer =
-            headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
-        if query.token.as_deref() != Some(expected.as_str()) && bearer != Some(expected.as_str()) {
-            return (StatusCode::UNAUTHORIZED, "missing or wrong access token").into_response();
-        }
-    }
-    if !state.config.allowed_origins.is_empty() {
-        let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()).unwrap_or("");
-        if !state.config.allowed_origins.iter().any(|o| o == origin) {
-            return (StatusCode::FORBIDDEN, format!("origin '{origin}' is not allowed")).into_response();
-        }
+    if let Some(response) = super::check_access(&state.config, query.token.as_deref(), &headers) {
+        return response;
     }
     let dialect = query.dialect;
     ws.max_message_size(MAX_FRAME_BYTES).on_upgrade(move |socket| session(socket, state, dialect))

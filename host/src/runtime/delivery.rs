@@ -63,6 +63,19 @@ impl Delivery {
         for sink in &self.sinks {
             keyframe |= sink.take_keyframe_request();
         }
+        // Sinks that adapt (a bandwidth estimate) retune the converters feeding them.
+        for i in 0..self.sinks.len() {
+            let Some(options) = self.sinks[i].converter_options() else { continue };
+            for spec in self.sinks[i].accepted() {
+                if options.is_empty() {
+                    self.chains.remove(&spec_key(spec));
+                } else if let Some(chain) =
+                    chain_for(&mut self.chains, &self.converter_config, registry, frame.spec(), spec)
+                {
+                    chain.configure(&options);
+                }
+            }
+        }
         let mut wanted: Vec<FrameSpec> = self.sinks.iter().flat_map(|s| s.wanted()).collect();
         wanted.sort_by_key(|s| spec_key(*s));
         wanted.dedup();

@@ -15,6 +15,7 @@ pub mod sinks;
 pub mod stage;
 pub mod state;
 pub mod stats;
+pub mod webrtc_sink;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -24,6 +24,11 @@ pub trait Sink: Send {
     fn submit(&mut self, frame: &Frame<'_>, input_seq: u32) -> Result<(), String>;
     /// True when a consumer needs a keyframe (joins, losses).
     fn take_keyframe_request(&self) -> bool;
+    /// New options for the converters feeding this sink (JSON, the converters' `configure`), e.g.
+    /// a bitrate from a bandwidth estimate; `Some("")` restores their configured options.
+    fn converter_options(&mut self) -> Option<String> {
+        None
+    }
     /// Work from the sink's own clients (messages, input, connections), once per frame.
     fn poll(&mut self, _hub: &ClientHub, _now_us: u64) -> Vec<super::render_loop::Inbound> {
         Vec::new()
