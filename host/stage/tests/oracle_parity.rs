@@ -354,6 +354,18 @@ fn implicit_gprims_are_tessellated_within_pxr_bounds() {
             assert!(mesh.colors.is_empty(), "{path} has no displayColor");
         }
     }
+    // Equal shapes share one mesh: Capsule and Capsule_1 (and Cylinder and Cylinder_1) with
+    // their fallbacks are the same geometry, drawn once per prim.
+    for (a, b) in [("CapsuleDefault", "Capsule_1Default"), ("CylinderDefault", "Cylinder_1Default")] {
+        let mesh = scene
+            .meshes
+            .iter()
+            .find(|m| m.instances.iter().any(|i| scene.prim_path(i.prim_id) == Some(&format!("/World/Shapes/{a}"))))
+            .expect("mesh");
+        let mut on: Vec<&str> = mesh.instances.iter().map(|i| scene.prim_path(i.prim_id).expect("path")).collect();
+        on.sort_unstable();
+        assert_eq!(on, [format!("/World/Shapes/{a}"), format!("/World/Shapes/{b}")], "one mesh, two prims");
+    }
     // Round shapes are smooth: a sphere has many more than a handful of triangles.
     let tris = triangles_by_pick(scene);
     assert!(tris["/World/Shapes/SphereDefault"] >= 1000, "{}", tris["/World/Shapes/SphereDefault"]);

@@ -130,10 +130,8 @@ impl Extractor<'_> {
                     }
                 }
                 shape if gprims::is_implicit(shape) => {
-                    let key = match &inst {
-                        Some(ctx) => format!("{}{}", ctx.prototype_key, &path[ctx.instance_path.len()..]),
-                        None => path.clone(),
-                    };
+                    // Equal shapes share one mesh, whether or not they are native instances.
+                    let key = gprims::dedupe_key(&prim, shape).unwrap_or_else(|| path.clone());
                     let pick_path = inst.as_ref().map_or_else(|| path.clone(), |c| c.instance_path.clone());
                     let mesh = self.gprim_for(&prim, shape, key);
                     // Bounds as pxr's BBoxCache reports them (authored extent wins), drawn or not.

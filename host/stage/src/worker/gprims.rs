@@ -112,6 +112,14 @@ pub fn read_axis(prim: &usd::Prim) -> usize {
     }
 }
 
+/// A dedupe key for the mesh of `prim`: equal for prims whose shape and color are equal, so
+/// they share one mesh drawn once per prim (as native instances do). `None` when not an
+/// implicit gprim. Never a namespace path (those start with `/`).
+pub fn dedupe_key(prim: &usd::Prim, type_name: &str) -> Option<String> {
+    let shape = read_shape(prim, type_name)?;
+    Some(format!("gprim {shape:?} {:?}", display_color(prim)))
+}
+
 /// Tessellates `prim` as a mesh (instances left empty), or `None` when it is not an implicit
 /// gprim or its attributes describe nothing drawable (non-finite, negative or zero sizes).
 pub fn build(prim: &usd::Prim, type_name: &str) -> Option<MeshData> {
