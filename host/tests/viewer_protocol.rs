@@ -478,3 +478,50 @@ fn render_settings_aovs_stats_and_plugins() {
     assert!(handlers.contains("viewer-protocol") && handlers.contains("kit-usd-viewer"), "{plugins}");
     assert!(plugins["errors"].as_array().is_some_and(|e| e.is_empty()), "{plugins}");
 }
+
+/// Implicit gprims are drawn: a stage made only of a `Sphere` (fallback radius) and a `Capsule`
+/// opens with the camera fitted to them, and picking the middle of the stream hits the sphere
+/// while a corner shows background.
+#[test]
+fn implicit_gprims_are_drawn_and_pickable() {
+    let renderer = renderer();
+    if renderer != "raster" {
+        eprintln!("skipped: picking implicit gprims needs the raster renderer (this host uses {renderer})");
+        return;
+    }
+    let root = tempfile::tempdir().unwrap();
+    std::fs::write(
+        root.path().join("gprims.usda"),
+        "#usda 1.0\n(\n    defaultPrim = \"World\"\n)\n\ndef Xform \"World\"\n{\n    def Sphere \"Ball\"\n    {\n    }\n    \
+         def Capsule \"Pill\"\n    {\n        double3 xformOp:translate = (0, 3, 0)\n        uniform token[] xformOpOrder = \
+         [\"xformOp:translate\"]\n    }\n}\n",
+    )
+    .unwrap();
+    let host = Host::start(
+        Path::new(BIN),
+        &["--asset-root", root.path().to_str().unwrap(), "--stage", "gprims.usda", "--renderer", &renderer],
+    );
+    assert!(host.wait_stage_loaded(Duration::from_secs(20)), "the stage did not load: {:?}", host.logs());
+    let mut ws = host.ws();
+    ws.hello(&[]);
+    let state = host.get_json("/api/state");
+    let (width, height) = (state["stream"]["width"].as_u64().unwrap(), state["stream"]["height"].as_u64().unwrap());
+    // Every pixel on a 32-pixel grid, picked in pipelined batches.
+    let grid: Vec<(u64, u64)> =
+        (16..height).step_by(32).flat_map(|y| (16..width).step_by(32).map(move |x| (x, y))).collect();
+    let mut paths = std::collections::BTreeMap::<Option<String>, usize>::new();
+    for batch in grid.chunks(100) {
+        for (x, y) in batch {
+            ws.send("pickRequest", json!({"request_id": format!("{x},{y}"), "x": x, "y": y}));
+        }
+        for _ in batch {
+            let pick = ws.recv_type("pickResult", SECS).expect("pickResult")["payload"].clone();
+            *paths.entry(pick["path"].as_str().map(str::to_owned)).or_default() += 1;
+        }
+    }
+    let keys: Vec<Option<&str>> = paths.keys().map(|k| k.as_deref()).collect();
+    assert_eq!(keys, vec![None, Some("/World/Ball"), Some("/World/Pill")], "background, sphere and capsule: {paths:?}");
+    // The camera fit frames them: together they cover a good part of the view, not a speck.
+    let drawn = grid.len() - paths[&None];
+    assert!(drawn * 20 > grid.len(), "{drawn} of {} grid pixels show a shape", grid.len());
+}

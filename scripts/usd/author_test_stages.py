@@ -9,6 +9,9 @@ composed.usda/.usdc/.usdz  sublayers, references, payloads, variants, inherits, 
 zup_meters.usda            Z-up, metersPerUnit 1, defaultPrim "Robot", a /Render scope
 no_default.usda            no /World, no defaultPrim: the root is the first non-viewer prim
 wide.usdc                  /World/Wide with 10,000 children
+gprims.usda                every implicit gprim (Cube, Sphere, Cylinder, Cone, Capsule, Plane,
+                           Cylinder_1, Capsule_1) with fallback and authored attributes on each
+                           axis under a translated, rotated, scaled parent; a hidden and a guide one
 crash.usda                 nested inherits that recurse without end in openusd
 truncated.usdc, not_usd.usda  bad input
 """
@@ -224,6 +227,48 @@ def make_wide(out):
     layer.Save()
 
 
+def make_gprims(out):
+    stage = Usd.Stage.CreateNew(os.path.join(out, "gprims.usda"))
+    world = UsdGeom.Xform.Define(stage, "/World")
+    stage.SetDefaultPrim(world.GetPrim())
+    parent = UsdGeom.Xform.Define(stage, "/World/Shapes")
+    # Quarter-turn rotation: the world box of each shape stays its analytic box (no corner slack).
+    parent.AddTranslateOp().Set(Gf.Vec3d(5, -2, 3))
+    parent.AddRotateXOp().Set(90.0)
+    parent.AddScaleOp().Set(Gf.Vec3f(2, 1, 0.5))
+    shapes = []  # (name, type, {attr: (sdf type, value)})
+    for t in ["Cube", "Sphere", "Cylinder", "Cone", "Capsule", "Plane", "Cylinder_1", "Capsule_1"]:
+        shapes.append((t + "Default", t, {}))
+    shapes.append(("CubeSized", "Cube", {"size": (Sdf.ValueTypeNames.Double, 3.0)}))
+    shapes.append(("SphereSmall", "Sphere", {"radius": (Sdf.ValueTypeNames.Double, 0.75)}))
+    D = Sdf.ValueTypeNames.Double
+    for axis in ["X", "Y", "Z"]:
+        a = {"axis": (Sdf.ValueTypeNames.Token, axis)}
+        shapes.append(("Cylinder" + axis, "Cylinder", dict(a, height=(D, 3.0), radius=(D, 0.5))))
+        shapes.append(("Cone" + axis, "Cone", dict(a, height=(D, 1.5), radius=(D, 0.8))))
+        shapes.append(("Capsule" + axis, "Capsule", dict(a, height=(D, 2.0), radius=(D, 0.3))))
+        shapes.append(("Plane" + axis, "Plane", dict(a, width=(D, 3.0), length=(D, 1.0))))
+        shapes.append(("Cylinder_1" + axis, "Cylinder_1",
+                       dict(a, height=(D, 2.0), radiusTop=(D, 0.25), radiusBottom=(D, 0.75))))
+        shapes.append(("Capsule_1" + axis, "Capsule_1",
+                       dict(a, height=(D, 1.5), radiusTop=(D, 0.4), radiusBottom=(D, 0.4))))
+        shapes.append(("Capsule_1Tapered" + axis, "Capsule_1",
+                       dict(a, height=(D, 1.5), radiusTop=(D, 0.2), radiusBottom=(D, 0.4))))
+    for i, (name, type_name, attrs) in enumerate(shapes):
+        prim = stage.DefinePrim("/World/Shapes/" + name, type_name)
+        for attr, (value_type, value) in attrs.items():
+            prim.CreateAttribute(attr, value_type).Set(value)
+        UsdGeom.Xformable(prim).AddTranslateOp().Set(Gf.Vec3d((i % 8) * 5.0, (i // 8) * 5.0, 0))
+    UsdGeom.Gprim(stage.GetPrimAtPath("/World/Shapes/CubeSized")).CreateDisplayColorAttr([Gf.Vec3f(1, 0, 0)])
+    hidden = UsdGeom.Sphere.Define(stage, "/World/Hidden")
+    hidden.CreateRadiusAttr(100.0)
+    hidden.CreateVisibilityAttr(UsdGeom.Tokens.invisible)
+    guide = UsdGeom.Cube.Define(stage, "/World/Guide")
+    guide.CreateSizeAttr(200.0)
+    guide.CreatePurposeAttr(UsdGeom.Tokens.guide)
+    stage.GetRootLayer().Save()
+
+
 def make_bad(out):
     # Classes that inherit each other through nested children: pxr reports a cycle and keeps
     # going; openusd 0.6.0 recurses until its stack overflows.
@@ -248,6 +293,7 @@ def main():
     make_composed(out)
     make_zup(out)
     make_wide(out)
+    make_gprims(out)
     make_bad(out)
 
 

@@ -278,3 +278,104 @@ fn ten_thousand_children_come_back_in_order() {
     assert_eq!(rows[9_999].name, "Item_09999");
     assert!(rows.iter().all(|r| r.type_class == TypeClass::Xform && !r.has_children));
 }
+
+/// World box of every placement of the meshes a pick path selects: each position through its
+/// instance's world transform (row-vector convention, translation in the last row).
+fn drawn_bounds_by_pick(scene: &StageScene) -> BTreeMap<String, Bounds> {
+    let mut out: BTreeMap<String, Bounds> = BTreeMap::new();
+    for mesh in scene.meshes.iter() {
+        for inst in mesh.instances.iter() {
+            let m = &inst.world_transform;
+            let path = scene.prim_path(inst.prim_id).expect("valid prim id").to_owned();
+            let entry = out.entry(path).or_insert(Bounds::EMPTY);
+            for p in mesh.positions.iter() {
+                let p = p.map(f64::from);
+                entry.include_point(std::array::from_fn(|j| {
+                    p[0] * m[j] + p[1] * m[4 + j] + p[2] * m[8 + j] + m[12 + j]
+                }));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn implicit_gprims_are_tessellated_within_pxr_bounds() {
+    let Some(python) = common::oracle_python() else { return };
+    let dir = common::authored_stages(&python);
+    let mut service = common::service(&dir);
+    let facts = oracle(&python, &dir.join("gprims.usda"));
+    let opened = service.open("gprims.usda").expect("open");
+    let scene = &opened.scene;
+    let drawn = drawn_bounds_by_pick(scene);
+    let shapes: Vec<&String> = facts["hierarchy"]
+        .as_object()
+        .expect("hierarchy")
+        .iter()
+        .filter(|(_, v)| v["class"] == "geom")
+        .map(|(k, _)| k)
+        .collect();
+    // 8 with fallbacks, 2 sized, 7 per axis; the hidden sphere and the guide cube are not drawn.
+    assert_eq!(shapes.len(), 8 + 2 + 3 * 7 + 2);
+    let expected: BTreeSet<&str> =
+        shapes.iter().map(|s| s.as_str()).filter(|s| s.starts_with("/World/Shapes/")).collect();
+    assert_eq!(drawn.keys().map(String::as_str).collect::<BTreeSet<_>>(), expected, "drawn prims");
+    for path in &expected {
+        let theirs = bounds_of(&facts["prim_bounds"][*path]);
+        let ours = drawn[*path];
+        // The tessellation is inscribed; its vertices include every axis-aligned extreme, so
+        // under the parent's quarter-turn it should meet pxr's box well within 1 %.
+        let scale = theirs.size().iter().fold(0.0f64, |a, b| a.max(*b));
+        for i in 0..3 {
+            assert!(
+                (ours.min[i] - theirs.min[i]).abs() <= 0.01 * scale
+                    && (ours.max[i] - theirs.max[i]).abs() <= 0.01 * scale,
+                "{path}: drawn {ours:?} vs pxr {theirs:?}"
+            );
+        }
+        // The placement's bounds (what the hierarchy and camera fit use) are pxr's.
+        assert_bounds_close(&format!("bounds of {path}"), &service.bounds(path).expect("bounds"), &theirs);
+    }
+    for mesh in scene.meshes.iter() {
+        assert!(mesh.triangle_count() > 0);
+        assert_eq!(mesh.normals.len(), mesh.positions.len(), "per-vertex normals");
+        for n in mesh.normals.iter() {
+            let len = (n[0] * n[0] + n[1] * n[1] + n[2] * n[2]).sqrt();
+            assert!((len - 1.0).abs() < 1e-4, "unit normal {n:?}");
+        }
+        assert!(mesh.indices.iter().all(|&i| (i as usize) < mesh.positions.len()));
+    }
+    // displayColor: constant red on CubeSized only.
+    for mesh in scene.meshes.iter() {
+        let path = scene.prim_path(mesh.instances[0].prim_id).expect("path");
+        if path == "/World/Shapes/CubeSized" {
+            assert_eq!(&mesh.colors[..], &[[1.0, 0.0, 0.0]]);
+        } else {
+            assert!(mesh.colors.is_empty(), "{path} has no displayColor");
+        }
+    }
+    // Equal shapes share one mesh: Capsule and Capsule_1 (and Cylinder and Cylinder_1) with
+    // their fallbacks are the same geometry, drawn once per prim.
+    for (a, b) in [("CapsuleDefault", "Capsule_1Default"), ("CylinderDefault", "Cylinder_1Default")] {
+        let mesh = scene
+            .meshes
+            .iter()
+            .find(|m| m.instances.iter().any(|i| scene.prim_path(i.prim_id) == Some(&format!("/World/Shapes/{a}"))))
+            .expect("mesh");
+        let mut on: Vec<&str> = mesh.instances.iter().map(|i| scene.prim_path(i.prim_id).expect("path")).collect();
+        on.sort_unstable();
+        assert_eq!(on, [format!("/World/Shapes/{a}"), format!("/World/Shapes/{b}")], "one mesh, two prims");
+    }
+    // Round shapes are smooth: a sphere has many more than a handful of triangles.
+    let tris = triangles_by_pick(scene);
+    assert!(tris["/World/Shapes/SphereDefault"] >= 1000, "{}", tris["/World/Shapes/SphereDefault"]);
+    assert_eq!(tris["/World/Shapes/CubeDefault"], 12);
+    assert_eq!(tris["/World/Shapes/PlaneDefault"], 2);
+    // The stage bounds (camera fit) cover every drawn shape and match pxr's.
+    assert_bounds_close("stage bounds", &opened.info.bounds, &bounds_of(&facts["bounds"]));
+    assert_bounds_close("scene bounds", &scene.bounds, &bounds_of(&facts["bounds"]));
+    for b in drawn.values() {
+        let covered = (0..3).all(|i| b.min[i] >= scene.bounds.min[i] - 1e-6 && b.max[i] <= scene.bounds.max[i] + 1e-6);
+        assert!(covered, "scene bounds {:?} cover {b:?}", scene.bounds);
+    }
+}

@@ -1,6 +1,7 @@
 //! Local extents of boundable prims that are not meshes: implicit gprims (Cube, Sphere,
-//! Cylinder, Cone, Capsule, Plane), Points, and UsdLux lights with a shape. Used for bounds only
-//! (these prims are not tessellated). An authored `extent` wins, as in pxr's BBoxCache.
+//! Cylinder, Cone, Capsule, Plane and the `_1` variants, which are also tessellated by
+//! [`super::gprims`]), Points, and UsdLux lights with a shape. An authored `extent` wins, as in
+//! pxr's BBoxCache.
 
 use super::xform;
 use openusd::{sdf, usd};
@@ -47,13 +48,27 @@ pub fn implicit_extent(prim: &usd::Prim, type_name: &str) -> Option<Bounds> {
             let r = num(&["radius"], 0.5);
             along(r, num(&["height"], 1.0) / 2.0 + r)
         }
+        "Cylinder_1" => {
+            let r = num(&["radiusTop"], 1.0).max(num(&["radiusBottom"], 1.0));
+            along(r, num(&["height"], 2.0) / 2.0)
+        }
+        "Capsule_1" => {
+            // pxr's Capsule_1 extent: caps are the spheres tangent to the frustum between the
+            // two radii (radius r·sec θ, centre moved by slope·r), so a tapered one is lopsided.
+            let (h, top, bottom) = (num(&["height"], 1.0), num(&["radiusTop"], 0.5), num(&["radiusBottom"], 0.5));
+            let slope = if h > 0.0 { (bottom - top) / h } else { 0.0 };
+            let secant = slope.hypot(1.0);
+            let mut b = along(top.max(bottom) * secant, 0.0);
+            b.max[axis] = h / 2.0 - slope * top + top * secant;
+            b.min[axis] = -h / 2.0 - slope * bottom - bottom * secant;
+            b
+        }
         "Plane" => {
             let (w, l) = (num(&["width"], 2.0) / 2.0, num(&["length"], 2.0) / 2.0);
-            let half = match axis {
-                0 => [0.0, w, l],
-                1 => [w, 0.0, l],
-                _ => [w, l, 0.0],
-            };
+            let (u, v) = super::gprims::PLANE_DIRECTIONS[axis];
+            let mut half = [0.0; 3];
+            half[u] = w;
+            half[v] = l;
             Bounds { min: half.map(|h| -h), max: half }
         }
         "Points" => {
@@ -89,6 +104,8 @@ fn is_boundable(type_name: &str) -> bool {
             | "Cylinder"
             | "Cone"
             | "Capsule"
+            | "Cylinder_1"
+            | "Capsule_1"
             | "Plane"
             | "Points"
             | "SphereLight"

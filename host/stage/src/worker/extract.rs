@@ -7,7 +7,7 @@
 //! PointInstancer prototypes are drawn only through their instancer.
 
 use super::xform::{self, Mat4};
-use super::{extents, mesh};
+use super::{extents, gprims, mesh};
 use openusd::{sdf, usd};
 use ovhost_plugin_api::abi_stable::std_types::RString;
 use ovhost_plugin_api::{AuthoredCamera, Bounds, MeshInstance, StageScene};
@@ -129,6 +129,19 @@ impl Extractor<'_> {
                         out.push(Placement { mesh: Some(mesh), local, world, pick_path, namespace_path: path.clone() });
                     }
                 }
+                shape if gprims::is_implicit(shape) => {
+                    // Equal shapes share one mesh, whether or not they are native instances.
+                    let key = gprims::dedupe_key(&prim, shape).unwrap_or_else(|| path.clone());
+                    let pick_path = inst.as_ref().map_or_else(|| path.clone(), |c| c.instance_path.clone());
+                    let mesh = self.gprim_for(&prim, shape, key);
+                    // Bounds as pxr's BBoxCache reports them (authored extent wins), drawn or not.
+                    let local = extents::implicit_extent(&prim, shape)
+                        .or_else(|| mesh.map(|m| self.mesh_local_bounds[m]))
+                        .unwrap_or(Bounds::EMPTY);
+                    if mesh.is_some() || !local.is_empty() {
+                        out.push(Placement { mesh, local, world, pick_path, namespace_path: path.clone() });
+                    }
+                }
                 "Camera" if top_level => self.add_camera(&prim, &path, world),
                 "PointInstancer" => {
                     if depth < MAX_INSTANCER_DEPTH {
@@ -190,6 +203,11 @@ impl Extractor<'_> {
         }
         let topo = mesh::read_topology(prim)?;
         let data = mesh::build(prim, &topo);
+        self.push_mesh(data, key)
+    }
+
+    /// Adds a built mesh under a dedupe key; returns its index.
+    fn push_mesh(&mut self, data: ovhost_plugin_api::MeshData, key: String) -> Option<usize> {
         let mut local = Bounds::EMPTY;
         for p in data.positions.iter() {
             local.include_point(p.map(f64::from));
@@ -199,6 +217,15 @@ impl Extractor<'_> {
         let idx = self.scene.meshes.len() - 1;
         self.mesh_by_key.insert(key, idx);
         Some(idx)
+    }
+
+    /// The mesh index of an implicit gprim for a dedupe key, tessellating it on first sight.
+    fn gprim_for(&mut self, prim: &usd::Prim, type_name: &str, key: String) -> Option<usize> {
+        if let Some(&idx) = self.mesh_by_key.get(&key) {
+            return Some(idx);
+        }
+        let data = gprims::build(prim, type_name)?;
+        self.push_mesh(data, key)
     }
 
     fn add_camera(&mut self, prim: &usd::Prim, path: &str, world: Mat4) {

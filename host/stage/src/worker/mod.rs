@@ -4,6 +4,7 @@
 
 mod extents;
 mod extract;
+mod gprims;
 mod hierarchy;
 mod mesh;
 mod session_layer;
