@@ -10,13 +10,21 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
+use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
 use ovhost_test_support::{Host, wait_until};
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_ovhost");
+
+/// The tests in this file run one at a time: each starts a host and a Python WebRTC peer, and on a
+/// 2-core machine several at once starve the peers' decoders (a starved aiortc stops decoding and
+/// looks like a transport failure).
+fn serial() -> MutexGuard<'static, ()> {
+    static SERIAL: Mutex<()> = Mutex::new(());
+    SERIAL.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 fn renderer() -> String {
     std::env::var("OVHOST_TEST_RENDERER").unwrap_or_else(|_| {
@@ -110,6 +118,7 @@ fn request(port: u16, method: &str, path: &str, content_type: &str, body: &[u8])
 
 #[test]
 fn aiortc_negotiates_decodes_h264_that_follows_the_camera_and_speaks_the_app_protocol() {
+    let _serial = serial();
     let Some(python) = aiortc_python() else { return };
     let host = webrtc_host(&[]);
     let report = aiortc(&python, &host, &["--drag", "--seconds", "4"]);
@@ -149,6 +158,7 @@ const MEDIA_ATTRS: &str = "c=IN IP4 0.0.0.0\r\na=ice-ufrag:abcd\r\na=ice-pwd:abc
 
 #[test]
 fn bad_signaling_gets_a_clear_4xx_and_the_host_keeps_streaming() {
+    let _serial = serial();
     let host = webrtc_host(&[]);
     let mut ws = host.ws();
     assert_eq!(ws.hello(&["h264"])["payload"]["video"]["codec"], "h264");
@@ -193,6 +203,7 @@ fn bad_signaling_gets_a_clear_4xx_and_the_host_keeps_streaming() {
 
 #[test]
 fn signaling_follows_the_ws_access_rules_and_says_when_webrtc_is_off() {
+    let _serial = serial();
     let host = webrtc_host(&["--access-token", "s3cret", "--allowed-origin", "http://viewer.example"]);
     let offer = format!("{OFFER_HEAD}m=video 9 UDP/TLS/RTP/SAVPF 96\r\n{MEDIA_ATTRS}a=rtpmap:96 VP8/90000\r\n");
     let (status, _, text) = request(host.port, "POST", "/api/webrtc", "application/sdp", offer.as_bytes());
@@ -215,6 +226,7 @@ fn signaling_follows_the_ws_access_rules_and_says_when_webrtc_is_off() {
 /// Frame rate and freezes are printed (figures, not assertions: this machine's cores are shared).
 #[test]
 fn video_keeps_flowing_through_two_percent_loss_and_40_ms_delay() {
+    let _serial = serial();
     let Some(python) = aiortc_python() else { return };
     let host = webrtc_host(&[]);
     let report =
@@ -245,6 +257,7 @@ fn video_keeps_flowing_through_two_percent_loss_and_40_ms_delay() {
 /// channel's 1 MiB send buffer), the session survives the burst of DTLS records, and video goes on.
 #[test]
 fn a_burst_of_requests_over_the_data_channel_gets_every_reply() {
+    let _serial = serial();
     let Some(python) = aiortc_python() else { return };
     let host = webrtc_host(&[]);
     let report = aiortc(&python, &host, &["--burst", "120", "--seconds", "2"]);

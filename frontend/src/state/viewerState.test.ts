@@ -72,8 +72,8 @@ describe('viewer state', () => {
       ['pluginDisabled', { kind: 'renderer', id: 'raster', plugin: 'raster', reason: 'plugin panicked: boom', fallback: 'testpattern' }],
     ]);
     expect(state.errors).toHaveLength(1);
-    expect(state.errors[0].code).toBe('plugin_disabled');
-    expect(state.errors[0].message).toBe("The renderer 'raster' (plugin 'raster') was disabled: plugin panicked: boom; 'testpattern' took over");
+    expect(state.errors[0]?.code).toBe('plugin_disabled');
+    expect(state.errors[0]?.message).toBe("The renderer 'raster' (plugin 'raster') was disabled: plugin panicked: boom; 'testpattern' took over");
   });
 
   it('leaves the state alone for unknown messages', () => {
