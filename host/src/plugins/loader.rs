@@ -19,6 +19,7 @@ use abi_stable::abi_stability::abi_checking::check_layout_compatibility;
 use abi_stable::library::{LibHeader, LibraryError, RootModule, lib_header_from_path};
 use abi_stable::sabi_types::VersionNumber;
 use abi_stable::std_types::RBoxError;
+use abi_stable::type_layout::TypeLayout;
 use ovhost_plugin_api::{API_VERSION, PluginModRef};
 
 use super::error::{LoadErrorKind, PluginLoadError};
@@ -60,9 +61,10 @@ pub fn load(path: &Path) -> Result<PluginModRef, PluginLoadError> {
     let header = lib_header_from_path(path).map_err(|e| classify(path, &e))?;
     let library_api = header.version_strings().version.to_string();
     let checked = match header.init_root_module::<PluginModRef>() {
-        Err(LibraryError::AbiInstability(_)) if built_against_older_patch(header) && header.layout().is_some() => {
-            load_older_patch(header)
-        }
+        Err(e @ LibraryError::AbiInstability(_)) if built_against_older_patch(header) => match header.layout() {
+            Some(plugin_layout) => load_older_patch(header, plugin_layout),
+            None => Err(e),
+        },
         other => other,
     };
     checked.map_err(|e| {
@@ -87,11 +89,9 @@ fn built_against_older_patch(header: &LibHeader) -> bool {
 
 /// Loads a plugin built against an older patch of this API after checking, field by field, that
 /// everything it has matches the host's layout (the host may have appended more).
-fn load_older_patch(header: &LibHeader) -> Result<PluginModRef, LibraryError> {
-    if let Some(plugin_layout) = header.layout() {
-        check_layout_compatibility(plugin_layout, <PluginModRef as StableAbi>::LAYOUT)
-            .map_err(|e| LibraryError::AbiInstability(RBoxError::new(e)))?;
-    }
+fn load_older_patch(header: &LibHeader, plugin_layout: &'static TypeLayout) -> Result<PluginModRef, LibraryError> {
+    check_layout_compatibility(plugin_layout, <PluginModRef as StableAbi>::LAYOUT)
+        .map_err(|e| LibraryError::AbiInstability(RBoxError::new(e)))?;
     // SAFETY: the layouts were checked just above, in the direction that fits an older patch of
     // the same minor version: every type the plugin declares matches the host's, and where the
     // host's prefix types (root module, entries, vtables) have appended fields, the accessors

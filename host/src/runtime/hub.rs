@@ -77,10 +77,7 @@ impl ClientHub {
     /// Sends to the clients whose `hello` was answered; the others get the same facts in their
     /// `hello` answer, so each client hears of it exactly once.
     pub fn broadcast_greeted(&self, text: &str) {
-        let ids: Vec<ClientId> = self.clients.lock().iter().filter(|(_, c)| c.greeted).map(|(id, _)| *id).collect();
-        for id in ids {
-            self.send(id, text.to_string());
-        }
+        self.send_where(|c| c.greeted, text);
     }
 
     pub fn dialect(&self, id: ClientId) -> String {
@@ -89,8 +86,13 @@ impl ClientHub {
 
     /// Sends to every client of one dialect.
     pub fn broadcast_dialect(&self, dialect: &str, text: &str) {
-        let ids: Vec<ClientId> =
-            self.clients.lock().iter().filter(|(_, c)| c.dialect == dialect).map(|(id, _)| *id).collect();
+        self.send_where(|c| c.dialect == dialect, text);
+    }
+
+    /// Sends to every client matching `keep` (each through [`ClientHub::send`], so a client whose
+    /// queue is full is dropped the same way).
+    fn send_where(&self, keep: impl Fn(&Client) -> bool, text: &str) {
+        let ids: Vec<ClientId> = self.clients.lock().iter().filter(|(_, c)| keep(c)).map(|(id, _)| *id).collect();
         for id in ids {
             self.send(id, text.to_string());
         }
@@ -151,9 +153,7 @@ impl ClientHub {
     }
 
     pub fn broadcast(&self, text: &str) {
-        for id in self.client_ids() {
-            self.send(id, text.to_string());
-        }
+        self.send_where(|_| true, text);
     }
 
     /// Chooses the codec a client receives; a new video consumer needs a keyframe at once.
