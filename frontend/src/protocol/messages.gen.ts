@@ -85,6 +85,11 @@ export interface ChildrenResultPayload {
   truncated?: boolean | null;
 }
 
+/** `revokeControl` (owner only): a controller goes back to spectator. */
+export interface ClientIdPayload {
+  client_id: number;
+}
+
 /** Client → host messages, by `event_type`. */
 export interface ClientMessages {
   cameraCommandRequest: CameraCommandRequest;
@@ -99,6 +104,7 @@ export interface ClientMessages {
   getRenderSettingsRequest: Empty;
   getStatsRequest: Empty;
   getVariantsRequest: PrimPathPayload;
+  grantControl: GrantControlPayload;
   hello: HelloPayload;
   input: InputPayload;
   listScenesRequest: Empty;
@@ -107,11 +113,15 @@ export interface ClientMessages {
   makePrimsSelectable: PathsPayload;
   openStageRequest: UrlPayload;
   pickRequest: PickRequest;
+  releaseControl: Empty;
+  requestControl: RequestControlPayload;
   resetStage: Empty;
   resetStageRequest: Empty;
+  revokeControl: ClientIdPayload;
   selectPrimsRequest: PathsPayload;
   setCameraSchemeRequest: SchemePayload;
   setRenderSettingRequest: SetRenderSettingRequest;
+  setStreamSize: StreamSizeRequest;
   setVariantRequest: SetVariantRequest;
   setViewportInputActive: ActivePayload;
   set_camera: SetCameraRequest;
@@ -128,10 +138,21 @@ export interface FitCameraRequest {
   prim_path?: string | null;
 }
 
+/**
+ * `grantControl` (owner only): `role` `controller` (default) lets the client drive too; `owner`
+ * hands the session over (the giver becomes a controller).
+ */
+export interface GrantControlPayload {
+  client_id: number;
+  role?: Role | null;
+}
+
 export interface HelloPayload {
   client: string;
   /** `default` or `kit`. */
   dialect?: string | null;
+  /** The name other viewers see in `presence` (at most 64 characters are kept). */
+  name?: string | null;
   video?: VideoOffer | null;
 }
 
@@ -142,6 +163,8 @@ export interface HelloResultPayload {
   host_version: string;
   plugin_api_version: string;
   protocol_version: number;
+  /** This client's role (`presence` carries later changes). */
+  role?: Role | null;
   state: RuntimeState;
   stream: StreamInfo;
   video?: VideoChoice | null;
@@ -258,6 +281,22 @@ export interface PluginsPayload {
   plugins: PluginInfo[];
 }
 
+/** One connected viewer in `presence`. */
+export interface PresenceClient {
+  client_id: number;
+  name: string;
+  /** A pending `requestControl` the owner has not answered. */
+  requested: boolean;
+  role: Role;
+}
+
+/** `presence`: who is connected and who drives; sent to every client on each change. */
+export interface PresencePayload {
+  clients: PresenceClient[];
+  /** `first`, `shared` or `token` (`--control`). */
+  policy: string;
+}
+
 export interface PrimPathPayload {
   prim_path: string;
 }
@@ -308,7 +347,22 @@ export interface RenderSettingsPayload {
   };
 }
 
+/**
+ * `requestControl`: a spectator asks for control (`token`: the `--control-token` under
+ * `--control token`).
+ */
+export interface RequestControlPayload {
+  token?: string | null;
+}
+
 export type ResultStatus = "success" | "error";
+
+/**
+ * What a viewer may do. `owner`: drives and grants or takes back control (the first client, or
+ * whoever was handed control); `controller`: drives; `spectator`: gets video, state and
+ * selection, and its input and mutating messages are answered with `viewerError` `not_permitted`.
+ */
+export type Role = "owner" | "controller" | "spectator";
 
 /** `children`: an array when loaded, `true`/`false` for "has children", absent or null for a leaf. */
 export type RowChildren = PrimRow[] | boolean;
@@ -335,6 +389,7 @@ export interface ServerMessages {
   cameraSchemesResult: CameraSchemesPayload;
   cameraStateChanged: CameraStatePayload;
   camera_list: CameraListPayload;
+  controlRequested: PresenceClient;
   getChildrenResponse: ChildrenResultPayload;
   getChildrenResult: ChildrenResultPayload;
   getPrimCountResult: CountPayload;
@@ -350,8 +405,10 @@ export interface ServerMessages {
   pickResult: PickResultPayload;
   pluginDisabled: PluginDisabledPayload;
   pluginsResult: PluginsPayload;
+  presence: PresencePayload;
   renderSettingsChanged: RenderSettingsPayload;
   stageSelectionChanged: SelectionPayload;
+  streamSizeChanged: StreamSizePayload;
   updateProgressActivity: ProgressActivityPayload;
   updateProgressAmount: ProgressAmountPayload;
   viewerError: ViewerErrorPayload;
@@ -379,6 +436,26 @@ export interface StatsPayload {
 
 export interface StreamInfo {
   fps: number;
+  height: number;
+  max_height?: number | null;
+  max_pixels?: number | null;
+  /** The largest stream `setStreamSize` can ask for (`--max-width`, `--max-height`, `--max-pixels`). */
+  max_width?: number | null;
+  width: number;
+}
+
+/** `streamSizeChanged`: the stream's new size (after the clamp), and who asked for it. */
+export interface StreamSizePayload {
+  height: number;
+  requested_by?: number | null;
+  width: number;
+}
+
+/**
+ * `setStreamSize` (owner or controller): the stream size wanted (viewport × device pixel ratio);
+ * the host clamps it to its limits and even sides and answers everyone with `streamSizeChanged`.
+ */
+export interface StreamSizeRequest {
   height: number;
   width: number;
 }

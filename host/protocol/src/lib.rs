@@ -72,6 +72,11 @@ message_map! {
         getPluginsRequest: Empty,
         listScenesRequest: Empty,
         getStatsRequest: Empty,
+        requestControl: RequestControlPayload,
+        grantControl: GrantControlPayload,
+        revokeControl: ClientIdPayload,
+        releaseControl: Empty,
+        setStreamSize: StreamSizeRequest,
     }
 }
 
@@ -103,6 +108,9 @@ message_map! {
         listScenesResult: ScenesPayload,
         getStatsResult: StatsPayload,
         hostShuttingDown: HostShuttingDownPayload,
+        presence: PresencePayload,
+        controlRequested: PresenceClient,
+        streamSizeChanged: StreamSizePayload,
     }
 }
 

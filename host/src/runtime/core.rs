@@ -59,8 +59,8 @@ pub struct Core {
     pub disabled: Vec<svc::PluginDisabledPayload>,
     /// The stage service and what is loaded; `None` when the service could not start.
     pub stage: Option<StageSlot>,
-    /// Viewport input gate (`setViewportInputActive`); inactive drops pointer input and picks.
-    pub input_active: bool,
+    /// Viewers' roles, per-client input gates and clicks, stream size limits.
+    pub viewers: super::viewers::Viewers,
     /// Host events raised by services, delivered to handlers after the current call returns.
     pub pending_events: Vec<(ClientId, String, Value)>,
     pub stats: FrameStats,
@@ -269,9 +269,10 @@ impl Core {
         Ok(self.stage.as_ref().and_then(|s| s.current.as_ref()).and_then(|c| c.path_of(id)).map(str::to_string))
     }
 
-    /// A click at (x, y): selects the pickable prim under it, or clears on background.
+    /// A click at (x, y): selects the pickable prim under it, or clears on background. The
+    /// press and release were admitted when their client's viewport held its input.
     pub fn click(&mut self, x: f32, y: f32) {
-        if !self.input_active || self.stage.as_ref().is_none_or(|s| s.current.is_none()) {
+        if self.stage.as_ref().is_none_or(|s| s.current.is_none()) {
             return;
         }
         let picked = match self.pick_path(f64::from(x), f64::from(y)) {
@@ -289,13 +290,29 @@ impl Core {
         self.apply_selection(selection, "viewport");
     }
 
-    pub fn set_input_active(&mut self, active: bool) {
-        if self.input_active
-            && !active
+    /// One client's viewport input gate; closing it cancels the camera gesture that client drove.
+    pub fn set_input_active(&mut self, client: super::hub::ClientId, active: bool) {
+        if self.viewers.set_input_active(client, active)
             && let Some(camera) = &mut self.camera
         {
             let _ = camera.instance.cancel();
         }
-        self.input_active = active;
+    }
+
+    /// Resizes the stream: the renderer and the camera's viewport; encoders follow the frame size
+    /// (a new H.264 session starts with a keyframe).
+    pub fn resize_stream(&mut self, width: u32, height: u32) -> Result<(), PluginError> {
+        if (width, height) == (self.width, self.height) {
+            return Ok(());
+        }
+        self.renderer.instance.resize(width, height).into_result()?;
+        if let Some(camera) = &mut self.camera {
+            camera.instance.set_viewport(width, height).into_result()?;
+        }
+        tracing::info!(width, height, "stream resized");
+        self.width = width;
+        self.height = height;
+        self.hub.request_keyframe();
+        Ok(())
     }
 }

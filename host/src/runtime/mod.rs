@@ -15,6 +15,7 @@ pub mod sinks;
 pub mod stage;
 pub mod state;
 pub mod stats;
+pub mod viewers;
 pub mod webrtc_sink;
 
 use std::path::PathBuf;
@@ -53,6 +54,8 @@ pub struct RuntimeConfig {
     pub initial_stage: Option<String>,
     /// Dialect for clients that do not choose one (`""` default, `"kit"`).
     pub default_dialect: String,
+    /// Control policy and stream size limits.
+    pub viewers: viewers::ViewerConfig,
 }
 
 /// What other threads hold to talk to the runtime.
@@ -119,6 +122,9 @@ impl Runtime {
                 "renderer '{}' is not registered; available renderers: {available}",
                 config.renderer
             )));
+        }
+        if config.viewers.control == viewers::ControlPolicy::Token && config.viewers.control_token.is_none() {
+            return Err(PluginError::invalid_input("--control token needs --control-token"));
         }
         let (tx, rx) = crossbeam_channel::bounded(INBOUND_QUEUE_LEN);
         hub.set_default_dialect(&config.default_dialect);
@@ -202,7 +208,7 @@ impl Runtime {
             fps: config.fps,
             disabled: Vec::new(),
             stage,
-            input_active: true,
+            viewers: viewers::Viewers::new(config.viewers.clone()),
             pending_events: Vec::new(),
             stats: Default::default(),
             active_aov: None,

@@ -41,14 +41,7 @@ pub enum Inbound {
     Shutdown,
 }
 
-/// Pointer travel (stream pixels) below which a press and release is a click, not a drag.
-pub const CLICK_THRESHOLD_PX: f32 = 4.0;
-
-/// Tracks a left-button press to tell clicks from drags.
-#[derive(Default)]
-struct ClickTracker {
-    press: Option<(f32, f32, f32)>, // x, y, travel
-}
+pub use super::viewers::CLICK_THRESHOLD_PX;
 
 /// Inbound items handled per frame when the loop is behind schedule.
 const MAX_ITEMS_PER_FRAME: usize = 256;
@@ -74,7 +67,6 @@ pub struct RenderLoop {
     pub last_render_ns: u64,
     /// Consecutive render failures of the active renderer.
     render_failures: u32,
-    click: ClickTracker,
 }
 
 impl RenderLoop {
@@ -89,7 +81,6 @@ impl RenderLoop {
             last_tick_ns: 0,
             last_render_ns: 0,
             render_failures: 0,
-            click: ClickTracker::default(),
         }
     }
 
@@ -124,26 +115,26 @@ impl RenderLoop {
             Inbound::Shutdown => return false,
             Inbound::Connected(client) => {
                 let hub = self.core.hub.clone();
+                self.core.viewers.connected(&hub, client);
+                self.core.viewers.broadcast_presence(&hub);
                 self.router.notify(&hub, &mut self.core, client, "clientConnected", &json!({ "client_id": client }));
             }
             Inbound::Disconnected(client) => {
                 let hub = self.core.hub.clone();
+                self.core.viewers.disconnected(&hub, client);
                 self.router.notify(&hub, &mut self.core, client, "clientDisconnected", &json!({ "client_id": client }));
             }
             Inbound::Message { client, envelope } => self.handle_message(client, &envelope),
-            Inbound::Input { events, seq, .. } => {
+            Inbound::Input { client, events, seq } => {
                 let loading = self.core.stage.as_ref().is_some_and(|s| s.loading.is_some());
+                let hub = self.core.hub.clone();
                 for event in events {
-                    // Input is dropped while a stage loads and pointer input while the viewport is
-                    // inactive (panels own it); keys and cancels still go through.
-                    let pointer = matches!(
-                        event.kind,
-                        InputKind::POINTER_MOVE | InputKind::POINTER_DOWN | InputKind::POINTER_UP | InputKind::WHEEL
-                    );
-                    if loading || (pointer && !self.core.input_active) {
+                    // Input is dropped while a stage loads, from spectators, and pointer input
+                    // while the client's viewport is inactive (its panels own it).
+                    if loading || !self.core.viewers.admit_input(&hub, client, &event) {
                         continue;
                     }
-                    self.input.push(event);
+                    self.input.push(client, event);
                 }
                 if let Some(seq) = seq {
                     self.input.last_seq = self.input.last_seq.max(seq);
@@ -157,6 +148,9 @@ impl RenderLoop {
         tracing::debug!(client, event_type = %envelope.event_type, "dispatching");
         if envelope.event_type == HELLO_EVENT_TYPE {
             self.hello(client, &envelope.payload);
+            return;
+        }
+        if self.host_message(client, &envelope.event_type, &envelope.payload) {
             return;
         }
         let hub = self.core.hub.clone();
@@ -178,6 +172,8 @@ impl RenderLoop {
         if let Some(dialect) = payload.get("dialect").and_then(Value::as_str) {
             self.core.hub.set_dialect(client, dialect);
         }
+        let name = payload.get("name").or_else(|| payload.get("client")).and_then(Value::as_str);
+        self.core.viewers.hello(&self.core.hub, client, name);
         let codec_name = |f: ovhost_plugin_api::FrameFormat| match f {
             ovhost_plugin_api::FrameFormat::H264 => ovhost_protocol::VideoCodec::H264,
             _ => ovhost_protocol::VideoCodec::Jpeg,
@@ -195,6 +191,9 @@ impl RenderLoop {
                 width: self.core.width,
                 height: self.core.height,
                 fps: self.core.fps,
+                max_width: Some(self.core.viewers.config.max_width),
+                max_height: Some(self.core.viewers.config.max_height),
+                max_pixels: Some(self.core.viewers.config.max_pixels),
             },
             video: Some(ovhost_protocol::VideoChoice {
                 codec: chosen.map(codec_name),
@@ -203,6 +202,7 @@ impl RenderLoop {
             }),
             state: serde_json::from_value(json!(self.core.status.state()))
                 .unwrap_or(ovhost_protocol::RuntimeState::Error),
+            role: self.core.hub.role(client),
         };
         let reply = serde_json::to_value(&reply).unwrap_or(Value::Null);
         self.core.hub.send(client, protocol::encode("helloResult", &reply));
@@ -213,6 +213,7 @@ impl RenderLoop {
         }
         self.core.hub.mark_greeted(client);
         let hub = self.core.hub.clone();
+        self.core.viewers.broadcast_presence(&hub);
         let dialect = self.core.hub.dialect(client);
         self.router.notify(
             &hub,
@@ -221,6 +222,57 @@ impl RenderLoop {
             "clientHello",
             &json!({ "client_id": client, "client": payload.get("client"), "dialect": dialect }),
         );
+    }
+
+    /// Messages the host answers itself (control and stream size); false for everything else.
+    fn host_message(&mut self, client: ClientId, event_type: &str, payload: &Value) -> bool {
+        let hub = self.core.hub.clone();
+        match event_type {
+            "requestControl" | "grantControl" | "revokeControl" | "releaseControl" => {
+                match self.core.viewers.control_message(&hub, client, event_type, payload) {
+                    Ok(true) => self.core.viewers.broadcast_presence(&hub),
+                    Ok(false) => hub.send(client, self.core.viewers.presence_text(&hub)),
+                    Err((code, message)) => hub.send(
+                        client,
+                        protocol::viewer_error(code, &message, Some(json!({ "event_type": event_type }))),
+                    ),
+                }
+                true
+            }
+            "setStreamSize" => {
+                if let Err((code, message)) = self.set_stream_size(client, payload) {
+                    hub.send(client, protocol::viewer_error(code, &message, Some(json!({ "event_type": event_type }))));
+                }
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// `setStreamSize {width, height}` from a client that drives: clamped, applied, announced.
+    fn set_stream_size(&mut self, client: ClientId, payload: &Value) -> Result<(), (&'static str, String)> {
+        let request: ovhost_protocol::StreamSizeRequest = serde_json::from_value(payload.clone())
+            .map_err(|e| (protocol::codes::INVALID_INPUT, format!("setStreamSize: {e}")))?;
+        if !super::viewers::Viewers::may_drive(&self.core.hub, client) {
+            return Err((
+                super::viewers::NOT_PERMITTED,
+                "spectators watch the stream at the size the controlling viewer chose".into(),
+            ));
+        }
+        if let Some(sink) = self.out.sinks.iter().find(|s| s.fixed_size()) {
+            return Err(("unsupported", format!("the {} transport streams a fixed size", sink.name())));
+        }
+        let (width, height) = self.core.viewers.config.clamp_size(request.width, request.height);
+        let (old_width, old_height) = (self.core.width, self.core.height);
+        if let Err(e) = self.core.resize_stream(width, height) {
+            tracing::warn!(width, height, "stream resize failed: {e}");
+            // Back to the previous size, which worked.
+            let _ = self.core.resize_stream(old_width, old_height);
+            return Err((e.kind.name(), format!("the stream could not be resized to {width}x{height}: {}", e.message)));
+        }
+        let changed = ovhost_protocol::StreamSizePayload { width, height, requested_by: Some(client) };
+        self.core.hub.broadcast_greeted(&protocol::encode("streamSizeChanged", &json!(changed)));
+        Ok(())
     }
 
     /// Codecs the web sink could deliver given the registered converters.
@@ -313,11 +365,11 @@ impl RenderLoop {
 
     fn update_camera(&mut self, dt_us: u64) -> CameraView {
         let events = self.input.drain();
-        for event in &events {
-            self.route_host_input(event);
+        for (client, event) in &events {
+            self.route_host_input(*client, event);
         }
         if let Some(camera) = &mut self.core.camera {
-            for event in &events {
+            for (_, event) in &events {
                 if let RResult::RErr(e) = camera.instance.input(event) {
                     tracing::debug!(camera = %camera.id, "camera input failed: {e}");
                 }
@@ -337,26 +389,13 @@ impl RenderLoop {
         self.core.view
     }
 
-    /// The host's own share of input: click-to-pick (left press and release within
-    /// [`CLICK_THRESHOLD_PX`], no Alt) and `F` to frame the selection.
-    fn route_host_input(&mut self, event: &ovhost_plugin_api::InputEvent) {
+    /// The host's own share of input: click-to-pick (a left press and release from one client
+    /// within [`CLICK_THRESHOLD_PX`], no Alt) and `F` to frame the selection.
+    fn route_host_input(&mut self, client: ClientId, event: &ovhost_plugin_api::InputEvent) {
+        if let Some((x, y)) = self.core.viewers.judge_click(client, event) {
+            self.core.click(x, y);
+        }
         match event.kind {
-            InputKind::POINTER_DOWN if event.button == 0 && event.modifiers & ovhost_plugin_api::MOD_ALT == 0 => {
-                self.click.press = Some((event.x, event.y, 0.0));
-            }
-            InputKind::POINTER_MOVE => {
-                if let Some(press) = &mut self.click.press {
-                    press.2 += event.dx.abs() + event.dy.abs();
-                }
-            }
-            InputKind::POINTER_UP if event.button == 0 => {
-                if let Some((x0, y0, travel)) = self.click.press.take() {
-                    let moved = (event.x - x0).abs().max((event.y - y0).abs()).max(travel);
-                    if moved <= CLICK_THRESHOLD_PX {
-                        self.core.click(event.x, event.y);
-                    }
-                }
-            }
             InputKind::KEY_DOWN if event.key.as_str() == "f" && event.modifiers == 0 => {
                 let selection = self.core.stage.as_ref().map(|s| s.selection.clone()).unwrap_or_default();
                 if self.core.stage.as_ref().is_some_and(|s| s.current.is_some())
@@ -365,7 +404,6 @@ impl RenderLoop {
                     tracing::debug!("frame selection failed: {e}");
                 }
             }
-            InputKind::CANCEL => self.click.press = None,
             _ => {}
         }
     }
@@ -415,7 +453,7 @@ impl RenderLoop {
         let had_selection = !slot.selection.is_empty();
         slot.selection.clear();
         self.input.clear();
-        self.click.press = None;
+        self.core.viewers.clear_presses();
         if let Some(camera) = &mut self.core.camera {
             let _ = camera.instance.cancel();
             if (loaded.reason != super::stage::LoadReason::Variant || !had_stage)
@@ -454,7 +492,9 @@ impl RenderLoop {
             "handlers": self.router.to_json(),
             "disabled": self.core.disabled,
             "input_events_dropped": self.input.dropped,
-            "input_active": self.core.input_active,
+            "input_active": self.core.viewers.input_active_json(),
+            "control": self.core.viewers.config.control.name(),
+            "stream_limits": { "max_width": self.core.viewers.config.max_width, "max_height": self.core.viewers.config.max_height, "max_pixels": self.core.viewers.config.max_pixels },
             "stage": self.core.stage.as_ref().and_then(|s| s.current.as_ref()).map(|c| serde_json::to_value(&c.info).unwrap_or(Value::Null)),
             "loading": self.core.stage.as_ref().and_then(|s| s.loading.as_ref()).map(|l| json!({"url": l.1, "request_id": l.0})),
             "selection": self.core.stage.as_ref().map(|s| s.selection.clone()).unwrap_or_default(),
