@@ -11,7 +11,9 @@ import type {
   Envelope,
   HelloResultPayload,
   PluginsPayload,
+  PresenceClient,
   PropertiesPayload,
+  Role,
   RuntimeState,
   ServerMessages,
   VariantsPayload,
@@ -42,6 +44,16 @@ export interface ViewerState {
   plugins: PluginsPayload | null;
   scenes: string[];
   camera: Record<string, unknown> | null;
+  /** This viewer's role (from `helloResult`, then `presence`). */
+  role: Role | null;
+  /** Who is connected and who drives. */
+  presence: { policy: string; clients: PresenceClient[] };
+  /** Control requests the owner has not answered (`controlRequested`). */
+  controlRequests: PresenceClient[];
+  /** The stream size the host streams now (`helloResult`, then `streamSizeChanged`). */
+  stream: { width: number; height: number; maxWidth: number | null; maxHeight: number | null };
+  /** Set when the host drains (`hostShuttingDown`): why, and when to expect a reconnect. */
+  shuttingDown: { reason: string; retryAfterMs: number; atMs: number } | null;
 }
 
 export const initialViewerState: ViewerState = {
@@ -63,7 +75,17 @@ export const initialViewerState: ViewerState = {
   plugins: null,
   scenes: [],
   camera: null,
+  role: null,
+  presence: { policy: '', clients: [] },
+  controlRequests: [],
+  stream: { width: 0, height: 0, maxWidth: null, maxHeight: null },
+  shuttingDown: null,
 };
+
+/** Whether this viewer may drive the camera and change the session. */
+export function mayDrive(state: ViewerState): boolean {
+  return state.role === 'owner' || state.role === 'controller';
+}
 
 const MAX_ERRORS = 5;
 let errorId = 0;
@@ -87,10 +109,39 @@ export function applyMessage(state: ViewerState, message: Envelope): Applied {
       const hello = p as unknown as HelloResultPayload;
       // Ask for what the initial push may not contain; answers are idempotent.
       requests.push(['getCameraSchemesRequest', {}], ['getPluginsRequest', {}], ['listScenesRequest', {}]);
-      return done({ ...state, hello, runtimeState: hello.state });
+      const stream = {
+        width: hello.stream.width,
+        height: hello.stream.height,
+        maxWidth: hello.stream.max_width ?? null,
+        maxHeight: hello.stream.max_height ?? null,
+      };
+      return done({ ...state, hello, runtimeState: hello.state, role: hello.role ?? null, stream, shuttingDown: null, controlRequests: [] });
+    }
+    case 'presence': {
+      const presence = p as unknown as ServerMessages['presence'];
+      const me = presence.clients.find((c) => c.client_id === state.hello?.client_id);
+      // Requests answered (granted, refused, or the asker left) drop out of the owner's list.
+      const controlRequests = state.controlRequests.filter((r) => presence.clients.some((c) => c.client_id === r.client_id && c.requested));
+      return done({ ...state, presence, role: me?.role ?? state.role, controlRequests });
+    }
+    case 'controlRequested': {
+      const request = p as unknown as PresenceClient;
+      const others = state.controlRequests.filter((r) => r.client_id !== request.client_id);
+      return done({ ...state, controlRequests: [...others, request] });
+    }
+    case 'streamSizeChanged': {
+      const size = p as unknown as ServerMessages['streamSizeChanged'];
+      return done({ ...state, stream: { ...state.stream, width: size.width, height: size.height } });
+    }
+    case 'hostShuttingDown': {
+      const d = p as unknown as ServerMessages['hostShuttingDown'];
+      return done({ ...state, shuttingDown: { reason: d.reason, retryAfterMs: d.retryAfterMs, atMs: Date.now() } });
     }
     case 'viewerError': {
       const error = p as unknown as ViewerErrorPayload;
+      // A failed open is shown in the open-stage panel (openStageResult); not twice.
+      const context = error.context as { event_type?: unknown } | null | undefined;
+      if (context?.event_type === 'openStageRequest' && error.code !== 'not_permitted') return done(state);
       const errors = [...state.errors, { ...error, id: (errorId += 1) }].slice(-MAX_ERRORS);
       return done({ ...state, errors });
     }
@@ -113,6 +164,11 @@ export function applyMessage(state: ViewerState, message: Envelope): Applied {
       const tree = sameStage && state.tree.rootPath === rootPath ? state.tree : resetTree(rootPath);
       if (!sameStage || state.tree.nodes[rootPath]?.children === null) {
         requests.push(['getChildrenRequest', { prim_path: rootPath }]);
+      }
+      if (!sameStage) {
+        // A stage opened after `hello` (e.g. the automatic open on an idle host): the initial
+        // push had no render settings or AOVs to give.
+        requests.push(['getRenderSettingsRequest', {}], ['getAvailableAOVs', {}]);
       }
       const cleared = sameStage ? {} : { inspectorPath: null, properties: null, variants: null };
       return done({

@@ -87,6 +87,11 @@ impl ClientHub {
         self.send_where(|c| c.greeted, text);
     }
 
+    /// Sends to the greeted clients of one dialect.
+    pub fn broadcast_greeted_in(&self, dialect: &str, text: &str) {
+        self.send_where(|c| c.greeted && c.dialect == dialect, text);
+    }
+
     pub fn dialect(&self, id: ClientId) -> String {
         self.clients.lock().get(&id).map(|c| c.dialect.clone()).unwrap_or_default()
     }

@@ -198,8 +198,10 @@ impl Viewers {
         protocol::encode("presence", &serde_json::to_value(payload).unwrap_or_default())
     }
 
+    /// `presence` to every greeted client of the default dialect (ovhost's own message: clients
+    /// of the Kit dialect get no pushes they did not ask for).
     pub fn broadcast_presence(&self, hub: &ClientHub) {
-        hub.broadcast_greeted(&self.presence_text(hub));
+        hub.broadcast_greeted_in("", &self.presence_text(hub));
     }
 
     /// Host-level control messages. `Ok(true)`: presence changed; `Err`: the `viewerError` to send.
