@@ -134,8 +134,10 @@ test('switch a variant of the selected prim', async ({ page, host }) => {
     await select.selectOption(value);
     await waitForImageChange(page, before, `the image did not change after selecting the ${value} variant`, 15000);
     await expect(page.locator('[data-testid=viewport-overlay]')).toBeHidden({ timeout: 15000 });
-    await page.locator(`[role=treeitem][data-path="${showcase.path}"] .name`).click();
+    // Polish: the variant switch keeps the selection (the inspector still shows Showcase).
     await expect(select).toHaveValue(value, { timeout: 15000 });
+    await expect(page.locator('[data-testid=inspector-path]')).toHaveText(showcase.path);
+    expect((await apiState(host)).selection).toEqual([showcase.path]);
   }
 });
 
@@ -242,4 +244,50 @@ test('the standards WebRTC driver shows video and a viewport click selects a pri
   } finally {
     await rtcHost.stop();
   }
+});
+
+test('the tree filter finds prims in branches that were never expanded', async ({ page, host }) => {
+  await openViewer(page, host.url);
+  await waitFor(async () => (await treeRows(page)).length > 1, 'no tree rows');
+  expect((await treeRows(page)).some((r) => r.path.endsWith('/RedCube'))).toBe(false);
+  await page.fill('[data-testid=stage-tree] input.filter', 'redcube');
+  await waitFor(async () => (await treeRows(page)).some((r) => r.path === '/World/Props/RedGroup/RedCube'), 'the filter did not find RedCube under the collapsed RedGroup');
+});
+
+test('the background colour is marked unused while the background is a gradient', async ({ page, host }) => {
+  await openViewer(page, host.url);
+  const field = page.locator('[data-testid=render-panel] label.field', { hasText: 'Background colour' });
+  await expect(field).toHaveCount(1);
+  const background = await page.evaluate(() => window.__ovhost.store.getSnapshot().settings.background);
+  if (background === 'gradient') {
+    await expect(field.locator('input')).toBeDisabled();
+    await expect(field).toContainText('solid');
+  } else {
+    await expect(field.locator('input')).toBeEnabled();
+  }
+});
+
+test('Frame all keeps the viewing angle, like F', async ({ page, host }) => {
+  await openViewer(page, host.url);
+  await waitFor(async () => (await framesDecoded(page)) > 3, 'no video');
+  const direction = async () => {
+    const view = (await apiState(host)).camera.view;
+    const d = view.eye.map((e, i) => e - view.target[i]);
+    const len = Math.hypot(...d);
+    return d.map((v) => v / len);
+  };
+  const before = await direction();
+  await drag(page);
+  await waitFor(async () => (await direction()).some((v, i) => Math.abs(v - before[i]) > 1e-3), 'the drag did not orbit');
+  // The drag's events may still be arriving: wait until the view settles.
+  const turned = await waitFor(async () => {
+    const a = await direction();
+    await sleep(400);
+    const b = await direction();
+    return a.every((v, i) => Math.abs(v - b[i]) < 1e-6) ? b : null;
+  }, 'the view did not settle after the drag');
+  await page.locator('.buttons button', { hasText: 'Frame all' }).click();
+  await sleep(800);
+  const after = await direction();
+  after.forEach((v, i) => expect(Math.abs(v - turned[i])).toBeLessThan(1e-3));
 });

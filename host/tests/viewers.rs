@@ -256,3 +256,59 @@ fn the_stream_follows_the_controlling_viewer_within_the_clamp_and_spectators_can
     refused(&mut owner, "setStreamSize", json!({"width": "wide"}), "invalid_input");
     assert!(drain(&mut watcher, QUIET).iter().all(|m| m["event_type"] != "streamSizeChanged"));
 }
+
+#[test]
+fn a_variant_switch_keeps_the_selection() {
+    let host = sample_host(&[]);
+    let mut ws = host.ws();
+    hello(&mut ws, "one");
+    let selection = json!(["/World/Props/Showcase"]);
+    ws.send("selectPrimsRequest", json!({"paths": selection}));
+    ws.recv_type("stageSelectionChanged", SECS).expect("selected");
+    ws.send(
+        "setVariantRequest",
+        json!({"prim_path": "/World/Props/Showcase", "variant_set": "shapeVariant", "variant_selection": "sphere"}),
+    );
+    ws.recv_type("getVariantsResponse", Duration::from_secs(10)).expect("variants after the switch");
+    let after = drain(&mut ws, QUIET);
+    let cleared =
+        after.iter().any(|m| m["event_type"] == "stageSelectionChanged" && m["payload"]["prims"] == json!([]));
+    assert!(!cleared, "the variant switch cleared the selection: {after:?}");
+    assert_eq!(host.get_json("/api/state")["selection"], selection);
+}
+
+fn direction(view: &Value) -> [f64; 3] {
+    let (eye, target) = (&view["eye"], &view["target"]);
+    let d: Vec<f64> = (0..3).map(|i| eye[i].as_f64().unwrap() - target[i].as_f64().unwrap()).collect();
+    let len = (d[0] * d[0] + d[1] * d[1] + d[2] * d[2]).sqrt();
+    [d[0] / len, d[1] / len, d[2] / len]
+}
+
+#[test]
+fn frame_all_keeps_the_viewing_direction_like_f() {
+    let host = sample_host(&[]);
+    let mut ws = host.ws();
+    hello(&mut ws, "one");
+    let before = host.get_json("/api/state")["camera"]["view"].clone();
+    ws.send(
+        "input",
+        json!({"events": [
+            {"type": "pointerdown", "x": 400, "y": 300, "button": 0, "buttons": 1},
+            {"type": "pointermove", "x": 600, "y": 360, "dx": 200, "dy": 60, "buttons": 1},
+            {"type": "pointerup", "x": 600, "y": 360, "button": 0, "buttons": 0},
+        ]}),
+    );
+    let orbited = || host.get_json("/api/state")["camera"]["view"].clone();
+    assert!(
+        ovhost_test_support::wait_until(SECS, || direction(&orbited()) != direction(&before)),
+        "the drag did not orbit"
+    );
+    let turned = direction(&orbited());
+    drain(&mut ws, QUIET); // the initial state pushed after hello has a cameraStateChanged too
+    ws.send("fitCameraRequest", json!({}));
+    let framed = ws.recv_type("cameraStateChanged", SECS).expect("cameraStateChanged")["payload"]["view"].clone();
+    let after = direction(&framed);
+    for i in 0..3 {
+        assert!((after[i] - turned[i]).abs() < 1e-3, "Frame all changed the direction: {turned:?} -> {after:?}");
+    }
+}

@@ -19,7 +19,7 @@ import type {
   VariantsPayload,
   ViewerErrorPayload,
 } from '../protocol';
-import { childrenLoaded, emptyTree, resetTree, select, type TreeState } from './tree';
+import { childrenLoaded, emptyTree, loadForFilter, resetTree, select, type TreeState } from './tree';
 
 export type Request = { [K in ClientEventType]: [K, ClientMessages[K]] }[ClientEventType];
 
@@ -192,7 +192,10 @@ export function applyMessage(state: ViewerState, message: Envelope): Applied {
     case 'getChildrenResult':
     case 'getChildrenResponse': {
       const rows = Array.isArray(p.children) ? (p.children as ServerMessages['getChildrenResult']['children']) : [];
-      return done({ ...state, tree: childrenLoaded(state.tree, String(p.prim_path ?? ''), rows) });
+      // While a filter is active, the search goes on into the rows that just arrived.
+      const loaded = loadForFilter(childrenLoaded(state.tree, String(p.prim_path ?? ''), rows));
+      for (const path of loaded.requests) requests.push(['getChildrenRequest', { prim_path: path }]);
+      return done({ ...state, tree: loaded.state });
     }
     case 'stageSelectionChanged': {
       const prims = strings(p.prims);

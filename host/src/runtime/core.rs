@@ -160,17 +160,14 @@ impl Core {
         }
     }
 
-    /// Frames `paths` (the whole stage when empty) with the active camera.
+    /// Frames `paths` (the whole stage when empty) with the active camera, keeping the viewing
+    /// direction: "Frame all", "Frame selected" and `F` agree (a stage opening sets the default
+    /// direction; see `stage_loaded`).
     pub fn fit_to(&mut self, paths: &[String]) -> Result<svc::CameraState, PluginError> {
         let slot = self.stage_slot()?;
         let bounds = slot.bounds_of(paths)?;
-        let up = slot.current.as_ref().map(|c| c.info.up_axis).unwrap_or(ovhost_plugin_api::UpAxis::Y);
         if let Some(camera) = &mut self.camera {
-            if paths.is_empty() {
-                camera.instance.fit(&bounds, up).into_result()?;
-            } else {
-                camera.instance.focus(&bounds).into_result()?;
-            }
+            camera.instance.focus(&bounds).into_result()?;
             if let RResult::ROk(view) = camera.instance.advance(0) {
                 self.view = view;
             }

@@ -450,8 +450,15 @@ impl RenderLoop {
         self.core.authored_camera = None;
         slot.last_error = None;
         slot.pickable = None;
-        let had_selection = !slot.selection.is_empty();
-        slot.selection.clear();
+        let previous_selection = std::mem::take(&mut slot.selection);
+        // A variant switch recomposes the same stage: the selected prims that still exist stay
+        // selected (a new stage starts with none).
+        let kept = if loaded.reason == super::stage::LoadReason::Variant && !previous_selection.is_empty() {
+            slot.existing(&previous_selection).unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        let had_selection = !previous_selection.is_empty();
         self.input.clear();
         self.core.viewers.clear_presses();
         if let Some(camera) = &mut self.core.camera {
@@ -472,7 +479,11 @@ impl RenderLoop {
             "stageOpened",
             json!({ "request_id": loaded.request_id, "reason": loaded.reason, "stage": stage }),
         );
-        if had_selection {
+        if !kept.is_empty() {
+            // Outline the kept prims again (their ids belong to the new composition); raises
+            // selectionChanged.
+            self.core.apply_selection(kept, "stage");
+        } else if had_selection {
             self.core.raise(0, "selectionChanged", json!({ "prims": [], "source": "stage" }));
         }
         let camera = self.core.camera_state();
