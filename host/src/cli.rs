@@ -50,6 +50,19 @@ pub struct Cli {
     #[arg(long)]
     pub max_pixels: Option<u64>,
 
+    /// Keep recordings (`startRecording`) in this directory on the host; without it a recording is
+    /// written to a temporary directory, offered for download when stopped and removed at exit.
+    #[arg(long)]
+    pub recordings_dir: Option<PathBuf>,
+
+    /// A recording stops by itself after this many seconds.
+    #[arg(long, default_value_t = 600.0, value_parser = positive_seconds)]
+    pub recording_max_s: f64,
+
+    /// A recording stops by itself at this size in MiB.
+    #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
+    pub recording_max_mb: u64,
+
     /// Target frames per second; the render loop drops frames rather than fall behind.
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=240))]
     pub fps: u32,

@@ -125,6 +125,8 @@ export interface ClientMessages {
   setVariantRequest: SetVariantRequest;
   setViewportInputActive: ActivePayload;
   set_camera: SetCameraRequest;
+  startRecording: Empty;
+  stopRecording: Empty;
 }
 
 export interface CountPayload {
@@ -334,6 +336,34 @@ export interface PropertiesRequest {
   prim_path: string;
 }
 
+/** A finished recording (fragmented MP4 of the H.264 stream). */
+export interface RecordingFile {
+  bytes: number;
+  duration_ms: number;
+  frames: number;
+  height: number;
+  /** Kept on the host in `--recordings-dir` (else removed when the host exits). */
+  kept: boolean;
+  name: string;
+  /** Where to download it (`GET`, with `?token=` when the host requires one). */
+  url: string;
+  width: number;
+}
+
+/**
+ * `recordingState`: a recording started (`recording: true`) or stopped (`reason`: `stopped`,
+ * `cap`, `resized`, `shutdown`, `error`), with the file to download.
+ */
+export interface RecordingStatePayload {
+  bytes?: number | null;
+  error?: string | null;
+  file?: RecordingFile | null;
+  frames?: number | null;
+  reason?: string | null;
+  recording: boolean;
+  started_by?: number | null;
+}
+
 export interface RenderSettingsPayload {
   applied?: boolean | null;
   applies_at?: AppliesAt | null;
@@ -406,6 +436,7 @@ export interface ServerMessages {
   pluginDisabled: PluginDisabledPayload;
   pluginsResult: PluginsPayload;
   presence: PresencePayload;
+  recordingState: RecordingStatePayload;
   renderSettingsChanged: RenderSettingsPayload;
   stageSelectionChanged: SelectionPayload;
   streamSizeChanged: StreamSizePayload;

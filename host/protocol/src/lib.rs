@@ -77,6 +77,8 @@ message_map! {
         revokeControl: ClientIdPayload,
         releaseControl: Empty,
         setStreamSize: StreamSizeRequest,
+        startRecording: Empty,
+        stopRecording: Empty,
     }
 }
 
@@ -111,6 +113,7 @@ message_map! {
         presence: PresencePayload,
         controlRequested: PresenceClient,
         streamSizeChanged: StreamSizePayload,
+        recordingState: RecordingStatePayload,
     }
 }
 

@@ -638,3 +638,37 @@ pub struct StatsPayload {
     #[serde(flatten)]
     pub values: BTreeMap<String, Value>,
 }
+
+/// A finished recording (fragmented MP4 of the H.264 stream).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct RecordingFile {
+    pub name: String,
+    /// Where to download it (`GET`, with `?token=` when the host requires one).
+    pub url: String,
+    pub bytes: u64,
+    pub frames: u64,
+    pub duration_ms: u64,
+    pub width: u32,
+    pub height: u32,
+    /// Kept on the host in `--recordings-dir` (else removed when the host exits).
+    pub kept: bool,
+}
+
+/// `recordingState`: a recording started (`recording: true`) or stopped (`reason`: `stopped`,
+/// `cap`, `resized`, `shutdown`, `error`), with the file to download.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct RecordingStatePayload {
+    pub recording: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_by: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<RecordingFile>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frames: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<u64>,
+}

@@ -1,6 +1,7 @@
 //! The runtime: one object owning the renderer, camera controller, message router, input queue,
 //! settings store, sinks and the inbound command queue, run by one render thread.
 
+pub mod capture;
 pub mod chain;
 pub mod core;
 pub mod delivery;
@@ -56,6 +57,8 @@ pub struct RuntimeConfig {
     pub default_dialect: String,
     /// Control policy and stream size limits.
     pub viewers: viewers::ViewerConfig,
+    /// Recordings: directory and caps.
+    pub capture: capture::CaptureConfig,
 }
 
 /// What other threads hold to talk to the runtime.
@@ -64,6 +67,8 @@ pub struct RuntimeHandle {
     inbound: Sender<Inbound>,
     pub hub: Arc<ClientHub>,
     pub status: Arc<SharedStatus>,
+    /// Stills and recordings.
+    pub capture: Arc<capture::Capture>,
     /// Monotonic clock origin shared with the render loop (input timestamps).
     pub clock: Instant,
 }
@@ -137,9 +142,12 @@ impl Runtime {
                 .map_err(|e| PluginError::new(e.kind, format!("--stage {url}: {}", e.message)))?;
             status.set_state(RuntimeState::Loading);
         }
-        let sinks: Vec<Box<dyn Sink>> = vec![Box::new(WebSink::new(hub.clone()))];
+        let capture =
+            Arc::new(capture::Capture::new(config.capture.clone(), hub.clone()).map_err(PluginError::invalid_input)?);
+        let sinks: Vec<Box<dyn Sink>> =
+            vec![Box::new(WebSink::new(hub.clone())), Box::new(capture::RecordingSink::new(capture.clone()))];
         Ok(Self {
-            handle: RuntimeHandle { inbound: tx, hub, status, clock: Instant::now() },
+            handle: RuntimeHandle { inbound: tx, hub, status, capture, clock: Instant::now() },
             config: config.clone(),
             registry,
             settings,
@@ -232,7 +240,8 @@ impl Runtime {
         let mut plugins = registry.to_json();
         plugins["handlers"] = router.to_json();
         handle.status.set_plugins(plugins);
-        let render_loop = RenderLoop::new(core, router, sinks);
+        let mut render_loop = RenderLoop::new(core, router, sinks);
+        render_loop.capture = Some(handle.capture.clone());
         render_loop.publish_state();
         Ok((handle, render_loop, inbound))
     }

@@ -67,6 +67,8 @@ pub struct RenderLoop {
     pub last_render_ns: u64,
     /// Consecutive render failures of the active renderer.
     render_failures: u32,
+    /// Stills and recordings (`None` when driven by hand without one).
+    pub capture: Option<std::sync::Arc<super::capture::Capture>>,
 }
 
 impl RenderLoop {
@@ -81,6 +83,7 @@ impl RenderLoop {
             last_tick_ns: 0,
             last_render_ns: 0,
             render_failures: 0,
+            capture: None,
         }
     }
 
@@ -212,6 +215,9 @@ impl RenderLoop {
             self.core.hub.send(client, protocol::encode(svc::PluginDisabled::NAME, &json!(disabled)));
         }
         self.core.hub.mark_greeted(client);
+        if let Some(capture) = self.capture.as_ref().filter(|c| c.is_recording()) {
+            self.core.hub.send(client, capture.state_text());
+        }
         let hub = self.core.hub.clone();
         self.core.viewers.broadcast_presence(&hub);
         let dialect = self.core.hub.dialect(client);
@@ -239,6 +245,12 @@ impl RenderLoop {
                 }
                 true
             }
+            "startRecording" | "stopRecording" => {
+                if let Err((code, message)) = self.recording_message(client, event_type) {
+                    hub.send(client, protocol::viewer_error(code, &message, Some(json!({ "event_type": event_type }))));
+                }
+                true
+            }
             "setStreamSize" => {
                 if let Err((code, message)) = self.set_stream_size(client, payload) {
                     hub.send(client, protocol::viewer_error(code, &message, Some(json!({ "event_type": event_type }))));
@@ -247,6 +259,30 @@ impl RenderLoop {
             }
             _ => false,
         }
+    }
+
+    /// `startRecording` / `stopRecording` from a client that drives (the outcome reaches everyone
+    /// as `recordingState`).
+    fn recording_message(&mut self, client: ClientId, event_type: &str) -> Result<(), (&'static str, String)> {
+        if !super::viewers::Viewers::may_drive(&self.core.hub, client) {
+            return Err((super::viewers::NOT_PERMITTED, "spectators cannot start or stop recordings".into()));
+        }
+        let Some(capture) = &self.capture else {
+            return Err(("unavailable", "this host has no recorder".into()));
+        };
+        if event_type == "startRecording" {
+            if !self.available_codecs().contains(&ovhost_plugin_api::FrameFormat::H264) {
+                return Err((
+                    "unavailable",
+                    "recording needs an H.264 encoder plugin (h264), which is not loaded".into(),
+                ));
+            }
+            capture.start(client, self.core.width, self.core.height).map_err(|e| ("bad_state", e))?;
+            self.core.hub.request_keyframe();
+        } else {
+            capture.stop("stopped").map_err(|e| ("bad_state", e))?;
+        }
+        Ok(())
     }
 
     /// `setStreamSize {width, height}` from a client that drives: clamped, applied, announced.
@@ -305,6 +341,9 @@ impl RenderLoop {
                 .map_err(|e| PluginError::new(e.kind, format!("invalid frame descriptor: {}", e.message)))?;
             frame.frame_number = frame_number;
             frame.timestamp_us = now_us;
+            if let Some(capture) = &self.capture {
+                capture.fulfil_stills(&frame);
+            }
             self.last_render_ns = render_started.elapsed().as_nanos() as u64;
             crate::metrics::record_render(self.last_render_ns);
             self.core.status.frames_rendered.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -561,6 +600,10 @@ impl RenderLoop {
 
     fn shutdown(self) {
         self.core.status.set_state(RuntimeState::ShuttingDown);
+        // A running recording is finished (its file stays playable), the temporary one removed.
+        if let Some(capture) = &self.capture {
+            capture.cleanup();
+        }
         tracing::info!(frames = self.frame_number, "render loop stopped");
     }
 }
