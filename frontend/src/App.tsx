@@ -5,6 +5,7 @@
 
 import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import type { ClientStatus, ViewerClient } from './connection/client';
+import { CaptureControls } from './panels/CaptureControls';
 import { HelpOverlay } from './panels/HelpOverlay';
 import { Inspector } from './panels/Inspector';
 import { OpenStage } from './panels/OpenStage';
@@ -14,6 +15,7 @@ import { QualityPanel } from './panels/QualityPanel';
 import { RenderPanel } from './panels/RenderPanel';
 import { StageTree } from './panels/StageTree';
 import { StatsOverlay } from './panels/StatsOverlay';
+import { StatsPanel } from './panels/StatsPanel';
 import { StatusLine } from './panels/StatusLine';
 import type { ViewerStore } from './state/store';
 import { mayDrive } from './state/viewerState';
@@ -133,6 +135,7 @@ export function App({ client, store, surface }: AppProps) {
             <button data-testid="fullscreen" aria-label="Fullscreen" onClick={toggleFullscreen}>
               ⛶
             </button>
+            <CaptureControls state={state} store={store} />
           </div>
           {state.role === 'spectator' && status.status === 'live' && (
             <div className="spectator-banner" data-testid="spectator-banner">
@@ -160,6 +163,7 @@ export function App({ client, store, surface }: AppProps) {
             setScale(next);
           }}
         />
+        <StatsPanel client={client} />
         <Plugins plugins={state.plugins} />
       </aside>
       {drawer && <div className="drawer-scrim" onClick={() => setDrawer(null)} />}

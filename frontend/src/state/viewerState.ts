@@ -13,6 +13,7 @@ import type {
   PluginsPayload,
   PresenceClient,
   PropertiesPayload,
+  RecordingFile,
   Role,
   RuntimeState,
   ServerMessages,
@@ -54,6 +55,8 @@ export interface ViewerState {
   stream: { width: number; height: number; maxWidth: number | null; maxHeight: number | null };
   /** Set when the host drains (`hostShuttingDown`): why, and when to expect a reconnect. */
   shuttingDown: { reason: string; retryAfterMs: number; atMs: number } | null;
+  /** The host's recorder (`recordingState`): running, and the last finished file. */
+  recording: { active: boolean; startedBy: number | null; sinceMs: number | null; last: RecordingFile | null; reason: string | null; error: string | null };
 }
 
 export const initialViewerState: ViewerState = {
@@ -80,6 +83,7 @@ export const initialViewerState: ViewerState = {
   controlRequests: [],
   stream: { width: 0, height: 0, maxWidth: null, maxHeight: null },
   shuttingDown: null,
+  recording: { active: false, startedBy: null, sinceMs: null, last: null, reason: null, error: null },
 };
 
 /** Whether this viewer may drive the camera and change the session. */
@@ -132,6 +136,13 @@ export function applyMessage(state: ViewerState, message: Envelope): Applied {
     case 'streamSizeChanged': {
       const size = p as unknown as ServerMessages['streamSizeChanged'];
       return done({ ...state, stream: { ...state.stream, width: size.width, height: size.height } });
+    }
+    case 'recordingState': {
+      const r = p as unknown as ServerMessages['recordingState'];
+      const recording = r.recording
+        ? { ...state.recording, active: true, startedBy: r.started_by ?? null, sinceMs: state.recording.active ? state.recording.sinceMs : Date.now(), error: null, reason: null }
+        : { active: false, startedBy: state.recording.startedBy, sinceMs: null, last: r.file ?? state.recording.last, reason: r.reason ?? null, error: r.error ?? null };
+      return done({ ...state, recording });
     }
     case 'hostShuttingDown': {
       const d = p as unknown as ServerMessages['hostShuttingDown'];
