@@ -64,4 +64,15 @@ test.describe('stills, recordings and stats', () => {
     await page.locator('[data-testid=latency-test]').click();
     await expect(page.locator('[data-testid=latency-result]')).toContainText('10 samples', { timeout: 15000 });
   });
+
+  test('the quality panel sets the frame rate and bitrate the host streams at', async ({ page }) => {
+    await openViewer(page, host.url);
+    await expect(page.locator('[data-testid=fps-select]')).toHaveValue(String(FPS));
+    await page.selectOption('[data-testid=fps-select]', '10');
+    await waitFor(async () => (await apiState(host)).stream.fps === 10, 'the host did not change its frame rate');
+    await page.selectOption('[data-testid=bitrate-select]', '2500');
+    await expect(page.locator('[data-testid=bitrate-select]')).toHaveValue('2500');
+    await page.selectOption('[data-testid=fps-select]', String(FPS));
+    await waitFor(async () => (await apiState(host)).stream.fps === FPS, 'the frame rate did not go back');
+  });
 });

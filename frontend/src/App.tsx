@@ -157,6 +157,7 @@ export function App({ client, store, surface }: AppProps) {
         <QualityPanel
           state={state}
           client={client}
+          store={store}
           scale={scale}
           onScale={(next) => {
             saveScale(next);

@@ -312,3 +312,25 @@ fn frame_all_keeps_the_viewing_direction_like_f() {
         assert!((after[i] - turned[i]).abs() < 1e-3, "Frame all changed the direction: {turned:?} -> {after:?}");
     }
 }
+
+#[test]
+fn the_driving_viewer_sets_frame_rate_and_bitrate_within_what_the_host_allows() {
+    let host =
+        Host::start(Path::new(BIN), &["--renderer", "testpattern", "--width", "320", "--height", "180", "--fps", "30"]);
+    assert!(host.wait_ready(SECS));
+    let mut owner = host.ws();
+    assert_eq!(hello(&mut owner, "owner")["stream"]["max_fps"], 30);
+    let mut watcher = host.ws();
+    hello(&mut watcher, "watcher");
+    owner.send("setStreamQuality", json!({"fps": 10, "bitrate_kbps": 800}));
+    for ws in [&mut owner, &mut watcher] {
+        let changed = ws.recv_type("streamQualityChanged", SECS).expect("streamQualityChanged")["payload"].clone();
+        assert_eq!((changed["fps"].as_u64(), changed["bitrate_kbps"].as_u64()), (Some(10), Some(800)), "{changed}");
+    }
+    let fps = || host.get_json("/api/state")["stream"]["fps"].as_u64();
+    assert!(ovhost_test_support::wait_until(SECS, || fps() == Some(10)));
+    owner.send("setStreamQuality", json!({"fps": 240}));
+    let clamped = owner.recv_type("streamQualityChanged", SECS).unwrap()["payload"].clone();
+    assert_eq!(clamped["fps"], 30, "no faster than --fps: {clamped}");
+    refused(&mut watcher, "setStreamQuality", json!({"fps": 5}), "not_permitted");
+}

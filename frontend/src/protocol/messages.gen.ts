@@ -121,6 +121,7 @@ export interface ClientMessages {
   selectPrimsRequest: PathsPayload;
   setCameraSchemeRequest: SchemePayload;
   setRenderSettingRequest: SetRenderSettingRequest;
+  setStreamQuality: StreamQualityRequest;
   setStreamSize: StreamSizeRequest;
   setVariantRequest: SetVariantRequest;
   setViewportInputActive: ActivePayload;
@@ -439,6 +440,7 @@ export interface ServerMessages {
   recordingState: RecordingStatePayload;
   renderSettingsChanged: RenderSettingsPayload;
   stageSelectionChanged: SelectionPayload;
+  streamQualityChanged: StreamQualityPayload;
   streamSizeChanged: StreamSizePayload;
   updateProgressActivity: ProgressActivityPayload;
   updateProgressAmount: ProgressAmountPayload;
@@ -466,13 +468,34 @@ export interface StatsPayload {
 }
 
 export interface StreamInfo {
+  /** The H.264 bitrate a viewer chose (absent: the encoder's default). */
+  bitrate_kbps?: number | null;
   fps: number;
   height: number;
+  /** The highest frame rate `setStreamQuality` can ask for (`--fps`). */
+  max_fps?: number | null;
   max_height?: number | null;
   max_pixels?: number | null;
   /** The largest stream `setStreamSize` can ask for (`--max-width`, `--max-height`, `--max-pixels`). */
   max_width?: number | null;
   width: number;
+}
+
+/** `streamQualityChanged`: the frame rate and bitrate now in force. */
+export interface StreamQualityPayload {
+  bitrate_kbps?: number | null;
+  fps: number;
+  max_fps: number;
+  requested_by?: number | null;
+}
+
+/**
+ * `setStreamQuality` (owner or controller): frame rate (1 to `max_fps`) and H.264 bitrate
+ * (100 to 50000 kbit/s); either may be left out. Answered to everyone with `streamQualityChanged`.
+ */
+export interface StreamQualityRequest {
+  bitrate_kbps?: number | null;
+  fps?: number | null;
 }
 
 /** `streamSizeChanged`: the stream's new size (after the clamp), and who asked for it. */

@@ -33,7 +33,9 @@ describe('viewer state', () => {
     const { state } = run([hello, presence, ['streamSizeChanged', { width: 800, height: 450 }], ['hostShuttingDown', { reason: 'sigterm', retryAfterMs: 2000 }]]);
     expect(state.role).toBe('controller');
     expect(state.presence.clients.map((c) => c.name)).toEqual(['Ada', 'Bea']);
-    expect(state.stream).toEqual({ width: 800, height: 450, maxWidth: 1920, maxHeight: 1080 });
+    expect(state.stream).toEqual({ width: 800, height: 450, maxWidth: 1920, maxHeight: 1080, fps: 30, maxFps: null, bitrateKbps: null });
+    const quality = run([['streamQualityChanged', { fps: 15, max_fps: 30, bitrate_kbps: 2500 }]], state).state;
+    expect(quality.stream).toMatchObject({ fps: 15, maxFps: 30, bitrateKbps: 2500 });
     expect(state.shuttingDown?.reason).toBe('sigterm');
     const asked = run([['controlRequested', { client_id: 3, name: 'Cy', role: 'spectator', requested: true }]], state).state;
     expect(asked.controlRequests.map((r) => r.name)).toEqual(['Cy']);

@@ -52,7 +52,15 @@ export interface ViewerState {
   /** Control requests the owner has not answered (`controlRequested`). */
   controlRequests: PresenceClient[];
   /** The stream size the host streams now (`helloResult`, then `streamSizeChanged`). */
-  stream: { width: number; height: number; maxWidth: number | null; maxHeight: number | null };
+  stream: {
+    width: number;
+    height: number;
+    maxWidth: number | null;
+    maxHeight: number | null;
+    fps: number;
+    maxFps: number | null;
+    bitrateKbps: number | null;
+  };
   /** Set when the host drains (`hostShuttingDown`): why, and when to expect a reconnect. */
   shuttingDown: { reason: string; retryAfterMs: number; atMs: number } | null;
   /** The host's recorder (`recordingState`): running, and the last finished file. */
@@ -81,7 +89,7 @@ export const initialViewerState: ViewerState = {
   role: null,
   presence: { policy: '', clients: [] },
   controlRequests: [],
-  stream: { width: 0, height: 0, maxWidth: null, maxHeight: null },
+  stream: { width: 0, height: 0, maxWidth: null, maxHeight: null, fps: 0, maxFps: null, bitrateKbps: null },
   shuttingDown: null,
   recording: { active: false, startedBy: null, sinceMs: null, last: null, reason: null, error: null },
 };
@@ -118,6 +126,9 @@ export function applyMessage(state: ViewerState, message: Envelope): Applied {
         height: hello.stream.height,
         maxWidth: hello.stream.max_width ?? null,
         maxHeight: hello.stream.max_height ?? null,
+        fps: hello.stream.fps,
+        maxFps: hello.stream.max_fps ?? null,
+        bitrateKbps: hello.stream.bitrate_kbps ?? null,
       };
       return done({ ...state, hello, runtimeState: hello.state, role: hello.role ?? null, stream, shuttingDown: null, controlRequests: [] });
     }
@@ -143,6 +154,10 @@ export function applyMessage(state: ViewerState, message: Envelope): Applied {
         ? { ...state.recording, active: true, startedBy: r.started_by ?? null, sinceMs: state.recording.active ? state.recording.sinceMs : Date.now(), error: null, reason: null }
         : { active: false, startedBy: state.recording.startedBy, sinceMs: null, last: r.file ?? state.recording.last, reason: r.reason ?? null, error: r.error ?? null };
       return done({ ...state, recording });
+    }
+    case 'streamQualityChanged': {
+      const q = p as unknown as ServerMessages['streamQualityChanged'];
+      return done({ ...state, stream: { ...state.stream, fps: q.fps, maxFps: q.max_fps, bitrateKbps: q.bitrate_kbps ?? null } });
     }
     case 'hostShuttingDown': {
       const d = p as unknown as ServerMessages['hostShuttingDown'];

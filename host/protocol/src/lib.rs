@@ -77,6 +77,7 @@ message_map! {
         revokeControl: ClientIdPayload,
         releaseControl: Empty,
         setStreamSize: StreamSizeRequest,
+        setStreamQuality: StreamQualityRequest,
         startRecording: Empty,
         stopRecording: Empty,
     }
@@ -114,6 +115,7 @@ message_map! {
         controlRequested: PresenceClient,
         streamSizeChanged: StreamSizePayload,
         recordingState: RecordingStatePayload,
+        streamQualityChanged: StreamQualityPayload,
     }
 }
 

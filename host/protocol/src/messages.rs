@@ -208,6 +208,33 @@ pub struct StreamInfo {
     pub max_height: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_pixels: Option<u64>,
+    /// The highest frame rate `setStreamQuality` can ask for (`--fps`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_fps: Option<u32>,
+    /// The H.264 bitrate a viewer chose (absent: the encoder's default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bitrate_kbps: Option<u32>,
+}
+
+/// `setStreamQuality` (owner or controller): frame rate (1 to `max_fps`) and H.264 bitrate
+/// (100 to 50000 kbit/s); either may be left out. Answered to everyone with `streamQualityChanged`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct StreamQualityRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fps: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bitrate_kbps: Option<u32>,
+}
+
+/// `streamQualityChanged`: the frame rate and bitrate now in force.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct StreamQualityPayload {
+    pub fps: u32,
+    pub max_fps: u32,
+    #[serde(default)]
+    pub bitrate_kbps: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requested_by: Option<u64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]

@@ -69,10 +69,15 @@ pub struct RenderLoop {
     render_failures: u32,
     /// Stills and recordings (`None` when driven by hand without one).
     pub capture: Option<std::sync::Arc<super::capture::Capture>>,
+    /// The frame rate a viewer may ask for at most (`--fps`).
+    max_fps: u32,
+    /// The H.264 bitrate a viewer chose (`None`: the encoder's configured default).
+    bitrate_kbps: Option<u32>,
 }
 
 impl RenderLoop {
     pub fn new(core: Core, router: Router, sinks: Vec<Box<dyn Sink>>) -> Self {
+        let core_fps = core.fps;
         Self {
             core,
             router,
@@ -84,6 +89,8 @@ impl RenderLoop {
             last_render_ns: 0,
             render_failures: 0,
             capture: None,
+            max_fps: core_fps,
+            bitrate_kbps: None,
         }
     }
 
@@ -197,6 +204,8 @@ impl RenderLoop {
                 max_width: Some(self.core.viewers.config.max_width),
                 max_height: Some(self.core.viewers.config.max_height),
                 max_pixels: Some(self.core.viewers.config.max_pixels),
+                max_fps: Some(self.max_fps),
+                bitrate_kbps: self.bitrate_kbps,
             },
             video: Some(ovhost_protocol::VideoChoice {
                 codec: chosen.map(codec_name),
@@ -251,6 +260,16 @@ impl RenderLoop {
                 }
                 true
             }
+            "setStreamQuality" => {
+                match self.set_stream_quality(client, payload) {
+                    Ok(changed) => hub.broadcast_greeted_in("", &protocol::encode("streamQualityChanged", &changed)),
+                    Err((code, message)) => hub.send(
+                        client,
+                        protocol::viewer_error(code, &message, Some(json!({ "event_type": event_type }))),
+                    ),
+                }
+                true
+            }
             "setStreamSize" => {
                 if let Err((code, message)) = self.set_stream_size(client, payload) {
                     hub.send(client, protocol::viewer_error(code, &message, Some(json!({ "event_type": event_type }))));
@@ -259,6 +278,35 @@ impl RenderLoop {
             }
             _ => false,
         }
+    }
+
+    /// `setStreamQuality {bitrate_kbps?, fps?}` from a client that drives: the frame rate (up to
+    /// `--fps`) paces the render loop and the encoder; the bitrate goes to the H.264 encoder.
+    fn set_stream_quality(&mut self, client: ClientId, payload: &Value) -> Result<Value, (&'static str, String)> {
+        let request: ovhost_protocol::StreamQualityRequest = serde_json::from_value(payload.clone())
+            .map_err(|e| (protocol::codes::INVALID_INPUT, format!("setStreamQuality: {e}")))?;
+        if !super::viewers::Viewers::may_drive(&self.core.hub, client) {
+            return Err((
+                super::viewers::NOT_PERMITTED,
+                "spectators watch at the quality the driving viewer chose".into(),
+            ));
+        }
+        if let Some(fps) = request.fps {
+            self.core.fps = fps.clamp(1, self.max_fps);
+        }
+        if let Some(kbps) = request.bitrate_kbps {
+            self.bitrate_kbps = Some(kbps.clamp(100, 50_000));
+        }
+        let mut options = json!({ "fps": self.core.fps });
+        if let Some(kbps) = self.bitrate_kbps {
+            options["bitrate_kbps"] = json!(kbps);
+        }
+        self.out.set_video_options(options.to_string());
+        self.core.hub.request_keyframe();
+        tracing::info!(fps = self.core.fps, bitrate_kbps = ?self.bitrate_kbps, client, "stream quality changed");
+        Ok(
+            json!({ "fps": self.core.fps, "max_fps": self.max_fps, "bitrate_kbps": self.bitrate_kbps, "requested_by": client }),
+        )
     }
 
     /// `startRecording` / `stopRecording` from a client that drives (the outcome reaches everyone
@@ -556,7 +604,6 @@ impl RenderLoop {
     /// Runs until shutdown: waits for inbound work until each frame's deadline, then renders.
     /// Frames whose deadline has already passed are dropped, never rendered concurrently.
     pub fn run(mut self, inbound: Receiver<Inbound>, clock: Instant) {
-        let interval = Duration::from_micros(1_000_000 / u64::from(self.core.fps.max(1)));
         let mut deadline = Instant::now();
         let mut last_publish = Instant::now();
         loop {
@@ -582,6 +629,8 @@ impl RenderLoop {
                 }
             }
             self.tick(clock.elapsed().as_micros() as u64);
+            // The interval follows the frame rate a viewer chose (`setStreamQuality`).
+            let interval = Duration::from_micros(1_000_000 / u64::from(self.core.fps.max(1)));
             deadline += interval;
             let now = Instant::now();
             if now > deadline {
