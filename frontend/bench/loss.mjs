@@ -8,10 +8,7 @@
 //
 // Usage: node bench/loss.mjs --url http://10.77.0.1:PORT [--seconds 60]
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { launchBrowser } from '../e2e/lib.mjs';
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -22,21 +19,11 @@ const seconds = Number(arg('seconds', 60));
 if (!url) throw new Error('--url is required');
 
 async function measure(driver) {
-  const profile = mkdtempSync(path.join(os.tmpdir(), 'ovhost-loss-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    headless: true,
-    viewport: { width: 1400, height: 820 },
-    args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      // WebCodecs (the /ws driver's H.264 decoder) needs a secure context; the host is on a
-      // private address here, as on a LAN without TLS.
-      `--unsafely-treat-insecure-origin-as-secure=${url}`,
-    ],
-  });
+  // WebCodecs (the /ws driver's H.264 decoder) needs a secure context; the host is on a private
+  // address here, as on a LAN without TLS.
+  const browser = await launchBrowser({ args: [`--unsafely-treat-insecure-origin-as-secure=${url}`] });
   try {
-    const page = await context.newPage();
+    const page = await browser.newPage();
     await page.goto(`${url}/?driver=${driver}`);
     const deadline = Date.now() + 30000;
     while (!(await page.evaluate(() => window.__ovhost?.client?.stats?.framesDecoded > 5).catch(() => false))) {
@@ -91,8 +78,7 @@ async function measure(driver) {
       { seconds, driver },
     ).then((r) => ({ driver, codec, ...r }));
   } finally {
-    await context.close().catch(() => undefined);
-    rmSync(profile, { recursive: true, force: true });
+    await browser.close();
   }
 }
 
