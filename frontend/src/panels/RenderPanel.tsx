@@ -140,7 +140,8 @@ export function RenderPanel({ state, store }: { state: ViewerState; store: Viewe
         </select>
       </label>
       <div className="buttons">
-        <button onClick={() => store.send('fitCameraRequest', {})}>Frame all</button>
+        {/* The whole stage ("/"), keeping the viewing angle as F does (an empty request resets it). */}
+        <button onClick={() => store.send('fitCameraRequest', { prim_path: '/' })}>Frame all</button>
         <button
           disabled={!state.inspectorPath}
           onClick={() => state.inspectorPath && store.send('fitCameraRequest', { prim_path: state.inspectorPath })}

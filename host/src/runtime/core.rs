@@ -331,14 +331,14 @@ impl Core {
         }
     }
 
-    /// Frames `paths` (the whole stage when empty) with the active camera, keeping the viewing
-    /// direction: "Frame all", "Frame selected" and `F` agree (opening a stage sets the default
-    /// direction: `CameraRig::stage_changed`).
+    /// Frames `paths` with the active camera keeping the viewing direction (`"/"` frames the
+    /// whole stage that way: the viewer's "Frame all" and `F` without a selection); an empty list
+    /// resets the view to the default direction around the whole stage (`reset` commands).
     pub fn fit_to(&mut self, paths: &[String]) -> Result<svc::CameraState, PluginError> {
         let slot = self.stage_slot()?;
         let bounds = slot.bounds_of(paths)?;
         let up = slot.current().map(|c| c.info.up_axis).unwrap_or(ovhost_plugin_api::UpAxis::Y);
-        self.camera.frame(&bounds, up, false)?;
+        self.camera.frame(&bounds, up, paths.is_empty())?;
         let state = self.camera.state();
         self.raise_event::<svc::CameraChanged>(0, &state);
         Ok(state)

@@ -470,7 +470,11 @@ impl RenderLoop {
         }
         match event.kind {
             InputKind::KEY_DOWN if event.key.as_str() == "f" && event.modifiers == 0 => {
-                let selection = self.core.selection().prims().to_vec();
+                // The selection, or the whole stage ("/"), keeping the viewing direction.
+                let mut selection = self.core.selection().prims().to_vec();
+                if selection.is_empty() {
+                    selection.push("/".into());
+                }
                 if self.core.has_stage()
                     && let Err(e) = self.core.fit_to(&selection)
                 {
