@@ -36,6 +36,9 @@ const TRACK_ID: u32 = 1;
 const SYNC_SAMPLE: u32 = 0x0200_0000;
 const NON_SYNC_SAMPLE: u32 = 0x0101_0000;
 
+/// Where a still (PNG bytes, or why not) is sent.
+type StillReply = oneshot::Sender<Result<Vec<u8>, String>>;
+
 /// Recording settings from the command line.
 #[derive(Debug, Clone)]
 pub struct CaptureConfig {
@@ -101,7 +104,7 @@ pub struct Capture {
     hub: Arc<ClientHub>,
     state: Mutex<State>,
     keyframe: AtomicBool,
-    stills: Mutex<Vec<oneshot::Sender<Result<Vec<u8>, String>>>>,
+    stills: Mutex<Vec<StillReply>>,
 }
 
 impl Capture {
@@ -377,11 +380,9 @@ fn add_access_unit(
 fn finish(active: &mut Active) -> Result<(), String> {
     if let Some(last) = active.pending.take() {
         // The last frame lasts as long as the one before it (or 1/30 s).
-        let duration_us = if active.frames > 0 {
-            (active.decode_time * 1_000_000 / u64::from(TIMESCALE) / active.frames).max(1)
-        } else {
-            33_333
-        };
+        let duration_us = (active.decode_time * 1_000_000 / u64::from(TIMESCALE))
+            .checked_div(active.frames)
+            .map_or(33_333, |d| d.max(1));
         write_fragment(active, &last, duration_us)?;
     }
     active.out.flush().map_err(|e| e.to_string())
