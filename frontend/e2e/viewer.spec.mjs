@@ -279,15 +279,22 @@ test('Frame all keeps the viewing angle, like F', async ({ page, host }) => {
   const before = await direction();
   await drag(page);
   await waitFor(async () => (await direction()).some((v, i) => Math.abs(v - before[i]) > 1e-3), 'the drag did not orbit');
-  // The drag's events may still be arriving: wait until the view settles.
+  // The drag's events may still be arriving (a loaded machine renders slowly): wait until the
+  // view has not moved for well over a frame.
   const turned = await waitFor(async () => {
     const a = await direction();
-    await sleep(400);
+    await sleep(1500);
     const b = await direction();
     return a.every((v, i) => Math.abs(v - b[i]) < 1e-6) ? b : null;
-  }, 'the view did not settle after the drag');
+  }, 'the view did not settle after the drag', 20000);
+  const since = await messageCount(page);
   await page.locator('.buttons button', { hasText: 'Frame all' }).click();
-  await sleep(800);
-  const after = await direction();
+  const [framed] = await waitFor(async () => {
+    const found = await messagesSince(page, since, 'cameraStateChanged');
+    return found.length ? found : null;
+  }, 'no cameraStateChanged after Frame all');
+  const view = framed.payload.view;
+  const d = view.eye.map((e, i) => e - view.target[i]);
+  const after = d.map((v) => v / Math.hypot(...d));
   after.forEach((v, i) => expect(Math.abs(v - turned[i])).toBeLessThan(1e-3));
 });
