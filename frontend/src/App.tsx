@@ -132,8 +132,9 @@ export function App({ client, store, surface }: AppProps) {
             <button data-testid="help-button" aria-label="Keyboard shortcuts" onClick={() => setHelp(!help)}>
               ?
             </button>
-            <button data-testid="fullscreen" aria-label="Fullscreen" onClick={toggleFullscreen}>
-              ⛶
+            {/* Text labels: symbol fonts are not everywhere (headless Chromium has none). */}
+            <button data-testid="fullscreen" aria-label="Fullscreen" title="Fullscreen (viewport only)" onClick={toggleFullscreen}>
+              Full
             </button>
             <CaptureControls state={state} store={store} />
           </div>

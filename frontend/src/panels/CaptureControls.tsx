@@ -67,7 +67,7 @@ export function CaptureControls({ state, store }: { state: ViewerState; store: V
   return (
     <>
       <button data-testid="save-image" aria-label="Save image" title="Save image (PNG at stream size)" disabled={saving} onClick={() => void saveImage()}>
-        📷
+        PNG
       </button>
       <button
         data-testid="record"
