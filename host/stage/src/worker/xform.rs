@@ -63,7 +63,7 @@ pub struct LocalXform {
 /// Reads a prim's `xformOpOrder` and ops. Unknown or unreadable ops are skipped.
 pub fn local_transform(prim: &usd::Prim) -> LocalXform {
     let mut out = LocalXform { matrix: IDENTITY, resets_stack: false };
-    let Ok(Some(order)) = prim.attribute("xformOpOrder").get::<sdf::Value>() else {
+    let Ok(Some(order)) = super::time::get(&prim.attribute("xformOpOrder")) else {
         return out;
     };
     let names: Vec<String> = match order {
@@ -96,7 +96,7 @@ pub fn local_transform(prim: &usd::Prim) -> LocalXform {
 /// One op's matrix, from the attribute name's op type (`xformOp:<type>[:suffix]`).
 fn op_matrix(prim: &usd::Prim, attr_name: &str) -> Option<Mat4> {
     let op_type = attr_name.strip_prefix("xformOp:")?.split(':').next()?;
-    let value = prim.attribute(attr_name).get::<sdf::Value>().ok().flatten()?;
+    let value = super::time::get(&prim.attribute(attr_name)).ok().flatten()?;
     let nums = numbers(&value)?;
     let v3 = || -> Option<[f64; 3]> { (nums.len() == 3).then(|| [nums[0], nums[1], nums[2]]) };
     Some(match op_type {

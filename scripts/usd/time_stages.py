@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+"""Animated test stages, and pxr as the oracle for stage time.
+
+    time_stages.py author DIR             -> writes DIR/anim.usda (and anim_unranged.usda)
+    time_stages.py oracle STAGE T...      -> JSON: the stage's time metadata, and per time code
+                                             per prim: world transform (UsdGeom.XformCache),
+                                             world bounds (UsdGeom.BBoxCache, default + render),
+                                             and Mesh points
+
+anim.usda: startTimeCode 1, endTimeCode 48, 24 codes per second;
+  /World/Mover     translate and rotateY sampled (interpolated), scale held at one sample
+  /World/Mover/Box a Cube (size 2) under it
+  /World/Blinker   a Sphere whose visibility is sampled (held: tokens never interpolate)
+  /World/Wave      a Mesh whose points are sampled at 1, 24, 48
+  /World/Still     a static Cube
+anim_unranged.usda: one xform animated at 10..20, no authored time range.
+"""
+import json
+import sys
+
+from pxr import Gf, Sdf, Usd, UsdGeom, Vt
+
+PURPOSES = [UsdGeom.Tokens.default_, UsdGeom.Tokens.render]
+
+
+def author(out_dir):
+    stage = Usd.Stage.CreateNew(f"{out_dir}/anim.usda")
+    stage.SetStartTimeCode(1)
+    stage.SetEndTimeCode(48)
+    stage.SetTimeCodesPerSecond(24)
+    UsdGeom.SetStageUpAxis(stage, UsdGeom.Tokens.y)
+    world = UsdGeom.Xform.Define(stage, "/World")
+    stage.SetDefaultPrim(world.GetPrim())
+
+    mover = UsdGeom.Xform.Define(stage, "/World/Mover")
+    translate = mover.AddTranslateOp()
+    translate.Set(Gf.Vec3d(0, 0, 0), 1)
+    translate.Set(Gf.Vec3d(10, 0, 0), 24)
+    translate.Set(Gf.Vec3d(10, 5, -2), 48)
+    rotate = mover.AddRotateYOp()
+    rotate.Set(0.0, 1)
+    rotate.Set(170.0, 48)
+    mover.AddScaleOp().Set(Gf.Vec3f(1.5, 1.5, 1.5), 1)
+    box = UsdGeom.Cube.Define(stage, "/World/Mover/Box")
+    box.CreateSizeAttr(2.0)
+    box.AddTranslateOp().Set(Gf.Vec3d(3, 0, 0))
+
+    blinker = UsdGeom.Sphere.Define(stage, "/World/Blinker")
+    blinker.CreateRadiusAttr(0.5)
+    blinker.AddTranslateOp().Set(Gf.Vec3d(-4, 0, 0))
+    vis = blinker.CreateVisibilityAttr()
+    vis.Set(UsdGeom.Tokens.inherited, 1)
+    vis.Set(UsdGeom.Tokens.invisible, 20)
+    vis.Set(UsdGeom.Tokens.inherited, 30)
+
+    wave = UsdGeom.Mesh.Define(stage, "/World/Wave")
+    wave.CreateFaceVertexCountsAttr([4])
+    wave.CreateFaceVertexIndicesAttr([0, 1, 2, 3])
+    wave.AddTranslateOp().Set(Gf.Vec3d(0, -3, 0))
+    pts = wave.CreatePointsAttr()
+    for t, lift in ((1, 0.0), (24, 2.0), (48, -1.0)):
+        pts.Set(Vt.Vec3fArray([(0, 0, 0), (2, 0, 0), (2, lift, 2), (0, 0, 2)]), t)
+
+    still = UsdGeom.Cube.Define(stage, "/World/Still")
+    still.AddTranslateOp().Set(Gf.Vec3d(0, 0, -6))
+    stage.GetRootLayer().Save()
+
+    stage = Usd.Stage.CreateNew(f"{out_dir}/anim_unranged.usda")
+    world = UsdGeom.Xform.Define(stage, "/World")
+    stage.SetDefaultPrim(world.GetPrim())
+    slider = UsdGeom.Xform.Define(stage, "/World/Slider")
+    op = slider.AddTranslateOp()
+    op.Set(Gf.Vec3d(0, 0, 0), 10)
+    op.Set(Gf.Vec3d(0, 4, 0), 20)
+    UsdGeom.Cube.Define(stage, "/World/Slider/Box")
+    stage.GetRootLayer().Save()
+
+
+def oracle(path, times):
+    stage = Usd.Stage.Open(path)
+    out = {
+        "start": stage.GetStartTimeCode(),
+        "end": stage.GetEndTimeCode(),
+        "tcps": stage.GetTimeCodesPerSecond(),
+        "authored_range": stage.HasAuthoredTimeCodeRange(),
+        "times": {},
+    }
+    for t in times:
+        code = Usd.TimeCode(t)
+        xf = UsdGeom.XformCache(code)
+        bb = UsdGeom.BBoxCache(code, PURPOSES, useExtentsHint=False)
+        prims = {}
+        for prim in stage.Traverse():
+            if not prim.IsA(UsdGeom.Imageable):
+                continue
+            m = xf.GetLocalToWorldTransform(prim)
+            rng = bb.ComputeWorldBound(prim).ComputeAlignedRange()
+            entry = {
+                "world": [m[i][j] for i in range(4) for j in range(4)],
+                "bounds": None if rng.IsEmpty() else {"min": list(rng.GetMin()), "max": list(rng.GetMax())},
+            }
+            if prim.IsA(UsdGeom.Mesh):
+                entry["points"] = [list(p) for p in UsdGeom.Mesh(prim).GetPointsAttr().Get(code)]
+            prims[str(prim.GetPath())] = entry
+        out["times"][repr(float(t))] = prims
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "author":
+        author(sys.argv[2])
+    else:
+        oracle(sys.argv[2], [float(t) for t in sys.argv[3:]])
