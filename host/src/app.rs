@@ -229,6 +229,8 @@ pub fn run(cli: Cli) -> ExitCode {
         asset_root: Some(cli.asset_root.clone()),
         initial_stage: cli.stage.clone(),
         default_dialect: cli.dialect.clone(),
+        camera_policy: crate::runtime::CameraPolicy::parse(&cli.camera_policy),
+        timeline_autoplay: cli.timeline_autoplay,
     };
     let registry = Arc::new(registry);
     let mut runtime = match Runtime::build(&config, registry.clone()) {

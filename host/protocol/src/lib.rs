@@ -72,6 +72,12 @@ message_map! {
         getPluginsRequest: Empty,
         listScenesRequest: Empty,
         getStatsRequest: Empty,
+        getTimelineRequest: NoFields,
+        timelinePlayRequest: NoFields,
+        timelinePauseRequest: NoFields,
+        timelineSeekRequest: TimelineSeekRequest,
+        timelineSetLoopRequest: TimelineLoopRequest,
+        timelineSetRateRequest: TimelineRateRequest,
     }
 }
 
@@ -103,6 +109,7 @@ message_map! {
         listScenesResult: ScenesPayload,
         getStatsResult: StatsPayload,
         hostShuttingDown: HostShuttingDownPayload,
+        timelineState: TimelineStatePayload,
     }
 }
 

@@ -68,6 +68,10 @@ pub struct Core {
     pub active_aov: Option<String>,
     /// The authored camera whose view was last adopted, until the camera moves on its own terms.
     pub authored_camera: Option<String>,
+    /// Stage time shared by every client (`timeline.*` services).
+    pub timeline: super::timeline::Timeline,
+    /// `--camera-policy`.
+    pub camera_policy: super::CameraPolicy,
 }
 
 impl Core {

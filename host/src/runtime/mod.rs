@@ -15,6 +15,7 @@ pub mod sinks;
 pub mod stage;
 pub mod state;
 pub mod stats;
+pub mod timeline;
 pub mod webrtc_sink;
 
 use std::path::PathBuf;
@@ -53,6 +54,25 @@ pub struct RuntimeConfig {
     pub initial_stage: Option<String>,
     /// Dialect for clients that do not choose one (`""` default, `"kit"`).
     pub default_dialect: String,
+    /// `--camera-policy`: how a newly opened stage is viewed.
+    pub camera_policy: CameraPolicy,
+    /// `--timeline-autoplay`: an animated stage starts playing when it opens.
+    pub timeline_autoplay: bool,
+}
+
+/// `--camera-policy`: frame what is drawn, or look through the stage's authored camera.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CameraPolicy {
+    #[default]
+    Fit,
+    StageCamera,
+}
+
+impl CameraPolicy {
+    /// `stage-camera`, or `fit` for anything else (the CLI only lets those two through).
+    pub fn parse(s: &str) -> Self {
+        if s == "stage-camera" { Self::StageCamera } else { Self::Fit }
+    }
 }
 
 /// What other threads hold to talk to the runtime.
@@ -207,6 +227,8 @@ impl Runtime {
             stats: Default::default(),
             active_aov: None,
             authored_camera: None,
+            timeline: timeline::Timeline::new(config.timeline_autoplay),
+            camera_policy: config.camera_policy,
         };
         let scheme = core
             .settings

@@ -240,8 +240,12 @@ impl RenderLoop {
         self.last_tick_us = Some(now_us);
         self.frame_number += 1;
         let view = self.update_camera(dt_us);
-        let request =
-            RenderRequest { camera: view, frame_number: self.frame_number, time_us: now_us, time_code: f64::NAN };
+        if self.core.timeline.advance(dt_us, now_us) {
+            let state = self.core.timeline.state();
+            self.core.raise_event::<svc::TimelineChanged>(0, &state);
+        }
+        let time_code = self.core.timeline.time_code();
+        let request = RenderRequest { camera: view, frame_number: self.frame_number, time_us: now_us, time_code };
         let render_started = Instant::now();
         let frame_number = self.frame_number;
         let mut became_ready = false;
@@ -404,6 +408,10 @@ impl RenderLoop {
             return;
         }
         let info = opened.info.clone();
+        let fit_bounds = {
+            let drawn = super::stage::drawn_bounds(&opened.scene);
+            if drawn.is_empty() { info.bounds } else { drawn }
+        };
         tracing::info!(
             url = %info.url, generation = info.generation, prims = info.prim_count, triangles = info.triangle_count,
             up_axis = info.up_axis.as_str(), reason = ?loaded.reason, "stage opened"
@@ -419,7 +427,7 @@ impl RenderLoop {
         if let Some(camera) = &mut self.core.camera {
             let _ = camera.instance.cancel();
             if (loaded.reason != super::stage::LoadReason::Variant || !had_stage)
-                && let RResult::RErr(e) = camera.instance.fit(&info.bounds, info.up_axis)
+                && let RResult::RErr(e) = camera.instance.fit(&fit_bounds, info.up_axis)
             {
                 tracing::warn!("camera fit failed: {e}");
             }
@@ -437,9 +445,29 @@ impl RenderLoop {
         if had_selection {
             self.core.raise(0, "selectionChanged", json!({ "prims": [], "source": "stage" }));
         }
+        self.stage_time_and_camera(loaded.reason, had_stage);
         let camera = self.core.camera_state();
         self.core.raise_event::<svc::CameraChanged>(0, &camera);
         self.core.hub.request_keyframe();
+    }
+
+    /// After a load: the timeline takes the stage's time, and with `--camera-policy
+    /// stage-camera` the view goes through the stage's first authored camera.
+    fn stage_time_and_camera(&mut self, reason: super::stage::LoadReason, had_stage: bool) {
+        let Some(current) = self.core.stage.as_ref().and_then(|s| s.current.as_ref()) else { return };
+        let scene = &current.scene;
+        let first_camera = scene.cameras.first().map(|c| c.path.to_string());
+        self.core.timeline.stage_opened(scene.time_range, !scene.tracks.is_empty());
+        let state = self.core.timeline.state();
+        self.core.raise_event::<svc::TimelineChanged>(0, &state);
+        let fresh = reason != super::stage::LoadReason::Variant || !had_stage;
+        if fresh
+            && self.core.camera_policy == super::CameraPolicy::StageCamera
+            && let Some(path) = first_camera
+            && let Err(e) = super::services::use_authored_camera(&mut self.core, &path)
+        {
+            tracing::warn!(camera = %path, "the stage camera could not be adopted: {e}");
+        }
     }
 
     /// Publishes render-thread facts for `/api/state`.
