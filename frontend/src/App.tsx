@@ -11,6 +11,8 @@ import { StageTree } from './panels/StageTree';
 import { StatsOverlay } from './panels/StatsOverlay';
 import { StatusLine } from './panels/StatusLine';
 import type { ViewerStore } from './state/store';
+import { CameraPicker } from './timeline/CameraPicker';
+import { TimelineBar } from './timeline/TimelineBar';
 import { Viewport } from './viewport/Viewport';
 
 export interface AppProps {
@@ -64,9 +66,11 @@ export function App({ client, store, surface }: AppProps) {
             </div>
           )}
         </Viewport>
+        <TimelineBar client={client} />
       </main>
       <aside className="side right">
         <Inspector path={state.inspectorPath} properties={state.properties} variants={state.variants} store={store} />
+        <CameraPicker client={client} />
         <RenderPanel state={state} store={store} />
         <Plugins plugins={state.plugins} />
       </aside>
