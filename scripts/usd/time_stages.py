@@ -14,11 +14,15 @@ anim.usda: startTimeCode 1, endTimeCode 48, 24 codes per second;
   /World/Wave      a Mesh whose points are sampled at 1, 24, 48
   /World/Still     a static Cube
 anim_unranged.usda: one xform animated at 10..20, no authored time range.
+skinned.usda: a 3-joint arm (UsdSkel) skinning a 28-point column, rotations sampled at 1, 12, 24.
+
+    time_stages.py skinned STAGE T...     -> JSON: {T: world-space points of /Rig/Arm} from pxr's
+                                             UsdSkel.BakeSkinning, and the stage's time range
 """
 import json
 import sys
 
-from pxr import Gf, Sdf, Usd, UsdGeom, Vt
+from pxr import Gf, Sdf, Usd, UsdGeom, UsdSkel, Vt
 
 PURPOSES = [UsdGeom.Tokens.default_, UsdGeom.Tokens.render]
 
@@ -76,6 +80,71 @@ def author(out_dir):
     stage.GetRootLayer().Save()
 
 
+def author_skinned(out_dir):
+    stage = Usd.Stage.CreateNew(f"{out_dir}/skinned.usda")
+    stage.SetStartTimeCode(1)
+    stage.SetEndTimeCode(24)
+    stage.SetTimeCodesPerSecond(24)
+    UsdGeom.SetStageUpAxis(stage, UsdGeom.Tokens.y)
+    root = UsdSkel.Root.Define(stage, "/Rig")
+    stage.SetDefaultPrim(root.GetPrim())
+    UsdGeom.Xformable(root.GetPrim()).AddTranslateOp().Set(Gf.Vec3d(1, 0, 0))
+    skel = UsdSkel.Skeleton.Define(stage, "/Rig/Skel")
+    joints = ["Shoulder", "Shoulder/Elbow", "Shoulder/Elbow/Hand"]
+    skel.CreateJointsAttr(joints)
+    t = lambda y: Gf.Matrix4d(1).SetTranslate(Gf.Vec3d(0, y, 0))
+    skel.CreateBindTransformsAttr(Vt.Matrix4dArray([t(0), t(2), t(4)]))
+    skel.CreateRestTransformsAttr(Vt.Matrix4dArray([t(0), t(2), t(2)]))
+    anim = UsdSkel.Animation.Define(stage, "/Rig/Skel/Anim")
+    anim.CreateJointsAttr(joints)
+    anim.CreateTranslationsAttr(Vt.Vec3fArray([(0, 0, 0), (0, 2, 0), (0, 2, 0)]))
+    anim.CreateScalesAttr(Vt.Vec3hArray([(1, 1, 1), (1, 1, 1), (1, 1, 1)]))
+    rot = anim.CreateRotationsAttr()
+    about_z = lambda deg: Gf.Quatf(Gf.Rotation(Gf.Vec3d(0, 0, 1), deg).GetQuat())
+    for time, (a, b, c) in ((1, (0, 0, 0)), (12, (30, 45, 10)), (24, (60, 90, -20))):
+        rot.Set(Vt.QuatfArray([about_z(a), about_z(b), about_z(c)]), time)
+    UsdSkel.BindingAPI.Apply(skel.GetPrim()).CreateAnimationSourceRel().SetTargets([anim.GetPath()])
+    arm = UsdGeom.Mesh.Define(stage, "/Rig/Arm")
+    rings, points, counts, indices, joint_indices, weights = 7, [], [], [], [], []
+    for r in range(rings):
+        y = r
+        for (x, z) in ((-0.25, -0.25), (0.25, -0.25), (0.25, 0.25), (-0.25, 0.25)):
+            points.append((x, y, z))
+            # Two influences: the joint below the point and the next one up, blended by height.
+            lo = min(int(y // 2), 2)
+            hi = min(lo + 1, 2)
+            f = (y - 2 * lo) / 2.0 if hi != lo else 0.0
+            joint_indices += [lo, hi]
+            weights += [1.0 - f, f]
+    for r in range(rings - 1):
+        for k in range(4):
+            a, b = r * 4 + k, r * 4 + (k + 1) % 4
+            counts.append(4)
+            indices += [a, b, b + 4, a + 4]
+    arm.CreatePointsAttr(Vt.Vec3fArray(points))
+    arm.CreateFaceVertexCountsAttr(counts)
+    arm.CreateFaceVertexIndicesAttr(indices)
+    binding = UsdSkel.BindingAPI.Apply(arm.GetPrim())
+    binding.CreateSkeletonRel().SetTargets([skel.GetPath()])
+    binding.CreateJointIndicesPrimvar(False, 2).Set(Vt.IntArray(joint_indices))
+    binding.CreateJointWeightsPrimvar(False, 2).Set(Vt.FloatArray(weights))
+    binding.CreateGeomBindTransformAttr(Gf.Matrix4d(1))
+    stage.GetRootLayer().Save()
+
+
+def skinned_oracle(path, times):
+    stage = Usd.Stage.Open(path)
+    out = {"start": stage.GetStartTimeCode(), "end": stage.GetEndTimeCode(), "points": {}}
+    UsdSkel.BakeSkinning(stage.Traverse(), Gf.Interval(stage.GetStartTimeCode(), stage.GetEndTimeCode()))
+    arm = stage.GetPrimAtPath("/Rig/Arm")
+    for t in times:
+        code = Usd.TimeCode(t)
+        world = UsdGeom.XformCache(code).GetLocalToWorldTransform(arm)
+        pts = UsdGeom.Mesh(arm).GetPointsAttr().Get(code)
+        out["points"][repr(float(t))] = [list(world.Transform(Gf.Vec3d(p))) for p in pts]
+    print(json.dumps(out))
+
+
 def oracle(path, times):
     stage = Usd.Stage.Open(path)
     out = {
@@ -109,5 +178,8 @@ def oracle(path, times):
 if __name__ == "__main__":
     if sys.argv[1] == "author":
         author(sys.argv[2])
+        author_skinned(sys.argv[2])
+    elif sys.argv[1] == "skinned":
+        skinned_oracle(sys.argv[2], [float(t) for t in sys.argv[3:]])
     else:
         oracle(sys.argv[2], [float(t) for t in sys.argv[3:]])

@@ -182,3 +182,38 @@ fn a_static_stage_has_no_tracks() {
     assert!(opened.scene.tracks.is_empty());
     assert!(opened.scene.time_range.is_none(), "no range authored and nothing sampled");
 }
+
+#[test]
+fn skinned_points_match_pxr_bake_skinning() {
+    let Some((python, dir)) = stages() else { return };
+    let times = [1.0, 6.5, 12.0, 18.25, 24.0, 30.0];
+    let mut args = vec!["skinned".to_owned(), dir.join("skinned.usda").to_str().expect("utf-8").to_owned()];
+    args.extend(times.iter().map(|t| t.to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let facts: Value =
+        serde_json::from_str(&common::run_python(&python, "time_stages.py", &args)).expect("oracle JSON");
+    let mut service = common::service(&dir);
+    let opened = service.open("skinned.usda").expect("open");
+    let scene = &opened.scene;
+    assert!(
+        scene.tracks.iter().any(|t| t.target == TrackTarget::MESH_POSITIONS),
+        "the skinned arm bakes a positions track"
+    );
+    let mut tips = Vec::new();
+    for t in times {
+        let arm = pose(scene, t).into_iter().find(|p| p.path == "/Rig/Arm").expect("the arm is drawn");
+        let theirs = facts["points"][format!("{t:?}")].as_array().expect("points");
+        assert_eq!(arm.positions.len(), theirs.len(), "one vertex per point (no unwelding here)");
+        for (i, (ours, pxr)) in arm.positions.iter().zip(theirs).enumerate() {
+            let q = ours.map(f64::from);
+            let w = arm.world;
+            let world: [f64; 3] = std::array::from_fn(|j| q[0] * w[j] + q[1] * w[4 + j] + q[2] * w[8 + j] + w[12 + j]);
+            for c in 0..3 {
+                let p = pxr[c].as_f64().expect("number");
+                assert!((world[c] - p).abs() < 1e-4, "point {i} at t={t}: ours {world:?} vs pxr {pxr}");
+            }
+        }
+        tips.push(arm.positions[arm.positions.len() - 1]);
+    }
+    assert!(tips.windows(2).take(4).all(|w| w[0] != w[1]), "the arm's tip moves: {tips:?}");
+}

@@ -7,7 +7,7 @@
 //! PointInstancer prototypes are drawn only through their instancer.
 
 use super::xform::{self, Mat4};
-use super::{extents, gprims, mesh, time};
+use super::{extents, gprims, mesh, skel, time};
 use openusd::{sdf, usd};
 use ovhost_plugin_api::abi_stable::std_types::{RString, RVec};
 use ovhost_plugin_api::{AuthoredCamera, Bounds, MeshInstance, StageScene, TimeRange, Track, TrackTarget};
@@ -67,6 +67,7 @@ pub fn extract(stage: &usd::Stage) -> Extracted {
     let t0 = time::start(stage);
     let root = stage.prim(sdf::Path::abs_root());
     let (placements, recorded) = time::at(Some(t0), || time::recording(|| ex.walk(&root, xform::IDENTITY, true, 0)));
+    let skinned = time::at(Some(t0), || ex.pose_skinned(&placements));
     let visibility = VisibilityChains::new(stage, &placements);
     let visible_at_start: Vec<bool> =
         time::at(Some(t0), || placements.iter().map(|p| visibility.visible(stage, &p.namespace_path)).collect());
@@ -86,11 +87,12 @@ pub fn extract(stage: &usd::Stage) -> Extracted {
             (mesh, instances.len() - 1)
         }));
     }
-    let tracks = if recorded.is_empty() {
+    let mut tracks = if recorded.is_empty() {
         Vec::new()
     } else {
         ex.bake_tracks(&root, t0, &recorded, &placements, &slots, &visibility)
     };
+    tracks.extend(ex.bake_skinning(skinned));
     // Meshes that ended up with no placement (e.g. an unused prototype) are dropped.
     let mut remap = vec![u32::MAX; ex.scene.meshes.len()];
     let mut kept = RVec::new();
@@ -181,6 +183,57 @@ impl Extractor<'_> {
             frozen: false,
             mesh_sources: HashMap::new(),
         }
+    }
+
+    /// Poses every skinned mesh at the current time (its bind-pose points replaced, its normals
+    /// dropped so the renderer derives them from the posed surface). Returns what
+    /// [`Self::bake_skinning`] needs.
+    fn pose_skinned(&mut self, placements: &[Placement]) -> Vec<(usize, usd::Prim, skel::Skinning, xform::Mat4)> {
+        let mut sources: Vec<(usize, usd::Prim)> = self.mesh_sources.iter().map(|(i, p)| (*i, p.clone())).collect();
+        sources.sort_by_key(|(i, _)| *i);
+        let mut out = Vec::new();
+        for (mesh, prim) in sources {
+            let Some(skinning) = skel::Skinning::of(self.stage, &prim) else { continue };
+            let Some(world) = placements.iter().find(|p| p.mesh == Some(mesh)).map(|p| p.world) else { continue };
+            let Some(posed) = posed_mesh(&prim, &skinning, &world) else { continue };
+            if posed.positions.len() == self.scene.meshes[mesh].positions.len() {
+                let mut local = Bounds::EMPTY;
+                for p in posed.positions.iter() {
+                    local.include_point(p.map(f64::from));
+                }
+                self.mesh_local_bounds[mesh] = local;
+                self.scene.meshes[mesh].positions = posed.positions;
+                self.scene.meshes[mesh].normals = RVec::new();
+                out.push((mesh, prim, skinning, world));
+            }
+        }
+        out
+    }
+
+    /// Mesh position tracks for skinned meshes, at their animation's sample times.
+    fn bake_skinning(&self, skinned: Vec<(usize, usd::Prim, skel::Skinning, xform::Mat4)>) -> Vec<Track> {
+        let mut budget = time::TRACK_BYTES_CAP;
+        let mut tracks = Vec::new();
+        for (mesh, prim, skinning, world) in skinned {
+            // Skinning is not linear in time (joint rotations slerp): posed at each whole time
+            // code too, as pxr's UsdSkel.BakeSkinning does, the renderer's blend in between is close.
+            let times = time::walk_times(&skinning.sample_times());
+            if times.len() < 2 {
+                continue;
+            }
+            let n = self.scene.meshes[mesh].positions.len();
+            let mut values = Vec::with_capacity(times.len() * n * 3);
+            for &t in &times {
+                match time::at(Some(t), || posed_mesh(&prim, &skinning, &world)) {
+                    Some(posed) if posed.positions.len() == n => values.extend(posed.positions.iter().flatten()),
+                    _ => break,
+                }
+            }
+            if values.len() == times.len() * n * 3 {
+                push_track(&mut tracks, &mut budget, TrackTarget::MESH_POSITIONS, mesh, 0, false, &times, values);
+            }
+        }
+        tracks
     }
 
     /// Walks the stage again at every time the start walk met (see [`super::time`]) and bakes
@@ -276,6 +329,9 @@ impl Extractor<'_> {
         let mut sources: Vec<(usize, usd::Prim)> = self.mesh_sources.iter().map(|(i, p)| (*i, p.clone())).collect();
         sources.sort_by_key(|(i, _)| *i);
         for (mesh, prim) in sources {
+            if skel::Skinning::of(self.stage, &prim).is_some() {
+                continue; // posed by `bake_skinning`
+            }
             let attrs = ["points", "normals", "primvars:normals"].map(|n| prim.attribute(n));
             if !attrs.iter().any(time::varies) {
                 continue;
@@ -612,6 +668,13 @@ pub fn subtree_bounds(stage: &usd::Stage, prim: &usd::Prim, drawn: &[(String, Bo
     ex.walk(prim, parent_world, false, 0)
         .iter()
         .fold(Bounds::EMPTY, |acc, p| acc.union(&transform_bounds(&p.local, &p.world)))
+}
+
+/// The mesh `prim` rebuilt with its points skinned at the current time.
+fn posed_mesh(prim: &usd::Prim, skinning: &skel::Skinning, world: &xform::Mat4) -> Option<ovhost_plugin_api::MeshData> {
+    let mut topo = mesh::read_topology(prim)?;
+    topo.points = skinning.pose(&topo.points, world);
+    Some(mesh::build(prim, &topo))
 }
 
 /// Appends a track unless the bake budget is spent (then the prim stays at its start pose).

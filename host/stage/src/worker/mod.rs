@@ -8,6 +8,7 @@ mod gprims;
 mod hierarchy;
 mod mesh;
 mod session_layer;
+mod skel;
 mod time;
 mod values;
 mod xform;

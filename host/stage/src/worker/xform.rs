@@ -93,6 +93,20 @@ pub fn local_transform(prim: &usd::Prim) -> LocalXform {
     out
 }
 
+/// A prim's local-to-world transform at the current sample time (its ancestors' ops composed,
+/// honoring `!resetXformStack!`).
+pub fn world_transform(prim: &usd::Prim) -> Mat4 {
+    let stage = prim.stage();
+    let chain: Vec<usd::Prim> =
+        prim.path().ancestors().filter(|p| !p.is_abs_root()).map(|p| stage.prim(p)).collect::<Vec<_>>();
+    let mut world = IDENTITY;
+    for p in chain.iter().rev() {
+        let local = local_transform(p);
+        world = if local.resets_stack { local.matrix } else { mul(&local.matrix, &world) };
+    }
+    world
+}
+
 /// One op's matrix, from the attribute name's op type (`xformOp:<type>[:suffix]`).
 fn op_matrix(prim: &usd::Prim, attr_name: &str) -> Option<Mat4> {
     let op_type = attr_name.strip_prefix("xformOp:")?.split(':').next()?;
