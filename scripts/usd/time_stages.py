@@ -14,6 +14,7 @@ anim.usda: startTimeCode 1, endTimeCode 48, 24 codes per second;
   /World/Wave      a Mesh whose points are sampled at 1, 24, 48
   /World/Still     a static Cube
 anim_unranged.usda: one xform animated at 10..20, no authored time range.
+tet.usda: a TetMesh of two tetrahedra sharing a face, translated.
 skinned.usda: a 3-joint arm (UsdSkel) skinning a 28-point column, rotations sampled at 1, 12, 24.
 
     time_stages.py skinned STAGE T...     -> JSON: {T: world-space points of /Rig/Arm} from pxr's
@@ -132,6 +133,28 @@ def author_skinned(out_dir):
     stage.GetRootLayer().Save()
 
 
+def author_tet(out_dir):
+    stage = Usd.Stage.CreateNew(f"{out_dir}/tet.usda")
+    UsdGeom.SetStageUpAxis(stage, UsdGeom.Tokens.y)
+    tet = UsdGeom.TetMesh.Define(stage, "/Tet")
+    stage.SetDefaultPrim(tet.GetPrim())
+    tet.CreatePointsAttr(Vt.Vec3fArray([(0, 0, 0), (1, 0, 0), (0, 1, 0), (0, 0, 1), (1, 1, 1)]))
+    tet.CreateTetVertexIndicesAttr(Vt.Vec4iArray([(0, 1, 2, 3), (1, 2, 3, 4)]))
+    tet.AddTranslateOp().Set(Gf.Vec3d(2, 0, 0))
+    stage.GetRootLayer().Save()
+
+
+def tet_oracle(path):
+    stage = Usd.Stage.Open(path)
+    tet = UsdGeom.TetMesh(stage.GetPrimAtPath("/Tet"))
+    faces = UsdGeom.TetMesh.ComputeSurfaceFaces(tet, Usd.TimeCode.Default())
+    rng = UsdGeom.BBoxCache(Usd.TimeCode.Default(), PURPOSES).ComputeWorldBound(tet.GetPrim()).ComputeAlignedRange()
+    print(json.dumps({
+        "faces": [sorted(list(f)) for f in faces],
+        "bounds": {"min": list(rng.GetMin()), "max": list(rng.GetMax())},
+    }))
+
+
 def skinned_oracle(path, times):
     stage = Usd.Stage.Open(path)
     out = {"start": stage.GetStartTimeCode(), "end": stage.GetEndTimeCode(), "points": {}}
@@ -179,6 +202,9 @@ if __name__ == "__main__":
     if sys.argv[1] == "author":
         author(sys.argv[2])
         author_skinned(sys.argv[2])
+        author_tet(sys.argv[2])
+    elif sys.argv[1] == "tet":
+        tet_oracle(sys.argv[2])
     elif sys.argv[1] == "skinned":
         skinned_oracle(sys.argv[2], [float(t) for t in sys.argv[3:]])
     else:

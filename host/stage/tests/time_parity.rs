@@ -217,3 +217,35 @@ fn skinned_points_match_pxr_bake_skinning() {
     }
     assert!(tips.windows(2).take(4).all(|w| w[0] != w[1]), "the arm's tip moves: {tips:?}");
 }
+
+/// `TetMesh` draws its surface: the same faces as pxr's `ComputeSurfaceFaces`, bounds as BBoxCache.
+#[test]
+fn tet_mesh_draws_its_surface_faces() {
+    let Some((python, dir)) = stages() else { return };
+    let path = dir.join("tet.usda");
+    let facts: Value =
+        serde_json::from_str(&common::run_python(&python, "time_stages.py", &["tet", path.to_str().expect("utf-8")]))
+            .expect("oracle JSON");
+    let mut service = common::service(&dir);
+    let opened = service.open("tet.usda").expect("open");
+    let mesh = opened.scene.meshes.iter().find(|m| !m.instances.is_empty()).expect("the TetMesh is drawn");
+    let mut ours: Vec<Vec<i64>> = mesh
+        .indices
+        .chunks_exact(3)
+        .map(|t| {
+            let mut f: Vec<i64> = t.iter().map(|&i| i64::from(i)).collect();
+            f.sort_unstable();
+            f
+        })
+        .collect();
+    let mut theirs: Vec<Vec<i64>> = facts["faces"]
+        .as_array()
+        .expect("faces")
+        .iter()
+        .map(|f| f.as_array().expect("face").iter().map(|i| i.as_i64().expect("index")).collect())
+        .collect();
+    ours.sort();
+    theirs.sort();
+    assert_eq!(ours, theirs, "surface faces");
+    close_bounds("/Tet", &opened.scene.bounds, &their_bounds(&facts["bounds"]));
+}

@@ -7,7 +7,7 @@
 //! PointInstancer prototypes are drawn only through their instancer.
 
 use super::xform::{self, Mat4};
-use super::{extents, gprims, mesh, skel, time};
+use super::{extents, gprims, mesh, skel, tetmesh, time};
 use openusd::{sdf, usd};
 use ovhost_plugin_api::abi_stable::std_types::{RString, RVec};
 use ovhost_plugin_api::{AuthoredCamera, Bounds, MeshInstance, StageScene, TimeRange, Track, TrackTarget};
@@ -429,6 +429,22 @@ impl Extractor<'_> {
                         .unwrap_or(Bounds::EMPTY);
                     if mesh.is_some() || !local.is_empty() {
                         out.push(Placement { mesh, local, world, pick_path, namespace_path: path.clone() });
+                    }
+                }
+                "TetMesh" => {
+                    let key = match &inst {
+                        Some(ctx) => format!("{}{}", ctx.prototype_key, &path[ctx.instance_path.len()..]),
+                        None => path.clone(),
+                    };
+                    let mesh = match self.mesh_by_key.get(&key) {
+                        Some(&idx) => Some(idx),
+                        None if self.frozen => None,
+                        None => tetmesh::build(&prim).and_then(|data| self.push_mesh(data, key)),
+                    };
+                    if let Some(mesh) = mesh {
+                        let pick_path = inst.as_ref().map_or_else(|| path.clone(), |c| c.instance_path.clone());
+                        let local = self.mesh_local_bounds[mesh];
+                        out.push(Placement { mesh: Some(mesh), local, world, pick_path, namespace_path: path.clone() });
                     }
                 }
                 "Camera" if top_level => self.add_camera(&prim, &path, world),

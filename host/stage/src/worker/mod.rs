@@ -9,6 +9,7 @@ mod hierarchy;
 mod mesh;
 mod session_layer;
 mod skel;
+mod tetmesh;
 mod time;
 mod values;
 mod xform;
