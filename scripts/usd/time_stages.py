@@ -15,6 +15,7 @@ anim.usda: startTimeCode 1, endTimeCode 48, 24 codes per second;
   /World/Still     a static Cube
 anim_unranged.usda: one xform animated at 10..20, no authored time range.
 tet.usda: a TetMesh of two tetrahedra sharing a face, translated.
+curves.usda: BasisCurves of every type/basis/wrap with constant, vertex and no widths; Points with widths.
 skinned.usda: a 3-joint arm (UsdSkel) skinning a 28-point column, rotations sampled at 1, 12, 24.
 
     time_stages.py skinned STAGE T...     -> JSON: {T: world-space points of /Rig/Arm} from pxr's
@@ -144,6 +145,50 @@ def author_tet(out_dir):
     stage.GetRootLayer().Save()
 
 
+def author_curves(out_dir):
+    stage = Usd.Stage.CreateNew(f"{out_dir}/curves.usda")
+    UsdGeom.SetStageUpAxis(stage, UsdGeom.Tokens.y)
+    world = UsdGeom.Xform.Define(stage, "/World")
+    stage.SetDefaultPrim(world.GetPrim())
+    cv = [(0, 0, 0), (1, 2, 0), (2, 2, 1), (3, 0, 1), (4, -1, 0), (5, 1, 0), (6, 0, 0)]
+    n = 0
+    for kind, basis in (("linear", None), ("cubic", "bezier"), ("cubic", "bspline"), ("cubic", "catmullRom")):
+        for wrap in ("nonperiodic", "periodic", "pinned"):
+            if kind == "linear" and wrap == "pinned":
+                continue
+            if basis == "bezier" and wrap == "pinned":
+                continue
+            c = UsdGeom.BasisCurves.Define(stage, f"/World/C{n}_{kind}_{basis or 'none'}_{wrap}")
+            c.CreateTypeAttr(kind)
+            if basis:
+                c.CreateBasisAttr(basis)
+            c.CreateWrapAttr(wrap)
+            count = 6 if (basis == "bezier" and wrap == "periodic") else 7
+            c.CreatePointsAttr(Vt.Vec3fArray([(x, y, z + 3 * n) for x, y, z in cv[:count]]))
+            c.CreateCurveVertexCountsAttr([count])
+            if n % 3 == 0:
+                c.CreateWidthsAttr(Vt.FloatArray([0.2]))
+                c.SetWidthsInterpolation(UsdGeom.Tokens.constant)
+            elif n % 3 == 1:
+                c.CreateWidthsAttr(Vt.FloatArray([0.1 + 0.05 * i for i in range(count)]))
+                c.SetWidthsInterpolation(UsdGeom.Tokens.vertex)
+            n += 1
+    pts = UsdGeom.Points.Define(stage, "/World/Dots")
+    pts.CreatePointsAttr(Vt.Vec3fArray([(0, 5, 0), (1, 6, 0), (2, 5, 1)]))
+    pts.CreateWidthsAttr(Vt.FloatArray([0.2, 0.5, 0.3]))
+    stage.GetRootLayer().Save()
+
+
+def bounds_oracle(path):
+    stage = Usd.Stage.Open(path)
+    bb = UsdGeom.BBoxCache(Usd.TimeCode.Default(), PURPOSES, useExtentsHint=False)
+    out = {}
+    for prim in stage.Traverse():
+        rng = bb.ComputeWorldBound(prim).ComputeAlignedRange()
+        out[str(prim.GetPath())] = None if rng.IsEmpty() else {"min": list(rng.GetMin()), "max": list(rng.GetMax())}
+    print(json.dumps(out))
+
+
 def tet_oracle(path):
     stage = Usd.Stage.Open(path)
     tet = UsdGeom.TetMesh(stage.GetPrimAtPath("/Tet"))
@@ -203,6 +248,9 @@ if __name__ == "__main__":
         author(sys.argv[2])
         author_skinned(sys.argv[2])
         author_tet(sys.argv[2])
+        author_curves(sys.argv[2])
+    elif sys.argv[1] == "bounds":
+        bounds_oracle(sys.argv[2])
     elif sys.argv[1] == "tet":
         tet_oracle(sys.argv[2])
     elif sys.argv[1] == "skinned":

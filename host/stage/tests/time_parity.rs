@@ -249,3 +249,35 @@ fn tet_mesh_draws_its_surface_faces() {
     assert_eq!(ours, theirs, "surface faces");
     close_bounds("/Tet", &opened.scene.bounds, &their_bounds(&facts["bounds"]));
 }
+
+/// Curves of every basis and wrap and a point set are drawn (as tubes and spheres), and their
+/// bounds are pxr's (`UsdGeom.BBoxCache`: points padded by the widths).
+#[test]
+fn curves_and_points_are_drawn_with_pxr_bounds() {
+    let Some((python, dir)) = stages() else { return };
+    let path = dir.join("curves.usda");
+    let facts: Value = serde_json::from_str(&common::run_python(
+        &python,
+        "time_stages.py",
+        &["bounds", path.to_str().expect("utf-8")],
+    ))
+    .expect("oracle JSON");
+    let mut service = common::service(&dir);
+    let opened = service.open("curves.usda").expect("open");
+    let drawn: std::collections::BTreeSet<&str> = opened
+        .scene
+        .meshes
+        .iter()
+        .filter(|m| m.triangle_count() > 0)
+        .flat_map(|m| m.instances.iter().filter_map(|i| opened.scene.prim_path(i.prim_id)))
+        .collect();
+    let prims = facts.as_object().expect("bounds");
+    let curves: Vec<&String> = prims.keys().filter(|p| p.starts_with("/World/C") || *p == "/World/Dots").collect();
+    assert_eq!(curves.len(), 11, "10 curves (each type, basis and wrap) and a point set: {curves:?}");
+    for path in curves {
+        assert!(drawn.contains(path.as_str()), "{path} is drawn");
+        let ours = service.bounds(path).expect("bounds");
+        close_bounds(path, &ours, &their_bounds(&prims[path]));
+    }
+    close_bounds("stage", &opened.scene.bounds, &their_bounds(&prims["/World"]));
+}

@@ -7,7 +7,7 @@
 //! PointInstancer prototypes are drawn only through their instancer.
 
 use super::xform::{self, Mat4};
-use super::{extents, gprims, mesh, skel, tetmesh, time};
+use super::{curves, extents, gprims, mesh, skel, tetmesh, time};
 use openusd::{sdf, usd};
 use ovhost_plugin_api::abi_stable::std_types::{RString, RVec};
 use ovhost_plugin_api::{AuthoredCamera, Bounds, MeshInstance, StageScene, TimeRange, Track, TrackTarget};
@@ -427,6 +427,26 @@ impl Extractor<'_> {
                     let local = extents::implicit_extent(&prim, shape)
                         .or_else(|| mesh.map(|m| self.mesh_local_bounds[m]))
                         .unwrap_or(Bounds::EMPTY);
+                    if mesh.is_some() || !local.is_empty() {
+                        out.push(Placement { mesh, local, world, pick_path, namespace_path: path.clone() });
+                    }
+                }
+                shape if curves::is_curves(shape) || shape == "Points" => {
+                    let key = match &inst {
+                        Some(ctx) => format!("{}{}", ctx.prototype_key, &path[ctx.instance_path.len()..]),
+                        None => path.clone(),
+                    };
+                    let mesh = match self.mesh_by_key.get(&key) {
+                        Some(&idx) => Some(idx),
+                        None if self.frozen => None,
+                        None if shape == "Points" => curves::build_points(&prim).and_then(|d| self.push_mesh(d, key)),
+                        None => curves::build_curves(&prim, shape).and_then(|d| self.push_mesh(d, key)),
+                    };
+                    // Bounds as pxr's extents (points padded by the widest half-width), drawn or not.
+                    let local = curves::extent(&prim, shape == "Points")
+                        .or_else(|| mesh.map(|m| self.mesh_local_bounds[m]))
+                        .unwrap_or(Bounds::EMPTY);
+                    let pick_path = inst.as_ref().map_or_else(|| path.clone(), |c| c.instance_path.clone());
                     if mesh.is_some() || !local.is_empty() {
                         out.push(Placement { mesh, local, world, pick_path, namespace_path: path.clone() });
                     }
