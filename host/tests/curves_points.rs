@@ -2,6 +2,8 @@
 //! only a `BasisCurves` tube and a `Points` set opens fitted, and picking over a grid of stream
 //! pixels finds both prims and the background.
 
+#![allow(clippy::unwrap_used)] // integration tests: a failed unwrap is a failed test
+
 use std::path::Path;
 use std::time::Duration;
 

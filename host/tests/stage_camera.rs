@@ -3,6 +3,8 @@
 //! through the stage's first authored camera with its focal length, apertures, aperture offsets,
 //! clipping range and projection (orthographic here); a stage without a camera is fitted.
 
+#![allow(clippy::unwrap_used)] // integration tests: a failed unwrap is a failed test
+
 use std::path::Path;
 use std::time::Duration;
 

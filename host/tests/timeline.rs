@@ -4,6 +4,8 @@
 //! `viewerError` and change nothing; autoplay on by default and off with
 //! `--timeline-autoplay false`; a static stage reports no animation.
 
+#![allow(clippy::unwrap_used)] // integration tests: a failed unwrap is a failed test
+
 use std::path::Path;
 use std::time::{Duration, Instant};
 

@@ -147,6 +147,7 @@ impl Timeline {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     fn opened(autoplay: bool) -> Timeline {

@@ -124,7 +124,11 @@ impl Animation {
         }
         Some(Self {
             tracks,
-            instances: by_instance.into_values().collect(),
+            instances: {
+                let mut v: Vec<AnimatedInstance> = by_instance.into_values().collect();
+                v.sort_by_key(|i| i.index);
+                v
+            },
             meshes: by_mesh.into_values().collect(),
             applied: f64::NAN,
             scratch: Vec::new(),
@@ -139,6 +143,9 @@ impl Animation {
             return;
         }
         self.applied = t;
+        // Instances are kept sorted by buffer index: consecutive ones go up in one write.
+        let mut run: Vec<Instance> = Vec::new();
+        let mut run_start = 0u32;
         for inst in &self.instances {
             let mut world = inst.start;
             if let Some(k) = inst.transform {
@@ -153,9 +160,17 @@ impl Animation {
                     world = [0.0; 16];
                 }
             }
-            let written = Instance::from_usd(&world, inst.prim_id);
-            let offset = u64::from(inst.index) * std::mem::size_of::<Instance>() as u64;
-            queue.write_buffer(&gpu.instances, offset, bytemuck::bytes_of(&written));
+            if !run.is_empty() && run_start + run.len() as u32 != inst.index {
+                write_instances(queue, gpu, run_start, &run);
+                run.clear();
+            }
+            if run.is_empty() {
+                run_start = inst.index;
+            }
+            run.push(Instance::from_usd(&world, inst.prim_id));
+        }
+        if !run.is_empty() {
+            write_instances(queue, gpu, run_start, &run);
         }
         for mesh in &mut self.meshes {
             for (k, is_position) in [(mesh.positions, true), (mesh.normals, false)] {
@@ -177,6 +192,11 @@ impl Animation {
             queue.write_buffer(&gpu.vertices, offset, bytemuck::cast_slice(&mesh.vertices));
         }
     }
+}
+
+fn write_instances(queue: &wgpu::Queue, gpu: &GpuScene, first: u32, instances: &[Instance]) {
+    let offset = u64::from(first) * std::mem::size_of::<Instance>() as u64;
+    queue.write_buffer(&gpu.instances, offset, bytemuck::cast_slice(instances));
 }
 
 /// World bounds of a local box placed by every sample of a transform track.

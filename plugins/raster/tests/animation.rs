@@ -1,6 +1,8 @@
 //! Stage time in the raster renderer: baked tracks (instance transforms, held visibility, mesh
 //! positions) move what is drawn and picked, and the same time code always gives the same frame.
 
+#![allow(clippy::unwrap_used)] // integration tests: a failed unwrap is a failed test
+
 mod support;
 
 use ovhost_plugin_api::prelude::*;

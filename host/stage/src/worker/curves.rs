@@ -343,6 +343,7 @@ pub fn build_points(prim: &usd::Prim) -> Option<MeshData> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]

@@ -344,8 +344,20 @@ impl Extractor<'_> {
             let mut positions = Vec::with_capacity(sample_times.len() * n_positions * 3);
             let mut normals = Vec::new();
             let mut consistent = true;
+            // The points' samples are read once (each read at a time would resolve the whole
+            // sample map again) and the topology once; each sample only swaps the points in.
+            let point_samples = prim.attribute("points").time_samples().ok().flatten().unwrap_or_default();
+            let base_topo = time::at(Some(sample_times[0]), || mesh::read_topology(&prim));
             for &t in &sample_times {
-                let built = time::at(Some(t), || mesh::read_topology(&prim).map(|topo| mesh::build(&prim, &topo)));
+                let exact = point_samples
+                    .binary_search_by(|(x, _)| x.total_cmp(&t))
+                    .ok()
+                    .and_then(|i| mesh::vec3s(point_samples[i].1.clone()));
+                let topo = match (&base_topo, exact) {
+                    (Some(base), Some(points)) => Some(mesh::Topology { points, ..base.clone() }),
+                    _ => time::at(Some(t), || mesh::read_topology(&prim)),
+                };
+                let built = time::at(Some(t), || topo.map(|topo| mesh::build(&prim, &topo)));
                 match built {
                     Some(data)
                         if data.positions.len() == n_positions

@@ -24,6 +24,7 @@ struct Primvar {
 }
 
 /// The raw topology of a mesh.
+#[derive(Clone)]
 pub struct Topology {
     pub points: Vec<[f32; 3]>,
     pub counts: Vec<i32>,
