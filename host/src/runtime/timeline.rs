@@ -105,13 +105,22 @@ impl Timeline {
         {
             return Err(PluginError::invalid_input(format!("time must be a finite time code, got {time}")));
         }
-        let Some(range) = self.range else {
-            return Err(PluginError::unavailable("the open stage has no time (nothing is animated)"));
+        // Pausing, loop and rate are kept without a stage time; playing and seeking need one.
+        let range = match self.range {
+            Some(range) => Some(range),
+            None if c.playing == Some(true) || c.time.is_some() => {
+                return Err(PluginError::unavailable("the open stage has no time (nothing is animated)"));
+            }
+            None => None,
         };
         if let Some(playing) = c.playing {
-            self.playing = playing;
+            self.playing = playing && range.is_some();
             // Play at the end of a non-looping run starts over, as players do.
-            if playing && !self.looping && self.time >= range.end_time_code {
+            if let Some(range) = range
+                && playing
+                && !self.looping
+                && self.time >= range.end_time_code
+            {
                 self.time = range.start_time_code;
             }
         }
@@ -121,7 +130,7 @@ impl Timeline {
         if let Some(rate) = c.rate {
             self.rate = rate;
         }
-        if let Some(time) = c.time {
+        if let (Some(time), Some(range)) = (c.time, range) {
             self.time = time.clamp(range.start_time_code, range.end_time_code);
         }
         Ok(())
@@ -194,5 +203,7 @@ mod tests {
         none.stage_opened(None, false);
         assert!(none.time_code().is_nan());
         assert!(none.control(&TimelineControl { playing: Some(true), ..Default::default() }).is_err());
+        assert!(none.control(&TimelineControl { time: Some(3.0), ..Default::default() }).is_err());
+        assert!(none.control(&TimelineControl { looping: Some(false), rate: Some(2.0), ..Default::default() }).is_ok());
     }
 }
