@@ -141,6 +141,40 @@ test('switch a variant of the selected prim', async ({ page, host }) => {
   }
 });
 
+/** Sets the timeline scrubber the way a drag does (React listens to `input`). */
+const scrubTo = (page, value) =>
+  page.$eval('[data-testid=timeline-scrub]', (input, v) => {
+    const setter = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set;
+    setter.call(input, String(v));
+    input.dispatchEvent(new Event('input', { bubbles: true }));
+  }, value);
+
+test('the timeline bar shows for an animated stage, scrubbing changes the picture, and the camera picker looks through the stage camera', async ({ page, host }) => {
+  await openViewer(page, host.url);
+  await waitFor(async () => (await framesDecoded(page)) > 3, 'no video');
+  expect(await page.locator('[data-testid=timeline]').count(), 'a static stage shows a timeline bar').toBe(0);
+  await page.locator('[data-testid=open-stage] .scene', { hasText: 'sample_yup_animated.usda' }).click();
+  await expect(page.locator('[data-testid=stage-url]')).toContainText('sample_yup_animated.usda', { timeout: 30000 });
+  await waitFor(() => page.locator('[data-testid=timeline]').count(), 'no timeline bar for the animated stage', 10000);
+  await waitFor(async () => (await page.getAttribute('[data-testid=timeline]', 'data-playing')) === 'true', 'the animated stage does not autoplay', 5000);
+  await page.click('[data-testid=timeline-play]');
+  await waitFor(async () => (await page.getAttribute('[data-testid=timeline]', 'data-playing')) === 'false', 'pause did not take', 5000);
+  await scrubTo(page, 1);
+  await waitFor(async () => (await page.textContent('[data-testid=timeline-time]'))?.startsWith('1.0 /'), 'the scrubber did not seek to 1', 5000);
+  await sleep(500);
+  const atStart = await canvasPrint(page);
+  await scrubTo(page, 48);
+  await waitForImageChange(page, atStart, 'scrubbing to 48 did not change the picture');
+  await shot(page, '09-timeline');
+  // The stage's authored camera, from the picker.
+  await waitFor(() => page.locator('[data-testid=camera-picker] select').count(), 'no camera picker for a stage with a camera', 5000);
+  const beforeCamera = await canvasPrint(page);
+  await page.selectOption('[data-testid=camera-picker] select', '/World/ShotCam');
+  await waitForImageChange(page, beforeCamera, 'looking through /World/ShotCam did not change the picture');
+  await page.locator('[data-testid=open-stage] .scene', { hasText: 'sample_yup.usda' }).click();
+  await waitFor(async () => (await page.locator('[data-testid=timeline]').count()) === 0, 'the timeline bar stays for a static stage', 20000);
+});
+
 test('opening a bad path shows the error once and the viewer keeps working', async ({ page, host }) => {
   await openViewer(page, host.url);
   await page.fill('[data-testid=open-path]', 'no/such/stage.usda');

@@ -19,6 +19,8 @@ import { StatsPanel } from './panels/StatsPanel';
 import { StatusLine } from './panels/StatusLine';
 import type { ViewerStore } from './state/store';
 import { mayDrive } from './state/viewerState';
+import { CameraPicker } from './timeline/CameraPicker';
+import { TimelineBar } from './timeline/TimelineBar';
 import { Viewport } from './viewport/Viewport';
 import { savedScale, saveScale, wantedStreamSize } from './viewport/streamSize';
 
@@ -150,10 +152,12 @@ export function App({ client, store, surface }: AppProps) {
           )}
           {help && <HelpOverlay onClose={() => setHelp(false)} />}
         </Viewport>
+        <TimelineBar client={client} />
       </main>
       <aside className="side right">
         <Presence state={state} store={store} />
         <Inspector path={state.inspectorPath} properties={state.properties} variants={state.variants} store={store} />
+        <CameraPicker client={client} />
         <RenderPanel state={state} store={store} />
         <QualityPanel
           state={state}

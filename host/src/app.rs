@@ -241,6 +241,8 @@ pub fn run(cli: Cli) -> ExitCode {
             max_seconds: cli.recording_max_s,
             max_bytes: cli.recording_max_mb.saturating_mul(1024 * 1024),
         },
+        camera_policy: crate::runtime::CameraPolicy::parse(&cli.camera_policy),
+        timeline_autoplay: cli.timeline_autoplay,
     };
     let registry = Arc::new(registry);
     let mut runtime = match Runtime::build(&config, registry.clone()) {

@@ -117,6 +117,15 @@ pub struct Cli {
     #[arg(long, default_value = "orbit")]
     pub camera: String,
 
+    /// How a newly opened stage is viewed: `fit` frames what is drawn; `stage-camera` looks
+    /// through the stage's authored camera (the first in traversal order), fitting when it has none.
+    #[arg(long, default_value = "fit", value_parser = ["fit", "stage-camera"])]
+    pub camera_policy: String,
+
+    /// Whether an animated stage starts playing (looping) when it opens.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub timeline_autoplay: bool,
+
     /// Comma-separated stream transports: web (built-in WebSocket), webrtc (standards WebRTC:
     /// POST /api/webrtc, UDP --webrtc-udp-port), ovstream-webrtc,
     /// ovstream-native, ovstream-rtsp, ovstream-shm, ovstream-cudashm.

@@ -147,9 +147,16 @@ fn hello_pushes_the_initial_state_and_silent_clients_get_none() {
         "cameraSchemesResult",
         "camera_list",
         "cameraStateChanged",
+        "timelineState",
         "pluginsResult",
     ];
     assert_eq!(types, order, "initial state after hello");
+    let timeline = got.iter().find(|m| m["event_type"] == "timelineState").unwrap()["payload"].clone();
+    assert_eq!(
+        (timeline["animated"].clone(), timeline["playing"].clone()),
+        (json!(false), json!(false)),
+        "a static stage"
+    );
     let by_type = |t: &str| got.iter().find(|m| m["event_type"] == t).unwrap()["payload"].clone();
     assert_eq!(by_type("loadingStateResponse")["loading_state"], "idle");
     let opened = by_type("openStageResult");

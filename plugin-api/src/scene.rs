@@ -363,6 +363,42 @@ pub struct Track {
     pub values: RVec<f32>,
 }
 
+impl Track {
+    /// Floats per sample (0 when the track is malformed).
+    pub fn stride(&self) -> usize {
+        if self.times.is_empty() || !self.values.len().is_multiple_of(self.times.len()) {
+            0
+        } else {
+            self.values.len() / self.times.len()
+        }
+    }
+
+    /// Writes the value at time code `t` into `out` (`stride()` floats) as USD resolves samples:
+    /// clamped to the first/last sample outside them, held or linear between them. Returns false
+    /// (leaving `out` alone) for a malformed track, a non-finite `t` or a short `out`.
+    pub fn sample_into(&self, t: f64, out: &mut [f32]) -> bool {
+        let stride = self.stride();
+        if stride == 0 || out.len() < stride || !t.is_finite() {
+            return false;
+        }
+        let times = self.times.as_slice();
+        let value = |i: usize| &self.values[i * stride..(i + 1) * stride];
+        let upper = times.partition_point(|&x| x <= t);
+        if upper == 0 {
+            out[..stride].copy_from_slice(value(0));
+        } else if upper == times.len() || self.held {
+            out[..stride].copy_from_slice(value(upper - 1));
+        } else {
+            let (t0, t1) = (times[upper - 1], times[upper]);
+            let a = if t1 > t0 { ((t - t0) / (t1 - t0)) as f32 } else { 0.0 };
+            for ((o, x), y) in out.iter_mut().zip(value(upper - 1)).zip(value(upper)) {
+                *o = x + (y - x) * a;
+            }
+        }
+        true
+    }
+}
+
 /// The scene as renderers read it: one method per section. Implemented by the host.
 ///
 /// # Evolution

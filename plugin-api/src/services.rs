@@ -400,6 +400,38 @@ pub struct ActiveAov {
     pub active: String,
 }
 
+/// The host's timeline (stage time): what `timeline.state` answers and `timelineChanged` carries.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct TimelineState {
+    /// Whether the open stage has time-varying data (a timeline bar is worth showing).
+    pub animated: bool,
+    pub playing: bool,
+    #[serde(rename = "loop")]
+    pub looping: bool,
+    /// Playback speed, 1 = the stage's `timeCodesPerSecond`.
+    pub rate: f64,
+    /// The current time code, and the same in seconds from the start time code.
+    pub time: f64,
+    pub seconds: f64,
+    pub start_time_code: f64,
+    pub end_time_code: f64,
+    pub time_codes_per_second: f64,
+}
+
+/// `timeline.control` arguments: any subset, applied in the order play, loop, rate, time.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TimelineControl {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub playing: Option<bool>,
+    #[serde(default, rename = "loop", skip_serializing_if = "Option::is_none")]
+    pub looping: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time: Option<f64>,
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct ServiceRow {
     pub name: String,
@@ -512,6 +544,12 @@ services! {
     StatsGet = "stats.get" version 1 (NoArgs => Value)
         args "`{}`" answers "`{fps, frame_ms, render_ms, convert_ms, frames_rendered, frames_dropped, clients, video_kbps}`"
         : "Frame statistics over the last second.";
+    TimelineStateGet = "timeline.state" version 1 (NoArgs => TimelineState)
+        args "`{}`" answers "`{animated, playing, loop, rate, time, seconds, start_time_code, end_time_code, time_codes_per_second}`"
+        : "The host's timeline (stage time shared by every client).";
+    TimelineSetControl = "timeline.control" version 1 (TimelineControl => TimelineState)
+        args "`{playing?, loop?, rate?, time?}`" answers "the timeline state"
+        : "Plays, pauses, loops, sets the rate (finite, ≥ 0) or seeks (a finite time code, clamped to the range); raises `timelineChanged`.";
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -589,6 +627,8 @@ events! {
         : "After a fit, a scheme switch or an authored-camera switch.";
     PluginDisabled = "pluginDisabled" (PluginDisabledPayload) payload "`{kind, id, plugin, reason, fallback}`"
         : "The host disabled a plugin instance (once per instance); clients get the same message.";
+    TimelineChanged = "timelineChanged" (TimelineState) payload "timeline state"
+        : "The timeline changed (play, pause, seek, loop, rate, a stage opened), and ten times a second while playing.";
 }
 
 /// The services and events tables as they appear in `docs/PLUGINS.md`.

@@ -103,6 +103,7 @@ export interface ClientMessages {
   getPropertiesRequest: PropertiesRequest;
   getRenderSettingsRequest: Empty;
   getStatsRequest: Empty;
+  getTimelineRequest: NoFields;
   getVariantsRequest: PrimPathPayload;
   grantControl: GrantControlPayload;
   hello: HelloPayload;
@@ -128,6 +129,11 @@ export interface ClientMessages {
   set_camera: SetCameraRequest;
   startRecording: Empty;
   stopRecording: Empty;
+  timelinePauseRequest: NoFields;
+  timelinePlayRequest: NoFields;
+  timelineSeekRequest: TimelineSeekRequest;
+  timelineSetLoopRequest: TimelineLoopRequest;
+  timelineSetRateRequest: TimelineRateRequest;
 }
 
 export interface CountPayload {
@@ -218,6 +224,10 @@ export type LoadingState = "idle" | "busy";
 export interface LoadingStatePayload {
   loading_state: LoadingState;
   url: string;
+}
+
+/** A request without fields (unknown fields are refused). */
+export interface NoFields {
 }
 
 export interface OpenStageResultPayload {
@@ -442,6 +452,7 @@ export interface ServerMessages {
   stageSelectionChanged: SelectionPayload;
   streamQualityChanged: StreamQualityPayload;
   streamSizeChanged: StreamSizePayload;
+  timelineState: TimelineStatePayload;
   updateProgressActivity: ProgressActivityPayload;
   updateProgressAmount: ProgressAmountPayload;
   viewerError: ViewerErrorPayload;
@@ -512,6 +523,39 @@ export interface StreamSizePayload {
 export interface StreamSizeRequest {
   height: number;
   width: number;
+}
+
+/** `timelineSetLoopRequest`. */
+export interface TimelineLoopRequest {
+  loop: boolean;
+}
+
+/** `timelineSetRateRequest`: playback speed, finite and ≥ 0 (1 = the stage's time codes per second). */
+export interface TimelineRateRequest {
+  rate: number;
+}
+
+/** `timelineSeekRequest`: a finite time code (clamped to the stage's range). */
+export interface TimelineSeekRequest {
+  time: number;
+}
+
+/**
+ * `timelineState`: the host's timeline, to every client on each change, ten times a second while
+ * playing, and in the initial state.
+ */
+export interface TimelineStatePayload {
+  /** Whether the stage has time-varying data (the viewer shows its timeline bar). */
+  animated: boolean;
+  end_time_code: number;
+  loop: boolean;
+  playing: boolean;
+  rate: number;
+  seconds: number;
+  start_time_code: number;
+  /** Current time code, and seconds since the start time code. */
+  time: number;
+  time_codes_per_second: number;
 }
 
 export type UpAxisName = "Y" | "Z";

@@ -80,6 +80,12 @@ message_map! {
         setStreamQuality: StreamQualityRequest,
         startRecording: Empty,
         stopRecording: Empty,
+        getTimelineRequest: NoFields,
+        timelinePlayRequest: NoFields,
+        timelinePauseRequest: NoFields,
+        timelineSeekRequest: TimelineSeekRequest,
+        timelineSetLoopRequest: TimelineLoopRequest,
+        timelineSetRateRequest: TimelineRateRequest,
     }
 }
 
@@ -116,6 +122,7 @@ message_map! {
         streamSizeChanged: StreamSizePayload,
         recordingState: RecordingStatePayload,
         streamQualityChanged: StreamQualityPayload,
+        timelineState: TimelineStatePayload,
     }
 }
 

@@ -194,6 +194,33 @@ pub struct SetCameraRequest {
     pub path: String,
 }
 
+/// `timelineSeekRequest`: a finite time code (clamped to the stage's range).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TimelineSeekRequest {
+    pub time: f64,
+}
+
+/// `timelineSetLoopRequest`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TimelineLoopRequest {
+    #[serde(rename = "loop")]
+    pub looping: bool,
+}
+
+/// `timelineSetRateRequest`: playback speed, finite and ≥ 0 (1 = the stage's time codes per second).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TimelineRateRequest {
+    pub rate: f64,
+}
+
+/// A request without fields (unknown fields are refused).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoFields {}
+
 // ---------- server → client ----------
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -698,4 +725,22 @@ pub struct RecordingStatePayload {
     pub frames: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bytes: Option<u64>,
+}
+
+/// `timelineState`: the host's timeline, to every client on each change, ten times a second while
+/// playing, and in the initial state.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct TimelineStatePayload {
+    /// Whether the stage has time-varying data (the viewer shows its timeline bar).
+    pub animated: bool,
+    pub playing: bool,
+    #[serde(rename = "loop")]
+    pub looping: bool,
+    pub rate: f64,
+    /// Current time code, and seconds since the start time code.
+    pub time: f64,
+    pub seconds: f64,
+    pub start_time_code: f64,
+    pub end_time_code: f64,
+    pub time_codes_per_second: f64,
 }

@@ -40,6 +40,8 @@ fn frame_overhead(with_client: bool) -> serde_json::Value {
         default_dialect: String::new(),
         viewers: Default::default(),
         capture: Default::default(),
+        camera_policy: Default::default(),
+        timeline_autoplay: true,
     };
     let runtime = Runtime::build(&config, Arc::new(registry)).expect("runtime");
     let (handle, mut render_loop, _inbound) = runtime.into_parts().expect("plugins");

@@ -79,6 +79,10 @@ pub struct CoreParts {
     pub stream: StreamSize,
     pub stage: Option<StageSlot>,
     pub viewers: Viewers,
+    /// `--timeline-autoplay`.
+    pub timeline_autoplay: bool,
+    /// `--camera-policy`.
+    pub camera_policy: super::CameraPolicy,
 }
 
 pub struct Core {
@@ -101,11 +105,27 @@ pub struct Core {
     stats: FrameStats,
     /// Something `/api/state` shows changed since it was last published.
     changed: bool,
+    /// Stage time shared by every client (`timeline.*` services).
+    timeline: super::timeline::Timeline,
+    /// `--camera-policy`.
+    camera_policy: super::CameraPolicy,
 }
 
 impl Core {
     pub fn new(parts: CoreParts) -> Self {
-        let CoreParts { registry, renderer, default_camera, settings, status, hub, stream, stage, viewers } = parts;
+        let CoreParts {
+            registry,
+            renderer,
+            default_camera,
+            settings,
+            status,
+            hub,
+            stream,
+            stage,
+            viewers,
+            timeline_autoplay,
+            camera_policy,
+        } = parts;
         Self {
             registry,
             renderer,
@@ -121,7 +141,21 @@ impl Core {
             pending_events: Vec::new(),
             stats: FrameStats::default(),
             changed: true,
+            timeline: super::timeline::Timeline::new(timeline_autoplay),
+            camera_policy,
         }
+    }
+
+    pub fn timeline(&self) -> &super::timeline::Timeline {
+        &self.timeline
+    }
+
+    pub fn timeline_mut(&mut self) -> &mut super::timeline::Timeline {
+        &mut self.timeline
+    }
+
+    pub fn camera_policy(&self) -> super::CameraPolicy {
+        self.camera_policy
     }
 
     pub fn registry(&self) -> &Arc<Registry> {

@@ -19,6 +19,7 @@ pub mod sinks;
 pub mod stage;
 pub mod state;
 pub mod stats;
+pub mod timeline;
 pub mod viewers;
 pub mod webrtc_sink;
 
@@ -63,6 +64,25 @@ pub struct RuntimeConfig {
     pub viewers: viewers::ViewerConfig,
     /// Recordings: directory and caps.
     pub capture: capture::CaptureConfig,
+    /// `--camera-policy`: how a newly opened stage is viewed.
+    pub camera_policy: CameraPolicy,
+    /// `--timeline-autoplay`: an animated stage starts playing when it opens.
+    pub timeline_autoplay: bool,
+}
+
+/// `--camera-policy`: frame what is drawn, or look through the stage's authored camera.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CameraPolicy {
+    #[default]
+    Fit,
+    StageCamera,
+}
+
+impl CameraPolicy {
+    /// `stage-camera`, or `fit` for anything else (the CLI only lets those two through).
+    pub fn parse(s: &str) -> Self {
+        if s == "stage-camera" { Self::StageCamera } else { Self::Fit }
+    }
 }
 
 /// What other threads hold to talk to the runtime.
@@ -216,6 +236,8 @@ impl Runtime {
             stream: StreamSize { width: config.width, height: config.height, fps: config.fps },
             stage,
             viewers: viewers::Viewers::new(config.viewers.clone()),
+            timeline_autoplay: config.timeline_autoplay,
+            camera_policy: config.camera_policy,
         });
         core.start_camera()?;
         let router = Router::new(&registry, |_| "{}".to_string());

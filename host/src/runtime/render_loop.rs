@@ -373,8 +373,12 @@ impl RenderLoop {
         self.last_tick_us = Some(now_us);
         self.frame_number += 1;
         let view = self.update_camera(dt_us);
-        let request =
-            RenderRequest { camera: view, frame_number: self.frame_number, time_us: now_us, time_code: f64::NAN };
+        if self.core.timeline_mut().advance(dt_us, now_us) {
+            let state = self.core.timeline().state();
+            self.core.raise_event::<svc::TimelineChanged>(0, &state);
+        }
+        let time_code = self.core.timeline().time_code();
+        let request = RenderRequest { camera: view, frame_number: self.frame_number, time_us: now_us, time_code };
         let render_started = Instant::now();
         let frame_number = self.frame_number;
         let mut became_ready = false;
@@ -521,6 +525,10 @@ impl RenderLoop {
             return;
         }
         let info = opened.info.clone();
+        let fit_bounds = {
+            let drawn = super::stage::drawn_bounds(&opened.scene);
+            if drawn.is_empty() { info.bounds } else { drawn }
+        };
         tracing::info!(
             url = %info.url, generation = info.generation, prims = info.prim_count, triangles = info.triangle_count,
             up_axis = info.up_axis.as_str(), reason = ?loaded.reason, "stage opened"
@@ -539,7 +547,7 @@ impl RenderLoop {
         self.input.clear();
         self.core.viewers_mut().clear_presses();
         let keep_view = loaded.reason == LoadReason::Variant && had_stage;
-        self.core.camera_mut().stage_changed(&info.bounds, info.up_axis, keep_view);
+        self.core.camera_mut().stage_changed(&fit_bounds, info.up_axis, keep_view);
         status.set_state(RuntimeState::Streaming);
         let stage = serde_json::to_value(&info).unwrap_or(Value::Null);
         self.core.raise(
@@ -554,9 +562,30 @@ impl RenderLoop {
         } else if had_selection {
             self.core.raise(0, "selectionChanged", json!({ "prims": [], "source": "stage" }));
         }
+        self.stage_time_and_camera(loaded.reason, had_stage);
         let camera = self.core.camera_state();
         self.core.raise_event::<svc::CameraChanged>(0, &camera);
         self.core.hub().request_keyframe();
+    }
+
+    /// After a load: the timeline takes the stage's time, and with `--camera-policy
+    /// stage-camera` the view goes through the stage's first authored camera.
+    fn stage_time_and_camera(&mut self, reason: LoadReason, had_stage: bool) {
+        let Some(current) = self.core.stage().and_then(|s| s.current()) else { return };
+        let scene = &current.scene;
+        let first_camera = scene.cameras.first().map(|c| c.path.to_string());
+        let (range, animated) = (scene.time_range, !scene.tracks.is_empty());
+        self.core.timeline_mut().stage_opened(range, animated);
+        let state = self.core.timeline().state();
+        self.core.raise_event::<svc::TimelineChanged>(0, &state);
+        let fresh = reason != LoadReason::Variant || !had_stage;
+        if fresh
+            && self.core.camera_policy() == super::CameraPolicy::StageCamera
+            && let Some(path) = first_camera
+            && let Err(e) = super::services::use_authored_camera(&mut self.core, &path)
+        {
+            tracing::warn!(camera = %path, "the stage camera could not be adopted: {e}");
+        }
     }
 
     /// Publishes render-thread facts for `/api/state`.

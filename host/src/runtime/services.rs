@@ -221,6 +221,13 @@ fn dispatch_table() -> &'static BTreeMap<&'static str, (u32, Entry)> {
                 Ok(args)
             },
             svc::StatsGet => |core, _, _| Ok(core.stats().to_json(core.status(), core.hub().len())),
+            svc::TimelineStateGet => |core, _, _| Ok(core.timeline().state()),
+            svc::TimelineSetControl => |core, _, args| {
+                core.timeline_mut().control(&args)?;
+                let state = core.timeline().state();
+                core.raise_event::<svc::TimelineChanged>(0, &state);
+                Ok(state)
+            },
         }
     })
 }
@@ -244,7 +251,7 @@ impl Services for Core {
     }
 }
 
-fn use_authored_camera(core: &mut Core, path: &str) -> Result<svc::CameraState, PluginError> {
+pub(super) fn use_authored_camera(core: &mut Core, path: &str) -> Result<svc::CameraState, PluginError> {
     let current = core.stage().and_then(|s| s.current());
     let authored = current
         .and_then(|c| c.scene.cameras.iter().find(|cam| cam.path.as_str() == path).cloned())

@@ -31,13 +31,20 @@ pub enum LoadJob {
 pub struct LoadedStage {
     pub info: StageInfo,
     pub scene: StageScene,
+    /// World bounds of what is drawn at the start time (meshes' instances only: lights,
+    /// cameras and other bounds-only prims left out), what the camera fits to.
+    pub drawn_bounds: Bounds,
     path_ids: HashMap<String, u32>,
 }
 
 impl LoadedStage {
     pub fn new(opened: OpenedStage) -> Self {
         let path_ids = opened.scene.prim_paths.iter().enumerate().map(|(i, p)| (p.to_string(), i as u32 + 1)).collect();
-        Self { info: opened.info, scene: opened.scene, path_ids }
+        let mut drawn_bounds = drawn_bounds(&opened.scene);
+        if drawn_bounds.is_empty() {
+            drawn_bounds = opened.info.bounds;
+        }
+        Self { info: opened.info, scene: opened.scene, drawn_bounds, path_ids }
     }
 
     /// Prim ids of `path` and every prim with geometry below it (outline expansion).
@@ -143,7 +150,7 @@ impl StageSlot {
     pub fn bounds_of(&self, paths: &[String]) -> Result<Bounds, PluginError> {
         let Some(current) = &self.current else { return Err(PluginError::bad_state("no stage is open")) };
         if paths.is_empty() {
-            return Ok(current.info.bounds);
+            return Ok(current.drawn_bounds);
         }
         let mut service = self.query()?;
         let mut bounds = Bounds::EMPTY;
@@ -219,4 +226,27 @@ pub fn stage_error(error: StageError) -> PluginError {
         _ => ovhost_plugin_api::ErrorKind::INTERNAL,
     };
     PluginError::new(kind, error.to_string())
+}
+
+/// World bounds of every mesh instance (each mesh's local box, transformed corner by corner).
+pub fn drawn_bounds(scene: &StageScene) -> Bounds {
+    let mut out = Bounds::EMPTY;
+    for mesh in scene.meshes.iter() {
+        let mut local = Bounds::EMPTY;
+        for p in mesh.positions.iter() {
+            local.include_point(p.map(f64::from));
+        }
+        if local.is_empty() {
+            continue;
+        }
+        for inst in mesh.instances.iter() {
+            let m = &inst.world_transform;
+            for corner in 0..8 {
+                let p: [f64; 3] =
+                    std::array::from_fn(|i| if corner >> i & 1 == 0 { local.min[i] } else { local.max[i] });
+                out.include_point(std::array::from_fn(|j| p[0] * m[j] + p[1] * m[4 + j] + p[2] * m[8 + j] + m[12 + j]));
+            }
+        }
+    }
+    out
 }

@@ -37,6 +37,7 @@ pub const MUTATING_SERVICES: &[&str] = &[
     <svc::StageSetVariant as Service>::NAME,
     <svc::SelectionSet as Service>::NAME,
     <svc::SelectionSetPickable as Service>::NAME,
+    <svc::TimelineSetControl as Service>::NAME,
 ];
 
 /// Who may drive (`--control`).

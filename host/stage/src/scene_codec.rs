@@ -2,14 +2,17 @@
 //!
 //! Layout (native byte order: both ends always run on the same host): magic `OVSC`, version,
 //! stage facts, prim path table, cameras, then per mesh its counts followed by the raw
-//! position / normal / color / index arrays (copied as whole slices) and its instances.
+//! position / normal / color / index arrays (copied as whole slices) and its instances, then the
+//! time section (range and baked tracks).
 //! `url`, `resolved_path` and `generation` are not sent; the client fills them.
 
 use ovhost_plugin_api::abi_stable::std_types::{RString, RVec};
-use ovhost_plugin_api::{AuthoredCamera, Bounds, MeshData, MeshInstance, StageScene, UpAxis};
+use ovhost_plugin_api::{
+    AuthoredCamera, Bounds, MeshData, MeshInstance, StageScene, TimeRange, Track, TrackTarget, UpAxis,
+};
 
 const MAGIC: &[u8; 4] = b"OVSC";
-const VERSION: u32 = 2;
+const VERSION: u32 = 3;
 
 /// Encodes everything but `url`, `resolved_path` and `generation`.
 pub fn encode(scene: &StageScene) -> Vec<u8> {
@@ -56,6 +59,7 @@ pub fn encode(scene: &StageScene) -> Vec<u8> {
             put_f64s(&mut out, &inst.world_transform);
         }
     }
+    put_time(&mut out, scene);
     out
 }
 
@@ -111,10 +115,50 @@ pub fn decode(bytes: &[u8]) -> Result<StageScene, String> {
         out.push(MeshData { positions, normals, colors, indices, instances });
     }
     scene.meshes = out;
+    read_time(&mut r, &mut scene)?;
     if r.at != bytes.len() {
         return Err(format!("{} unexpected bytes after the scene data", bytes.len() - r.at));
     }
     Ok(scene)
+}
+
+/// The time section: a flag and the range, then each track's header, times and values.
+fn put_time(out: &mut Vec<u8>, scene: &StageScene) {
+    match &scene.time_range {
+        Some(range) => {
+            out.push(1);
+            put_f64s(out, &[range.start_time_code, range.end_time_code, range.time_codes_per_second]);
+        }
+        None => out.push(0),
+    }
+    put_len(out, scene.tracks.len());
+    for track in scene.tracks.iter() {
+        for v in [track.target.0, track.mesh, track.instance, u32::from(track.held)] {
+            put_u32(out, v);
+        }
+        put_len(out, track.times.len());
+        put_len(out, track.values.len());
+        put_f64s(out, &track.times);
+        out.extend_from_slice(bytemuck::cast_slice(&track.values));
+    }
+}
+
+fn read_time(r: &mut Reader<'_>, scene: &mut StageScene) -> Result<(), String> {
+    if r.take(1)?[0] == 1 {
+        let [start_time_code, end_time_code, time_codes_per_second] = r.f64_array()?;
+        scene.time_range = Some(TimeRange { start_time_code, end_time_code, time_codes_per_second });
+    }
+    let n = r.len()?;
+    let mut tracks = RVec::with_capacity(n.min(1 << 20));
+    for _ in 0..n {
+        let [target, mesh, instance, held] = [r.u32()?, r.u32()?, r.u32()?, r.u32()?];
+        let (nt, nv) = (r.len()?, r.len()?);
+        let times = r.pod_vec::<f64>(nt)?;
+        let values = r.pod_vec::<f32>(nv)?;
+        tracks.push(Track { target: TrackTarget(target), mesh, instance, held: held != 0, times, values });
+    }
+    scene.tracks = tracks;
+    Ok(())
 }
 
 fn put_u32(out: &mut Vec<u8>, v: u32) {
@@ -208,8 +252,25 @@ mod tests {
                 .into(),
         }]
         .into();
+        scene.time_range = Some(TimeRange { start_time_code: 1.0, end_time_code: 48.0, time_codes_per_second: 24.0 });
+        scene.tracks = vec![Track {
+            target: TrackTarget::INSTANCE_VISIBILITY,
+            mesh: 0,
+            instance: 0,
+            held: true,
+            times: vec![1.0, 10.0].into(),
+            values: vec![1.0, 0.0].into(),
+        }]
+        .into();
         let bytes = encode(&scene);
         let back = decode(&bytes).expect("decode");
+        assert_eq!(back.time_range, scene.time_range);
+        assert_eq!(back.tracks[0].target, TrackTarget::INSTANCE_VISIBILITY);
+        assert!(back.tracks[0].held);
+        assert_eq!(
+            (back.tracks[0].times.as_slice(), back.tracks[0].values.as_slice()),
+            (&[1.0, 10.0][..], &[1.0f32, 0.0][..])
+        );
         assert_eq!(back.root_prim_path, scene.root_prim_path);
         assert_eq!(back.up_axis, UpAxis::Z);
         assert_eq!(back.bounds, scene.bounds);

@@ -84,6 +84,15 @@ pub struct DrawItem {
     pub instances: Range<u32>,
 }
 
+/// Where one scene mesh landed in the shared buffers (for time-varying updates).
+#[derive(Clone, Copy, Debug)]
+pub struct MeshSlot {
+    pub base_vertex: u32,
+    pub first_instance: u32,
+    /// Local-space box of its positions.
+    pub local_bounds: Bounds,
+}
+
 /// A stage's geometry on the GPU.
 pub struct GpuScene {
     pub vertices: wgpu::Buffer,
@@ -95,6 +104,8 @@ pub struct GpuScene {
     pub triangle_count: u64,
     /// Meshes left out because their data was inconsistent (logged when uploaded).
     pub skipped_meshes: usize,
+    /// Indexed like the scene's meshes: where each one was uploaded (`None`: not drawn).
+    pub mesh_slots: Vec<Option<MeshSlot>>,
 }
 
 /// Why a mesh cannot be drawn, or `None` if it can.
@@ -147,6 +158,7 @@ impl GpuScene {
         let mut bounds = Bounds::EMPTY;
         let mut triangle_count = 0u64;
         let mut skipped_meshes = 0;
+        let mut mesh_slots = vec![None; scene.meshes().len()];
         for (index, mesh) in scene.meshes().iter().enumerate() {
             if mesh.indices.is_empty() || mesh.instances.is_empty() {
                 continue;
@@ -175,6 +187,12 @@ impl GpuScene {
                 edges.extend_from_slice(&[t[0], t[1], t[1], t[2], t[2], t[0]]);
             }
             let inst_start = instances.len() as u32;
+            let mut local_bounds = Bounds::EMPTY;
+            for p in mesh.positions.iter() {
+                local_bounds.include_point(p.map(f64::from));
+            }
+            mesh_slots[index] =
+                Some(MeshSlot { base_vertex: base_vertex as u32, first_instance: inst_start, local_bounds });
             instances.extend(mesh.instances.iter().map(|i| Instance::from_usd(&i.world_transform, i.prim_id)));
             draws.push(DrawItem {
                 triangles: tri_start..triangles.len() as u32,
@@ -210,14 +228,24 @@ impl GpuScene {
         };
         let index_usage = wgpu::BufferUsages::INDEX;
         Ok(Self {
-            vertices: buffer("raster vertices", bytemuck::cast_slice(&vertices), wgpu::BufferUsages::VERTEX),
+            // COPY_DST: time-sampled points and transforms are rewritten per frame (animation.rs).
+            vertices: buffer(
+                "raster vertices",
+                bytemuck::cast_slice(&vertices),
+                wgpu::BufferUsages::VERTEX | wgpu::BufferUsages::COPY_DST,
+            ),
             triangles: buffer("raster triangles", bytemuck::cast_slice(&triangles), index_usage),
             edges: buffer("raster edges", bytemuck::cast_slice(&edges), index_usage),
-            instances: buffer("raster instances", bytemuck::cast_slice(&instances), wgpu::BufferUsages::VERTEX),
+            instances: buffer(
+                "raster instances",
+                bytemuck::cast_slice(&instances),
+                wgpu::BufferUsages::VERTEX | wgpu::BufferUsages::COPY_DST,
+            ),
             draws,
             bounds,
             triangle_count,
             skipped_meshes,
+            mesh_slots,
         })
     }
 }

@@ -15,6 +15,7 @@
 //! `OVHOST_WGPU_BACKEND` / `OVHOST_WGPU_ADAPTER`.
 
 mod adapter;
+mod animation;
 pub mod aov;
 mod camera;
 pub mod config;

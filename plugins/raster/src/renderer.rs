@@ -31,6 +31,8 @@ pub struct Raster {
     /// True once a frame has been rendered at the current size (picks read that frame).
     frame_ready: bool,
     scene: Option<GpuScene>,
+    /// The open stage's time-varying data (`None`: nothing moves).
+    animation: Option<crate::animation::Animation>,
     selection: SelectionSet,
     settings: RenderSettings,
     aov: Aov,
@@ -79,6 +81,7 @@ impl Raster {
             targets: None,
             frame_ready: false,
             scene: None,
+            animation: None,
             selection,
             settings: RenderSettings::default(),
             aov: Aov::LdrColor,
@@ -133,6 +136,11 @@ impl Raster {
             skipped_meshes = uploaded.skipped_meshes,
             "raster renderer uploaded the stage"
         );
+        let mut uploaded = uploaded;
+        self.animation = crate::animation::Animation::new(scene, &uploaded);
+        if let Some(animation) = &self.animation {
+            uploaded.bounds = uploaded.bounds.union(&animation.bounds);
+        }
         self.scene = Some(uploaded);
         self.set_selection_impl(&[]);
         self.gpu.take_error()
@@ -181,6 +189,10 @@ impl Raster {
         let globals = self.globals(&request.camera(), aspect)?;
         let post = self.post_params();
         let queue = &self.gpu.queue;
+        if let (Some(animation), Some(scene)) = (&mut self.animation, &self.scene) {
+            let t = request.time_code();
+            animation.apply(queue, scene, t);
+        }
         queue.write_buffer(&self.globals, 0, bytemuck::bytes_of(&globals));
         queue.write_buffer(&self.post_params, 0, bytemuck::bytes_of(&post));
         if self.post_bind.is_none() {
@@ -329,6 +341,7 @@ impl RendererBackend for Raster {
 
     fn close_stage(&mut self) -> RResult<(), PluginError> {
         self.scene = None;
+        self.animation = None;
         self.set_selection_impl(&[]);
         RResult::ROk(())
     }
@@ -363,6 +376,8 @@ impl RendererBackend for Raster {
     }
 
     fn scene_sections(&self) -> RResult<ROption<RVec<RString>>, PluginError> {
-        RResult::ROk(ROption::RSome(["facts", "prim_paths", "meshes"].into_iter().map(RString::from).collect()))
+        RResult::ROk(ROption::RSome(
+            ["facts", "prim_paths", "meshes", "time_range", "tracks"].into_iter().map(RString::from).collect(),
+        ))
     }
 }

@@ -100,6 +100,10 @@ pub fn examples() -> Vec<HandlerExample> {
             &[r#"{"event_type":"listScenesResult","payload":{}}"#],
         ),
         ex(
+            r#"{"event_type":"getTimelineRequest","payload":{}}"#,
+            &[r#"{"event_type":"timelineState","payload":{"animated":false,"playing":false}}"#],
+        ),
+        ex(
             r#"{"event_type":"pickRequest","payload":{"request_id":"p1","x":0,"y":0}}"#,
             &[r#"{"event_type":"pickResult","payload":{"request_id":"p1"}}"#],
         ),

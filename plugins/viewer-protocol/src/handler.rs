@@ -5,11 +5,12 @@
 use ovhost_plugin_api::prelude::*;
 use ovhost_plugin_api::services::{
     CameraChanged, ClientHello, Event, HelloPayload, SelectionChanged, StageLoading, StageOpenFailed, StageOpened,
+    TimelineChanged,
 };
 use serde_json::Value;
 
 use crate::state::SessionState;
-use crate::{camera, fields, hierarchy, initial, ovhost, render, selection, stage};
+use crate::{camera, fields, hierarchy, initial, ovhost, render, selection, stage, timeline};
 
 /// Every `event_type` this handler claims (the default dialect).
 pub const EVENT_TYPES: &[&str] = &[
@@ -45,6 +46,13 @@ pub const EVENT_TYPES: &[&str] = &[
     "getPluginsRequest",
     "listScenesRequest",
     "setViewportInputActive",
+    // timeline
+    "getTimelineRequest",
+    "timelinePlayRequest",
+    "timelinePauseRequest",
+    "timelineSeekRequest",
+    "timelineSetLoopRequest",
+    "timelineSetRateRequest",
 ];
 
 #[derive(Default)]
@@ -89,6 +97,12 @@ impl ViewerProtocol {
             "getPluginsRequest" => ovhost::plugins(ctx),
             "listScenesRequest" => ovhost::scenes(ctx),
             "setViewportInputActive" => ovhost::set_input_active(ctx, payload),
+            "getTimelineRequest" => timeline::get(ctx, payload),
+            "timelinePlayRequest"
+            | "timelinePauseRequest"
+            | "timelineSeekRequest"
+            | "timelineSetLoopRequest"
+            | "timelineSetRateRequest" => timeline::control(ctx, event_type, payload),
             other => Err(PluginError::unsupported(format!("viewer-protocol does not handle '{other}'"))),
         }
     }
@@ -110,6 +124,7 @@ impl ViewerProtocol {
             StageOpenFailed::NAME => stage::on_open_failed(state, ctx, payload),
             SelectionChanged::NAME => selection::on_changed(state, ctx, payload),
             CameraChanged::NAME => camera::on_changed(state, ctx, payload),
+            TimelineChanged::NAME => timeline::on_changed(ctx, payload),
             _ => Ok(()),
         }
     }
@@ -236,9 +251,15 @@ mod tests {
     fn malformed_host_events_are_errors_not_panics() {
         let mut host = host();
         let mut handler = ViewerProtocol::default();
-        for event in
-            ["clientHello", "stageLoading", "stageOpened", "stageOpenFailed", "selectionChanged", "cameraChanged"]
-        {
+        for event in [
+            "clientHello",
+            "stageLoading",
+            "stageOpened",
+            "stageOpenFailed",
+            "selectionChanged",
+            "cameraChanged",
+            "timelineChanged",
+        ] {
             for payload in [json!(null), json!({"request_id": "x", "prims": 3, "url": 1}), json!([])] {
                 let e = handler.on_event(&mut HostContextMut::new(&mut host), event, &payload).unwrap_err();
                 assert!(e.message.contains(event), "{event}: {e}");

@@ -1,13 +1,13 @@
 //! The initial state pushed to a client after its `hello` (host event `clientHello`), so a late
 //! joiner can draw everything without asking: loading state; with a stage open, the stage result,
 //! root children, selection, render settings, AOVs, camera schemes, authored cameras and camera
-//! state; and the plugin list.
+//! state, timeline state; and the plugin list.
 
 use ovhost_plugin_api::services::{CameraStateGet, NoArgs, SelectionGet, StageInfo};
 use ovhost_plugin_api::{HostContextExt, HostContextMut, PluginError};
 
 use crate::state::{OpenStage, SessionState};
-use crate::{camera, hierarchy, ovhost, render, stage};
+use crate::{camera, hierarchy, ovhost, render, stage, timeline};
 
 pub fn push(state: &mut SessionState, ctx: &mut HostContextMut<'_>) -> Result<(), PluginError> {
     let info = ctx.call::<StageInfo>(&NoArgs {})?;
@@ -30,6 +30,8 @@ pub fn push(state: &mut SessionState, ctx: &mut HostContextMut<'_>) -> Result<()
         ctx.reply_json("camera_list", &cameras);
         let camera_state = ctx.call::<CameraStateGet>(&NoArgs {})?;
         ctx.reply_json("cameraStateChanged", &camera_state);
+        let timeline = timeline::state(ctx)?;
+        ctx.reply_json("timelineState", &timeline);
     }
     let plugins = ovhost::plugins_result(ctx)?;
     ctx.reply_json("pluginsResult", &plugins);

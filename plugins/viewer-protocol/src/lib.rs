@@ -32,6 +32,7 @@ pub mod render;
 pub mod selection;
 pub mod stage;
 pub mod state;
+pub mod timeline;
 
 use ovhost_plugin_api::{PluginError, Registry};
 

@@ -12,7 +12,7 @@ pub fn implicit_extent(prim: &usd::Prim, type_name: &str) -> Option<Bounds> {
     if !is_boundable(type_name) {
         return None;
     }
-    if let Ok(Some(value)) = prim.attribute("extent").get::<sdf::Value>()
+    if let Ok(Some(value)) = super::time::get(&prim.attribute("extent"))
         && let Some(points) = super::mesh::vec3s(value)
         && points.len() == 2
     {
@@ -21,12 +21,12 @@ pub fn implicit_extent(prim: &usd::Prim, type_name: &str) -> Option<Bounds> {
     let num = |names: &[&str], fallback: f64| {
         names
             .iter()
-            .find_map(|n| prim.attribute(*n).get::<sdf::Value>().ok().flatten())
+            .find_map(|n| super::time::get(&prim.attribute(*n)).ok().flatten())
             .and_then(|v| xform::numbers(&v))
             .and_then(|n| n.first().copied())
             .unwrap_or(fallback)
     };
-    let axis = match prim.attribute("axis").get::<sdf::Value>() {
+    let axis = match super::time::get(&prim.attribute("axis")) {
         Ok(Some(sdf::Value::Token(t))) => match t.as_str() {
             "X" => 0,
             "Y" => 1,
@@ -72,7 +72,7 @@ pub fn implicit_extent(prim: &usd::Prim, type_name: &str) -> Option<Bounds> {
             Bounds { min: half.map(|h| -h), max: half }
         }
         "Points" => {
-            let points = prim.attribute("points").get::<sdf::Value>().ok().flatten().and_then(super::mesh::vec3s)?;
+            let points = super::time::get(&prim.attribute("points")).ok().flatten().and_then(super::mesh::vec3s)?;
             let mut b = Bounds::EMPTY;
             for p in points {
                 b.include_point(p.map(f64::from));

@@ -7,10 +7,10 @@
 //! PointInstancer prototypes are drawn only through their instancer.
 
 use super::xform::{self, Mat4};
-use super::{extents, gprims, mesh};
+use super::{curves, extents, gprims, mesh, skel, tetmesh, time};
 use openusd::{sdf, usd};
-use ovhost_plugin_api::abi_stable::std_types::RString;
-use ovhost_plugin_api::{AuthoredCamera, Bounds, MeshInstance, StageScene};
+use ovhost_plugin_api::abi_stable::std_types::{RString, RVec};
+use ovhost_plugin_api::{AuthoredCamera, Bounds, MeshInstance, StageScene, TimeRange, Track, TrackTarget};
 use std::collections::HashMap;
 
 /// Nested PointInstancers deeper than this are not expanded (guards against cycles).
@@ -54,39 +54,340 @@ struct Extractor<'s> {
     prototype_cache: HashMap<String, Vec<Placement>>,
     /// A prim whose own `visibility` is not consulted (bounds queries on hidden prims).
     ignore_visibility_of: Option<String>,
+    /// Re-walks at other times: meshes are only looked up, never built again.
+    frozen: bool,
+    /// The `Mesh` prim each mesh index was built from (for time-sampled points).
+    mesh_sources: HashMap<usize, usd::Prim>,
 }
 
-/// Extracts everything renderers need from an opened stage.
+/// Extracts everything renderers need from an opened stage, at its start time code, with the
+/// time-varying part baked into tracks (see [`super::time`]).
 pub fn extract(stage: &usd::Stage) -> Extracted {
-    let mut ex = Extractor {
-        stage,
-        scene: StageScene::empty(),
-        mesh_by_key: HashMap::new(),
-        mesh_local_bounds: Vec::new(),
-        prim_ids: HashMap::new(),
-        prototype_cache: HashMap::new(),
-        ignore_visibility_of: None,
-    };
+    let mut ex = Extractor::new(stage, None);
+    let t0 = time::start(stage);
     let root = stage.prim(sdf::Path::abs_root());
-    let placements = ex.walk(&root, xform::IDENTITY, true, 0);
+    let (placements, recorded) = time::at(Some(t0), || time::recording(|| ex.walk(&root, xform::IDENTITY, true, 0)));
+    let skinned = time::at(Some(t0), || ex.pose_skinned(&placements));
+    let visibility = VisibilityChains::new(stage, &placements);
+    let visible_at_start: Vec<bool> =
+        time::at(Some(t0), || placements.iter().map(|p| visibility.visible(stage, &p.namespace_path)).collect());
     let mut drawn = Vec::with_capacity(placements.len());
     let mut bounds = Bounds::EMPTY;
-    for p in placements {
+    let mut slots: Vec<Option<(usize, usize)>> = Vec::with_capacity(placements.len());
+    for (p, &visible) in placements.iter().zip(&visible_at_start) {
         let world_bounds = transform_bounds(&p.local, &p.world);
-        bounds = bounds.union(&world_bounds);
-        drawn.push((p.namespace_path, world_bounds));
-        if let Some(mesh) = p.mesh {
+        if visible {
+            bounds = bounds.union(&world_bounds);
+            drawn.push((p.namespace_path.clone(), world_bounds));
+        }
+        slots.push(p.mesh.map(|mesh| {
             let prim_id = ex.prim_id(&p.pick_path);
-            ex.scene.meshes[mesh].instances.push(MeshInstance { prim_id, world_transform: p.world });
+            let instances = &mut ex.scene.meshes[mesh].instances;
+            instances.push(MeshInstance { prim_id, world_transform: p.world });
+            (mesh, instances.len() - 1)
+        }));
+    }
+    let mut tracks = if recorded.is_empty() {
+        Vec::new()
+    } else {
+        ex.bake_tracks(&root, t0, &recorded, &placements, &slots, &visibility)
+    };
+    tracks.extend(ex.bake_skinning(skinned));
+    // Meshes that ended up with no placement (e.g. an unused prototype) are dropped.
+    let mut remap = vec![u32::MAX; ex.scene.meshes.len()];
+    let mut kept = RVec::new();
+    for (i, m) in std::mem::take(&mut ex.scene.meshes).into_iter().enumerate() {
+        if !m.instances.is_empty() {
+            remap[i] = kept.len() as u32;
+            kept.push(m);
         }
     }
-    // Meshes that ended up with no placement (e.g. an unused prototype) are dropped.
-    ex.scene.meshes = std::mem::take(&mut ex.scene.meshes).into_iter().filter(|m| !m.instances.is_empty()).collect();
+    ex.scene.meshes = kept;
+    ex.scene.tracks = tracks
+        .into_iter()
+        .filter_map(|mut t| {
+            t.mesh = *remap.get(t.mesh as usize).filter(|m| **m != u32::MAX)?;
+            Some(t)
+        })
+        .collect();
+    let (range, authored) = time::stage_range(stage);
+    ex.scene.time_range = if authored {
+        Some(range)
+    } else {
+        // No authored range: the span of the baked samples (an animated file still plays).
+        let times = ex.scene.tracks.iter().flat_map(|t| [t.times.first().copied(), t.times.last().copied()]).flatten();
+        let (lo, hi) = times.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), t| (lo.min(t), hi.max(t)));
+        (lo <= hi).then_some(TimeRange { start_time_code: lo, end_time_code: hi, ..range })
+    };
     ex.scene.bounds = bounds;
     Extracted { scene: ex.scene, drawn }
 }
 
+/// Which placements sit under a prim whose `visibility` is time-sampled (their visibility is
+/// baked as a held track rather than decided once by the walk).
+struct VisibilityChains {
+    /// Prim path → whether its own `visibility` varies.
+    varies: HashMap<String, bool>,
+}
+
+impl VisibilityChains {
+    fn new(stage: &usd::Stage, placements: &[Placement]) -> Self {
+        let mut varies = HashMap::new();
+        for p in placements {
+            for path in ancestors(&p.namespace_path) {
+                varies.entry(path.to_owned()).or_insert_with(|| {
+                    prim_at(stage, path).is_some_and(|prim| time::varies(&prim.attribute("visibility")))
+                });
+            }
+        }
+        Self { varies }
+    }
+
+    /// Whether anything on the chain of `path` has time-sampled visibility.
+    fn animated(&self, path: &str) -> bool {
+        ancestors(path).any(|a| self.varies.get(a).copied().unwrap_or(false))
+    }
+
+    /// Visibility of `path` at the current time: false when it or an ancestor with time-sampled
+    /// visibility is `invisible` (statically invisible prims were never walked).
+    fn visible(&self, stage: &usd::Stage, path: &str) -> bool {
+        !ancestors(path).filter(|a| self.varies.get(*a).copied().unwrap_or(false)).any(|a| {
+            prim_at(stage, a).is_some_and(|prim| {
+                matches!(time::get(&prim.attribute("visibility")), Ok(Some(sdf::Value::Token(t))) if t.as_str() == "invisible")
+            })
+        })
+    }
+}
+
+/// `path` and its ancestors (not the root), nearest first.
+fn ancestors(path: &str) -> impl Iterator<Item = &str> {
+    std::iter::successors(Some(path), |p| p.rfind('/').filter(|&i| i > 0).map(|i| &p[..i]))
+}
+
+fn prim_at(stage: &usd::Stage, path: &str) -> Option<usd::Prim> {
+    let parsed = sdf::Path::new(path).ok()?;
+    let prim = stage.prim(parsed);
+    prim.is_valid().unwrap_or(false).then_some(prim)
+}
+
 impl Extractor<'_> {
+    fn new<'s>(stage: &'s usd::Stage, ignore_visibility_of: Option<String>) -> Extractor<'s> {
+        Extractor {
+            stage,
+            scene: StageScene::empty(),
+            mesh_by_key: HashMap::new(),
+            mesh_local_bounds: Vec::new(),
+            prim_ids: HashMap::new(),
+            prototype_cache: HashMap::new(),
+            ignore_visibility_of,
+            frozen: false,
+            mesh_sources: HashMap::new(),
+        }
+    }
+
+    /// Poses every skinned mesh at the current time (its bind-pose points replaced, its normals
+    /// dropped so the renderer derives them from the posed surface). Returns what
+    /// [`Self::bake_skinning`] needs.
+    fn pose_skinned(&mut self, placements: &[Placement]) -> Vec<(usize, usd::Prim, skel::Skinning, xform::Mat4)> {
+        let mut sources: Vec<(usize, usd::Prim)> = self.mesh_sources.iter().map(|(i, p)| (*i, p.clone())).collect();
+        sources.sort_by_key(|(i, _)| *i);
+        let mut out = Vec::new();
+        for (mesh, prim) in sources {
+            let Some(skinning) = skel::Skinning::of(self.stage, &prim) else { continue };
+            let Some(world) = placements.iter().find(|p| p.mesh == Some(mesh)).map(|p| p.world) else { continue };
+            let Some(posed) = posed_mesh(&prim, &skinning, &world) else { continue };
+            if posed.positions.len() == self.scene.meshes[mesh].positions.len() {
+                let mut local = Bounds::EMPTY;
+                for p in posed.positions.iter() {
+                    local.include_point(p.map(f64::from));
+                }
+                self.mesh_local_bounds[mesh] = local;
+                self.scene.meshes[mesh].positions = posed.positions;
+                self.scene.meshes[mesh].normals = RVec::new();
+                out.push((mesh, prim, skinning, world));
+            }
+        }
+        out
+    }
+
+    /// Mesh position tracks for skinned meshes, at their animation's sample times.
+    fn bake_skinning(&self, skinned: Vec<(usize, usd::Prim, skel::Skinning, xform::Mat4)>) -> Vec<Track> {
+        let mut budget = time::TRACK_BYTES_CAP;
+        let mut tracks = Vec::new();
+        for (mesh, prim, skinning, world) in skinned {
+            // Skinning is not linear in time (joint rotations slerp): posed at each whole time
+            // code too, as pxr's UsdSkel.BakeSkinning does, the renderer's blend in between is close.
+            let times = time::walk_times(&skinning.sample_times());
+            if times.len() < 2 {
+                continue;
+            }
+            let n = self.scene.meshes[mesh].positions.len();
+            let mut values = Vec::with_capacity(times.len() * n * 3);
+            for &t in &times {
+                match time::at(Some(t), || posed_mesh(&prim, &skinning, &world)) {
+                    Some(posed) if posed.positions.len() == n => values.extend(posed.positions.iter().flatten()),
+                    _ => break,
+                }
+            }
+            if values.len() == times.len() * n * 3 {
+                push_track(&mut tracks, &mut budget, TrackTarget::MESH_POSITIONS, mesh, 0, false, &times, values);
+            }
+        }
+        tracks
+    }
+
+    /// Walks the stage again at every time the start walk met (see [`super::time`]) and bakes
+    /// what changed: instance transforms (linear), instance visibility (held), mesh positions
+    /// and normals at each mesh's own sample times (linear, as USD interpolates arrays).
+    fn bake_tracks(
+        &mut self,
+        root: &usd::Prim,
+        t0: f64,
+        recorded: &[f64],
+        placements: &[Placement],
+        slots: &[Option<(usize, usize)>],
+        visibility: &VisibilityChains,
+    ) -> Vec<Track> {
+        let mut budget = time::TRACK_BYTES_CAP;
+        let mut tracks = Vec::new();
+        let times = time::walk_times(recorded);
+        let cameras = self.scene.cameras.len();
+        self.frozen = true;
+        // Per placement: baked matrices so far (None while equal to the start pose).
+        let mut matrices: Vec<Option<Vec<f32>>> = vec![None; placements.len()];
+        let mut visible: Vec<Vec<f32>> = vec![Vec::new(); placements.len()];
+        let animated_vis: Vec<bool> = placements.iter().map(|p| visibility.animated(&p.namespace_path)).collect();
+        let mut walked = 0usize;
+        for &t in &times {
+            let now = time::at(Some(t), || self.walk(root, xform::IDENTITY, true, 0));
+            self.scene.cameras.truncate(cameras);
+            let aligned = now.len() == placements.len() && now.iter().zip(placements).all(|(a, b)| a.mesh == b.mesh);
+            if !aligned {
+                eprintln!(
+                    "ovhost stage worker: the prims drawn at time {t} differ from the start; that time is not baked"
+                );
+                continue;
+            }
+            for (i, (p, start)) in now.iter().zip(placements).enumerate() {
+                if slots[i].is_none() {
+                    continue;
+                }
+                match &mut matrices[i] {
+                    Some(v) => v.extend(p.world.iter().map(|&x| x as f32)),
+                    None if p.world != start.world => {
+                        let mut v = Vec::with_capacity(times.len() * 16);
+                        for _ in 0..walked {
+                            v.extend(start.world.iter().map(|&x| x as f32));
+                        }
+                        v.extend(p.world.iter().map(|&x| x as f32));
+                        matrices[i] = Some(v);
+                    }
+                    None => {}
+                }
+                if animated_vis[i] {
+                    let shown = time::at(Some(t), || visibility.visible(self.stage, &p.namespace_path));
+                    visible[i].push(if shown { 1.0 } else { 0.0 });
+                }
+            }
+            walked += 1;
+        }
+        self.frozen = false;
+        // A walk that did not line up (the drawn prims changed) leaves the times and values
+        // out of step: transforms and visibility are then not baked at all.
+        let baked_times = times.clone();
+        let complete = walked == times.len();
+        for (i, slot) in slots.iter().enumerate() {
+            let Some((mesh, instance)) = *slot else { continue };
+            if complete && let Some(values) = matrices[i].take() {
+                push_track(
+                    &mut tracks,
+                    &mut budget,
+                    TrackTarget::INSTANCE_TRANSFORM,
+                    mesh,
+                    instance,
+                    false,
+                    &baked_times,
+                    values,
+                );
+            }
+            if complete && animated_vis[i] {
+                let values = std::mem::take(&mut visible[i]);
+                push_track(
+                    &mut tracks,
+                    &mut budget,
+                    TrackTarget::INSTANCE_VISIBILITY,
+                    mesh,
+                    instance,
+                    true,
+                    &baked_times,
+                    values,
+                );
+            }
+        }
+        let _ = t0; // the start pose is the walk at `t0`, already in the scene
+        // Mesh points and normals, at their own sample times.
+        let mut sources: Vec<(usize, usd::Prim)> = self.mesh_sources.iter().map(|(i, p)| (*i, p.clone())).collect();
+        sources.sort_by_key(|(i, _)| *i);
+        for (mesh, prim) in sources {
+            if skel::Skinning::of(self.stage, &prim).is_some() {
+                continue; // posed by `bake_skinning`
+            }
+            let attrs = ["points", "normals", "primvars:normals"].map(|n| prim.attribute(n));
+            if !attrs.iter().any(time::varies) {
+                continue;
+            }
+            let mut sample_times: Vec<f64> = attrs.iter().flat_map(time::sample_times).collect();
+            sample_times.sort_by(f64::total_cmp);
+            sample_times.dedup();
+            let base = &self.scene.meshes[mesh];
+            let (n_positions, with_normals) = (base.positions.len(), !base.normals.is_empty());
+            let mut positions = Vec::with_capacity(sample_times.len() * n_positions * 3);
+            let mut normals = Vec::new();
+            let mut consistent = true;
+            // The points' samples are read once (each read at a time would resolve the whole
+            // sample map again) and the topology once; each sample only swaps the points in.
+            let point_samples = prim.attribute("points").time_samples().ok().flatten().unwrap_or_default();
+            let base_topo = time::at(Some(sample_times[0]), || mesh::read_topology(&prim));
+            for &t in &sample_times {
+                let exact = point_samples
+                    .binary_search_by(|(x, _)| x.total_cmp(&t))
+                    .ok()
+                    .and_then(|i| mesh::vec3s(point_samples[i].1.clone()));
+                let topo = match (&base_topo, exact) {
+                    (Some(base), Some(points)) => Some(mesh::Topology { points, ..base.clone() }),
+                    _ => time::at(Some(t), || mesh::read_topology(&prim)),
+                };
+                let built = time::at(Some(t), || topo.map(|topo| mesh::build(&prim, &topo)));
+                match built {
+                    Some(data)
+                        if data.positions.len() == n_positions
+                            && (!with_normals || data.normals.len() == n_positions) =>
+                    {
+                        positions.extend(data.positions.iter().flatten());
+                        if with_normals {
+                            normals.extend(data.normals.iter().flatten());
+                        }
+                    }
+                    _ => {
+                        consistent = false;
+                        break;
+                    }
+                }
+            }
+            if !consistent {
+                eprintln!(
+                    "ovhost stage worker: {} changes topology over time; drawn at its start pose",
+                    prim.path().as_str()
+                );
+                continue;
+            }
+            push_track(&mut tracks, &mut budget, TrackTarget::MESH_POSITIONS, mesh, 0, false, &sample_times, positions);
+            if with_normals {
+                push_track(&mut tracks, &mut budget, TrackTarget::MESH_NORMALS, mesh, 0, false, &sample_times, normals);
+            }
+        }
+        tracks
+    }
     fn prim_id(&mut self, path: &str) -> u32 {
         if let Some(&id) = self.prim_ids.get(path) {
             return id;
@@ -142,6 +443,42 @@ impl Extractor<'_> {
                         out.push(Placement { mesh, local, world, pick_path, namespace_path: path.clone() });
                     }
                 }
+                shape if curves::is_curves(shape) || shape == "Points" => {
+                    let key = match &inst {
+                        Some(ctx) => format!("{}{}", ctx.prototype_key, &path[ctx.instance_path.len()..]),
+                        None => path.clone(),
+                    };
+                    let mesh = match self.mesh_by_key.get(&key) {
+                        Some(&idx) => Some(idx),
+                        None if self.frozen => None,
+                        None if shape == "Points" => curves::build_points(&prim).and_then(|d| self.push_mesh(d, key)),
+                        None => curves::build_curves(&prim, shape).and_then(|d| self.push_mesh(d, key)),
+                    };
+                    // Bounds as pxr's extents (points padded by the widest half-width), drawn or not.
+                    let local = curves::extent(&prim, shape == "Points")
+                        .or_else(|| mesh.map(|m| self.mesh_local_bounds[m]))
+                        .unwrap_or(Bounds::EMPTY);
+                    let pick_path = inst.as_ref().map_or_else(|| path.clone(), |c| c.instance_path.clone());
+                    if mesh.is_some() || !local.is_empty() {
+                        out.push(Placement { mesh, local, world, pick_path, namespace_path: path.clone() });
+                    }
+                }
+                "TetMesh" => {
+                    let key = match &inst {
+                        Some(ctx) => format!("{}{}", ctx.prototype_key, &path[ctx.instance_path.len()..]),
+                        None => path.clone(),
+                    };
+                    let mesh = match self.mesh_by_key.get(&key) {
+                        Some(&idx) => Some(idx),
+                        None if self.frozen => None,
+                        None => tetmesh::build(&prim).and_then(|data| self.push_mesh(data, key)),
+                    };
+                    if let Some(mesh) = mesh {
+                        let pick_path = inst.as_ref().map_or_else(|| path.clone(), |c| c.instance_path.clone());
+                        let local = self.mesh_local_bounds[mesh];
+                        out.push(Placement { mesh: Some(mesh), local, world, pick_path, namespace_path: path.clone() });
+                    }
+                }
                 "Camera" if top_level => self.add_camera(&prim, &path, world),
                 "PointInstancer" => {
                     if depth < MAX_INSTANCER_DEPTH {
@@ -185,12 +522,16 @@ impl Extractor<'_> {
         {
             return false;
         }
-        let token = |name: &str| match prim.attribute(name).get::<sdf::Value>() {
+        let token = |name: &str| match super::time::get(&prim.attribute(name)) {
             Ok(Some(sdf::Value::Token(t))) => Some(t.as_str().to_owned()),
             _ => None,
         };
         let consult_visibility = self.ignore_visibility_of.as_deref() != Some(prim.path().as_str());
-        if consult_visibility && token("visibility").as_deref() == Some("invisible") {
+        // Time-sampled visibility is baked as a track (see `VisibilityChains`), not decided here.
+        if consult_visibility
+            && token("visibility").as_deref() == Some("invisible")
+            && !time::varies(&prim.attribute("visibility"))
+        {
             return false;
         }
         !matches!(token("purpose").as_deref(), Some("guide" | "proxy"))
@@ -201,9 +542,14 @@ impl Extractor<'_> {
         if let Some(&idx) = self.mesh_by_key.get(&key) {
             return Some(idx);
         }
+        if self.frozen {
+            return None;
+        }
         let topo = mesh::read_topology(prim)?;
         let data = mesh::build(prim, &topo);
-        self.push_mesh(data, key)
+        let idx = self.push_mesh(data, key)?;
+        self.mesh_sources.insert(idx, prim.clone());
+        Some(idx)
     }
 
     /// Adds a built mesh under a dedupe key; returns its index.
@@ -224,14 +570,16 @@ impl Extractor<'_> {
         if let Some(&idx) = self.mesh_by_key.get(&key) {
             return Some(idx);
         }
+        if self.frozen {
+            return None;
+        }
         let data = gprims::build(prim, type_name)?;
         self.push_mesh(data, key)
     }
 
     fn add_camera(&mut self, prim: &usd::Prim, path: &str, world: Mat4) {
         let num = |name: &str, fallback: f64| {
-            prim.attribute(name)
-                .get::<sdf::Value>()
+            super::time::get(&prim.attribute(name))
                 .ok()
                 .flatten()
                 .and_then(|v| xform::numbers(&v))
@@ -241,7 +589,7 @@ impl Extractor<'_> {
         // Schema fallbacks (UsdGeomCamera): focalLength 50, verticalAperture 15.2908, clippingRange (1, 1e6).
         let focal = num("focalLength", 50.0);
         let aperture = num("verticalAperture", 15.2908);
-        let (near, far) = match prim.attribute("clippingRange").get::<sdf::Value>() {
+        let (near, far) = match super::time::get(&prim.attribute("clippingRange")) {
             Ok(Some(sdf::Value::Vec2f(v))) => (f64::from(v.x), f64::from(v.y)),
             Ok(Some(sdf::Value::Vec2d(v))) => (v.x, v.y),
             _ => (1.0, 1.0e6),
@@ -250,7 +598,7 @@ impl Extractor<'_> {
         let h_aperture = num("horizontalAperture", 20.955);
         let shift = |offset: &str, size: f64| if size > 0.0 { num(offset, 0.0) / size } else { 0.0 };
         let orthographic = matches!(
-            prim.attribute("projection").get::<sdf::Value>(),
+            super::time::get(&prim.attribute("projection")),
             Ok(Some(sdf::Value::Token(t))) if t.as_str() == "orthographic"
         );
         self.scene.cameras.push(AuthoredCamera {
@@ -272,7 +620,7 @@ impl Extractor<'_> {
 
     /// Places every prototype mesh once per instance: `rel · S·R·T(instance) · instancer_world`.
     fn expand_instancer(&mut self, prim: &usd::Prim, world: Mat4, pick_path: &str, depth: usize) -> Vec<Placement> {
-        let get = |name: &str| prim.attribute(name).get::<sdf::Value>().ok().flatten();
+        let get = |name: &str| super::time::get(&prim.attribute(name)).ok().flatten();
         let Some(proto_indices) = mesh::ints(get("protoIndices")) else { return Vec::new() };
         let positions = get("positions").and_then(mesh::vec3s).unwrap_or_default();
         let scales = get("scales").and_then(mesh::vec3s).unwrap_or_default();
@@ -349,7 +697,7 @@ fn quats(value: sdf::Value) -> Vec<[f64; 4]> {
 /// placements under `prim`; otherwise the subtree is walked again.
 pub fn subtree_bounds(stage: &usd::Stage, prim: &usd::Prim, drawn: &[(String, Bounds)]) -> Bounds {
     let chain: Vec<usd::Prim> = prim.path().ancestors().filter(|p| !p.is_abs_root()).map(|p| stage.prim(p)).collect();
-    let hidden = |p: &usd::Prim| matches!(p.attribute("visibility").get::<sdf::Value>(), Ok(Some(sdf::Value::Token(t))) if t.as_str() == "invisible");
+    let hidden = |p: &usd::Prim| matches!(super::time::get(&p.attribute("visibility")), Ok(Some(sdf::Value::Token(t))) if t.as_str() == "invisible");
     if !chain.iter().any(hidden) {
         let path = prim.path().as_str();
         let prefix = format!("{path}/");
@@ -364,18 +712,48 @@ pub fn subtree_bounds(stage: &usd::Stage, prim: &usd::Prim, drawn: &[(String, Bo
         let local = xform::local_transform(ancestor);
         parent_world = if local.resets_stack { local.matrix } else { xform::mul(&local.matrix, &parent_world) };
     }
-    let mut ex = Extractor {
-        stage,
-        scene: StageScene::empty(),
-        mesh_by_key: HashMap::new(),
-        mesh_local_bounds: Vec::new(),
-        prim_ids: HashMap::new(),
-        prototype_cache: HashMap::new(),
-        ignore_visibility_of: Some(prim.path().as_str().to_owned()),
-    };
+    let mut ex = Extractor::new(stage, Some(prim.path().as_str().to_owned()));
     ex.walk(prim, parent_world, false, 0)
         .iter()
         .fold(Bounds::EMPTY, |acc, p| acc.union(&transform_bounds(&p.local, &p.world)))
+}
+
+/// The mesh `prim` rebuilt with its points skinned at the current time.
+fn posed_mesh(prim: &usd::Prim, skinning: &skel::Skinning, world: &xform::Mat4) -> Option<ovhost_plugin_api::MeshData> {
+    let mut topo = mesh::read_topology(prim)?;
+    topo.points = skinning.pose(&topo.points, world);
+    Some(mesh::build(prim, &topo))
+}
+
+/// Appends a track unless the bake budget is spent (then the prim stays at its start pose).
+#[allow(clippy::too_many_arguments)]
+fn push_track(
+    tracks: &mut Vec<Track>,
+    budget: &mut usize,
+    target: TrackTarget,
+    mesh: usize,
+    instance: usize,
+    held: bool,
+    times: &[f64],
+    values: Vec<f32>,
+) {
+    let bytes = values.len() * 4 + times.len() * 8;
+    if bytes > *budget {
+        eprintln!(
+            "ovhost stage worker: the baked animation passed {} bytes; a track was left out",
+            time::TRACK_BYTES_CAP
+        );
+        return;
+    }
+    *budget -= bytes;
+    tracks.push(Track {
+        target,
+        mesh: mesh as u32,
+        instance: instance as u32,
+        held,
+        times: times.to_vec().into(),
+        values: values.into(),
+    });
 }
 
 /// World AABB of a local box: its 8 corners transformed (what pxr's BBoxCache reports).

@@ -62,8 +62,7 @@ pub enum Shape {
 /// Reads the shape of `prim` (of type `type_name`) with USD's schema fallbacks.
 pub fn read_shape(prim: &usd::Prim, type_name: &str) -> Option<Shape> {
     let num = |name: &str, fallback: f64| {
-        prim.attribute(name)
-            .get::<sdf::Value>()
+        super::time::get(&prim.attribute(name))
             .ok()
             .flatten()
             .and_then(|v| xform::numbers(&v))
@@ -102,7 +101,7 @@ pub fn read_shape(prim: &usd::Prim, type_name: &str) -> Option<Shape> {
 
 /// `axis` token → 0/1/2 (fallback Z).
 pub fn read_axis(prim: &usd::Prim) -> usize {
-    match prim.attribute("axis").get::<sdf::Value>() {
+    match super::time::get(&prim.attribute("axis")) {
         Ok(Some(sdf::Value::Token(t))) => match t.as_str() {
             "X" => 0,
             "Y" => 1,
@@ -133,7 +132,7 @@ pub fn build(prim: &usd::Prim, type_name: &str) -> Option<MeshData> {
 
 /// The first value of `primvars:displayColor`, if authored.
 fn display_color(prim: &usd::Prim) -> Option<[f32; 3]> {
-    let value = prim.attribute("primvars:displayColor").get::<sdf::Value>().ok().flatten()?;
+    let value = super::time::get(&prim.attribute("primvars:displayColor")).ok().flatten()?;
     super::mesh::vec3s(value)?.first().copied()
 }
 

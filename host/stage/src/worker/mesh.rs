@@ -24,6 +24,7 @@ struct Primvar {
 }
 
 /// The raw topology of a mesh.
+#[derive(Clone)]
 pub struct Topology {
     pub points: Vec<[f32; 3]>,
     pub counts: Vec<i32>,
@@ -33,14 +34,14 @@ pub struct Topology {
 
 /// Reads points and topology; `None` when the mesh has no usable points.
 pub fn read_topology(prim: &usd::Prim) -> Option<Topology> {
-    let points = vec3s(prim.attribute("points").get::<sdf::Value>().ok().flatten()?)?;
+    let points = vec3s(super::time::get(&prim.attribute("points")).ok().flatten()?)?;
     if points.is_empty() {
         return None;
     }
-    let counts = ints(prim.attribute("faceVertexCounts").get::<sdf::Value>().ok().flatten()).unwrap_or_default();
-    let indices = ints(prim.attribute("faceVertexIndices").get::<sdf::Value>().ok().flatten()).unwrap_or_default();
+    let counts = ints(super::time::get(&prim.attribute("faceVertexCounts")).ok().flatten()).unwrap_or_default();
+    let indices = ints(super::time::get(&prim.attribute("faceVertexIndices")).ok().flatten()).unwrap_or_default();
     let left_handed = matches!(
-        prim.attribute("orientation").get::<sdf::Value>(),
+        super::time::get(&prim.attribute("orientation")),
         Ok(Some(sdf::Value::Token(t))) if t.as_str() == "leftHanded"
     );
     Some(Topology { points, counts, indices, left_handed })
@@ -160,7 +161,7 @@ fn pick(pv: &Primvar, face: usize, point: usize, face_vertex: usize) -> [f32; 3]
 fn read_primvar(prim: &usd::Prim, names: &[&str], fallback: Interp) -> Option<Primvar> {
     for name in names {
         let attr = prim.attribute(*name);
-        let Some(value) = attr.get::<sdf::Value>().ok().flatten() else { continue };
+        let Some(value) = super::time::get(&attr).ok().flatten() else { continue };
         let Some(mut values) = vec3s(value) else { continue };
         let interp = match attr.get_metadata::<sdf::Value>("interpolation") {
             Ok(Some(sdf::Value::Token(t))) => match t.as_str() {
@@ -173,7 +174,7 @@ fn read_primvar(prim: &usd::Prim, names: &[&str], fallback: Interp) -> Option<Pr
             _ => fallback,
         };
         let index_attr = prim.attribute(format!("{name}:indices").as_str());
-        if let Some(indices) = ints(index_attr.get::<sdf::Value>().ok().flatten()) {
+        if let Some(indices) = ints(super::time::get(&index_attr).ok().flatten()) {
             let n = values.len();
             if indices.iter().any(|&i| i < 0 || i as usize >= n) {
                 return None;

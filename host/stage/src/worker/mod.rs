@@ -2,12 +2,16 @@
 //! the one open `openusd` stage (which is `!Send`) on a single large-stack thread, and answers on
 //! stdout. It is meant to die on parser stack overflow; the client notices and restarts it.
 
+mod curves;
 mod extents;
 mod extract;
 mod gprims;
 mod hierarchy;
 mod mesh;
 mod session_layer;
+mod skel;
+mod tetmesh;
+mod time;
 mod values;
 mod xform;
 

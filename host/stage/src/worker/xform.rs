@@ -63,7 +63,7 @@ pub struct LocalXform {
 /// Reads a prim's `xformOpOrder` and ops. Unknown or unreadable ops are skipped.
 pub fn local_transform(prim: &usd::Prim) -> LocalXform {
     let mut out = LocalXform { matrix: IDENTITY, resets_stack: false };
-    let Ok(Some(order)) = prim.attribute("xformOpOrder").get::<sdf::Value>() else {
+    let Ok(Some(order)) = super::time::get(&prim.attribute("xformOpOrder")) else {
         return out;
     };
     let names: Vec<String> = match order {
@@ -93,10 +93,24 @@ pub fn local_transform(prim: &usd::Prim) -> LocalXform {
     out
 }
 
+/// A prim's local-to-world transform at the current sample time (its ancestors' ops composed,
+/// honoring `!resetXformStack!`).
+pub fn world_transform(prim: &usd::Prim) -> Mat4 {
+    let stage = prim.stage();
+    let chain: Vec<usd::Prim> =
+        prim.path().ancestors().filter(|p| !p.is_abs_root()).map(|p| stage.prim(p)).collect::<Vec<_>>();
+    let mut world = IDENTITY;
+    for p in chain.iter().rev() {
+        let local = local_transform(p);
+        world = if local.resets_stack { local.matrix } else { mul(&local.matrix, &world) };
+    }
+    world
+}
+
 /// One op's matrix, from the attribute name's op type (`xformOp:<type>[:suffix]`).
 fn op_matrix(prim: &usd::Prim, attr_name: &str) -> Option<Mat4> {
     let op_type = attr_name.strip_prefix("xformOp:")?.split(':').next()?;
-    let value = prim.attribute(attr_name).get::<sdf::Value>().ok().flatten()?;
+    let value = super::time::get(&prim.attribute(attr_name)).ok().flatten()?;
     let nums = numbers(&value)?;
     let v3 = || -> Option<[f64; 3]> { (nums.len() == 3).then(|| [nums[0], nums[1], nums[2]]) };
     Some(match op_type {

@@ -1,0 +1,223 @@
+//! Stage time in the raster renderer: the scene's baked [`Track`]s, interpolated at the
+//! request's time code and written into the GPU buffers before the frame is drawn.
+//!
+//! Instance tracks (transform, visibility) rewrite the affected entries of the instance buffer;
+//! an invisible instance gets a zero matrix, so it covers no pixel and cannot be picked. Mesh
+//! tracks (positions, normals) rewrite that mesh's range of the vertex buffer from a CPU copy.
+//! Nothing is written when the time code did not change since the last frame, so a paused or
+//! static stage costs nothing per frame.
+
+use std::collections::BTreeMap;
+
+use glam::DMat4;
+use ovhost_plugin_api::{Bounds, SceneRef, Track, TrackTarget};
+
+use crate::geometry::{DEFAULT_COLOR, GpuScene, Instance, Vertex};
+
+struct AnimatedInstance {
+    /// Index into the instance buffer.
+    index: u32,
+    prim_id: u32,
+    start: [f64; 16],
+    transform: Option<usize>,
+    visibility: Option<usize>,
+}
+
+struct AnimatedMesh {
+    base_vertex: u32,
+    vertices: Vec<Vertex>,
+    positions: Option<usize>,
+    normals: Option<usize>,
+}
+
+pub struct Animation {
+    tracks: Vec<Track>,
+    instances: Vec<AnimatedInstance>,
+    meshes: Vec<AnimatedMesh>,
+    /// The time code last written (NaN: none yet).
+    applied: f64,
+    scratch: Vec<f32>,
+    /// World bounds over every baked sample (the static bounds plus where things move).
+    pub bounds: Bounds,
+}
+
+impl Animation {
+    /// The scene's tracks bound to where `gpu` uploaded each mesh; `None` when nothing moves.
+    pub fn new(scene: &SceneRef<'_>, gpu: &GpuScene) -> Option<Self> {
+        let all = scene.tracks();
+        if all.is_empty() {
+            return None;
+        }
+        let meshes_in = scene.meshes();
+        let mut tracks = Vec::new();
+        let mut by_instance: BTreeMap<(u32, u32), AnimatedInstance> = BTreeMap::new();
+        let mut by_mesh: BTreeMap<u32, AnimatedMesh> = BTreeMap::new();
+        let mut bounds = Bounds::EMPTY;
+        for track in all.iter() {
+            let Some(Some(slot)) = gpu.mesh_slots.get(track.mesh as usize) else { continue };
+            let Some(mesh) = meshes_in.get(track.mesh as usize) else { continue };
+            let stride = track.stride();
+            let index = tracks.len();
+            match track.target {
+                TrackTarget::INSTANCE_TRANSFORM | TrackTarget::INSTANCE_VISIBILITY => {
+                    let expected = if track.target == TrackTarget::INSTANCE_TRANSFORM { 16 } else { 1 };
+                    let Some(inst) = mesh.instances.get(track.instance as usize) else { continue };
+                    if stride != expected {
+                        continue;
+                    }
+                    let entry = by_instance.entry((track.mesh, track.instance)).or_insert(AnimatedInstance {
+                        index: slot.first_instance + track.instance,
+                        prim_id: inst.prim_id,
+                        start: inst.world_transform,
+                        transform: None,
+                        visibility: None,
+                    });
+                    if track.target == TrackTarget::INSTANCE_TRANSFORM {
+                        entry.transform = Some(index);
+                        bounds = bounds.union(&swept_bounds(track, &slot.local_bounds));
+                    } else {
+                        entry.visibility = Some(index);
+                    }
+                }
+                TrackTarget::MESH_POSITIONS | TrackTarget::MESH_NORMALS => {
+                    if stride != 3 * mesh.positions.len() {
+                        continue;
+                    }
+                    let entry = by_mesh.entry(track.mesh).or_insert_with(|| AnimatedMesh {
+                        base_vertex: slot.base_vertex,
+                        vertices: mesh
+                            .positions
+                            .iter()
+                            .enumerate()
+                            .map(|(i, &position)| Vertex {
+                                position,
+                                normal: mesh.normals.get(i).copied().unwrap_or([0.0; 3]),
+                                color: match mesh.colors.len() {
+                                    0 => DEFAULT_COLOR,
+                                    1 => mesh.colors[0],
+                                    _ => mesh.colors[i],
+                                },
+                            })
+                            .collect(),
+                        positions: None,
+                        normals: None,
+                    });
+                    if track.target == TrackTarget::MESH_POSITIONS {
+                        entry.positions = Some(index);
+                        let mut local = Bounds::EMPTY;
+                        for p in track.values.chunks_exact(3) {
+                            local.include_point([f64::from(p[0]), f64::from(p[1]), f64::from(p[2])]);
+                        }
+                        for inst in mesh.instances.iter() {
+                            bounds = bounds.union(&transform_bounds(&local, &inst.world_transform));
+                        }
+                    } else if !mesh.normals.is_empty() {
+                        entry.normals = Some(index);
+                    }
+                }
+                _ => continue,
+            }
+            tracks.push(track.clone());
+        }
+        if tracks.is_empty() {
+            return None;
+        }
+        Some(Self {
+            tracks,
+            instances: {
+                let mut v: Vec<AnimatedInstance> = by_instance.into_values().collect();
+                v.sort_by_key(|i| i.index);
+                v
+            },
+            meshes: by_mesh.into_values().collect(),
+            applied: f64::NAN,
+            scratch: Vec::new(),
+            bounds,
+        })
+    }
+
+    /// Writes the state at time code `t` into the scene's buffers (nothing when `t` is NaN or
+    /// was the last time written).
+    pub fn apply(&mut self, queue: &wgpu::Queue, gpu: &GpuScene, t: f64) {
+        if !t.is_finite() || t == self.applied {
+            return;
+        }
+        self.applied = t;
+        // Instances are kept sorted by buffer index: consecutive ones go up in one write.
+        let mut run: Vec<Instance> = Vec::new();
+        let mut run_start = 0u32;
+        for inst in &self.instances {
+            let mut world = inst.start;
+            if let Some(k) = inst.transform {
+                self.scratch.resize(16, 0.0);
+                if self.tracks[k].sample_into(t, &mut self.scratch) {
+                    world = std::array::from_fn(|i| f64::from(self.scratch[i]));
+                }
+            }
+            if let Some(k) = inst.visibility {
+                self.scratch.resize(1, 0.0);
+                if self.tracks[k].sample_into(t, &mut self.scratch) && self.scratch[0] < 0.5 {
+                    world = [0.0; 16];
+                }
+            }
+            if !run.is_empty() && run_start + run.len() as u32 != inst.index {
+                write_instances(queue, gpu, run_start, &run);
+                run.clear();
+            }
+            if run.is_empty() {
+                run_start = inst.index;
+            }
+            run.push(Instance::from_usd(&world, inst.prim_id));
+        }
+        if !run.is_empty() {
+            write_instances(queue, gpu, run_start, &run);
+        }
+        for mesh in &mut self.meshes {
+            for (k, is_position) in [(mesh.positions, true), (mesh.normals, false)] {
+                let Some(k) = k else { continue };
+                self.scratch.resize(self.tracks[k].stride(), 0.0);
+                if !self.tracks[k].sample_into(t, &mut self.scratch) {
+                    continue;
+                }
+                for (v, p) in mesh.vertices.iter_mut().zip(self.scratch.chunks_exact(3)) {
+                    let value = [p[0], p[1], p[2]];
+                    if is_position {
+                        v.position = value;
+                    } else {
+                        v.normal = value;
+                    }
+                }
+            }
+            let offset = u64::from(mesh.base_vertex) * std::mem::size_of::<Vertex>() as u64;
+            queue.write_buffer(&gpu.vertices, offset, bytemuck::cast_slice(&mesh.vertices));
+        }
+    }
+}
+
+fn write_instances(queue: &wgpu::Queue, gpu: &GpuScene, first: u32, instances: &[Instance]) {
+    let offset = u64::from(first) * std::mem::size_of::<Instance>() as u64;
+    queue.write_buffer(&gpu.instances, offset, bytemuck::cast_slice(instances));
+}
+
+/// World bounds of a local box placed by every sample of a transform track.
+fn swept_bounds(track: &Track, local: &Bounds) -> Bounds {
+    let mut out = Bounds::EMPTY;
+    for m in track.values.chunks_exact(16) {
+        let world: [f64; 16] = std::array::from_fn(|i| f64::from(m[i]));
+        out = out.union(&transform_bounds(local, &world));
+    }
+    out
+}
+
+fn transform_bounds(local: &Bounds, world: &[f64; 16]) -> Bounds {
+    let mut out = Bounds::EMPTY;
+    if local.is_empty() {
+        return out;
+    }
+    let m = DMat4::from_cols_array(world);
+    for corner in 0..8 {
+        let pick = |axis: usize| if corner & (1 << axis) == 0 { local.min[axis] } else { local.max[axis] };
+        out.include_point(m.transform_point3(glam::DVec3::new(pick(0), pick(1), pick(2))).to_array());
+    }
+    out
+}
