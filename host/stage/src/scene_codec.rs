@@ -3,13 +3,16 @@
 //! Layout (native byte order: both ends always run on the same host): magic `OVSC`, version,
 //! stage facts, prim path table, cameras, then per mesh its counts followed by the raw
 //! position / normal / color / index arrays (copied as whole slices) and its instances.
-//! `url`, `resolved_path` and `generation` are not sent; the client fills them.
+//! `url`, `resolved_path` and `generation` are not sent; the client fills them. The material
+//! sections (texture coordinates, subsets, materials, textures, lights) follow ([`looks`]).
+
+mod looks;
 
 use ovhost_plugin_api::abi_stable::std_types::{RString, RVec};
 use ovhost_plugin_api::{AuthoredCamera, Bounds, MeshData, MeshInstance, StageScene, UpAxis};
 
 const MAGIC: &[u8; 4] = b"OVSC";
-const VERSION: u32 = 2;
+const VERSION: u32 = 3;
 
 /// Encodes everything but `url`, `resolved_path` and `generation`.
 pub fn encode(scene: &StageScene) -> Vec<u8> {
@@ -56,6 +59,7 @@ pub fn encode(scene: &StageScene) -> Vec<u8> {
             put_f64s(&mut out, &inst.world_transform);
         }
     }
+    looks::encode(scene, &mut out);
     out
 }
 
@@ -111,6 +115,7 @@ pub fn decode(bytes: &[u8]) -> Result<StageScene, String> {
         out.push(MeshData { positions, normals, colors, indices, instances });
     }
     scene.meshes = out;
+    looks::decode(&mut r, &mut scene)?;
     if r.at != bytes.len() {
         return Err(format!("{} unexpected bytes after the scene data", bytes.len() - r.at));
     }

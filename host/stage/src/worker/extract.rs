@@ -6,11 +6,12 @@
 //! `visibility = invisible`, and `guide` / `proxy` purposes (pxr's inheritance rules for both).
 //! PointInstancer prototypes are drawn only through their instancer.
 
+use super::materials::MaterialTable;
 use super::xform::{self, Mat4};
-use super::{extents, gprims, mesh};
+use super::{extents, gprims, lights, mesh};
 use openusd::{sdf, usd};
-use ovhost_plugin_api::abi_stable::std_types::RString;
-use ovhost_plugin_api::{AuthoredCamera, Bounds, MeshInstance, StageScene};
+use ovhost_plugin_api::abi_stable::std_types::{RString, RVec};
+use ovhost_plugin_api::{AuthoredCamera, Bounds, FaceSubset, MeshInstance, StageScene};
 use std::collections::HashMap;
 
 /// Nested PointInstancers deeper than this are not expanded (guards against cycles).
@@ -21,6 +22,8 @@ pub struct Extracted {
     pub scene: StageScene,
     /// Each drawn placement: the namespace path it belongs to and its world bounds.
     pub drawn: Vec<(String, Bounds)>,
+    /// The materials and texture requests (pixels are decoded afterwards, `textures.rs`).
+    pub materials: MaterialTable,
 }
 
 /// One mesh placement found by a walk, in the walk's frame.
@@ -54,6 +57,8 @@ struct Extractor<'s> {
     prototype_cache: HashMap<String, Vec<Placement>>,
     /// A prim whose own `visibility` is not consulted (bounds queries on hidden prims).
     ignore_visibility_of: Option<String>,
+    /// Bound materials and the textures they use (`materials.rs`).
+    materials: MaterialTable,
 }
 
 /// Extracts everything renderers need from an opened stage.
@@ -66,6 +71,7 @@ pub fn extract(stage: &usd::Stage) -> Extracted {
         prim_ids: HashMap::new(),
         prototype_cache: HashMap::new(),
         ignore_visibility_of: None,
+        materials: MaterialTable::default(),
     };
     let root = stage.prim(sdf::Path::abs_root());
     let placements = ex.walk(&root, xform::IDENTITY, true, 0);
@@ -80,10 +86,21 @@ pub fn extract(stage: &usd::Stage) -> Extracted {
             ex.scene.meshes[mesh].instances.push(MeshInstance { prim_id, world_transform: p.world });
         }
     }
-    // Meshes that ended up with no placement (e.g. an unused prototype) are dropped.
+    // Meshes that ended up with no placement (e.g. an unused prototype) are dropped, with their
+    // texture coordinates and subsets.
+    let keep: Vec<bool> = ex.scene.meshes.iter().map(|m| !m.instances.is_empty()).collect();
+    ex.scene.mesh_uvs = kept(std::mem::take(&mut ex.scene.mesh_uvs), &keep);
+    ex.scene.mesh_subsets = kept(std::mem::take(&mut ex.scene.mesh_subsets), &keep);
     ex.scene.meshes = std::mem::take(&mut ex.scene.meshes).into_iter().filter(|m| !m.instances.is_empty()).collect();
+    if ex.scene.mesh_uvs.iter().all(|u| u.is_empty()) {
+        ex.scene.mesh_uvs.clear();
+    }
+    if ex.scene.mesh_subsets.iter().all(|s| s.is_empty()) {
+        ex.scene.mesh_subsets.clear();
+    }
+    ex.scene.materials = std::mem::take(&mut ex.materials.materials).into();
     ex.scene.bounds = bounds;
-    Extracted { scene: ex.scene, drawn }
+    Extracted { scene: ex.scene, drawn, materials: ex.materials }
 }
 
 impl Extractor<'_> {
@@ -130,10 +147,13 @@ impl Extractor<'_> {
                     }
                 }
                 shape if gprims::is_implicit(shape) => {
-                    // Equal shapes share one mesh, whether or not they are native instances.
+                    // Equal shapes with the same material share one mesh, whether or not they are
+                    // native instances.
+                    let plan = self.materials.plan_mesh(self.stage, &prim);
                     let key = gprims::dedupe_key(&prim, shape).unwrap_or_else(|| path.clone());
+                    let key = format!("{key}#material{}", plan.mesh_material);
                     let pick_path = inst.as_ref().map_or_else(|| path.clone(), |c| c.instance_path.clone());
-                    let mesh = self.gprim_for(&prim, shape, key);
+                    let mesh = self.gprim_for(&prim, shape, key, plan.mesh_material);
                     // Bounds as pxr's BBoxCache reports them (authored extent wins), drawn or not.
                     let local = extents::implicit_extent(&prim, shape)
                         .or_else(|| mesh.map(|m| self.mesh_local_bounds[m]))
@@ -143,6 +163,22 @@ impl Extractor<'_> {
                     }
                 }
                 "Camera" if top_level => self.add_camera(&prim, &path, world),
+                light if top_level && lights::kind_of(light).is_some() => {
+                    if let Some(kind) = lights::kind_of(light) {
+                        let prim_id = self.prim_id(&path);
+                        let light = lights::read(&prim, kind, world, prim_id, &mut self.materials);
+                        self.scene.lights.push(light);
+                    }
+                    if let Some(local) = extents::implicit_extent(&prim, &type_name) {
+                        out.push(Placement {
+                            mesh: None,
+                            local,
+                            world,
+                            pick_path: path.clone(),
+                            namespace_path: path.clone(),
+                        });
+                    }
+                }
                 "PointInstancer" => {
                     if depth < MAX_INSTANCER_DEPTH {
                         let pick = inst.as_ref().map_or_else(|| path.clone(), |c| c.instance_path.clone());
@@ -202,17 +238,27 @@ impl Extractor<'_> {
             return Some(idx);
         }
         let topo = mesh::read_topology(prim)?;
-        let data = mesh::build(prim, &topo);
-        self.push_mesh(data, key)
+        let plan = self.materials.plan_mesh(self.stage, prim);
+        let mut built = mesh::build_full(prim, &topo, plan.uv_set.as_deref());
+        let subsets = plan.apply(&mut built.mesh.indices, &built.tri_faces);
+        self.push_mesh(built.mesh, key, built.uvs, subsets)
     }
 
     /// Adds a built mesh under a dedupe key; returns its index.
-    fn push_mesh(&mut self, data: ovhost_plugin_api::MeshData, key: String) -> Option<usize> {
+    fn push_mesh(
+        &mut self,
+        data: ovhost_plugin_api::MeshData,
+        key: String,
+        uvs: Vec<[f32; 2]>,
+        subsets: RVec<FaceSubset>,
+    ) -> Option<usize> {
         let mut local = Bounds::EMPTY;
         for p in data.positions.iter() {
             local.include_point(p.map(f64::from));
         }
         self.scene.meshes.push(data);
+        self.scene.mesh_uvs.push(uvs.into());
+        self.scene.mesh_subsets.push(subsets);
         self.mesh_local_bounds.push(local);
         let idx = self.scene.meshes.len() - 1;
         self.mesh_by_key.insert(key, idx);
@@ -220,12 +266,17 @@ impl Extractor<'_> {
     }
 
     /// The mesh index of an implicit gprim for a dedupe key, tessellating it on first sight.
-    fn gprim_for(&mut self, prim: &usd::Prim, type_name: &str, key: String) -> Option<usize> {
+    fn gprim_for(&mut self, prim: &usd::Prim, type_name: &str, key: String, material: u32) -> Option<usize> {
         if let Some(&idx) = self.mesh_by_key.get(&key) {
             return Some(idx);
         }
         let data = gprims::build(prim, type_name)?;
-        self.push_mesh(data, key)
+        let subsets: RVec<FaceSubset> = if material == 0 {
+            RVec::new()
+        } else {
+            vec![FaceSubset { first_index: 0, index_count: data.indices.len() as u32, material }].into()
+        };
+        self.push_mesh(data, key, Vec::new(), subsets)
     }
 
     fn add_camera(&mut self, prim: &usd::Prim, path: &str, world: Mat4) {
@@ -332,6 +383,11 @@ impl Extractor<'_> {
     }
 }
 
+/// The entries of `v` whose `keep` flag is set.
+fn kept<T>(v: Vec<T>, keep: &[bool]) -> Vec<T> {
+    v.into_iter().zip(keep).filter(|(_, k)| **k).map(|(x, _)| x).collect()
+}
+
 /// Quaternion arrays as `(w, x, y, z)`.
 fn quats(value: sdf::Value) -> Vec<[f64; 4]> {
     use sdf::Value as V;
@@ -372,6 +428,7 @@ pub fn subtree_bounds(stage: &usd::Stage, prim: &usd::Prim, drawn: &[(String, Bo
         prim_ids: HashMap::new(),
         prototype_cache: HashMap::new(),
         ignore_visibility_of: Some(prim.path().as_str().to_owned()),
+        materials: MaterialTable::default(),
     };
     ex.walk(prim, parent_world, false, 0)
         .iter()
