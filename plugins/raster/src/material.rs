@@ -261,7 +261,7 @@ pub fn sampler(device: &wgpu::Device, wrap_s: WrapMode, wrap_t: WrapMode) -> wgp
         mag_filter: wgpu::FilterMode::Linear,
         min_filter: wgpu::FilterMode::Linear,
         mipmap_filter: wgpu::MipmapFilterMode::Linear,
-        anisotropy_clamp: 8,
+        anisotropy_clamp: 1,
         ..Default::default()
     })
 }
@@ -298,12 +298,20 @@ pub fn layout(device: &wgpu::Device) -> wgpu::BindGroupLayout {
             count: None,
         });
     }
-    device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor { label: Some("raster material"), entries: &entries })
+    device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+        label: Some("raster material"),
+        entries: &entries,
+    })
 }
 
 impl GpuMaterials {
     /// Uploads the scene's textures (those with pixels) and builds one bind group per material.
-    pub fn upload(device: &wgpu::Device, queue: &wgpu::Queue, layout: &wgpu::BindGroupLayout, scene: &SceneRef<'_>) -> Self {
+    pub fn upload(
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        layout: &wgpu::BindGroupLayout,
+        scene: &SceneRef<'_>,
+    ) -> Self {
         let textures = scene.textures();
         let materials = scene.materials();
         // Upload only textures some material reads.
@@ -315,17 +323,13 @@ impl GpuMaterials {
                 }
             }
         }
-        let uploaded: Vec<Option<Uploaded>> = textures
-            .iter()
-            .zip(&used)
-            .map(|(t, &u)| if u { upload_texture(device, queue, t) } else { None })
-            .collect();
+        let uploaded: Vec<Option<Uploaded>> =
+            textures.iter().zip(&used).map(|(t, &u)| if u { upload_texture(device, queue, t) } else { None }).collect();
         let white = solid_texture(device, queue, [255; 4]);
         let white_view = white.create_view(&wgpu::TextureViewDescriptor::default());
         let mut samplers: HashMap<(u32, u32), wgpu::Sampler> = HashMap::new();
-        let mut sampler_for = |s: WrapMode, t: WrapMode| {
-            samplers.entry((s.0, t.0)).or_insert_with(|| sampler(device, s, t)).clone()
-        };
+        let mut sampler_for =
+            |s: WrapMode, t: WrapMode| samplers.entry((s.0, t.0)).or_insert_with(|| sampler(device, s, t)).clone();
         let mut bind_groups = Vec::with_capacity(materials.len() + 1);
         let mut traits = Vec::with_capacity(materials.len() + 1);
         let mut build = |params: &MaterialParams, slot_textures: &[u32; 10]| {
@@ -342,11 +346,14 @@ impl GpuMaterials {
                     Some((tex, up)) => {
                         let srgb = tex.color_space == ColorSpace::SRGB
                             || (tex.color_space == ColorSpace::AUTO && COLOR_SLOTS.contains(&slot));
-                        let format = if srgb { wgpu::TextureFormat::Rgba8UnormSrgb } else { wgpu::TextureFormat::Rgba8Unorm };
-                        views.push(up.texture.create_view(&wgpu::TextureViewDescriptor {
-                            format: Some(format),
-                            ..Default::default()
-                        }));
+                        let format =
+                            if srgb { wgpu::TextureFormat::Rgba8UnormSrgb } else { wgpu::TextureFormat::Rgba8Unorm };
+                        views.push(
+                            up.texture.create_view(&wgpu::TextureViewDescriptor {
+                                format: Some(format),
+                                ..Default::default()
+                            }),
+                        );
                         slot_samplers.push(sampler_for(tex.wrap_s, tex.wrap_t));
                     }
                     None => {
@@ -363,9 +370,14 @@ impl GpuMaterials {
                 });
             }
             for (i, s) in slot_samplers.iter().enumerate() {
-                entries.push(wgpu::BindGroupEntry { binding: 11 + i as u32, resource: wgpu::BindingResource::Sampler(s) });
+                entries
+                    .push(wgpu::BindGroupEntry { binding: 11 + i as u32, resource: wgpu::BindingResource::Sampler(s) });
             }
-            device.create_bind_group(&wgpu::BindGroupDescriptor { label: Some("raster material"), layout, entries: &entries })
+            device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some("raster material"),
+                layout,
+                entries: &entries,
+            })
         };
         bind_groups.push(build(&MaterialParams::display_color(), &[0; 10]));
         traits.push(MaterialTraits::default());
@@ -373,7 +385,8 @@ impl GpuMaterials {
             let (mut params, slot_textures, t) = params_of(material);
             // A slot whose texture has no pixels reads the input's fallback value instead.
             for (slot, &tex) in slot_textures.iter().enumerate() {
-                let has_pixels = (tex as usize).checked_sub(1).and_then(|i| uploaded.get(i)).is_some_and(|u| u.is_some());
+                let has_pixels =
+                    (tex as usize).checked_sub(1).and_then(|i| uploaded.get(i)).is_some_and(|u| u.is_some());
                 if tex != 0 && !has_pixels {
                     params.slots[slot].info[0] = 0;
                     let input = material.inputs.iter().find(|i| i.name.as_str() == SLOTS[slot]);

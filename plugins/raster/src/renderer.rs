@@ -66,7 +66,8 @@ fn globals_bind_group(
         format: Some(wgpu::TextureFormat::Rgba8UnormSrgb),
         ..Default::default()
     });
-    let sampler = crate::material::sampler(device, ovhost_plugin_api::WrapMode::REPEAT, ovhost_plugin_api::WrapMode::CLAMP);
+    let sampler =
+        crate::material::sampler(device, ovhost_plugin_api::WrapMode::REPEAT, ovhost_plugin_api::WrapMode::CLAMP);
     device.create_bind_group(&wgpu::BindGroupDescriptor {
         label: Some("raster globals"),
         layout: &pipelines.globals_layout,
@@ -239,7 +240,8 @@ impl Raster {
         let globals = self.globals(&request.camera(), aspect)?;
         let post = self.post_params();
         let camera = request.camera();
-        let lights = crate::lights::build(&self.stage_lights, &self.settings, camera.eye, camera.target, self.dome_texture);
+        let lights =
+            crate::lights::build(&self.stage_lights, &self.settings, camera.eye, camera.target, self.dome_texture);
         let queue = &self.gpu.queue;
         queue.write_buffer(&self.lights, 0, bytemuck::bytes_of(&lights));
         queue.write_buffer(&self.globals, 0, bytemuck::bytes_of(&globals));

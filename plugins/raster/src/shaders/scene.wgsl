@@ -110,9 +110,9 @@ fn fs_mesh(in: VertexOut) -> FragmentOut {
         color = select(hash_color(in.prim_id), vec3<f32>(0.0), in.prim_id == 0u);
     } else {
         let mode = g.mode.x;
+        alpha = select(surf.opacity, 1.0, surf.threshold > 0.0);
         if (mode == 0u) {
             color = shade(surf, in.world, to_eye);
-            alpha = select(surf.opacity, 1.0, surf.threshold > 0.0);
         } else if (mode == 2u) {
             color = surf.normal * 0.5 + 0.5;
         } else {
