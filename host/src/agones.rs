@@ -20,7 +20,7 @@ use tokio::sync::Mutex;
 
 use crate::lifecycle::Lifecycle;
 use crate::runtime::RuntimeHandle;
-use crate::runtime::render_loop::Inbound;
+use crate::runtime::inbound::Inbound;
 
 /// The annotation naming the stage a session opens.
 pub const STAGE_ANNOTATION: &str = "ovhost.dev/stage";

@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use super::AppState;
 use crate::protocol::{self, INPUT_EVENT_TYPE, codes};
-use crate::runtime::render_loop::Inbound;
+use crate::runtime::inbound::Inbound;
 
 /// Frames larger than this are refused by the socket layer itself; between
 /// `MAX_MESSAGE_BYTES` and this the host answers with a `message_too_large` error.

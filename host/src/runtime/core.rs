@@ -1,14 +1,27 @@
-//! The render-thread state that message handlers can reach through host services: the active
-//! renderer and camera, settings, status. Only the render thread touches it.
+//! The render-thread state that message handlers reach through host services, as a few
+//! components that own their state:
+//!
+//! - the renderer ([`ActiveRenderer`]) and the plugin instances the host disabled;
+//! - the camera ([`CameraRig`], `camera.rs`): controller, view, authored camera;
+//! - the stage slot ([`StageSlot`], `stage.rs`): the service, the loaded stage, the awaited load;
+//! - the selection ([`Selection`], `selection.rs`): selected prims and the pickable set;
+//! - status and I/O handles shared with other threads ([`SharedStatus`], [`ClientHub`]), the
+//!   settings store and the frame statistics;
+//! - host events raised by services, delivered to handlers after the current call returns.
+//!
+//! Only the render thread touches a `Core` (the render loop and the host services in
+//! `services.rs`); its fields are private, each reached through the methods below.
 
 use std::sync::Arc;
 
 use abi_stable::std_types::RResult;
 use ovhost_plugin_api::services::{self as svc, Event};
-use ovhost_plugin_api::{CameraBox, CameraView, PluginError, RendererBox, json::parse_object};
+use ovhost_plugin_api::{CameraView, PluginError, RendererBox};
 use serde_json::{Value, json};
 
+use super::camera::CameraRig;
 use super::hub::{ClientHub, ClientId};
+use super::selection::Selection;
 use super::settings::SettingsStore;
 use super::stage::StageSlot;
 use super::state::SharedStatus;
@@ -20,6 +33,8 @@ pub struct ActiveRenderer {
     pub instance: RendererBox,
     /// The scene sections the renderer says it reads (`None`: not said, e.g. a 0.2.0 renderer).
     pub sections: Option<Vec<String>>,
+    /// The AOV last switched to (`None`: the renderer's default, its first AOV).
+    pub aov: Option<String>,
 }
 
 impl ActiveRenderer {
@@ -32,70 +47,222 @@ impl ActiveRenderer {
                 None
             }
         };
-        Self { id: id.to_string(), instance, sections }
+        Self { id: id.to_string(), instance, sections, aov: None }
     }
 }
 
-pub struct ActiveCamera {
-    pub id: String,
-    pub instance: CameraBox,
-}
-
-pub struct Core {
-    pub registry: Arc<Registry>,
-    pub renderer: ActiveRenderer,
-    pub camera: Option<ActiveCamera>,
-    /// The scheme a failed camera falls back to (`--camera`).
-    pub default_camera: String,
-    /// The view used when no camera controller is available, and the last view produced.
-    pub view: CameraView,
-    pub settings: SettingsStore,
-    pub status: Arc<SharedStatus>,
-    pub hub: Arc<ClientHub>,
+/// The stream's fixed facts.
+#[derive(Debug, Clone, Copy)]
+pub struct StreamSize {
     pub width: u32,
     pub height: u32,
     pub fps: u32,
-    /// Plugin instances the host disabled, one entry per instance (never per frame).
-    pub disabled: Vec<svc::PluginDisabledPayload>,
-    /// The stage service and what is loaded; `None` when the service could not start.
+}
+
+impl StreamSize {
+    pub fn size(&self) -> (u32, u32) {
+        (self.width, self.height)
+    }
+}
+
+/// What [`Core::new`] is built from.
+pub struct CoreParts {
+    pub registry: Arc<Registry>,
+    pub renderer: ActiveRenderer,
+    pub default_camera: String,
+    pub settings: SettingsStore,
+    pub status: Arc<SharedStatus>,
+    pub hub: Arc<ClientHub>,
+    pub stream: StreamSize,
     pub stage: Option<StageSlot>,
+}
+
+pub struct Core {
+    registry: Arc<Registry>,
+    renderer: ActiveRenderer,
+    camera: CameraRig,
+    settings: SettingsStore,
+    status: Arc<SharedStatus>,
+    hub: Arc<ClientHub>,
+    stream: StreamSize,
+    /// Plugin instances the host disabled, one entry per instance (never per frame).
+    disabled: Vec<svc::PluginDisabledPayload>,
+    /// The stage service and what is loaded; `None` when the service could not start.
+    stage: Option<StageSlot>,
+    selection: Selection,
     /// Viewport input gate (`setViewportInputActive`); inactive drops pointer input and picks.
-    pub input_active: bool,
+    input_active: bool,
     /// Host events raised by services, delivered to handlers after the current call returns.
-    pub pending_events: Vec<(ClientId, String, Value)>,
-    pub stats: FrameStats,
-    /// The AOV last switched to (`None`: the renderer's default, its first AOV).
-    pub active_aov: Option<String>,
-    /// The authored camera whose view was last adopted, until the camera moves on its own terms.
-    pub authored_camera: Option<String>,
+    pending_events: Vec<(ClientId, String, Value)>,
+    stats: FrameStats,
+    /// Something `/api/state` shows changed since it was last published.
+    changed: bool,
 }
 
 impl Core {
-    /// Creates a camera controller instance and prepares it with the viewport and current view.
-    pub fn create_camera(&self, id: &str) -> Result<ActiveCamera, PluginError> {
-        let registered = self.registry.cameras.get(id).ok_or_else(|| {
-            PluginError::not_found(format!(
-                "camera scheme '{id}' is not registered; available: {}",
-                self.registry.cameras.keys().cloned().collect::<Vec<_>>().join(", ")
-            ))
-        })?;
-        let mut instance = (registered.entry.create())("{}".into()).into_result()?;
-        instance.set_viewport(self.width, self.height).into_result()?;
-        instance.set_view(&self.view).into_result()?;
-        Ok(ActiveCamera { id: id.to_string(), instance })
+    pub fn new(parts: CoreParts) -> Self {
+        let CoreParts { registry, renderer, default_camera, settings, status, hub, stream, stage } = parts;
+        Self {
+            registry,
+            renderer,
+            camera: CameraRig::new(&default_camera),
+            settings,
+            status,
+            hub,
+            stream,
+            disabled: Vec::new(),
+            stage,
+            selection: Selection::default(),
+            input_active: true,
+            pending_events: Vec::new(),
+            stats: FrameStats::default(),
+            changed: true,
+        }
     }
 
-    /// Switches camera scheme at run time, keeping the view.
-    pub fn set_camera_scheme(&mut self, id: &str) -> Result<(), PluginError> {
-        if let Some(camera) = &mut self.camera
-            && let RResult::ROk(view) = camera.instance.advance(0)
-        {
-            self.view = view;
+    pub fn registry(&self) -> &Arc<Registry> {
+        &self.registry
+    }
+
+    pub fn hub(&self) -> &Arc<ClientHub> {
+        &self.hub
+    }
+
+    pub fn status(&self) -> &Arc<SharedStatus> {
+        &self.status
+    }
+
+    pub fn stream(&self) -> StreamSize {
+        self.stream
+    }
+
+    pub fn settings(&self) -> &SettingsStore {
+        &self.settings
+    }
+
+    pub fn settings_mut(&mut self) -> &mut SettingsStore {
+        self.changed = true;
+        &mut self.settings
+    }
+
+    pub fn stats(&self) -> &FrameStats {
+        &self.stats
+    }
+
+    pub fn stats_mut(&mut self) -> &mut FrameStats {
+        &mut self.stats
+    }
+
+    pub fn renderer(&self) -> &ActiveRenderer {
+        &self.renderer
+    }
+
+    pub fn renderer_mut(&mut self) -> &mut ActiveRenderer {
+        &mut self.renderer
+    }
+
+    /// The renderer and the frame statistics together (a frame borrows the renderer while its
+    /// delivery is recorded).
+    pub fn renderer_and_stats(&mut self) -> (&mut ActiveRenderer, &mut FrameStats) {
+        (&mut self.renderer, &mut self.stats)
+    }
+
+    /// Puts a stand-in renderer in place of a disabled one.
+    pub fn replace_renderer(&mut self, renderer: ActiveRenderer) {
+        self.changed = true;
+        self.renderer = renderer;
+    }
+
+    pub fn camera(&self) -> &CameraRig {
+        &self.camera
+    }
+
+    pub fn camera_mut(&mut self) -> &mut CameraRig {
+        &mut self.camera
+    }
+
+    pub fn selection(&self) -> &Selection {
+        &self.selection
+    }
+
+    pub fn selection_mut(&mut self) -> &mut Selection {
+        self.changed = true;
+        &mut self.selection
+    }
+
+    /// The stage slot when the service runs.
+    pub fn stage(&self) -> Option<&StageSlot> {
+        self.stage.as_ref()
+    }
+
+    /// The stage slot, or `unavailable` when the service could not start.
+    pub fn stage_slot(&mut self) -> Result<&mut StageSlot, PluginError> {
+        self.changed = true;
+        self.stage
+            .as_mut()
+            .ok_or_else(|| PluginError::unavailable("the stage service is not running (see the start-up log)"))
+    }
+
+    /// The stage and the selection together (a finished load resets both).
+    pub fn stage_and_selection(&mut self) -> Option<(&mut StageSlot, &mut Selection)> {
+        self.changed = true;
+        self.stage.as_mut().map(|s| (s, &mut self.selection))
+    }
+
+    pub fn has_stage(&self) -> bool {
+        self.stage.as_ref().is_some_and(|s| s.current().is_some())
+    }
+
+    pub fn is_loading(&self) -> bool {
+        self.stage.as_ref().is_some_and(|s| s.is_loading())
+    }
+
+    pub fn disabled(&self) -> &[svc::PluginDisabledPayload] {
+        &self.disabled
+    }
+
+    pub fn is_disabled(&self, kind: &str, id: &str) -> bool {
+        self.disabled.iter().any(|d| d.kind == kind && d.id == id)
+    }
+
+    pub fn input_active(&self) -> bool {
+        self.input_active
+    }
+
+    /// Marks `/api/state` out of date (used for changes made outside the components' methods).
+    pub fn mark_changed(&mut self) {
+        self.changed = true;
+    }
+
+    /// Whether `/api/state` is out of date, clearing the mark.
+    pub fn take_changed(&mut self) -> bool {
+        std::mem::take(&mut self.changed)
+    }
+
+    /// Creates the starting camera controller: the saved scheme if registered, else `--camera`.
+    /// No registered camera at all leaves the view fixed.
+    pub fn start_camera(&mut self) -> Result<(), PluginError> {
+        let scheme = self
+            .settings
+            .get("camera_scheme")
+            .and_then(|v| v.as_str())
+            .filter(|s| self.registry.cameras.contains_key(*s))
+            .map(str::to_string)
+            .unwrap_or_else(|| self.camera.default_scheme().to_string());
+        match self.camera.create(&self.registry, &scheme, self.stream.size()) {
+            Ok(camera) => self.camera.install(Some(camera)),
+            Err(e) if self.registry.cameras.is_empty() => {
+                tracing::warn!("no camera controller plugin is registered ({e}); the view is fixed");
+            }
+            Err(e) => return Err(e),
         }
-        let camera = self.create_camera(id)?;
-        tracing::info!(scheme = %id, "camera scheme switched");
-        self.camera = Some(camera);
-        let state = self.camera_state();
+        Ok(())
+    }
+
+    /// Switches camera scheme at run time, keeping the view, and saves the choice.
+    pub fn set_camera_scheme(&mut self, id: &str) -> Result<(), PluginError> {
+        self.camera.switch(&self.registry, id, self.stream.size())?;
+        let state = self.camera.state();
         self.raise_event::<svc::CameraChanged>(0, &state);
         if let Err(e) = self.settings.set("camera_scheme", Value::from(id)) {
             tracing::warn!("could not persist the camera scheme: {e}");
@@ -103,31 +270,12 @@ impl Core {
         Ok(())
     }
 
-    /// The camera state: the controller's own JSON object (never trusted to be one: anything
-    /// else is logged and left out), plus the scheme and the view.
     pub fn camera_state(&self) -> svc::CameraState {
-        let controller = match self.camera.as_ref().map(|c| (c.id.as_str(), c.instance.state().into_result())) {
-            Some((id, Ok(text))) => parse_object(&text, "the camera state").unwrap_or_else(|e| {
-                tracing::warn!(camera = %id, "camera state ignored: {e}");
-                Default::default()
-            }),
-            Some((id, Err(e))) => {
-                tracing::debug!(camera = %id, "camera state unavailable: {e}");
-                Default::default()
-            }
-            None => Default::default(),
-        };
-        let mut controller = controller;
-        controller.remove("scheme");
-        controller.remove("view");
-        svc::CameraState {
-            scheme: self.camera.as_ref().map(|c| c.id.clone()),
-            view: svc::View::from(&self.view),
-            controller,
-        }
+        self.camera.state()
     }
 
     pub fn raise(&mut self, client: ClientId, event: &str, payload: Value) {
+        self.changed = true;
         self.pending_events.push((client, event.to_string(), payload));
     }
 
@@ -137,24 +285,22 @@ impl Core {
         self.raise(client, E::NAME, payload);
     }
 
-    pub(super) fn stage_slot(&mut self) -> Result<&mut StageSlot, PluginError> {
-        self.stage
-            .as_mut()
-            .ok_or_else(|| PluginError::unavailable("the stage service is not running (see the start-up log)"))
+    /// The host events raised since the last call.
+    pub fn take_events(&mut self) -> Vec<(ClientId, String, Value)> {
+        std::mem::take(&mut self.pending_events)
     }
 
     /// Sets the canonical selection (already validated), outlines it, and raises `selectionChanged`.
     pub fn apply_selection(&mut self, prims: Vec<String>, source: &str) {
-        let Some(slot) = &mut self.stage else { return };
-        let ids: Vec<u32> = match &slot.current {
+        let Some(slot) = &self.stage else { return };
+        let ids: Vec<u32> = match slot.current() {
             Some(current) => prims.iter().flat_map(|p| current.ids_under(p)).collect(),
             None => Vec::new(),
         };
         if let RResult::RErr(e) = self.renderer.instance.set_selection(ids.as_slice().into()) {
             tracing::warn!("renderer could not outline the selection: {e}");
         }
-        let changed = slot.selection != prims;
-        slot.selection = prims.clone();
+        let changed = self.selection.replace(prims.clone());
         if changed || source == "request" {
             self.raise_event::<svc::SelectionChanged>(0, &svc::SelectionPayload { prims, source: source.into() });
         }
@@ -164,20 +310,17 @@ impl Core {
     pub fn fit_to(&mut self, paths: &[String]) -> Result<svc::CameraState, PluginError> {
         let slot = self.stage_slot()?;
         let bounds = slot.bounds_of(paths)?;
-        let up = slot.current.as_ref().map(|c| c.info.up_axis).unwrap_or(ovhost_plugin_api::UpAxis::Y);
-        if let Some(camera) = &mut self.camera {
-            if paths.is_empty() {
-                camera.instance.fit(&bounds, up).into_result()?;
-            } else {
-                camera.instance.focus(&bounds).into_result()?;
-            }
-            if let RResult::ROk(view) = camera.instance.advance(0) {
-                self.view = view;
-            }
-        }
-        let state = self.camera_state();
+        let up = slot.current().map(|c| c.info.up_axis).unwrap_or(ovhost_plugin_api::UpAxis::Y);
+        self.camera.frame(&bounds, up, paths.is_empty())?;
+        let state = self.camera.state();
         self.raise_event::<svc::CameraChanged>(0, &state);
         Ok(state)
+    }
+
+    /// Sets the view from a service call (already validated).
+    pub fn set_view(&mut self, view: CameraView) -> Result<(), PluginError> {
+        self.changed = true;
+        self.camera.set_view(view)
     }
 
     /// Creates renderer `id` as a stand-in for a disabled one: sized like the stream and given
@@ -185,8 +328,8 @@ impl Core {
     pub fn fallback_renderer(&mut self, id: &str) -> Option<ActiveRenderer> {
         let registered = self.registry.renderers.get(id)?;
         let created = (registered.entry.create())("{}".into()).into_result().and_then(|mut instance| {
-            instance.resize(self.width, self.height).into_result()?;
-            if let Some(current) = self.stage.as_ref().and_then(|s| s.current.as_ref()) {
+            instance.resize(self.stream.width, self.stream.height).into_result()?;
+            if let Some(current) = self.stage.as_ref().and_then(|s| s.current()) {
                 instance.open_stage(current.scene.as_scene()).into_result()?;
             }
             Ok(instance)
@@ -204,30 +347,17 @@ impl Core {
     /// the view), or the view stays fixed when the default scheme is the one that failed.
     pub fn camera_failed(&mut self, id: &str, error: &PluginError) {
         crate::metrics::plugin_failure("camera", error.is_panic());
-        self.camera = None;
-        let fallback = if id == self.default_camera {
-            None
-        } else {
-            match self.create_camera(&self.default_camera.clone()) {
-                Ok(camera) => Some(camera),
-                Err(e) => {
-                    tracing::error!(camera = %self.default_camera, "the default camera scheme could not be created: {e}");
-                    None
-                }
-            }
-        };
+        let fallback_id = self.camera.failed(&self.registry, id, self.stream.size());
         let plugin = self.registry.cameras.get(id).map(|r| r.plugin.clone()).unwrap_or_default();
-        let fallback_id = fallback.as_ref().map(|c| c.id.clone());
         self.disable("camera", id, &plugin, error.message.to_string(), fallback_id);
-        self.camera = fallback;
-        let state = self.camera_state();
+        let state = self.camera.state();
         self.raise_event::<svc::CameraChanged>(0, &state);
     }
 
     /// Records a disabled plugin instance once, tells every client once (`pluginDisabled`) and
     /// every handler (host event). Returns false when this instance was already recorded.
     pub fn disable(&mut self, kind: &str, id: &str, plugin: &str, reason: String, fallback: Option<String>) -> bool {
-        if self.disabled.iter().any(|d| d.kind == kind && d.id == id) {
+        if self.is_disabled(kind, id) {
             return false;
         }
         tracing::error!(%kind, %id, %plugin, ?fallback, "plugin instance disabled: {reason}");
@@ -238,40 +368,20 @@ impl Core {
         self.disabled.push(payload);
         true
     }
-}
 
-pub fn view_from_patch(patch: &svc::ViewPatch, base: &CameraView) -> Result<CameraView, PluginError> {
-    let view = CameraView {
-        eye: patch.eye.unwrap_or(base.eye),
-        target: patch.target.unwrap_or(base.target),
-        up: patch.up.unwrap_or(base.up),
-        fov_y_deg: patch.fov_y_deg.unwrap_or(base.fov_y_deg),
-        near: patch.near.unwrap_or(base.near),
-        far: patch.far.unwrap_or(base.far),
-        ..*base
-    };
-    if !view.is_finite() {
-        return Err(PluginError::invalid_input("camera view has non-finite values"));
-    }
-    Ok(view)
-}
-
-impl Core {
     /// The prim path under stream pixel (x, y) in the last frame, if any.
     pub fn pick_path(&mut self, x: f64, y: f64) -> Result<Option<String>, PluginError> {
-        if x < 0.0 || y < 0.0 || x >= f64::from(self.width) || y >= f64::from(self.height) {
-            return Err(PluginError::invalid_input(format!(
-                "({x}, {y}) is outside the {}x{} stream",
-                self.width, self.height
-            )));
+        let StreamSize { width, height, .. } = self.stream;
+        if x < 0.0 || y < 0.0 || x >= f64::from(width) || y >= f64::from(height) {
+            return Err(PluginError::invalid_input(format!("({x}, {y}) is outside the {width}x{height} stream")));
         }
         let id = self.renderer.instance.pick(x as u32, y as u32).into_result()?;
-        Ok(self.stage.as_ref().and_then(|s| s.current.as_ref()).and_then(|c| c.path_of(id)).map(str::to_string))
+        Ok(self.stage.as_ref().and_then(|s| s.current()).and_then(|c| c.path_of(id)).map(str::to_string))
     }
 
     /// A click at (x, y): selects the pickable prim under it, or clears on background.
     pub fn click(&mut self, x: f32, y: f32) {
-        if !self.input_active || self.stage.as_ref().is_none_or(|s| s.current.is_none()) {
+        if !self.input_active || !self.has_stage() {
             return;
         }
         let picked = match self.pick_path(f64::from(x), f64::from(y)) {
@@ -282,7 +392,7 @@ impl Core {
             }
         };
         let selection = match picked {
-            Some(path) if self.stage.as_ref().is_some_and(|s| s.is_pickable(&path)) => vec![path],
+            Some(path) if self.selection.is_pickable(&path) => vec![path],
             Some(_) => return, // not pickable: leave the selection alone
             None => Vec::new(),
         };
@@ -290,12 +400,10 @@ impl Core {
     }
 
     pub fn set_input_active(&mut self, active: bool) {
-        if self.input_active
-            && !active
-            && let Some(camera) = &mut self.camera
-        {
-            let _ = camera.instance.cancel();
+        if self.input_active && !active {
+            self.camera.cancel();
         }
+        self.changed |= self.input_active != active;
         self.input_active = active;
     }
 }

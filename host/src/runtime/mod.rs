@@ -1,14 +1,17 @@
 //! The runtime: one object owning the renderer, camera controller, message router, input queue,
 //! settings store, sinks and the inbound command queue, run by one render thread.
 
+pub mod camera;
 pub mod chain;
 pub mod core;
 pub mod delivery;
 pub mod hub;
+pub mod inbound;
 pub mod input;
 pub mod ovstream_sink;
 pub mod render_loop;
 pub mod router;
+pub mod selection;
 pub mod services;
 pub mod settings;
 pub mod sinks;
@@ -23,11 +26,12 @@ use std::thread::JoinHandle;
 use std::time::Instant;
 
 use crossbeam_channel::{Receiver, Sender, TrySendError};
-use ovhost_plugin_api::{CameraView, PluginError};
+use ovhost_plugin_api::PluginError;
 
-use self::core::{ActiveRenderer, Core};
+use self::core::{ActiveRenderer, Core, CoreParts, StreamSize};
 use self::hub::ClientHub;
-use self::render_loop::{Inbound, RenderLoop};
+use self::inbound::Inbound;
+use self::render_loop::RenderLoop;
 use self::router::Router;
 use self::settings::SettingsStore;
 use self::sinks::{Sink, WebSink};
@@ -127,7 +131,7 @@ impl Runtime {
             None => None,
         };
         if let (Some(url), Some(slot)) = (&config.initial_stage, &mut stage) {
-            slot.open(url, stage::LoadReason::Open)
+            slot.open(url, inbound::LoadReason::Open)
                 .map_err(|e| PluginError::new(e.kind, format!("--stage {url}: {}", e.message)))?;
             status.set_state(RuntimeState::Loading);
         }
@@ -188,40 +192,17 @@ impl Runtime {
     pub fn into_parts(self) -> Result<(RuntimeHandle, RenderLoop, Receiver<Inbound>), PluginError> {
         let Runtime { handle, config, registry, settings, stage, sinks, inbound } = self;
         let renderer = create_renderer(&registry, &config.renderer, &config, config.strict)?;
-        let mut core = Core {
+        let mut core = Core::new(CoreParts {
             registry: registry.clone(),
             renderer,
-            camera: None,
             default_camera: config.camera.clone(),
-            view: CameraView::default(),
             settings,
             status: handle.status.clone(),
             hub: handle.hub.clone(),
-            width: config.width,
-            height: config.height,
-            fps: config.fps,
-            disabled: Vec::new(),
+            stream: StreamSize { width: config.width, height: config.height, fps: config.fps },
             stage,
-            input_active: true,
-            pending_events: Vec::new(),
-            stats: Default::default(),
-            active_aov: None,
-            authored_camera: None,
-        };
-        let scheme = core
-            .settings
-            .get("camera_scheme")
-            .and_then(|v| v.as_str())
-            .filter(|s| registry.cameras.contains_key(*s))
-            .map(str::to_string)
-            .unwrap_or_else(|| config.camera.clone());
-        match core.create_camera(&scheme) {
-            Ok(camera) => core.camera = Some(camera),
-            Err(e) if registry.cameras.is_empty() => {
-                tracing::warn!("no camera controller plugin is registered ({e}); the view is fixed");
-            }
-            Err(e) => return Err(e),
-        }
+        });
+        core.start_camera()?;
         let router = Router::new(&registry, |_| "{}".to_string());
         let mut plugins = registry.to_json();
         plugins["handlers"] = router.to_json();

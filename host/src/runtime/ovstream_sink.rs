@@ -9,7 +9,7 @@ use ovhost_plugin_api::{Frame, FrameFormat, FrameSpec, MemoryLocation};
 use serde_json::json;
 
 use super::hub::{ClientChannels, ClientHub};
-use super::render_loop::Inbound;
+use super::inbound::Inbound;
 use super::sinks::Sink;
 use crate::protocol::{self, Envelope, INPUT_EVENT_TYPE};
 

@@ -17,29 +17,12 @@ use serde_json::{Value, json};
 use super::core::Core;
 use super::delivery::Delivery;
 use super::hub::ClientId;
+use super::inbound::{Inbound, LoadReason, LoadResult};
 use super::input::InputQueue;
 use super::router::Router;
 use super::sinks::Sink;
 use super::state::RuntimeState;
 use crate::protocol::{self, Envelope, HELLO_EVENT_TYPE};
-
-/// Work for the render thread, enqueued by I/O threads.
-pub enum Inbound {
-    Connected(ClientId),
-    Disconnected(ClientId),
-    Message {
-        client: ClientId,
-        envelope: Envelope,
-    },
-    Input {
-        client: ClientId,
-        events: Vec<ovhost_plugin_api::InputEvent>,
-        seq: Option<u32>,
-    },
-    /// A stage load finished on the loader thread.
-    StageLoaded(Box<super::stage::LoadResult>),
-    Shutdown,
-}
 
 /// Pointer travel (stream pixels) below which a press and release is a click, not a drag.
 pub const CLICK_THRESHOLD_PX: f32 = 4.0;
@@ -95,27 +78,39 @@ impl RenderLoop {
 
     /// Handles one inbound item. Returns false on shutdown.
     pub fn handle_inbound(&mut self, item: Inbound) -> bool {
+        // Messages and connections may change what `/api/state` shows (handlers call services
+        // that do not all raise events); pointer input does not, unless a click selects, which
+        // raises `selectionChanged` and so marks the state changed.
+        if !matches!(item, Inbound::Input { .. }) {
+            self.core.mark_changed();
+        }
         let keep_running = self.handle_item(item);
         self.flush_events();
-        // `/api/state` reflects what the item changed (stage, selection, camera) at once.
-        self.publish_state();
+        self.publish_if_changed();
         keep_running
+    }
+
+    /// Rebuilds `/api/state` when something it shows changed since the last publication.
+    fn publish_if_changed(&mut self) {
+        if self.core.take_changed() {
+            self.publish_state();
+        }
     }
 
     /// Delivers host events raised by services to every handler.
     fn flush_events(&mut self) {
         for _ in 0..16 {
-            let events = std::mem::take(&mut self.core.pending_events);
+            let events = self.core.take_events();
             if events.is_empty() {
                 return;
             }
-            let hub = self.core.hub.clone();
+            let hub = self.core.hub().clone();
             for (client, event, payload) in events {
                 self.router.notify(&hub, &mut self.core, client, &event, &payload);
             }
         }
         tracing::warn!("host events kept raising more events; the rest were dropped");
-        self.core.pending_events.clear();
+        self.core.take_events();
     }
 
     fn handle_item(&mut self, item: Inbound) -> bool {
@@ -123,16 +118,16 @@ impl RenderLoop {
             Inbound::StageLoaded(result) => self.stage_loaded(*result),
             Inbound::Shutdown => return false,
             Inbound::Connected(client) => {
-                let hub = self.core.hub.clone();
+                let hub = self.core.hub().clone();
                 self.router.notify(&hub, &mut self.core, client, "clientConnected", &json!({ "client_id": client }));
             }
             Inbound::Disconnected(client) => {
-                let hub = self.core.hub.clone();
+                let hub = self.core.hub().clone();
                 self.router.notify(&hub, &mut self.core, client, "clientDisconnected", &json!({ "client_id": client }));
             }
             Inbound::Message { client, envelope } => self.handle_message(client, &envelope),
             Inbound::Input { events, seq, .. } => {
-                let loading = self.core.stage.as_ref().is_some_and(|s| s.loading.is_some());
+                let loading = self.core.is_loading();
                 for event in events {
                     // Input is dropped while a stage loads and pointer input while the viewport is
                     // inactive (panels own it); keys and cancels still go through.
@@ -140,7 +135,7 @@ impl RenderLoop {
                         event.kind,
                         InputKind::POINTER_MOVE | InputKind::POINTER_DOWN | InputKind::POINTER_UP | InputKind::WHEEL
                     );
-                    if loading || (pointer && !self.core.input_active) {
+                    if loading || (pointer && !self.core.input_active()) {
                         continue;
                     }
                     self.input.push(event);
@@ -159,7 +154,7 @@ impl RenderLoop {
             self.hello(client, &envelope.payload);
             return;
         }
-        let hub = self.core.hub.clone();
+        let hub = self.core.hub().clone();
         self.router.dispatch(&hub, &mut self.core, client, &envelope.event_type, &envelope.payload);
     }
 
@@ -174,9 +169,9 @@ impl RenderLoop {
         let available = self.available_codecs();
         let chosen =
             offered.iter().filter_map(|c| ovhost_plugin_api::FrameFormat::from_name(c)).find(|f| available.contains(f));
-        self.core.hub.set_codec(client, chosen);
+        self.core.hub().set_codec(client, chosen);
         if let Some(dialect) = payload.get("dialect").and_then(Value::as_str) {
-            self.core.hub.set_dialect(client, dialect);
+            self.core.hub().set_dialect(client, dialect);
         }
         let codec_name = |f: ovhost_plugin_api::FrameFormat| match f {
             ovhost_plugin_api::FrameFormat::H264 => ovhost_protocol::VideoCodec::H264,
@@ -192,28 +187,28 @@ impl RenderLoop {
                 .map(String::from)
                 .to_vec(),
             stream: ovhost_protocol::StreamInfo {
-                width: self.core.width,
-                height: self.core.height,
-                fps: self.core.fps,
+                width: self.core.stream().width,
+                height: self.core.stream().height,
+                fps: self.core.stream().fps,
             },
             video: Some(ovhost_protocol::VideoChoice {
                 codec: chosen.map(codec_name),
                 available: available.iter().map(|f| codec_name(*f)).collect(),
                 header_bytes: super::sinks::VIDEO_HEADER_BYTES as u32,
             }),
-            state: serde_json::from_value(json!(self.core.status.state()))
+            state: serde_json::from_value(json!(self.core.status().state()))
                 .unwrap_or(ovhost_protocol::RuntimeState::Error),
         };
         let reply = serde_json::to_value(&reply).unwrap_or(Value::Null);
-        self.core.hub.send(client, protocol::encode("helloResult", &reply));
+        let hub = self.core.hub().clone();
+        hub.send(client, protocol::encode("helloResult", &reply));
         // Instances disabled before this client arrived: told once, here (later ones reach it
         // through `broadcast_greeted`).
-        for disabled in &self.core.disabled {
-            self.core.hub.send(client, protocol::encode(svc::PluginDisabled::NAME, &json!(disabled)));
+        for disabled in self.core.disabled() {
+            hub.send(client, protocol::encode(svc::PluginDisabled::NAME, &json!(disabled)));
         }
-        self.core.hub.mark_greeted(client);
-        let hub = self.core.hub.clone();
-        let dialect = self.core.hub.dialect(client);
+        hub.mark_greeted(client);
+        let dialect = hub.dialect(client);
         self.router.notify(
             &hub,
             &mut self.core,
@@ -225,13 +220,13 @@ impl RenderLoop {
 
     /// Codecs the web sink could deliver given the registered converters.
     fn available_codecs(&self) -> Vec<ovhost_plugin_api::FrameFormat> {
-        self.out.available_codecs(&self.core.registry)
+        self.out.available_codecs(self.core.registry())
     }
 
     /// Renders and delivers one frame at `now_us` (host monotonic microseconds).
     pub fn tick(&mut self, now_us: u64) {
         let started = Instant::now();
-        let hub = self.core.hub.clone();
+        let hub = self.core.hub().clone();
         let polled: Vec<Inbound> = self.out.sinks.iter_mut().flat_map(|s| s.poll(&hub, now_us)).collect();
         for item in polled {
             self.handle_inbound(item);
@@ -245,9 +240,12 @@ impl RenderLoop {
         let render_started = Instant::now();
         let frame_number = self.frame_number;
         let mut became_ready = false;
+        let status = self.core.status().clone();
+        let registry = self.core.registry().clone();
         let failure = request.with_ref(|request| {
             // The frame borrows the renderer: it is delivered before the renderer is called again.
-            let mut frame = self.core.renderer.instance.render(request).into_result()?;
+            let (renderer, stats) = self.core.renderer_and_stats();
+            let mut frame = renderer.instance.render(request).into_result()?;
             frame
                 .validate()
                 .map_err(|e| PluginError::new(e.kind, format!("invalid frame descriptor: {}", e.message)))?;
@@ -255,11 +253,10 @@ impl RenderLoop {
             frame.timestamp_us = now_us;
             self.last_render_ns = render_started.elapsed().as_nanos() as u64;
             crate::metrics::record_render(self.last_render_ns);
-            self.core.status.frames_rendered.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let registry = self.core.registry.clone();
+            status.frames_rendered.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             self.out.set_renderer_output(&registry, frame.spec());
-            self.out.deliver(&registry, &frame, &mut self.core.stats, self.input.last_seq, now_us);
-            if !self.core.status.is_ready() && self.out.warm_up(&registry, &frame) {
+            self.out.deliver(&registry, &frame, stats, self.input.last_seq, now_us);
+            if !status.is_ready() && self.out.warm_up(&registry, &frame) {
                 became_ready = true;
             }
             Ok::<(), PluginError>(())
@@ -270,29 +267,30 @@ impl RenderLoop {
         }
         if became_ready {
             tracing::info!("first frame rendered and converted; ready");
-            self.core.status.mark_ready();
-            self.publish_state();
+            self.core.status().mark_ready();
+            self.core.mark_changed();
         }
         // Clicks and keys handled in this frame may have raised events (selectionChanged,
         // cameraChanged): deliver them now rather than with the next inbound message.
         self.flush_events();
+        self.publish_if_changed();
         self.last_tick_ns = started.elapsed().as_nanos() as u64;
-        self.core.stats.record(now_us, self.last_tick_ns, self.last_render_ns, self.out.last_convert_ns);
+        self.core.stats_mut().record(now_us, self.last_tick_ns, self.last_render_ns, self.out.last_convert_ns);
     }
 
     /// A failed frame: a panic disables the renderer at once, repeated failures after
     /// [`RENDER_FAILURES_BEFORE_DISABLE`] frames; either way the diagnostic renderer takes over
     /// so the stream continues, and clients are told once.
     fn render_failed(&mut self, error: &PluginError) {
-        self.core.status.render_errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.core.status().render_errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         crate::metrics::plugin_failure("renderer", error.is_panic());
         self.render_failures = self.render_failures.saturating_add(1);
-        let id = self.core.renderer.id.clone();
+        let id = self.core.renderer().id.clone();
         let fatal = error.is_panic() || self.render_failures >= RENDER_FAILURES_BEFORE_DISABLE;
         if self.render_failures == 1 || fatal {
             tracing::warn!(renderer = %id, failures = self.render_failures, "render failed: {error}");
         }
-        if !fatal || self.core.disabled.iter().any(|d| d.kind == "renderer" && d.id == id) {
+        if !fatal || self.core.is_disabled("renderer", &id) {
             return;
         }
         let reason = if error.is_panic() {
@@ -301,13 +299,13 @@ impl RenderLoop {
             format!("{} consecutive frames failed; last error: {}", self.render_failures, error.message)
         };
         let fallback = (id != FALLBACK_RENDERER).then(|| self.core.fallback_renderer(FALLBACK_RENDERER)).flatten();
-        let plugin = self.core.registry.renderers.get(&id).map(|r| r.plugin.clone()).unwrap_or_default();
+        let plugin = self.core.registry().renderers.get(&id).map(|r| r.plugin.clone()).unwrap_or_default();
         self.core.disable("renderer", &id, &plugin, reason, fallback.as_ref().map(|r| r.id.clone()));
         if let Some(renderer) = fallback {
-            self.core.renderer = renderer;
+            self.core.replace_renderer(renderer);
             self.render_failures = 0;
             self.out.renderer_output = None;
-            self.core.hub.request_keyframe();
+            self.core.hub().request_keyframe();
         }
     }
 
@@ -316,25 +314,10 @@ impl RenderLoop {
         for event in &events {
             self.route_host_input(event);
         }
-        if let Some(camera) = &mut self.core.camera {
-            for event in &events {
-                if let RResult::RErr(e) = camera.instance.input(event) {
-                    tracing::debug!(camera = %camera.id, "camera input failed: {e}");
-                }
-            }
-            match camera.instance.advance(dt_us) {
-                RResult::ROk(view) if view.is_finite() => self.core.view = view,
-                RResult::ROk(_) => tracing::warn!(camera = %camera.id, "camera produced a non-finite view; ignored"),
-                RResult::RErr(e) => {
-                    let id = camera.id.clone();
-                    tracing::warn!(camera = %id, "camera advance failed: {e}");
-                    if e.is_panic() {
-                        self.core.camera_failed(&id, &e);
-                    }
-                }
-            }
+        if let Err(panic) = self.core.camera_mut().advance(&events, dt_us) {
+            self.core.camera_failed(&panic.id, &panic.error);
         }
-        self.core.view
+        self.core.camera().view()
     }
 
     /// The host's own share of input: click-to-pick (left press and release within
@@ -358,8 +341,8 @@ impl RenderLoop {
                 }
             }
             InputKind::KEY_DOWN if event.key.as_str() == "f" && event.modifiers == 0 => {
-                let selection = self.core.stage.as_ref().map(|s| s.selection.clone()).unwrap_or_default();
-                if self.core.stage.as_ref().is_some_and(|s| s.current.is_some())
+                let selection = self.core.selection().prims().to_vec();
+                if self.core.has_stage()
                     && let Err(e) = self.core.fit_to(&selection)
                 {
                     tracing::debug!("frame selection failed: {e}");
@@ -371,36 +354,38 @@ impl RenderLoop {
     }
 
     /// Commits a finished load: renderer, camera fit, selection reset, state, events.
-    fn stage_loaded(&mut self, loaded: super::stage::LoadResult) {
-        let Some(slot) = &mut self.core.stage else { return };
-        let latest = slot.loading.as_ref().map(|l| l.0);
-        if latest != Some(loaded.request_id) {
-            tracing::debug!(request = loaded.request_id, ?latest, "stale stage load result dropped");
+    fn stage_loaded(&mut self, loaded: LoadResult) {
+        let status = self.core.status().clone();
+        let Some(slot) = self.core.stage_slot().ok() else { return };
+        if !slot.accept(loaded.request_id) {
+            tracing::debug!(request = loaded.request_id, latest = ?slot.loading().map(|l| l.0), "stale stage load result dropped");
             return;
         }
-        slot.loading = None;
-        let had_stage = slot.current.is_some();
+        let had_stage = slot.current().is_some();
+        let failed = |core: &mut Core, code: &str, message: String| {
+            if let Ok(slot) = core.stage_slot() {
+                slot.failed(message.clone());
+            }
+            status.set_state(if had_stage { RuntimeState::Streaming } else { RuntimeState::Idle });
+            core.raise(
+                0,
+                "stageOpenFailed",
+                json!({ "request_id": loaded.request_id, "url": loaded.url, "code": code, "error": message }),
+            );
+        };
         let opened = match loaded.result {
             Ok(opened) => opened,
             Err(e) => {
                 let message = e.to_string();
                 tracing::warn!(url = %loaded.url, code = e.code(), "stage load failed: {message}");
-                slot.last_error = Some(message.clone());
-                self.core.status.set_state(if had_stage { RuntimeState::Streaming } else { RuntimeState::Idle });
-                self.core.raise(
-                    0,
-                    "stageOpenFailed",
-                    json!({ "request_id": loaded.request_id, "url": loaded.url, "code": e.code(), "error": message }),
-                );
+                failed(&mut self.core, e.code(), message);
                 return;
             }
         };
-        if let RResult::RErr(e) = self.core.renderer.instance.open_stage(opened.scene.as_scene()) {
+        if let RResult::RErr(e) = self.core.renderer_mut().instance.open_stage(opened.scene.as_scene()) {
             let message = format!("the renderer could not take the stage: {}", e.message);
             tracing::error!(url = %loaded.url, "{message}");
-            slot.last_error = Some(message.clone());
-            self.core.status.set_state(if had_stage { RuntimeState::Streaming } else { RuntimeState::Idle });
-            self.core.raise(0, "stageOpenFailed", json!({ "request_id": loaded.request_id, "url": loaded.url, "code": "renderer_failed", "error": message }));
+            failed(&mut self.core, "renderer_failed", message);
             return;
         }
         let info = opened.info.clone();
@@ -408,26 +393,14 @@ impl RenderLoop {
             url = %info.url, generation = info.generation, prims = info.prim_count, triangles = info.triangle_count,
             up_axis = info.up_axis.as_str(), reason = ?loaded.reason, "stage opened"
         );
-        slot.current = Some(super::stage::LoadedStage::new(opened));
-        self.core.authored_camera = None;
-        slot.last_error = None;
-        slot.pickable = None;
-        let had_selection = !slot.selection.is_empty();
-        slot.selection.clear();
+        let Some((slot, selection)) = self.core.stage_and_selection() else { return };
+        slot.commit(opened);
+        let had_selection = selection.reset();
         self.input.clear();
         self.click.press = None;
-        if let Some(camera) = &mut self.core.camera {
-            let _ = camera.instance.cancel();
-            if (loaded.reason != super::stage::LoadReason::Variant || !had_stage)
-                && let RResult::RErr(e) = camera.instance.fit(&info.bounds, info.up_axis)
-            {
-                tracing::warn!("camera fit failed: {e}");
-            }
-            if let RResult::ROk(view) = camera.instance.advance(0) {
-                self.core.view = view;
-            }
-        }
-        self.core.status.set_state(RuntimeState::Streaming);
+        let keep_view = loaded.reason == LoadReason::Variant && had_stage;
+        self.core.camera_mut().stage_changed(&info.bounds, info.up_axis, keep_view);
+        status.set_state(RuntimeState::Streaming);
         let stage = serde_json::to_value(&info).unwrap_or(Value::Null);
         self.core.raise(
             0,
@@ -439,38 +412,41 @@ impl RenderLoop {
         }
         let camera = self.core.camera_state();
         self.core.raise_event::<svc::CameraChanged>(0, &camera);
-        self.core.hub.request_keyframe();
+        self.core.hub().request_keyframe();
     }
 
     /// Publishes render-thread facts for `/api/state`.
     pub fn publish_state(&self) {
-        self.core.status.set_detail(json!({
-            "renderer": self.core.renderer.id,
-            "renderer_sections": self.core.renderer.sections,
-            "camera": self.core.camera_state(),
-            "stream": { "width": self.core.width, "height": self.core.height, "fps": self.core.fps },
+        let core = &self.core;
+        let stage = core.stage();
+        let stream = core.stream();
+        core.status().set_detail(json!({
+            "renderer": core.renderer().id,
+            "renderer_sections": core.renderer().sections,
+            "camera": core.camera_state(),
+            "stream": { "width": stream.width, "height": stream.height, "fps": stream.fps },
             "sinks": self.out.sinks.iter().map(|s| s.name()).collect::<Vec<_>>(),
-            "clients": self.core.hub.stats(),
+            "clients": core.hub().stats(),
             "handlers": self.router.to_json(),
-            "disabled": self.core.disabled,
+            "disabled": core.disabled(),
             "input_events_dropped": self.input.dropped,
-            "input_active": self.core.input_active,
-            "stage": self.core.stage.as_ref().and_then(|s| s.current.as_ref()).map(|c| serde_json::to_value(&c.info).unwrap_or(Value::Null)),
-            "loading": self.core.stage.as_ref().and_then(|s| s.loading.as_ref()).map(|l| json!({"url": l.1, "request_id": l.0})),
-            "selection": self.core.stage.as_ref().map(|s| s.selection.clone()).unwrap_or_default(),
-            "last_stage_error": self.core.stage.as_ref().and_then(|s| s.last_error.clone()),
-            "stats": self.core.stats.to_json(&self.core.status, self.core.hub.len()),
+            "input_active": core.input_active(),
+            "stage": stage.and_then(|s| s.current()).map(|c| serde_json::to_value(&c.info).unwrap_or(Value::Null)),
+            "loading": stage.and_then(|s| s.loading()).map(|l| json!({"url": l.1, "request_id": l.0})),
+            "selection": core.selection().prims(),
+            "last_stage_error": stage.and_then(|s| s.last_error()),
+            "stats": core.stats().to_json(core.status(), core.hub().len()),
         }));
     }
 
     /// Runs until shutdown: waits for inbound work until each frame's deadline, then renders.
     /// Frames whose deadline has already passed are dropped, never rendered concurrently.
     pub fn run(mut self, inbound: Receiver<Inbound>, clock: Instant) {
-        let interval = Duration::from_micros(1_000_000 / u64::from(self.core.fps.max(1)));
+        let interval = Duration::from_micros(1_000_000 / u64::from(self.core.stream().fps.max(1)));
         let mut deadline = Instant::now();
         let mut last_publish = Instant::now();
         loop {
-            self.core.status.beat();
+            self.core.status().beat();
             let now = Instant::now();
             if now < deadline {
                 match inbound.recv_timeout(deadline - now) {
@@ -497,10 +473,12 @@ impl RenderLoop {
             if now > deadline {
                 let behind = (now - deadline).as_micros() / interval.as_micros().max(1);
                 if behind > 0 {
-                    self.core.status.frames_dropped.fetch_add(behind as u64, std::sync::atomic::Ordering::Relaxed);
+                    self.core.status().frames_dropped.fetch_add(behind as u64, std::sync::atomic::Ordering::Relaxed);
                 }
                 deadline = now;
             }
+            // The camera view and the frame statistics change every frame: published at most
+            // four times a second rather than per frame.
             if last_publish.elapsed() >= Duration::from_millis(250) {
                 self.publish_state();
                 last_publish = Instant::now();
@@ -509,7 +487,7 @@ impl RenderLoop {
     }
 
     fn shutdown(self) {
-        self.core.status.set_state(RuntimeState::ShuttingDown);
+        self.core.status().set_state(RuntimeState::ShuttingDown);
         tracing::info!(frames = self.frame_number, "render loop stopped");
     }
 }

@@ -11,10 +11,12 @@ use ovhost_plugin_api::services::{self as svc, Service};
 use ovhost_plugin_api::{CameraView, PluginError};
 use serde_json::Value;
 
-use super::core::{Core, view_from_patch};
+use super::camera::view_from_patch;
+use super::core::Core;
 use super::hub::ClientId;
+use super::inbound::LoadReason;
 use super::router::Services;
-use super::stage::{LoadJob, LoadReason, stage_error};
+use super::stage::{LoadJob, stage_error};
 
 /// A service as the table holds it: JSON text in, JSON text out.
 type Entry = fn(&mut Core, ClientId, &str) -> Result<String, PluginError>;
@@ -54,31 +56,28 @@ fn dispatch_table() -> &'static BTreeMap<&'static str, (u32, Entry)> {
                     .map(|s| svc::ServiceRow { name: s.name.into(), version: s.version, description: s.description.into() })
                     .collect(),
             }),
-            svc::HostState => |core, _, _| Ok(core.status.to_json()),
-            svc::PluginsList => |core, _, _| Ok(core.status.plugins()),
+            svc::HostState => |core, _, _| Ok(core.status().to_json()),
+            svc::PluginsList => |core, _, _| Ok(core.status().plugins()),
             svc::SettingsGet => |core, _, args| Ok(match args.key {
-                Some(key) => core.settings.get(&key).cloned().unwrap_or(Value::Null),
-                None => core.settings.all(),
+                Some(key) => core.settings().get(&key).cloned().unwrap_or(Value::Null),
+                None => core.settings().all(),
             }),
             svc::SettingsSet => |core, _, args| {
-                core.settings
+                core.settings_mut()
                     .set(&args.key, args.value)
                     .map_err(|e| PluginError::internal(format!("cannot save settings: {e}")))?;
                 Ok(svc::Saved { saved: true })
             },
             svc::CameraStateGet => |core, _, _| Ok(core.camera_state()),
-            svc::CameraView => |core, _, _| Ok(svc::View::from(&core.view)),
+            svc::CameraView => |core, _, _| Ok(svc::View::from(&core.camera().view())),
             svc::CameraSetView => |core, _, patch| {
-                let view = view_from_patch(&patch, &core.view)?;
-                core.view = view;
-                if let Some(camera) = &mut core.camera {
-                    camera.instance.set_view(&view).into_result()?;
-                }
+                let view = view_from_patch(&patch, &core.camera().view())?;
+                core.set_view(view)?;
                 Ok(svc::View::from(&view))
             },
             svc::CameraSchemesGet => |core, _, _| Ok(svc::CameraSchemes {
                 schemes: core
-                    .registry
+                    .registry()
                     .cameras
                     .iter()
                     .map(|(id, r)| svc::SchemeInfo {
@@ -87,7 +86,7 @@ fn dispatch_table() -> &'static BTreeMap<&'static str, (u32, Entry)> {
                         plugin: r.plugin.clone(),
                     })
                     .collect(),
-                active: core.camera.as_ref().map(|c| c.id.clone()),
+                active: core.camera().scheme().map(str::to_string),
             }),
             svc::CameraSetScheme => |core, _, args| {
                 core.set_camera_scheme(&args.scheme)?;
@@ -95,14 +94,13 @@ fn dispatch_table() -> &'static BTreeMap<&'static str, (u32, Entry)> {
             },
             svc::CameraFit => |core, _, args| core.fit_to(&args.prim_path.into_iter().collect::<Vec<_>>()),
             svc::CameraFocusSelection => |core, _, _| {
-                let selection = core.stage.as_ref().map(|s| s.selection.clone()).unwrap_or_default();
+                let selection = core.selection().prims().to_vec();
                 core.fit_to(&selection)
             },
             svc::CameraAuthored => |core, _, _| Ok(svc::AuthoredCameras {
                 cameras: core
-                    .stage
-                    .as_ref()
-                    .and_then(|s| s.current.as_ref())
+                    .stage()
+                    .and_then(|s| s.current())
                     .map(|c| {
                         c.scene
                             .cameras
@@ -111,42 +109,44 @@ fn dispatch_table() -> &'static BTreeMap<&'static str, (u32, Entry)> {
                             .collect()
                     })
                     .unwrap_or_default(),
-                active: core.authored_camera.clone(),
+                active: core.camera().authored().map(str::to_string),
             }),
             svc::CameraUseAuthored => |core, _, args| use_authored_camera(core, &args.path),
             svc::RendererSettings => |core, _, _| {
-                let text = core.renderer.instance.render_settings().into_result()?;
+                let text = core.renderer().instance.render_settings().into_result()?;
                 serde_json::from_str(&text)
                     .map_err(|e| PluginError::internal(format!("renderer settings are not JSON: {e}")))
             },
             svc::RendererSetSetting => |core, _, args| {
                 let value = args.value.to_string();
                 let applies_at = core
-                    .renderer
+                    .renderer_mut()
                     .instance
                     .set_render_setting(args.key.as_str().into(), value.as_str().into())
                     .into_result()?;
                 Ok(svc::SettingApplied { key: args.key, applies_at: applies_at.into_string() })
             },
             svc::RendererAovs => |core, _, _| {
-                let aovs: RVec<_> = core.renderer.instance.aovs().into_result()?;
+                let aovs: RVec<_> = core.renderer().instance.aovs().into_result()?;
                 let names: Vec<String> = aovs.iter().map(|a| a.to_string()).collect();
-                let active = core.active_aov.clone().or_else(|| names.first().cloned());
+                let active = core.renderer().aov.clone().or_else(|| names.first().cloned());
                 Ok(svc::Aovs { aovs: names, active })
             },
             svc::RendererSetAov => |core, _, args| {
-                core.renderer.instance.set_aov(args.aov.as_str().into()).into_result()?;
-                core.active_aov = Some(args.aov.clone());
+                let renderer = core.renderer_mut();
+                renderer.instance.set_aov(args.aov.as_str().into()).into_result()?;
+                renderer.aov = Some(args.aov.clone());
+                core.mark_changed();
                 Ok(svc::ActiveAov { active: args.aov })
             },
             svc::StageOpen => |core, _, args| stage_open(core, args),
             svc::StageInfo => |core, _, _| {
                 let slot = core.stage_slot()?;
                 Ok(svc::StageInfoAnswer {
-                    loading: slot.loading.is_some(),
-                    loading_url: slot.loading.as_ref().map(|l| l.1.clone()),
-                    stage: slot.current.as_ref().map(|c| serde_json::to_value(&c.info).unwrap_or(Value::Null)),
-                    last_error: slot.last_error.clone(),
+                    loading: slot.is_loading(),
+                    loading_url: slot.loading().map(|l| l.1.to_string()),
+                    stage: slot.current().map(|c| serde_json::to_value(&c.info).unwrap_or(Value::Null)),
+                    last_error: slot.last_error().map(str::to_string),
                 })
             },
             svc::StageChildren => |core, _, args| {
@@ -187,8 +187,7 @@ fn dispatch_table() -> &'static BTreeMap<&'static str, (u32, Entry)> {
             svc::StagePrimCount => |core, _, _| {
                 let slot = core.stage_slot()?;
                 let count = slot
-                    .current
-                    .as_ref()
+                    .current()
                     .map(|c| c.info.prim_count)
                     .ok_or_else(|| PluginError::bad_state("no stage is open"))?;
                 Ok(svc::Count { count: count as u64 })
@@ -199,7 +198,7 @@ fn dispatch_table() -> &'static BTreeMap<&'static str, (u32, Entry)> {
             },
             svc::StageListScenes => |core, _, _| Ok(svc::Scenes { scenes: core.stage_slot()?.list_scenes() }),
             svc::SelectionGet => |core, _, _| {
-                Ok(svc::Prims { prims: core.stage.as_ref().map(|s| s.selection.clone()).unwrap_or_default() })
+                Ok(svc::Prims { prims: core.selection().prims().to_vec() })
             },
             svc::SelectionSet => |core, _, args| {
                 let prims = if args.paths.is_empty() { Vec::new() } else { core.stage_slot()?.existing(&args.paths)? };
@@ -207,18 +206,9 @@ fn dispatch_table() -> &'static BTreeMap<&'static str, (u32, Entry)> {
                 Ok(svc::Prims { prims })
             },
             svc::SelectionSetPickable => |core, _, args| {
-                let slot = core.stage_slot()?;
-                match args.mode.as_deref().unwrap_or("add") {
-                    "all" => slot.pickable = None,
-                    "replace" => slot.pickable = Some(args.paths.into_iter().collect()),
-                    "add" => slot.pickable.get_or_insert_with(Default::default).extend(args.paths),
-                    other => {
-                        return Err(PluginError::invalid_input(format!(
-                            "mode must be add, replace or all, not '{other}'"
-                        )));
-                    }
-                }
-                Ok(svc::PickableAnswer { count: slot.pickable.as_ref().map(|p| p.len() as u64) })
+                core.stage_slot()?;
+                let count = core.selection_mut().set_pickable(args.mode.as_deref().unwrap_or("add"), args.paths)?;
+                Ok(svc::PickableAnswer { count })
             },
             svc::ViewportPick => |core, _, args| {
                 if !args.x.is_finite() || !args.y.is_finite() {
@@ -230,7 +220,7 @@ fn dispatch_table() -> &'static BTreeMap<&'static str, (u32, Entry)> {
                 core.set_input_active(args.active);
                 Ok(args)
             },
-            svc::StatsGet => |core, _, _| Ok(core.stats.to_json(&core.status, core.hub.len())),
+            svc::StatsGet => |core, _, _| Ok(core.stats().to_json(core.status(), core.hub().len())),
         }
     })
 }
@@ -250,7 +240,7 @@ impl Services for Core {
 }
 
 fn use_authored_camera(core: &mut Core, path: &str) -> Result<svc::CameraState, PluginError> {
-    let current = core.stage.as_ref().and_then(|s| s.current.as_ref());
+    let current = core.stage().and_then(|s| s.current());
     let authored = current
         .and_then(|c| c.scene.cameras.iter().find(|cam| cam.path.as_str() == path).cloned())
         .ok_or_else(|| PluginError::not_found(format!("no authored camera at '{path}'")))?;
@@ -277,11 +267,8 @@ fn use_authored_camera(core: &mut Core, path: &str) -> Result<svc::CameraState, 
     if !view.is_finite() {
         return Err(PluginError::invalid_input(format!("authored camera '{path}' has a non-finite transform")));
     }
-    core.view = view;
-    if let Some(camera) = &mut core.camera {
-        camera.instance.set_view(&view).into_result()?;
-    }
-    core.authored_camera = Some(path.to_string());
+    core.camera_mut().adopt_authored(path, view)?;
+    core.mark_changed();
     let state = core.camera_state();
     core.raise_event::<svc::CameraChanged>(0, &state);
     Ok(state)
@@ -290,14 +277,14 @@ fn use_authored_camera(core: &mut Core, path: &str) -> Result<svc::CameraState, 
 fn stage_open(core: &mut Core, args: svc::OpenArgs) -> Result<svc::OpenAnswer, PluginError> {
     let url = args.url.trim().to_string();
     let slot = core.stage_slot()?;
-    let same = slot.current.as_ref().is_some_and(|c| c.info.url == url) && slot.loading.is_none();
+    let same = slot.current().is_some_and(|c| c.info.url == url) && !slot.is_loading();
     if same && !args.force {
-        let info = slot.current.as_ref().map(|c| serde_json::to_value(&c.info).unwrap_or(Value::Null));
+        let info = slot.current().map(|c| serde_json::to_value(&c.info).unwrap_or(Value::Null));
         return Ok(svc::OpenAnswer { status: "already_open".into(), url: None, request_id: None, stage: info });
     }
     let reason = if args.force { LoadReason::Reload } else { LoadReason::Open };
     let request_id = slot.open(&url, reason)?;
-    core.status.set_state(super::state::RuntimeState::Loading);
+    core.status().set_state(super::state::RuntimeState::Loading);
     core.raise_event::<svc::StageLoading>(0, &svc::StageLoadingPayload { url: url.clone(), request_id });
     Ok(svc::OpenAnswer { status: "loading".into(), url: Some(url), request_id: Some(request_id), stage: None })
 }
@@ -305,7 +292,7 @@ fn stage_open(core: &mut Core, args: svc::OpenArgs) -> Result<svc::OpenAnswer, P
 fn stage_set_variant(core: &mut Core, args: svc::SetVariantArgs) -> Result<svc::LoadingAnswer, PluginError> {
     let svc::SetVariantArgs { prim_path, variant_set: set, variant_selection: selection } = args;
     let slot = core.stage_slot()?;
-    let current = slot.current.as_ref().ok_or_else(|| PluginError::bad_state("no stage is open"))?;
+    let current = slot.current().ok_or_else(|| PluginError::bad_state("no stage is open"))?;
     let url = current.info.url.clone();
     let variants = slot.query()?.variants(&prim_path).map_err(stage_error)?;
     let options = variants
@@ -322,7 +309,7 @@ fn stage_set_variant(core: &mut Core, args: svc::SetVariantArgs) -> Result<svc::
         &url,
         LoadReason::Variant,
     )?;
-    core.status.set_state(super::state::RuntimeState::Loading);
+    core.status().set_state(super::state::RuntimeState::Loading);
     core.raise_event::<svc::StageLoading>(0, &svc::StageLoadingPayload { url, request_id });
     Ok(svc::LoadingAnswer { status: "loading".into(), request_id })
 }

@@ -30,7 +30,7 @@ pub trait Sink: Send {
         None
     }
     /// Work from the sink's own clients (messages, input, connections), once per frame.
-    fn poll(&mut self, _hub: &ClientHub, _now_us: u64) -> Vec<super::render_loop::Inbound> {
+    fn poll(&mut self, _hub: &ClientHub, _now_us: u64) -> Vec<super::inbound::Inbound> {
         Vec::new()
     }
 }

@@ -1,13 +1,15 @@
 //! The stage slot: the stage service (USD parsed in a child worker process), the loader thread
 //! that runs slow opens off the render thread, and what the render thread knows about the loaded
-//! stage (facts, prim ids, selection, pickable set).
+//! stage (facts, prim ids, the load awaited, the last error). Owned by [`super::core::Core`]; only
+//! the render thread touches it, through the methods below. Selection and pickable set live in
+//! [`super::selection::Selection`].
 //!
 //! Loads are serialized: one loader thread runs them in request order and posts each result to
 //! the render thread's inbound queue tagged with its request id; the render thread drops every
 //! result but the latest request's. Quick queries (children, properties, bounds) run on the
 //! render thread between frames; while a load holds the service they answer "loading".
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Arc;
@@ -17,28 +19,12 @@ use ovhost_plugin_api::{Bounds, PluginError, StageScene};
 use ovhost_stage::{OpenedStage, StageError, StageInfo, StageService};
 use parking_lot::{Mutex, MutexGuard};
 
-use super::render_loop::Inbound;
-
-/// Why a load was started.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum LoadReason {
-    Open,
-    Reload,
-    Variant,
-}
+use super::inbound::Inbound;
+pub use super::inbound::{LoadReason, LoadResult};
 
 pub enum LoadJob {
     Open { request_id: u64, url: String, reason: LoadReason },
     Variant { request_id: u64, prim_path: String, set: String, selection: String },
-}
-
-/// A finished load, posted to the render thread.
-pub struct LoadResult {
-    pub request_id: u64,
-    pub url: String,
-    pub reason: LoadReason,
-    pub result: Result<OpenedStage, StageError>,
 }
 
 /// The loaded stage as the render thread keeps it.
@@ -70,13 +56,9 @@ pub struct StageSlot {
     jobs: Sender<LoadJob>,
     next_request: u64,
     /// The load whose result is awaited (the latest request).
-    pub loading: Option<(u64, String, LoadReason)>,
-    pub current: Option<LoadedStage>,
-    /// Canonical selection: prim paths, in selection order.
-    pub selection: Vec<String>,
-    /// Pickable prims; `None` = everything.
-    pub pickable: Option<BTreeSet<String>>,
-    pub last_error: Option<String>,
+    loading: Option<(u64, String, LoadReason)>,
+    current: Option<LoadedStage>,
+    last_error: Option<String>,
 }
 
 impl StageSlot {
@@ -119,16 +101,7 @@ impl StageSlot {
                 }
             })
             .map_err(|e| PluginError::internal(format!("cannot start the stage loader thread: {e}")))?;
-        Ok(Self {
-            service,
-            jobs,
-            next_request: 0,
-            loading: None,
-            current: None,
-            selection: Vec::new(),
-            pickable: None,
-            last_error: None,
-        })
+        Ok(Self { service, jobs, next_request: 0, loading: None, current: None, last_error: None })
     }
 
     /// Queues a load; returns its request id.
@@ -198,12 +171,42 @@ impl StageSlot {
         Ok(out)
     }
 
-    /// Whether a picked prim may be selected under the pickable set.
-    pub fn is_pickable(&self, path: &str) -> bool {
-        match &self.pickable {
-            None => true,
-            Some(set) => set.iter().any(|p| path == p || path.starts_with(&format!("{p}/"))),
+    /// The loaded stage, if any (kept while another loads).
+    pub fn current(&self) -> Option<&LoadedStage> {
+        self.current.as_ref()
+    }
+
+    /// The load awaited: (request id, url).
+    pub fn loading(&self) -> Option<(u64, &str)> {
+        self.loading.as_ref().map(|l| (l.0, l.1.as_str()))
+    }
+
+    pub fn is_loading(&self) -> bool {
+        self.loading.is_some()
+    }
+
+    pub fn last_error(&self) -> Option<&str> {
+        self.last_error.as_deref()
+    }
+
+    /// A finished load arrived: true (and no longer awaited) when it is the latest request's.
+    pub fn accept(&mut self, request_id: u64) -> bool {
+        if self.loading.as_ref().map(|l| l.0) != Some(request_id) {
+            return false;
         }
+        self.loading = None;
+        true
+    }
+
+    /// The load failed (or the renderer refused it); the previous stage stays.
+    pub fn failed(&mut self, message: String) {
+        self.last_error = Some(message);
+    }
+
+    /// Makes a loaded stage current.
+    pub fn commit(&mut self, opened: OpenedStage) -> &LoadedStage {
+        self.last_error = None;
+        self.current.insert(LoadedStage::new(opened))
     }
 }
 

@@ -13,7 +13,7 @@ use ovhost_webrtc::{PeerEvent, VideoFrame, WebrtcServer};
 use serde_json::Value;
 
 use super::hub::{ClientChannels, ClientHub};
-use super::render_loop::Inbound;
+use super::inbound::Inbound;
 use super::sinks::Sink;
 use crate::protocol::{self, HELLO_EVENT_TYPE, INPUT_EVENT_TYPE, codes};
 
