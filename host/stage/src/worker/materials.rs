@@ -73,6 +73,8 @@ pub struct MaterialTable {
     by_path: HashMap<String, u32>,
     texture_by_key: HashMap<TextureRequest, u32>,
     queries: HashMap<String, Option<usd::MembershipQuery>>,
+    /// Authored bindings per (prim path, purpose).
+    authored: HashMap<(String, String), std::rc::Rc<AuthoredBindings>>,
 }
 
 /// How one mesh's faces map to materials, decided before the mesh is built.
@@ -242,37 +244,21 @@ impl MaterialTable {
         target: &sdf::Path,
         purpose: &str,
     ) -> Option<(sdf::Path, bool)> {
-        let names = prim.property_names().ok()?;
-        let prefix = "material:binding:collection:";
-        for name in names.iter().map(|n| n.as_str()) {
-            let Some(rest) = name.strip_prefix(prefix) else { continue };
-            let binding_name = if purpose.is_empty() {
-                rest
-            } else {
-                match rest.strip_prefix(purpose).and_then(|r| r.strip_prefix(':')) {
-                    Some(r) => r,
-                    None => continue,
-                }
-            };
-            if binding_name.contains(':') {
-                continue; // a purpose-specific binding seen while looking for all-purpose ones
+        let key = (prim.path().as_str().to_owned(), purpose.to_owned());
+        let authored = match self.authored.get(&key) {
+            Some(a) => std::rc::Rc::clone(a),
+            None => {
+                let a = std::rc::Rc::new(authored_bindings(stage, prim, purpose));
+                self.authored.insert(key, std::rc::Rc::clone(&a));
+                a
             }
-            let targets = prim.relationship(name).targets().unwrap_or_default();
-            let [collection, material] = targets.as_slice() else { continue };
-            let (collection, material) = if material.as_str().contains(".collection:") {
-                (material, collection)
-            } else {
-                (collection, material)
-            };
-            if self.collection_includes(stage, collection, target) && is_material(stage, material) {
-                return Some((material.clone(), stronger(prim, name)));
+        };
+        for (collection, material, stronger) in &authored.collections {
+            if self.collection_includes(stage, collection, target) {
+                return Some((material.clone(), *stronger));
             }
         }
-        let direct =
-            if purpose.is_empty() { "material:binding".to_owned() } else { format!("material:binding:{purpose}") };
-        let targets = prim.relationship(direct.as_str()).targets().ok()?;
-        let material = targets.first()?;
-        is_material(stage, material).then(|| (material.clone(), stronger(prim, &direct)))
+        authored.direct.clone()
     }
 
     fn collection_includes(&mut self, stage: &usd::Stage, collection: &sdf::Path, target: &sdf::Path) -> bool {
@@ -528,6 +514,48 @@ impl MaterialTable {
             "inputs": inputs,
         })
     }
+}
+
+/// A prim's authored bindings for exactly one purpose, in property order.
+#[derive(Default)]
+struct AuthoredBindings {
+    /// (collection path, material, strongerThanDescendants)
+    collections: Vec<(sdf::Path, sdf::Path, bool)>,
+    direct: Option<(sdf::Path, bool)>,
+}
+
+fn authored_bindings(stage: &usd::Stage, prim: &usd::Prim, purpose: &str) -> AuthoredBindings {
+    let mut out = AuthoredBindings::default();
+    let names = prim.property_names().unwrap_or_default();
+    let prefix = "material:binding:collection:";
+    for name in names.iter().map(|n| n.as_str()) {
+        let Some(rest) = name.strip_prefix(prefix) else { continue };
+        let binding_name = if purpose.is_empty() {
+            rest
+        } else {
+            match rest.strip_prefix(purpose).and_then(|r| r.strip_prefix(':')) {
+                Some(r) => r,
+                None => continue,
+            }
+        };
+        if binding_name.contains(':') {
+            continue; // a purpose-specific binding seen while looking for all-purpose ones
+        }
+        let targets = prim.relationship(name).targets().unwrap_or_default();
+        let [collection, material] = targets.as_slice() else { continue };
+        let (collection, material) =
+            if material.as_str().contains(".collection:") { (material, collection) } else { (collection, material) };
+        if is_material(stage, material) {
+            out.collections.push((collection.clone(), material.clone(), stronger(prim, name)));
+        }
+    }
+    let direct = if purpose.is_empty() { "material:binding".to_owned() } else { format!("material:binding:{purpose}") };
+    if let Some(material) = prim.relationship(direct.as_str()).targets().ok().and_then(|t| t.into_iter().next())
+        && is_material(stage, &material)
+    {
+        out.direct = Some((material, stronger(prim, &direct)));
+    }
+    out
 }
 
 fn is_material(stage: &usd::Stage, path: &sdf::Path) -> bool {

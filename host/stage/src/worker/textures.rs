@@ -32,6 +32,7 @@ pub const CACHE_BYTES: usize = 1 << 30;
 const MAX_FILE_BYTES: u64 = 512 << 20;
 
 /// One decoded image.
+#[derive(Debug)]
 pub struct Decoded {
     pub width: u32,
     pub height: u32,
