@@ -81,7 +81,8 @@ fn the_inspector_names_materials_and_texture_files_and_broken_textures_do_not_st
     assert_eq!(material["inputs"]["roughness"]["channels"], "g");
     assert_eq!(material["inputs"]["metallic"]["value"][0], 0.0);
 
-    for (prim, file) in [("/World/TruncatedQuad", "tex/truncated.png"), ("/World/GarbageQuad", "tex/not_an_image.png")] {
+    for (prim, file) in [("/World/TruncatedQuad", "tex/truncated.png"), ("/World/GarbageQuad", "tex/not_an_image.png")]
+    {
         let props = properties(&mut ws, prim);
         let diffuse = &props["material:bound"]["inputs"]["diffuseColor"];
         assert_eq!(diffuse["texture"], file, "{props}");
