@@ -20,6 +20,7 @@ import './styles.css';
 
 async function boot(): Promise<void> {
   const params = new URLSearchParams(location.search);
+  const viewerName = viewerNameFor(params);
   const driverName = params.get('driver') ?? savedTransport() ?? import.meta.env.VITE_DRIVER ?? 'ws';
   const useOvstream = driverName === 'ovstream';
   const useRtc = driverName === 'webrtc';
@@ -37,7 +38,7 @@ async function boot(): Promise<void> {
     const stats = new StatsTracker();
     createDriver = () =>
       new RtcDriver({ video, baseUrl: location.origin, token: params.get('token'), stats });
-    client = new ViewerClient({ createDriver, stats });
+    client = new ViewerClient({ createDriver, stats, viewerName });
   } else if (useOvstream) {
     const video = document.createElement('video');
     video.autoplay = true;
@@ -62,7 +63,7 @@ async function boot(): Promise<void> {
             loadConfigFile: fetchStreamConfig,
           }),
       });
-    client = new ViewerClient({ createDriver });
+    client = new ViewerClient({ createDriver, viewerName });
   } else {
     const forced = params.get('codec');
     const codecs: VideoCodec[] = forced === 'jpeg' || forced === 'h264' ? [forced] : await supportedCodecs();
@@ -71,7 +72,7 @@ async function boot(): Promise<void> {
     canvas.height = 720;
     surface = canvas;
     createDriver = () => new WsDriver({ url: defaultWsUrl(location), codecs });
-    client = new ViewerClient({ createDriver });
+    client = new ViewerClient({ createDriver, viewerName });
     pipeline = new VideoPipeline(canvas, client.stats);
     const video = pipeline;
     client.setVideoSink((frame) => video.push(frame));
@@ -96,6 +97,17 @@ async function boot(): Promise<void> {
       <App client={client} store={store} surface={surface} />
     </StrictMode>,
   );
+}
+
+/** `?name=`, else the name saved in this browser, else a new `Viewer XXXX` (saved). */
+function viewerNameFor(params: URLSearchParams): string {
+  const given = params.get('name')?.trim();
+  if (given) return given;
+  const saved = localStorage.getItem('ovhost.viewerName');
+  if (saved) return saved;
+  const made = `Viewer ${Math.floor(Math.random() * 0x10000).toString(16).toUpperCase().padStart(4, '0')}`;
+  localStorage.setItem('ovhost.viewerName', made);
+  return made;
 }
 
 void boot();

@@ -229,6 +229,18 @@ pub fn run(cli: Cli) -> ExitCode {
         asset_root: Some(cli.asset_root.clone()),
         initial_stage: cli.stage.clone(),
         default_dialect: cli.dialect.clone(),
+        viewers: crate::runtime::viewers::ViewerConfig {
+            control: cli.control,
+            control_token: cli.control_token.clone(),
+            max_width: cli.max_width,
+            max_height: cli.max_height,
+            max_pixels: cli.max_pixels.unwrap_or(u64::from(cli.max_width) * u64::from(cli.max_height)),
+        },
+        capture: crate::runtime::capture::CaptureConfig {
+            recordings_dir: cli.recordings_dir.clone(),
+            max_seconds: cli.recording_max_s,
+            max_bytes: cli.recording_max_mb.saturating_mul(1024 * 1024),
+        },
     };
     let registry = Arc::new(registry);
     let mut runtime = match Runtime::build(&config, registry.clone()) {

@@ -27,6 +27,42 @@ pub struct Cli {
     #[arg(long, default_value_t = 720, value_parser = clap::value_parser!(u32).range(16..=8192))]
     pub height: u32,
 
+    /// Who drives the camera and selection when several viewers are connected: `first` (the first
+    /// viewer owns the session and grants control to others), `shared` (everyone drives) or
+    /// `token` (only viewers presenting --control-token in `requestControl`). Others watch as
+    /// spectators.
+    #[arg(long, value_enum, default_value = "first")]
+    pub control: crate::runtime::viewers::ControlPolicy,
+
+    /// The token that grants control under `--control token`.
+    #[arg(long, env = "OVHOST_CONTROL_TOKEN")]
+    pub control_token: Option<String>,
+
+    /// Widest stream a viewer may ask for (`setStreamSize`: its viewport × device pixel ratio).
+    #[arg(long, default_value_t = 1920, value_parser = clap::value_parser!(u32).range(16..=3840))]
+    pub max_width: u32,
+
+    /// Tallest stream a viewer may ask for.
+    #[arg(long, default_value_t = 1080, value_parser = clap::value_parser!(u32).range(16..=3840))]
+    pub max_height: u32,
+
+    /// Pixel budget for a requested stream size (default: --max-width × --max-height).
+    #[arg(long)]
+    pub max_pixels: Option<u64>,
+
+    /// Keep recordings (`startRecording`) in this directory on the host; without it a recording is
+    /// written to a temporary directory, offered for download when stopped and removed at exit.
+    #[arg(long)]
+    pub recordings_dir: Option<PathBuf>,
+
+    /// A recording stops by itself after this many seconds.
+    #[arg(long, default_value_t = 600.0, value_parser = positive_seconds)]
+    pub recording_max_s: f64,
+
+    /// A recording stops by itself at this size in MiB.
+    #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
+    pub recording_max_mb: u64,
+
     /// Target frames per second; the render loop drops frames rather than fall behind.
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=240))]
     pub fps: u32,

@@ -7,8 +7,7 @@
 //! pay nothing). Point-in-time figures (clients, queue depths, RSS, heartbeat age, the counters the
 //! runtime already keeps in `SharedStatus`) are read at scrape time in [`Metrics::render`].
 //!
-//! Not reported yet, because the host has no such thing: clients by role (every client is a
-//! viewer; `ovhost_clients` counts them all) and recordings.
+//! Not reported yet, because the host has no such thing: recordings.
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -50,7 +49,7 @@ pub fn install() -> Result<Arc<Metrics>, String> {
 }
 
 fn describe() {
-    describe_gauge!("ovhost_clients", "Connected /ws clients (all roles; roles do not exist yet).");
+    describe_gauge!("ovhost_clients", "Connected clients by role (owner, controller, spectator).");
     describe_counter!("ovhost_frames_rendered_total", "Frames the renderer produced.");
     describe_counter!("ovhost_frames_dropped_total", "Frame deadlines skipped because the render thread was behind.");
     describe_counter!("ovhost_render_errors_total", "Render calls that returned an error.");
@@ -82,7 +81,10 @@ impl Metrics {
     pub fn render(&self, runtime: &RuntimeHandle, draining: bool) -> String {
         use std::sync::atomic::Ordering::Relaxed;
         let status = &runtime.status;
-        gauge!("ovhost_clients").set(runtime.hub.len() as f64);
+        for (role, count) in runtime.hub.role_counts() {
+            let role = serde_json::to_value(role).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+            gauge!("ovhost_clients", "role" => role).set(count as f64);
+        }
         counter!("ovhost_frames_rendered_total").absolute(status.frames_rendered.load(Relaxed));
         counter!("ovhost_frames_dropped_total").absolute(status.frames_dropped.load(Relaxed));
         counter!("ovhost_render_errors_total").absolute(status.render_errors.load(Relaxed));

@@ -23,7 +23,18 @@ fn renderer() -> String {
 
 fn sample_host(extra: &[&str]) -> Host {
     let renderer = renderer();
-    let mut args = vec!["--asset-root", "examples/stages", "--stage", "sample_yup.usda", "--renderer", &renderer];
+    // Several clients here each change the session: dialects are under test, not roles
+    // (`--control first` and spectators: tests/viewers.rs).
+    let mut args = vec![
+        "--asset-root",
+        "examples/stages",
+        "--stage",
+        "sample_yup.usda",
+        "--renderer",
+        &renderer,
+        "--control",
+        "shared",
+    ];
     args.extend_from_slice(extra);
     let host = Host::start(Path::new(BIN), &args);
     assert!(host.wait_ready(Duration::from_secs(20)), "host not ready: {:?}", host.logs());

@@ -144,7 +144,16 @@ fn metrics_parse_with_prometheus_client_and_counters_move_as_frames_flow() {
     let (status, first) = host.get("/metrics");
     assert_eq!(status, 200);
     let before = parse_with_prometheus_client(&python, &first);
-    assert_eq!(sample(&before, "ovhost_clients", None), Some(1.0));
+    assert_eq!(sample(&before, "ovhost_clients", Some(("role", "owner"))), Some(1.0), "{first}");
+    assert_eq!(sample(&before, "ovhost_clients", Some(("role", "spectator"))), Some(0.0), "{first}");
+    {
+        // A second viewer joins as a spectator (--control first) and is counted under its role.
+        let mut second = host.ws();
+        second.hello(&["jpeg"]);
+        let samples = parse_with_prometheus_client(&python, &host.get("/metrics").1);
+        assert_eq!(sample(&samples, "ovhost_clients", Some(("role", "spectator"))), Some(1.0));
+        assert_eq!(sample(&samples, "ovhost_clients", Some(("role", "owner"))), Some(1.0));
+    }
     for name in [
         "ovhost_frames_rendered_total",
         "ovhost_frames_dropped_total",

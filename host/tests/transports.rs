@@ -47,7 +47,8 @@ fn with_web_alongside_the_host_logs_the_failure_and_keeps_serving() {
     let line = host.wait_for_log("transport could not start", Duration::from_secs(2)).expect("failure logged");
     assert!(line.contains("ovstream-webrtc") && names_the_missing_piece(&line), "{line}");
     let state = host.get_json("/api/state");
-    assert_eq!(state["sinks"], serde_json::json!(["web"]));
+    // The web sink and the built-in recorder (which takes H.264 only while recording).
+    assert_eq!(state["sinks"], serde_json::json!(["web", "recording"]));
     let mut ws = host.ws();
     assert_eq!(ws.hello(&["jpeg"])["payload"]["video"]["codec"], "jpeg");
     assert!(ws.recv_binary(Duration::from_secs(5)).is_some(), "the web sink still streams");

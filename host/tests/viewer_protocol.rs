@@ -136,6 +136,7 @@ fn hello_pushes_the_initial_state_and_silent_clients_get_none() {
     let types: Vec<&str> = got.iter().map(|m| m["event_type"].as_str().unwrap()).collect();
     let order = [
         "helloResult",
+        "presence", // the host's own: who is connected and who drives
         "loadingStateResponse",
         "openStageResult",
         "getChildrenResult",

@@ -29,6 +29,8 @@ export interface ClientStatus {
 export interface ViewerClientOptions {
   createDriver: () => Driver;
   clientName?: string;
+  /** The name other viewers see in `presence`. */
+  viewerName?: string;
   backoff?: Backoff;
   /** Live becomes Lagged when no frame was shown for this long. */
   lagAfterMs?: number;
@@ -174,7 +176,11 @@ export class ViewerClient {
         this.stats.resetInputs();
         this.setStatus('connecting', 'Connected; waiting for the host…');
         driver.send(
-          encodeMessage('hello', { client: this.options.clientName ?? 'ovhost-frontend', video: driver.helloVideo() }),
+          encodeMessage('hello', {
+            client: this.options.clientName ?? 'ovhost-frontend',
+            name: this.options.viewerName,
+            video: driver.helloVideo(),
+          }),
         );
       },
       onMessage: (message) => {

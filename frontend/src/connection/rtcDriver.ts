@@ -177,6 +177,7 @@ export class RtcDriver implements Driver {
         this.lastInbound = { at: now, bytes, decoded };
         stats.framesDecoded = decoded;
         stats.framesDropped = Number(entry.framesDropped ?? 0);
+        stats.keyframes = Number(entry.keyFramesDecoded ?? stats.keyframes);
         stats.width = Number(entry.frameWidth ?? stats.width);
         stats.height = Number(entry.frameHeight ?? stats.height);
         const decodeTime = Number(entry.totalDecodeTime ?? 0);

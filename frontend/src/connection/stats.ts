@@ -8,6 +8,8 @@ export interface StreamStats {
   inputLatencyMs: number | null;
   framesDecoded: number;
   framesDropped: number;
+  /** Keyframes received (/ws) or decoded (WebRTC). */
+  keyframes: number;
   width: number;
   height: number;
   codec: string;
@@ -40,6 +42,7 @@ export class StatsTracker {
   private lastFrameAt: number | null = null;
   framesDecoded = 0;
   framesDropped = 0;
+  keyframes = 0;
   width = 0;
   height = 0;
   codec = '';
@@ -118,6 +121,7 @@ export class StatsTracker {
         inputLatencyMs: this.lastLatencyMs,
         framesDecoded: this.framesDecoded,
         framesDropped: this.framesDropped,
+        keyframes: this.keyframes,
         width: this.width,
         height: this.height,
         codec: this.codec,
@@ -132,6 +136,7 @@ export class StatsTracker {
       inputLatencyMs: this.lastLatencyMs,
       framesDecoded: this.framesDecoded,
       framesDropped: this.framesDropped,
+      keyframes: this.keyframes,
       width: this.width,
       height: this.height,
       codec: this.codec,

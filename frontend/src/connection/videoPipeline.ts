@@ -53,6 +53,7 @@ export class VideoPipeline {
     }
     this.stats.bytesReceived(buffer.byteLength);
     this.stats.codec = header.codec;
+    if (header.keyframe) this.stats.keyframes += 1;
     const payload = new Uint8Array(buffer, VIDEO_HEADER_BYTES);
     if (header.codec === 'h264') this.pushH264(header, payload);
     else this.pushJpeg(header, payload);

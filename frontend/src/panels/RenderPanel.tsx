@@ -6,11 +6,26 @@ import type { Capability } from '../protocol';
 import type { ViewerStore } from '../state/store';
 import type { ViewerState } from '../state/viewerState';
 
-function SettingControl({ capability, value, store }: { capability: Capability; value: unknown; store: ViewerStore }) {
+/**
+ * Why a setting has no effect given the others (shown instead of letting a change vanish): the
+ * background colour applies only to a solid background.
+ */
+export function inertBecause(key: string, settings: Record<string, unknown>): string | null {
+  if (key === 'background_color' && typeof settings.background === 'string' && settings.background !== 'solid') {
+    return `used when Background is solid (now ${settings.background})`;
+  }
+  return null;
+}
+
+function SettingControl({ capability, value, store, inert }: { capability: Capability; value: unknown; store: ViewerStore; inert: string | null }) {
   const set = (next: unknown) => store.send('setRenderSettingRequest', { key: capability.key, value: next });
   const label = capability.label ?? capability.key;
-  const disabled = capability.applies_at === 'unsupported';
-  const note = capability.applies_at && capability.applies_at !== 'immediate' ? ` (${capability.applies_at.replace(/_/g, ' ')})` : '';
+  const disabled = capability.applies_at === 'unsupported' || inert !== null;
+  const note = inert
+    ? ` (${inert})`
+    : capability.applies_at && capability.applies_at !== 'immediate'
+      ? ` (${capability.applies_at.replace(/_/g, ' ')})`
+      : '';
   if (capability.control === 'toggle' || typeof value === 'boolean') {
     return (
       <label className="field">
@@ -125,7 +140,8 @@ export function RenderPanel({ state, store }: { state: ViewerState; store: Viewe
         </select>
       </label>
       <div className="buttons">
-        <button onClick={() => store.send('fitCameraRequest', {})}>Frame all</button>
+        {/* The whole stage ("/"), keeping the viewing angle as F does (an empty request resets it). */}
+        <button onClick={() => store.send('fitCameraRequest', { prim_path: '/' })}>Frame all</button>
         <button
           disabled={!state.inspectorPath}
           onClick={() => state.inspectorPath && store.send('fitCameraRequest', { prim_path: state.inspectorPath })}
@@ -136,7 +152,13 @@ export function RenderPanel({ state, store }: { state: ViewerState; store: Viewe
       <TransportSelect />
       {state.capabilities.length > 0 && <h3>Render settings</h3>}
       {state.capabilities.map((capability) => (
-        <SettingControl key={capability.key} capability={capability} value={state.settings[capability.key]} store={store} />
+        <SettingControl
+          key={capability.key}
+          capability={capability}
+          value={state.settings[capability.key]}
+          store={store}
+          inert={inertBecause(capability.key, state.settings)}
+        />
       ))}
       {state.settingNote && <p className="note">{state.settingNote}</p>}
     </section>

@@ -24,7 +24,10 @@ export function StatusLine({ status, state }: { status: ClientStatus; state: Vie
         {LABELS[status.status]}
       </span>
       <span className="detail">{status.detail}</span>
-      {state.runtimeState && <span className="runtime">host: {state.runtimeState}</span>}
+      {/* The host's state is only known while connected: offline it would be stale. */}
+      {state.runtimeState && (status.status === 'live' || status.status === 'lagged') && (
+        <span className="runtime" data-testid="runtime-state">host: {state.runtimeState}</span>
+      )}
       {state.stage && <span className="stage-url" data-testid="stage-url">{state.stage.url}</span>}
       {loading && <span className="loading">{loading}</span>}
     </div>

@@ -85,6 +85,11 @@ export interface ChildrenResultPayload {
   truncated?: boolean | null;
 }
 
+/** `revokeControl` (owner only): a controller goes back to spectator. */
+export interface ClientIdPayload {
+  client_id: number;
+}
+
 /** Client → host messages, by `event_type`. */
 export interface ClientMessages {
   cameraCommandRequest: CameraCommandRequest;
@@ -99,6 +104,7 @@ export interface ClientMessages {
   getRenderSettingsRequest: Empty;
   getStatsRequest: Empty;
   getVariantsRequest: PrimPathPayload;
+  grantControl: GrantControlPayload;
   hello: HelloPayload;
   input: InputPayload;
   listScenesRequest: Empty;
@@ -107,14 +113,21 @@ export interface ClientMessages {
   makePrimsSelectable: PathsPayload;
   openStageRequest: UrlPayload;
   pickRequest: PickRequest;
+  releaseControl: Empty;
+  requestControl: RequestControlPayload;
   resetStage: Empty;
   resetStageRequest: Empty;
+  revokeControl: ClientIdPayload;
   selectPrimsRequest: PathsPayload;
   setCameraSchemeRequest: SchemePayload;
   setRenderSettingRequest: SetRenderSettingRequest;
+  setStreamQuality: StreamQualityRequest;
+  setStreamSize: StreamSizeRequest;
   setVariantRequest: SetVariantRequest;
   setViewportInputActive: ActivePayload;
   set_camera: SetCameraRequest;
+  startRecording: Empty;
+  stopRecording: Empty;
 }
 
 export interface CountPayload {
@@ -128,10 +141,21 @@ export interface FitCameraRequest {
   prim_path?: string | null;
 }
 
+/**
+ * `grantControl` (owner only): `role` `controller` (default) lets the client drive too; `owner`
+ * hands the session over (the giver becomes a controller).
+ */
+export interface GrantControlPayload {
+  client_id: number;
+  role?: Role | null;
+}
+
 export interface HelloPayload {
   client: string;
   /** `default` or `kit`. */
   dialect?: string | null;
+  /** The name other viewers see in `presence` (at most 64 characters are kept). */
+  name?: string | null;
   video?: VideoOffer | null;
 }
 
@@ -142,6 +166,8 @@ export interface HelloResultPayload {
   host_version: string;
   plugin_api_version: string;
   protocol_version: number;
+  /** This client's role (`presence` carries later changes). */
+  role?: Role | null;
   state: RuntimeState;
   stream: StreamInfo;
   video?: VideoChoice | null;
@@ -258,6 +284,22 @@ export interface PluginsPayload {
   plugins: PluginInfo[];
 }
 
+/** One connected viewer in `presence`. */
+export interface PresenceClient {
+  client_id: number;
+  name: string;
+  /** A pending `requestControl` the owner has not answered. */
+  requested: boolean;
+  role: Role;
+}
+
+/** `presence`: who is connected and who drives; sent to every client on each change. */
+export interface PresencePayload {
+  clients: PresenceClient[];
+  /** `first`, `shared` or `token` (`--control`). */
+  policy: string;
+}
+
 export interface PrimPathPayload {
   prim_path: string;
 }
@@ -295,6 +337,34 @@ export interface PropertiesRequest {
   prim_path: string;
 }
 
+/** A finished recording (fragmented MP4 of the H.264 stream). */
+export interface RecordingFile {
+  bytes: number;
+  duration_ms: number;
+  frames: number;
+  height: number;
+  /** Kept on the host in `--recordings-dir` (else removed when the host exits). */
+  kept: boolean;
+  name: string;
+  /** Where to download it (`GET`, with `?token=` when the host requires one). */
+  url: string;
+  width: number;
+}
+
+/**
+ * `recordingState`: a recording started (`recording: true`) or stopped (`reason`: `stopped`,
+ * `cap`, `resized`, `shutdown`, `error`), with the file to download.
+ */
+export interface RecordingStatePayload {
+  bytes?: number | null;
+  error?: string | null;
+  file?: RecordingFile | null;
+  frames?: number | null;
+  reason?: string | null;
+  recording: boolean;
+  started_by?: number | null;
+}
+
 export interface RenderSettingsPayload {
   applied?: boolean | null;
   applies_at?: AppliesAt | null;
@@ -308,7 +378,22 @@ export interface RenderSettingsPayload {
   };
 }
 
+/**
+ * `requestControl`: a spectator asks for control (`token`: the `--control-token` under
+ * `--control token`).
+ */
+export interface RequestControlPayload {
+  token?: string | null;
+}
+
 export type ResultStatus = "success" | "error";
+
+/**
+ * What a viewer may do. `owner`: drives and grants or takes back control (the first client, or
+ * whoever was handed control); `controller`: drives; `spectator`: gets video, state and
+ * selection, and its input and mutating messages are answered with `viewerError` `not_permitted`.
+ */
+export type Role = "owner" | "controller" | "spectator";
 
 /** `children`: an array when loaded, `true`/`false` for "has children", absent or null for a leaf. */
 export type RowChildren = PrimRow[] | boolean;
@@ -335,6 +420,7 @@ export interface ServerMessages {
   cameraSchemesResult: CameraSchemesPayload;
   cameraStateChanged: CameraStatePayload;
   camera_list: CameraListPayload;
+  controlRequested: PresenceClient;
   getChildrenResponse: ChildrenResultPayload;
   getChildrenResult: ChildrenResultPayload;
   getPrimCountResult: CountPayload;
@@ -350,8 +436,12 @@ export interface ServerMessages {
   pickResult: PickResultPayload;
   pluginDisabled: PluginDisabledPayload;
   pluginsResult: PluginsPayload;
+  presence: PresencePayload;
+  recordingState: RecordingStatePayload;
   renderSettingsChanged: RenderSettingsPayload;
   stageSelectionChanged: SelectionPayload;
+  streamQualityChanged: StreamQualityPayload;
+  streamSizeChanged: StreamSizePayload;
   updateProgressActivity: ProgressActivityPayload;
   updateProgressAmount: ProgressAmountPayload;
   viewerError: ViewerErrorPayload;
@@ -378,7 +468,48 @@ export interface StatsPayload {
 }
 
 export interface StreamInfo {
+  /** The H.264 bitrate a viewer chose (absent: the encoder's default). */
+  bitrate_kbps?: number | null;
   fps: number;
+  height: number;
+  /** The highest frame rate `setStreamQuality` can ask for (`--fps`). */
+  max_fps?: number | null;
+  max_height?: number | null;
+  max_pixels?: number | null;
+  /** The largest stream `setStreamSize` can ask for (`--max-width`, `--max-height`, `--max-pixels`). */
+  max_width?: number | null;
+  width: number;
+}
+
+/** `streamQualityChanged`: the frame rate and bitrate now in force. */
+export interface StreamQualityPayload {
+  bitrate_kbps?: number | null;
+  fps: number;
+  max_fps: number;
+  requested_by?: number | null;
+}
+
+/**
+ * `setStreamQuality` (owner or controller): frame rate (1 to `max_fps`) and H.264 bitrate
+ * (100 to 50000 kbit/s); either may be left out. Answered to everyone with `streamQualityChanged`.
+ */
+export interface StreamQualityRequest {
+  bitrate_kbps?: number | null;
+  fps?: number | null;
+}
+
+/** `streamSizeChanged`: the stream's new size (after the clamp), and who asked for it. */
+export interface StreamSizePayload {
+  height: number;
+  requested_by?: number | null;
+  width: number;
+}
+
+/**
+ * `setStreamSize` (owner or controller): the stream size wanted (viewport × device pixel ratio);
+ * the host clamps it to its limits and even sides and answers everyone with `streamSizeChanged`.
+ */
+export interface StreamSizeRequest {
   height: number;
   width: number;
 }

@@ -3,7 +3,7 @@
 
 import type { ViewerClient } from '../connection/client';
 import type { ClientEventType, ClientMessages } from '../protocol';
-import { setFilter, toggle } from './tree';
+import { loadForFilter, setFilter, toggle } from './tree';
 import { applyMessage, dismissError, initialViewerState, type ViewerState } from './viewerState';
 
 export class ViewerStore {
@@ -59,7 +59,9 @@ export class ViewerStore {
   }
 
   setTreeFilter(filter: string): void {
-    this.set({ ...this.current, tree: setFilter(this.current.tree, filter) });
+    const loaded = loadForFilter(setFilter(this.current.tree, filter));
+    this.set({ ...this.current, tree: loaded.state });
+    for (const path of loaded.requests) this.send('getChildrenRequest', { prim_path: path });
   }
 
   /** Tree clicks go through the server, which answers with the canonical selection. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { childrenLoaded, parentOf, resetTree, rowHasChildren, select, setFilter, toggle, visibleRows } from './tree';
+import { childrenLoaded, loadForFilter, parentOf, resetTree, rowHasChildren, select, setFilter, toggle, visibleRows } from './tree';
 
 const rootRows = [
   { name: 'Ground', path: '/World/Ground', type: 'geom', children: false },
@@ -68,5 +68,16 @@ describe('tree state', () => {
     tree = setFilter(tree, 'shel');
     expect(paths(tree)).toEqual(['/World', '/World/Props', '/World/Props/Shelf']);
     expect(paths(setFilter(tree, 'nothing'))).toEqual([]);
+  });
+
+  it('a filter searches the whole stage: unloaded branches are loaded, once', () => {
+    let tree = childrenLoaded(resetTree('/World'), '/World', rootRows);
+    expect(loadForFilter(tree).requests).toEqual([]); // no filter: nothing to load
+    const first = loadForFilter(setFilter(tree, 'box'));
+    expect(first.requests).toEqual(['/World/Props']);
+    expect(loadForFilter(first.state).requests).toEqual([]); // already loading
+    tree = childrenLoaded(first.state, '/World/Props', propsRows);
+    expect(paths(tree)).toEqual(['/World', '/World/Props', '/World/Props/Box']);
+    expect(loadForFilter(tree).requests).toEqual(['/World/Props/Shelf']);
   });
 });

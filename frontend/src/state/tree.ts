@@ -143,6 +143,24 @@ export function setFilter(state: TreeState, filter: string): TreeState {
   return { ...state, filter };
 }
 
+/** Nodes a filter loads at most: the whole stage is searched up to this many prims. */
+export const FILTER_LOAD_LIMIT = 5000;
+
+/**
+ * With a filter the whole stage is searched, not only what was expanded: every node whose
+ * children are still unknown is loaded (until the tree holds FILTER_LOAD_LIMIT nodes). Returns
+ * the tree with those nodes marked loading and the paths to request.
+ */
+export function loadForFilter(state: TreeState): { state: TreeState; requests: string[] } {
+  if (!state.filter.trim() || Object.keys(state.nodes).length >= FILTER_LOAD_LIMIT) return { state, requests: [] };
+  const pending = Object.values(state.nodes).filter((n) => n.expandable && n.children === null && !n.loading);
+  const requests = pending.map((n) => n.path);
+  if (requests.length === 0) return { state, requests };
+  const nodes = { ...state.nodes };
+  for (const node of pending) nodes[node.path] = { ...node, loading: true };
+  return { state: { ...state, nodes }, requests };
+}
+
 export interface VisibleRow {
   node: TreeNode;
   depth: number;

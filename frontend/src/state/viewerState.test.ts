@@ -15,11 +15,30 @@ function run(messages: Array<[string, object]>, start: ViewerState = initialView
 const opened: [string, object] = ['openStageResult', { url: 'sample_yup.usda', result: 'success', root_prim_path: '/World', up_axis: 'Y' }];
 
 describe('viewer state', () => {
-  it('builds the tree from openStageResult and asks for the root children', () => {
+  it('builds the tree from openStageResult and asks for the root children, render settings and AOVs', () => {
     const { state, requests } = run([opened]);
     expect(state.stage).toEqual({ url: 'sample_yup.usda', rootPath: '/World', upAxis: 'Y' });
     expect(state.tree.rootPath).toBe('/World');
-    expect(requests).toEqual([['getChildrenRequest', { prim_path: '/World' }]]);
+    // A stage opened after hello (the automatic open on an idle host) brings its render settings.
+    expect(requests).toEqual([
+      ['getChildrenRequest', { prim_path: '/World' }],
+      ['getRenderSettingsRequest', {}],
+      ['getAvailableAOVs', {}],
+    ]);
+  });
+
+  it('tracks role, presence, control requests, stream size and a draining host', () => {
+    const hello: [string, object] = ['helloResult', { host: 'ovhost', host_version: '0', plugin_api_version: '0', protocol_version: 1, client_id: 2, features: [], stream: { width: 640, height: 360, fps: 30, max_width: 1920, max_height: 1080 }, state: 'streaming', role: 'spectator' }];
+    const presence: [string, object] = ['presence', { policy: 'first', clients: [{ client_id: 1, name: 'Ada', role: 'owner', requested: false }, { client_id: 2, name: 'Bea', role: 'controller', requested: false }] }];
+    const { state } = run([hello, presence, ['streamSizeChanged', { width: 800, height: 450 }], ['hostShuttingDown', { reason: 'sigterm', retryAfterMs: 2000 }]]);
+    expect(state.role).toBe('controller');
+    expect(state.presence.clients.map((c) => c.name)).toEqual(['Ada', 'Bea']);
+    expect(state.stream).toEqual({ width: 800, height: 450, maxWidth: 1920, maxHeight: 1080, fps: 30, maxFps: null, bitrateKbps: null });
+    const quality = run([['streamQualityChanged', { fps: 15, max_fps: 30, bitrate_kbps: 2500 }]], state).state;
+    expect(quality.stream).toMatchObject({ fps: 15, maxFps: 30, bitrateKbps: 2500 });
+    expect(state.shuttingDown?.reason).toBe('sigterm');
+    const asked = run([['controlRequested', { client_id: 3, name: 'Cy', role: 'spectator', requested: true }]], state).state;
+    expect(asked.controlRequests.map((r) => r.name)).toEqual(['Cy']);
   });
 
   it('keeps the stage and shows the error when an open fails', () => {

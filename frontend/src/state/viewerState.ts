@@ -11,13 +11,16 @@ import type {
   Envelope,
   HelloResultPayload,
   PluginsPayload,
+  PresenceClient,
   PropertiesPayload,
+  RecordingFile,
+  Role,
   RuntimeState,
   ServerMessages,
   VariantsPayload,
   ViewerErrorPayload,
 } from '../protocol';
-import { childrenLoaded, emptyTree, resetTree, select, type TreeState } from './tree';
+import { childrenLoaded, emptyTree, loadForFilter, resetTree, select, type TreeState } from './tree';
 
 export type Request = { [K in ClientEventType]: [K, ClientMessages[K]] }[ClientEventType];
 
@@ -42,6 +45,26 @@ export interface ViewerState {
   plugins: PluginsPayload | null;
   scenes: string[];
   camera: Record<string, unknown> | null;
+  /** This viewer's role (from `helloResult`, then `presence`). */
+  role: Role | null;
+  /** Who is connected and who drives. */
+  presence: { policy: string; clients: PresenceClient[] };
+  /** Control requests the owner has not answered (`controlRequested`). */
+  controlRequests: PresenceClient[];
+  /** The stream size the host streams now (`helloResult`, then `streamSizeChanged`). */
+  stream: {
+    width: number;
+    height: number;
+    maxWidth: number | null;
+    maxHeight: number | null;
+    fps: number;
+    maxFps: number | null;
+    bitrateKbps: number | null;
+  };
+  /** Set when the host drains (`hostShuttingDown`): why, and when to expect a reconnect. */
+  shuttingDown: { reason: string; retryAfterMs: number; atMs: number } | null;
+  /** The host's recorder (`recordingState`): running, and the last finished file. */
+  recording: { active: boolean; startedBy: number | null; sinceMs: number | null; last: RecordingFile | null; reason: string | null; error: string | null };
 }
 
 export const initialViewerState: ViewerState = {
@@ -63,7 +86,18 @@ export const initialViewerState: ViewerState = {
   plugins: null,
   scenes: [],
   camera: null,
+  role: null,
+  presence: { policy: '', clients: [] },
+  controlRequests: [],
+  stream: { width: 0, height: 0, maxWidth: null, maxHeight: null, fps: 0, maxFps: null, bitrateKbps: null },
+  shuttingDown: null,
+  recording: { active: false, startedBy: null, sinceMs: null, last: null, reason: null, error: null },
 };
+
+/** Whether this viewer may drive the camera and change the session. */
+export function mayDrive(state: ViewerState): boolean {
+  return state.role === 'owner' || state.role === 'controller';
+}
 
 const MAX_ERRORS = 5;
 let errorId = 0;
@@ -87,10 +121,53 @@ export function applyMessage(state: ViewerState, message: Envelope): Applied {
       const hello = p as unknown as HelloResultPayload;
       // Ask for what the initial push may not contain; answers are idempotent.
       requests.push(['getCameraSchemesRequest', {}], ['getPluginsRequest', {}], ['listScenesRequest', {}]);
-      return done({ ...state, hello, runtimeState: hello.state });
+      const stream = {
+        width: hello.stream.width,
+        height: hello.stream.height,
+        maxWidth: hello.stream.max_width ?? null,
+        maxHeight: hello.stream.max_height ?? null,
+        fps: hello.stream.fps,
+        maxFps: hello.stream.max_fps ?? null,
+        bitrateKbps: hello.stream.bitrate_kbps ?? null,
+      };
+      return done({ ...state, hello, runtimeState: hello.state, role: hello.role ?? null, stream, shuttingDown: null, controlRequests: [] });
+    }
+    case 'presence': {
+      const presence = p as unknown as ServerMessages['presence'];
+      const me = presence.clients.find((c) => c.client_id === state.hello?.client_id);
+      // Requests answered (granted, refused, or the asker left) drop out of the owner's list.
+      const controlRequests = state.controlRequests.filter((r) => presence.clients.some((c) => c.client_id === r.client_id && c.requested));
+      return done({ ...state, presence, role: me?.role ?? state.role, controlRequests });
+    }
+    case 'controlRequested': {
+      const request = p as unknown as PresenceClient;
+      const others = state.controlRequests.filter((r) => r.client_id !== request.client_id);
+      return done({ ...state, controlRequests: [...others, request] });
+    }
+    case 'streamSizeChanged': {
+      const size = p as unknown as ServerMessages['streamSizeChanged'];
+      return done({ ...state, stream: { ...state.stream, width: size.width, height: size.height } });
+    }
+    case 'recordingState': {
+      const r = p as unknown as ServerMessages['recordingState'];
+      const recording = r.recording
+        ? { ...state.recording, active: true, startedBy: r.started_by ?? null, sinceMs: state.recording.active ? state.recording.sinceMs : Date.now(), error: null, reason: null }
+        : { active: false, startedBy: state.recording.startedBy, sinceMs: null, last: r.file ?? state.recording.last, reason: r.reason ?? null, error: r.error ?? null };
+      return done({ ...state, recording });
+    }
+    case 'streamQualityChanged': {
+      const q = p as unknown as ServerMessages['streamQualityChanged'];
+      return done({ ...state, stream: { ...state.stream, fps: q.fps, maxFps: q.max_fps, bitrateKbps: q.bitrate_kbps ?? null } });
+    }
+    case 'hostShuttingDown': {
+      const d = p as unknown as ServerMessages['hostShuttingDown'];
+      return done({ ...state, shuttingDown: { reason: d.reason, retryAfterMs: d.retryAfterMs, atMs: Date.now() } });
     }
     case 'viewerError': {
       const error = p as unknown as ViewerErrorPayload;
+      // A failed open is shown in the open-stage panel (openStageResult); not twice.
+      const context = error.context as { event_type?: unknown } | null | undefined;
+      if (context?.event_type === 'openStageRequest' && error.code !== 'not_permitted') return done(state);
       const errors = [...state.errors, { ...error, id: (errorId += 1) }].slice(-MAX_ERRORS);
       return done({ ...state, errors });
     }
@@ -114,6 +191,11 @@ export function applyMessage(state: ViewerState, message: Envelope): Applied {
       if (!sameStage || state.tree.nodes[rootPath]?.children === null) {
         requests.push(['getChildrenRequest', { prim_path: rootPath }]);
       }
+      if (!sameStage) {
+        // A stage opened after `hello` (e.g. the automatic open on an idle host): the initial
+        // push had no render settings or AOVs to give.
+        requests.push(['getRenderSettingsRequest', {}], ['getAvailableAOVs', {}]);
+      }
       const cleared = sameStage ? {} : { inspectorPath: null, properties: null, variants: null };
       return done({
         ...state,
@@ -136,7 +218,10 @@ export function applyMessage(state: ViewerState, message: Envelope): Applied {
     case 'getChildrenResult':
     case 'getChildrenResponse': {
       const rows = Array.isArray(p.children) ? (p.children as ServerMessages['getChildrenResult']['children']) : [];
-      return done({ ...state, tree: childrenLoaded(state.tree, String(p.prim_path ?? ''), rows) });
+      // While a filter is active, the search goes on into the rows that just arrived.
+      const loaded = loadForFilter(childrenLoaded(state.tree, String(p.prim_path ?? ''), rows));
+      for (const path of loaded.requests) requests.push(['getChildrenRequest', { prim_path: path }]);
+      return done({ ...state, tree: loaded.state });
     }
     case 'stageSelectionChanged': {
       const prims = strings(p.prims);

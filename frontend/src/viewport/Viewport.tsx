@@ -12,15 +12,30 @@ export interface ViewportProps {
   client: ViewerClient;
   surface: HTMLCanvasElement | HTMLVideoElement;
   cameraScheme: string;
+  /** Called with the viewport's size in CSS pixels whenever it changes. */
+  onResize?: (width: number, height: number) => void;
   children?: React.ReactNode;
 }
 
 const FLY_SCHEMES = new Set(['fly', 'kit']);
 
-export function Viewport({ client, surface, cameraScheme, children }: ViewportProps) {
+export function Viewport({ client, surface, cameraScheme, onResize, children }: ViewportProps) {
   const containerRef = useRef<HTMLDivElement>(null);
   const schemeRef = useRef(cameraScheme);
   schemeRef.current = cameraScheme;
+  const resizeRef = useRef(onResize);
+  resizeRef.current = onResize;
+
+  useEffect(() => {
+    const container = containerRef.current;
+    if (!container || typeof ResizeObserver === 'undefined') return;
+    const observer = new ResizeObserver(() => {
+      const rect = container.getBoundingClientRect();
+      resizeRef.current?.(rect.width, rect.height);
+    });
+    observer.observe(container);
+    return () => observer.disconnect();
+  }, []);
 
   useEffect(() => {
     const container = containerRef.current;

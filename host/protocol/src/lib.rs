@@ -72,6 +72,14 @@ message_map! {
         getPluginsRequest: Empty,
         listScenesRequest: Empty,
         getStatsRequest: Empty,
+        requestControl: RequestControlPayload,
+        grantControl: GrantControlPayload,
+        revokeControl: ClientIdPayload,
+        releaseControl: Empty,
+        setStreamSize: StreamSizeRequest,
+        setStreamQuality: StreamQualityRequest,
+        startRecording: Empty,
+        stopRecording: Empty,
     }
 }
 
@@ -103,6 +111,11 @@ message_map! {
         listScenesResult: ScenesPayload,
         getStatsResult: StatsPayload,
         hostShuttingDown: HostShuttingDownPayload,
+        presence: PresencePayload,
+        controlRequested: PresenceClient,
+        streamSizeChanged: StreamSizePayload,
+        recordingState: RecordingStatePayload,
+        streamQualityChanged: StreamQualityPayload,
     }
 }
 

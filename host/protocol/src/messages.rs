@@ -41,6 +41,9 @@ pub struct HelloPayload {
     /// `default` or `kit`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dialect: Option<String>,
+    /// The name other viewers see in `presence` (at most 64 characters are kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -198,6 +201,40 @@ pub struct StreamInfo {
     pub width: u32,
     pub height: u32,
     pub fps: u32,
+    /// The largest stream `setStreamSize` can ask for (`--max-width`, `--max-height`, `--max-pixels`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_width: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_height: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_pixels: Option<u64>,
+    /// The highest frame rate `setStreamQuality` can ask for (`--fps`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_fps: Option<u32>,
+    /// The H.264 bitrate a viewer chose (absent: the encoder's default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bitrate_kbps: Option<u32>,
+}
+
+/// `setStreamQuality` (owner or controller): frame rate (1 to `max_fps`) and H.264 bitrate
+/// (100 to 50000 kbit/s); either may be left out. Answered to everyone with `streamQualityChanged`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct StreamQualityRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fps: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bitrate_kbps: Option<u32>,
+}
+
+/// `streamQualityChanged`: the frame rate and bitrate now in force.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct StreamQualityPayload {
+    pub fps: u32,
+    pub max_fps: u32,
+    #[serde(default)]
+    pub bitrate_kbps: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requested_by: Option<u64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -220,6 +257,78 @@ pub struct HelloResultPayload {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub video: Option<VideoChoice>,
     pub state: RuntimeState,
+    /// This client's role (`presence` carries later changes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+}
+
+/// What a viewer may do. `owner`: drives and grants or takes back control (the first client, or
+/// whoever was handed control); `controller`: drives; `spectator`: gets video, state and
+/// selection, and its input and mutating messages are answered with `viewerError` `not_permitted`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Owner,
+    Controller,
+    Spectator,
+}
+
+/// `requestControl`: a spectator asks for control (`token`: the `--control-token` under
+/// `--control token`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+pub struct RequestControlPayload {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+}
+
+/// `grantControl` (owner only): `role` `controller` (default) lets the client drive too; `owner`
+/// hands the session over (the giver becomes a controller).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct GrantControlPayload {
+    pub client_id: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+}
+
+/// `revokeControl` (owner only): a controller goes back to spectator.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct ClientIdPayload {
+    pub client_id: u64,
+}
+
+/// `setStreamSize` (owner or controller): the stream size wanted (viewport × device pixel ratio);
+/// the host clamps it to its limits and even sides and answers everyone with `streamSizeChanged`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct StreamSizeRequest {
+    pub width: u32,
+    pub height: u32,
+}
+
+/// `streamSizeChanged`: the stream's new size (after the clamp), and who asked for it.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct StreamSizePayload {
+    pub width: u32,
+    pub height: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requested_by: Option<u64>,
+}
+
+/// One connected viewer in `presence`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct PresenceClient {
+    pub client_id: u64,
+    pub name: String,
+    pub role: Role,
+    /// A pending `requestControl` the owner has not answered.
+    pub requested: bool,
+}
+
+/// `presence`: who is connected and who drives; sent to every client on each change.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct PresencePayload {
+    /// `first`, `shared` or `token` (`--control`).
+    pub policy: String,
+    pub clients: Vec<PresenceClient>,
 }
 
 /// Sent to every client when the host starts draining (SIGTERM, SIGINT, idle exit): the host
@@ -555,4 +664,38 @@ pub struct CameraListPayload {
 pub struct StatsPayload {
     #[serde(flatten)]
     pub values: BTreeMap<String, Value>,
+}
+
+/// A finished recording (fragmented MP4 of the H.264 stream).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct RecordingFile {
+    pub name: String,
+    /// Where to download it (`GET`, with `?token=` when the host requires one).
+    pub url: String,
+    pub bytes: u64,
+    pub frames: u64,
+    pub duration_ms: u64,
+    pub width: u32,
+    pub height: u32,
+    /// Kept on the host in `--recordings-dir` (else removed when the host exits).
+    pub kept: bool,
+}
+
+/// `recordingState`: a recording started (`recording: true`) or stopped (`reason`: `stopped`,
+/// `cap`, `resized`, `shutdown`, `error`), with the file to download.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct RecordingStatePayload {
+    pub recording: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_by: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<RecordingFile>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frames: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<u64>,
 }

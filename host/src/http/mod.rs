@@ -1,6 +1,7 @@
 //! HTTP: health, API, the frontend's static files, and the `/ws` socket. Runs on tokio; handlers
 //! only read shared status or parse and enqueue work for the render thread.
 
+mod capture;
 pub mod tls;
 mod webrtc;
 mod ws;
@@ -57,6 +58,9 @@ pub fn router(runtime: RuntimeHandle, config: HttpConfig) -> Router {
         .route("/metrics", get(metrics))
         .route("/api/state", get(api_state))
         .route("/api/plugins", get(api_plugins))
+        .route("/api/snapshot.png", get(capture::snapshot))
+        .route("/api/recordings", get(capture::list))
+        .route("/api/recordings/{name}", get(capture::download))
         .route("/ws", get(ws::upgrade))
         .route(
             "/api/webrtc",

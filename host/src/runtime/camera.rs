@@ -139,6 +139,14 @@ impl CameraRig {
         Ok(())
     }
 
+    /// The stream was resized: the controller's viewport follows.
+    pub fn resize(&mut self, size: (u32, u32)) -> Result<(), PluginError> {
+        if let Some(camera) = &mut self.controller {
+            camera.instance.set_viewport(size.0, size.1).into_result()?;
+        }
+        Ok(())
+    }
+
     /// A new stage: cancels any gesture, fits the stage unless `keep_view`, forgets the authored camera.
     pub fn stage_changed(&mut self, bounds: &Bounds, up: UpAxis, keep_view: bool) {
         self.authored = None;

@@ -7,6 +7,7 @@
 //! - the selection ([`Selection`], `selection.rs`): selected prims and the pickable set;
 //! - status and I/O handles shared with other threads ([`SharedStatus`], [`ClientHub`]), the
 //!   settings store and the frame statistics;
+//! - the viewers ([`Viewers`], `viewers.rs`): roles, per-client input gates and clicks;
 //! - host events raised by services, delivered to handlers after the current call returns.
 //!
 //! Only the render thread touches a `Core` (the render loop and the host services in
@@ -26,6 +27,7 @@ use super::settings::SettingsStore;
 use super::stage::StageSlot;
 use super::state::SharedStatus;
 use super::stats::FrameStats;
+use super::viewers::Viewers;
 use crate::plugins::Registry;
 
 pub struct ActiveRenderer {
@@ -51,7 +53,8 @@ impl ActiveRenderer {
     }
 }
 
-/// The stream's fixed facts.
+/// The stream's size and frame rate (a driving viewer may change them: `setStreamSize`,
+/// `setStreamQuality`).
 #[derive(Debug, Clone, Copy)]
 pub struct StreamSize {
     pub width: u32,
@@ -75,6 +78,7 @@ pub struct CoreParts {
     pub hub: Arc<ClientHub>,
     pub stream: StreamSize,
     pub stage: Option<StageSlot>,
+    pub viewers: Viewers,
 }
 
 pub struct Core {
@@ -90,8 +94,8 @@ pub struct Core {
     /// The stage service and what is loaded; `None` when the service could not start.
     stage: Option<StageSlot>,
     selection: Selection,
-    /// Viewport input gate (`setViewportInputActive`); inactive drops pointer input and picks.
-    input_active: bool,
+    /// Roles, per-client viewport input gates and clicks, stream size limits.
+    viewers: Viewers,
     /// Host events raised by services, delivered to handlers after the current call returns.
     pending_events: Vec<(ClientId, String, Value)>,
     stats: FrameStats,
@@ -101,7 +105,7 @@ pub struct Core {
 
 impl Core {
     pub fn new(parts: CoreParts) -> Self {
-        let CoreParts { registry, renderer, default_camera, settings, status, hub, stream, stage } = parts;
+        let CoreParts { registry, renderer, default_camera, settings, status, hub, stream, stage, viewers } = parts;
         Self {
             registry,
             renderer,
@@ -113,7 +117,7 @@ impl Core {
             disabled: Vec::new(),
             stage,
             selection: Selection::default(),
-            input_active: true,
+            viewers,
             pending_events: Vec::new(),
             stats: FrameStats::default(),
             changed: true,
@@ -225,8 +229,29 @@ impl Core {
         self.disabled.iter().any(|d| d.kind == kind && d.id == id)
     }
 
-    pub fn input_active(&self) -> bool {
-        self.input_active
+    pub fn viewers(&self) -> &Viewers {
+        &self.viewers
+    }
+
+    pub fn viewers_mut(&mut self) -> &mut Viewers {
+        self.changed = true;
+        &mut self.viewers
+    }
+
+    /// The hub and the viewers together (role decisions send through the hub).
+    pub fn hub_and_viewers(&mut self) -> (&ClientHub, &mut Viewers) {
+        self.changed = true;
+        (&self.hub, &mut self.viewers)
+    }
+
+    /// Refuses a service that changes the session to a client whose role does not allow it.
+    pub fn check_service(&mut self, client: ClientId, service: &str) -> Result<(), PluginError> {
+        self.viewers.check_service(&self.hub, client, service)
+    }
+
+    /// Why the last service call was refused for the caller's role, once.
+    pub fn take_denied(&mut self) -> Option<String> {
+        self.viewers.denied.take()
     }
 
     /// Marks `/api/state` out of date (used for changes made outside the components' methods).
@@ -306,7 +331,9 @@ impl Core {
         }
     }
 
-    /// Frames `paths` (the whole stage when empty) with the active camera.
+    /// Frames `paths` with the active camera keeping the viewing direction (`"/"` frames the
+    /// whole stage that way: the viewer's "Frame all" and `F` without a selection); an empty list
+    /// resets the view to the default direction around the whole stage (`reset` commands).
     pub fn fit_to(&mut self, paths: &[String]) -> Result<svc::CameraState, PluginError> {
         let slot = self.stage_slot()?;
         let bounds = slot.bounds_of(paths)?;
@@ -379,9 +406,10 @@ impl Core {
         Ok(self.stage.as_ref().and_then(|s| s.current()).and_then(|c| c.path_of(id)).map(str::to_string))
     }
 
-    /// A click at (x, y): selects the pickable prim under it, or clears on background.
+    /// A click at (x, y): selects the pickable prim under it, or clears on background. Its press
+    /// and release were admitted while their client's viewport held its input.
     pub fn click(&mut self, x: f32, y: f32) {
-        if !self.input_active || !self.has_stage() {
+        if !self.has_stage() {
             return;
         }
         let picked = match self.pick_path(f64::from(x), f64::from(y)) {
@@ -399,11 +427,33 @@ impl Core {
         self.apply_selection(selection, "viewport");
     }
 
-    pub fn set_input_active(&mut self, active: bool) {
-        if self.input_active && !active {
+    /// One client's viewport input gate; closing it cancels the camera gesture that client drove.
+    pub fn set_input_active(&mut self, client: ClientId, active: bool) {
+        if self.viewers.set_input_active(client, active) {
             self.camera.cancel();
         }
-        self.changed |= self.input_active != active;
-        self.input_active = active;
+        self.changed = true;
+    }
+
+    /// Resizes the stream: the renderer and the camera's viewport; encoders follow the frame size
+    /// (a new H.264 session starts with a keyframe).
+    pub fn resize_stream(&mut self, width: u32, height: u32) -> Result<(), PluginError> {
+        if (width, height) == self.stream.size() {
+            return Ok(());
+        }
+        self.renderer.instance.resize(width, height).into_result()?;
+        self.camera.resize((width, height))?;
+        tracing::info!(width, height, "stream resized");
+        self.stream.width = width;
+        self.stream.height = height;
+        self.changed = true;
+        self.hub.request_keyframe();
+        Ok(())
+    }
+
+    /// The frame rate the render loop paces to (`setStreamQuality`).
+    pub fn set_fps(&mut self, fps: u32) {
+        self.changed = true;
+        self.stream.fps = fps.max(1);
     }
 }

@@ -24,6 +24,9 @@ pub struct Delivery {
     pub converter_config: BTreeMap<String, String>,
     /// The spec the renderer produced last (chains are planned from it).
     pub renderer_output: Option<FrameSpec>,
+    /// Encoder options a viewer chose (`setStreamQuality`: `bitrate_kbps`, `fps`), given to the
+    /// H.264 chain now and to any rebuilt later.
+    pub video_options: Option<String>,
     /// Time spent in converter chains for the last frame.
     pub last_convert_ns: u64,
 }
@@ -35,6 +38,7 @@ impl Delivery {
             chains: BTreeMap::new(),
             converter_config: BTreeMap::new(),
             renderer_output: None,
+            video_options: None,
             last_convert_ns: 0,
         }
     }
@@ -69,9 +73,14 @@ impl Delivery {
             for spec in self.sinks[i].accepted() {
                 if options.is_empty() {
                     self.chains.remove(&spec_key(spec));
-                } else if let Some(chain) =
-                    chain_for(&mut self.chains, &self.converter_config, registry, frame.spec(), spec)
-                {
+                } else if let Some(chain) = chain_for(
+                    &mut self.chains,
+                    &self.converter_config,
+                    self.video_options.as_deref(),
+                    registry,
+                    frame.spec(),
+                    spec,
+                ) {
                     chain.configure(&options);
                 }
             }
@@ -80,7 +89,14 @@ impl Delivery {
         wanted.sort_by_key(|s| spec_key(*s));
         wanted.dedup();
         for spec in wanted {
-            let Some(chain) = chain_for(&mut self.chains, &self.converter_config, registry, frame.spec(), spec) else {
+            let Some(chain) = chain_for(
+                &mut self.chains,
+                &self.converter_config,
+                self.video_options.as_deref(),
+                registry,
+                frame.spec(),
+                spec,
+            ) else {
                 continue;
             };
             if keyframe {
@@ -121,7 +137,14 @@ impl Delivery {
             return true;
         }
         for spec in targets {
-            if let Some(chain) = chain_for(&mut self.chains, &self.converter_config, registry, frame.spec(), spec) {
+            if let Some(chain) = chain_for(
+                &mut self.chains,
+                &self.converter_config,
+                self.video_options.as_deref(),
+                registry,
+                frame.spec(),
+                spec,
+            ) {
                 match chain.run(frame) {
                     Ok(_) => return true,
                     Err(e) => tracing::warn!(target_spec = %spec, "warm-up conversion failed: {e}"),
@@ -155,6 +178,14 @@ impl Delivery {
     }
 
     /// Codecs the web sink could deliver given the registered converters.
+    /// Applies encoder options to the H.264 chain (and remembers them for rebuilt chains).
+    pub fn set_video_options(&mut self, options: String) {
+        if let Some(Some(chain)) = self.chains.get_mut(&spec_key(FrameSpec::host(FrameFormat::H264))) {
+            chain.configure(&options);
+        }
+        self.video_options = Some(options);
+    }
+
     pub fn available_codecs(&self, registry: &Registry) -> Vec<FrameFormat> {
         let from = self.renderer_output.unwrap_or(FrameSpec::host(FrameFormat::RGBA8));
         [FrameFormat::H264, FrameFormat::JPEG]
@@ -167,6 +198,7 @@ impl Delivery {
 fn chain_for<'c>(
     chains: &'c mut BTreeMap<(u32, u32), Option<Chain>>,
     config: &BTreeMap<String, String>,
+    video_options: Option<&str>,
     registry: &Registry,
     from: FrameSpec,
     to: FrameSpec,
@@ -174,8 +206,11 @@ fn chain_for<'c>(
     let slot = chains.entry(spec_key(to)).or_insert_with(|| {
         let ids = chain::plan(registry, from, to)?;
         match Chain::build(registry, to, ids, |id| config.get(id).cloned().unwrap_or_else(|| "{}".into())) {
-            Ok(chain) => {
+            Ok(mut chain) => {
                 tracing::info!(from = %from, to = %to, chain = ?chain.ids, "converter chain built");
+                if let Some(options) = video_options.filter(|_| to.format == FrameFormat::H264) {
+                    chain.configure(options);
+                }
                 Some(chain)
             }
             Err(e) => {

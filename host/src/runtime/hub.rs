@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use bytes::Bytes;
 use ovhost_plugin_api::FrameFormat;
+use ovhost_protocol::{PresenceClient, Role};
 use parking_lot::Mutex;
 use tokio::sync::mpsc;
 
@@ -45,6 +46,12 @@ struct Client {
     dialect: String,
     /// The host answered this client's `hello` (it has the host's state pushed since).
     greeted: bool,
+    /// What this viewer may do (`runtime/viewers.rs` decides; the render thread sets it).
+    role: Role,
+    /// The name from its `hello` (`client <id>` until then).
+    name: String,
+    /// A `requestControl` the owner has not answered.
+    requested: bool,
 }
 
 #[derive(Default)]
@@ -80,6 +87,11 @@ impl ClientHub {
         self.send_where(|c| c.greeted, text);
     }
 
+    /// Sends to the greeted clients of one dialect.
+    pub fn broadcast_greeted_in(&self, dialect: &str, text: &str) {
+        self.send_where(|c| c.greeted && c.dialect == dialect, text);
+    }
+
     pub fn dialect(&self, id: ClientId) -> String {
         self.clients.lock().get(&id).map(|c| c.dialect.clone()).unwrap_or_default()
     }
@@ -113,6 +125,9 @@ impl ClientHub {
                 frames_dropped: 0,
                 dialect: self.default_dialect.lock().clone(),
                 greeted: false,
+                role: Role::Spectator,
+                name: format!("client {id}"),
+                requested: false,
             },
         );
         ClientChannels { id, text, video }
@@ -120,6 +135,54 @@ impl ClientHub {
 
     pub fn disconnect(&self, id: ClientId) {
         self.clients.lock().remove(&id);
+    }
+
+    pub fn role(&self, id: ClientId) -> Option<Role> {
+        self.clients.lock().get(&id).map(|c| c.role)
+    }
+
+    /// Sets a client's role (clearing its pending request); false when it is gone.
+    pub fn set_role(&self, id: ClientId, role: Role) -> bool {
+        match self.clients.lock().get_mut(&id) {
+            Some(client) => {
+                client.role = role;
+                client.requested = false;
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub fn set_requested(&self, id: ClientId, requested: bool) {
+        if let Some(client) = self.clients.lock().get_mut(&id) {
+            client.requested = requested;
+        }
+    }
+
+    pub fn set_name(&self, id: ClientId, name: &str) {
+        if let Some(client) = self.clients.lock().get_mut(&id) {
+            client.name = name.to_string();
+        }
+    }
+
+    /// Every client as `presence` lists it, oldest first.
+    pub fn presence(&self) -> Vec<PresenceClient> {
+        self.clients
+            .lock()
+            .iter()
+            .map(|(id, c)| PresenceClient {
+                client_id: *id,
+                name: c.name.clone(),
+                role: c.role,
+                requested: c.requested,
+            })
+            .collect()
+    }
+
+    /// Connected clients per role (`/metrics`).
+    pub fn role_counts(&self) -> [(Role, usize); 3] {
+        let clients = self.clients.lock();
+        [Role::Owner, Role::Controller, Role::Spectator].map(|r| (r, clients.values().filter(|c| c.role == r).count()))
     }
 
     pub fn client_ids(&self) -> Vec<ClientId> {
@@ -227,6 +290,8 @@ impl ClientHub {
                         "id": id,
                         "codec": c.codec.map(|f| f.name()),
                         "dialect": c.dialect,
+                        "role": c.role,
+                        "name": c.name,
                         "frames_sent": c.frames_sent,
                         "frames_dropped": c.frames_dropped,
                     })

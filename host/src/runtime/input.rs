@@ -1,22 +1,26 @@
 //! The input router's queue: input events wait here until the next frame, where consecutive
-//! pointer moves (same buttons held) are coalesced into one event with summed movement.
+//! pointer moves (same client, same buttons held) are coalesced into one event with summed
+//! movement. Each event keeps the client that sent it (clicks are judged per client).
 
 use ovhost_plugin_api::{InputEvent, InputKind};
+
+use super::hub::ClientId;
 
 /// Pending events beyond this are dropped (oldest moves first) so a flood cannot grow memory.
 pub const MAX_PENDING_EVENTS: usize = 4096;
 
 #[derive(Default)]
 pub struct InputQueue {
-    pending: Vec<InputEvent>,
+    pending: Vec<(ClientId, InputEvent)>,
     /// Highest client input sequence number received (echoed in video frame headers).
     pub last_seq: u32,
     pub dropped: u64,
 }
 
 impl InputQueue {
-    pub fn push(&mut self, event: InputEvent) {
-        if let (Some(last), true) = (self.pending.last_mut(), event.kind == InputKind::POINTER_MOVE)
+    pub fn push(&mut self, client: ClientId, event: InputEvent) {
+        if let (Some((last_client, last)), true) = (self.pending.last_mut(), event.kind == InputKind::POINTER_MOVE)
+            && *last_client == client
             && last.kind == InputKind::POINTER_MOVE
             && last.buttons == event.buttons
             && last.modifiers == event.modifiers
@@ -32,11 +36,11 @@ impl InputQueue {
             self.dropped += 1;
             return;
         }
-        self.pending.push(event);
+        self.pending.push((client, event));
     }
 
     /// Takes the coalesced events for this frame.
-    pub fn drain(&mut self) -> Vec<InputEvent> {
+    pub fn drain(&mut self) -> Vec<(ClientId, InputEvent)> {
         std::mem::take(&mut self.pending)
     }
 
@@ -61,16 +65,18 @@ mod tests {
     #[test]
     fn coalesces_moves_with_same_buttons_only() {
         let mut q = InputQueue::default();
-        q.push(moved(1.0, 1));
-        q.push(moved(2.0, 1));
-        q.push(InputEvent::new(InputKind::POINTER_UP));
-        q.push(moved(4.0, 0));
-        q.push(moved(8.0, 0));
+        q.push(1, moved(1.0, 1));
+        q.push(1, moved(2.0, 1));
+        q.push(1, InputEvent::new(InputKind::POINTER_UP));
+        q.push(1, moved(4.0, 0));
+        q.push(1, moved(8.0, 0));
+        q.push(2, moved(16.0, 0));
         let events = q.drain();
-        assert_eq!(events.len(), 3);
-        assert_eq!(events[0].dx, 3.0);
-        assert_eq!(events[0].x, 2.0);
-        assert_eq!(events[2].dx, 12.0);
+        assert_eq!(events.len(), 4, "another client's move is not merged");
+        assert_eq!(events[0].1.dx, 3.0);
+        assert_eq!(events[0].1.x, 2.0);
+        assert_eq!(events[2].1.dx, 12.0);
+        assert_eq!(events[3], (2, moved(16.0, 0)));
         assert!(q.drain().is_empty());
     }
 }

@@ -2,6 +2,7 @@
 //! settings store, sinks and the inbound command queue, run by one render thread.
 
 pub mod camera;
+pub mod capture;
 pub mod chain;
 pub mod core;
 pub mod delivery;
@@ -18,6 +19,7 @@ pub mod sinks;
 pub mod stage;
 pub mod state;
 pub mod stats;
+pub mod viewers;
 pub mod webrtc_sink;
 
 use std::path::PathBuf;
@@ -57,6 +59,10 @@ pub struct RuntimeConfig {
     pub initial_stage: Option<String>,
     /// Dialect for clients that do not choose one (`""` default, `"kit"`).
     pub default_dialect: String,
+    /// Control policy and stream size limits.
+    pub viewers: viewers::ViewerConfig,
+    /// Recordings: directory and caps.
+    pub capture: capture::CaptureConfig,
 }
 
 /// What other threads hold to talk to the runtime.
@@ -65,6 +71,8 @@ pub struct RuntimeHandle {
     inbound: Sender<Inbound>,
     pub hub: Arc<ClientHub>,
     pub status: Arc<SharedStatus>,
+    /// Stills and recordings.
+    pub capture: Arc<capture::Capture>,
     /// Monotonic clock origin shared with the render loop (input timestamps).
     pub clock: Instant,
 }
@@ -124,6 +132,9 @@ impl Runtime {
                 config.renderer
             )));
         }
+        if config.viewers.control == viewers::ControlPolicy::Token && config.viewers.control_token.is_none() {
+            return Err(PluginError::invalid_input("--control token needs --control-token"));
+        }
         let (tx, rx) = crossbeam_channel::bounded(INBOUND_QUEUE_LEN);
         hub.set_default_dialect(&config.default_dialect);
         let mut stage = match &config.asset_root {
@@ -135,9 +146,12 @@ impl Runtime {
                 .map_err(|e| PluginError::new(e.kind, format!("--stage {url}: {}", e.message)))?;
             status.set_state(RuntimeState::Loading);
         }
-        let sinks: Vec<Box<dyn Sink>> = vec![Box::new(WebSink::new(hub.clone()))];
+        let capture =
+            Arc::new(capture::Capture::new(config.capture.clone(), hub.clone()).map_err(PluginError::invalid_input)?);
+        let sinks: Vec<Box<dyn Sink>> =
+            vec![Box::new(WebSink::new(hub.clone())), Box::new(capture::RecordingSink::new(capture.clone()))];
         Ok(Self {
-            handle: RuntimeHandle { inbound: tx, hub, status, clock: Instant::now() },
+            handle: RuntimeHandle { inbound: tx, hub, status, capture, clock: Instant::now() },
             config: config.clone(),
             registry,
             settings,
@@ -201,13 +215,15 @@ impl Runtime {
             hub: handle.hub.clone(),
             stream: StreamSize { width: config.width, height: config.height, fps: config.fps },
             stage,
+            viewers: viewers::Viewers::new(config.viewers.clone()),
         });
         core.start_camera()?;
         let router = Router::new(&registry, |_| "{}".to_string());
         let mut plugins = registry.to_json();
         plugins["handlers"] = router.to_json();
         handle.status.set_plugins(plugins);
-        let render_loop = RenderLoop::new(core, router, sinks);
+        let mut render_loop = RenderLoop::new(core, router, sinks);
+        render_loop.capture = Some(handle.capture.clone());
         render_loop.publish_state();
         Ok((handle, render_loop, inbound))
     }

@@ -40,6 +40,10 @@ impl OvstreamAdapter {
 }
 
 impl Sink for OvstreamAdapter {
+    fn fixed_size(&self) -> bool {
+        true // the ovstream server is configured with --width/--height at start
+    }
+
     fn name(&self) -> String {
         self.sink.transport().cli_name().to_string()
     }

@@ -24,14 +24,7 @@ use super::sinks::Sink;
 use super::state::RuntimeState;
 use crate::protocol::{self, Envelope, HELLO_EVENT_TYPE};
 
-/// Pointer travel (stream pixels) below which a press and release is a click, not a drag.
-pub const CLICK_THRESHOLD_PX: f32 = 4.0;
-
-/// Tracks a left-button press to tell clicks from drags.
-#[derive(Default)]
-struct ClickTracker {
-    press: Option<(f32, f32, f32)>, // x, y, travel
-}
+pub use super::viewers::CLICK_THRESHOLD_PX;
 
 /// Inbound items handled per frame when the loop is behind schedule.
 const MAX_ITEMS_PER_FRAME: usize = 256;
@@ -57,11 +50,17 @@ pub struct RenderLoop {
     pub last_render_ns: u64,
     /// Consecutive render failures of the active renderer.
     render_failures: u32,
-    click: ClickTracker,
+    /// Stills and recordings (`None` when driven by hand without one).
+    pub capture: Option<std::sync::Arc<super::capture::Capture>>,
+    /// The frame rate a viewer may ask for at most (`--fps`).
+    max_fps: u32,
+    /// The H.264 bitrate a viewer chose (`None`: the encoder's configured default).
+    bitrate_kbps: Option<u32>,
 }
 
 impl RenderLoop {
     pub fn new(core: Core, router: Router, sinks: Vec<Box<dyn Sink>>) -> Self {
+        let max_fps = core.stream().fps;
         Self {
             core,
             router,
@@ -72,7 +71,9 @@ impl RenderLoop {
             last_tick_ns: 0,
             last_render_ns: 0,
             render_failures: 0,
-            click: ClickTracker::default(),
+            capture: None,
+            max_fps,
+            bitrate_kbps: None,
         }
     }
 
@@ -119,26 +120,27 @@ impl RenderLoop {
             Inbound::Shutdown => return false,
             Inbound::Connected(client) => {
                 let hub = self.core.hub().clone();
+                let (_, viewers) = self.core.hub_and_viewers();
+                viewers.connected(&hub, client);
+                viewers.broadcast_presence(&hub);
                 self.router.notify(&hub, &mut self.core, client, "clientConnected", &json!({ "client_id": client }));
             }
             Inbound::Disconnected(client) => {
                 let hub = self.core.hub().clone();
+                self.core.viewers_mut().disconnected(&hub, client);
                 self.router.notify(&hub, &mut self.core, client, "clientDisconnected", &json!({ "client_id": client }));
             }
             Inbound::Message { client, envelope } => self.handle_message(client, &envelope),
-            Inbound::Input { events, seq, .. } => {
+            Inbound::Input { client, events, seq } => {
                 let loading = self.core.is_loading();
+                let hub = self.core.hub().clone();
                 for event in events {
-                    // Input is dropped while a stage loads and pointer input while the viewport is
-                    // inactive (panels own it); keys and cancels still go through.
-                    let pointer = matches!(
-                        event.kind,
-                        InputKind::POINTER_MOVE | InputKind::POINTER_DOWN | InputKind::POINTER_UP | InputKind::WHEEL
-                    );
-                    if loading || (pointer && !self.core.input_active()) {
+                    // Input is dropped while a stage loads, from spectators, and pointer input
+                    // while the client's viewport is inactive (its panels own it).
+                    if loading || !self.core.viewers_mut().admit_input(&hub, client, &event) {
                         continue;
                     }
-                    self.input.push(event);
+                    self.input.push(client, event);
                 }
                 if let Some(seq) = seq {
                     self.input.last_seq = self.input.last_seq.max(seq);
@@ -152,6 +154,9 @@ impl RenderLoop {
         tracing::debug!(client, event_type = %envelope.event_type, "dispatching");
         if envelope.event_type == HELLO_EVENT_TYPE {
             self.hello(client, &envelope.payload);
+            return;
+        }
+        if self.host_message(client, &envelope.event_type, &envelope.payload) {
             return;
         }
         let hub = self.core.hub().clone();
@@ -173,6 +178,9 @@ impl RenderLoop {
         if let Some(dialect) = payload.get("dialect").and_then(Value::as_str) {
             self.core.hub().set_dialect(client, dialect);
         }
+        let name = payload.get("name").or_else(|| payload.get("client")).and_then(Value::as_str);
+        let hub = self.core.hub().clone();
+        self.core.viewers_mut().hello(&hub, client, name);
         let codec_name = |f: ovhost_plugin_api::FrameFormat| match f {
             ovhost_plugin_api::FrameFormat::H264 => ovhost_protocol::VideoCodec::H264,
             _ => ovhost_protocol::VideoCodec::Jpeg,
@@ -190,6 +198,11 @@ impl RenderLoop {
                 width: self.core.stream().width,
                 height: self.core.stream().height,
                 fps: self.core.stream().fps,
+                max_width: Some(self.core.viewers().config.max_width),
+                max_height: Some(self.core.viewers().config.max_height),
+                max_pixels: Some(self.core.viewers().config.max_pixels),
+                max_fps: Some(self.max_fps),
+                bitrate_kbps: self.bitrate_kbps,
             },
             video: Some(ovhost_protocol::VideoChoice {
                 codec: chosen.map(codec_name),
@@ -198,6 +211,7 @@ impl RenderLoop {
             }),
             state: serde_json::from_value(json!(self.core.status().state()))
                 .unwrap_or(ovhost_protocol::RuntimeState::Error),
+            role: self.core.hub().role(client),
         };
         let reply = serde_json::to_value(&reply).unwrap_or(Value::Null);
         let hub = self.core.hub().clone();
@@ -208,6 +222,10 @@ impl RenderLoop {
             hub.send(client, protocol::encode(svc::PluginDisabled::NAME, &json!(disabled)));
         }
         hub.mark_greeted(client);
+        if let Some(capture) = self.capture.as_ref().filter(|c| c.is_recording()) {
+            hub.send(client, capture.state_text());
+        }
+        self.core.viewers().broadcast_presence(&hub);
         let dialect = hub.dialect(client);
         self.router.notify(
             &hub,
@@ -216,6 +234,126 @@ impl RenderLoop {
             "clientHello",
             &json!({ "client_id": client, "client": payload.get("client"), "dialect": dialect }),
         );
+    }
+
+    /// Messages the host answers itself (control and stream size); false for everything else.
+    fn host_message(&mut self, client: ClientId, event_type: &str, payload: &Value) -> bool {
+        let hub = self.core.hub().clone();
+        match event_type {
+            "requestControl" | "grantControl" | "revokeControl" | "releaseControl" => {
+                match self.core.viewers_mut().control_message(&hub, client, event_type, payload) {
+                    Ok(true) => self.core.viewers().broadcast_presence(&hub),
+                    Ok(false) => hub.send(client, self.core.viewers().presence_text(&hub)),
+                    Err((code, message)) => hub.send(
+                        client,
+                        protocol::viewer_error(code, &message, Some(json!({ "event_type": event_type }))),
+                    ),
+                }
+                true
+            }
+            "startRecording" | "stopRecording" => {
+                if let Err((code, message)) = self.recording_message(client, event_type) {
+                    hub.send(client, protocol::viewer_error(code, &message, Some(json!({ "event_type": event_type }))));
+                }
+                true
+            }
+            "setStreamQuality" => {
+                match self.set_stream_quality(client, payload) {
+                    Ok(changed) => hub.broadcast_greeted_in("", &protocol::encode("streamQualityChanged", &changed)),
+                    Err((code, message)) => hub.send(
+                        client,
+                        protocol::viewer_error(code, &message, Some(json!({ "event_type": event_type }))),
+                    ),
+                }
+                true
+            }
+            "setStreamSize" => {
+                if let Err((code, message)) = self.set_stream_size(client, payload) {
+                    hub.send(client, protocol::viewer_error(code, &message, Some(json!({ "event_type": event_type }))));
+                }
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// `setStreamQuality {bitrate_kbps?, fps?}` from a client that drives: the frame rate (up to
+    /// `--fps`) paces the render loop and the encoder; the bitrate goes to the H.264 encoder.
+    fn set_stream_quality(&mut self, client: ClientId, payload: &Value) -> Result<Value, (&'static str, String)> {
+        let request: ovhost_protocol::StreamQualityRequest = serde_json::from_value(payload.clone())
+            .map_err(|e| (protocol::codes::INVALID_INPUT, format!("setStreamQuality: {e}")))?;
+        if !super::viewers::Viewers::may_drive(self.core.hub(), client) {
+            return Err((
+                super::viewers::NOT_PERMITTED,
+                "spectators watch at the quality the driving viewer chose".into(),
+            ));
+        }
+        if let Some(fps) = request.fps {
+            self.core.set_fps(fps.clamp(1, self.max_fps));
+        }
+        if let Some(kbps) = request.bitrate_kbps {
+            self.bitrate_kbps = Some(kbps.clamp(100, 50_000));
+        }
+        let mut options = json!({ "fps": self.core.stream().fps });
+        if let Some(kbps) = self.bitrate_kbps {
+            options["bitrate_kbps"] = json!(kbps);
+        }
+        self.out.set_video_options(options.to_string());
+        self.core.hub().request_keyframe();
+        tracing::info!(fps = self.core.stream().fps, bitrate_kbps = ?self.bitrate_kbps, client, "stream quality changed");
+        Ok(
+            json!({ "fps": self.core.stream().fps, "max_fps": self.max_fps, "bitrate_kbps": self.bitrate_kbps, "requested_by": client }),
+        )
+    }
+
+    /// `startRecording` / `stopRecording` from a client that drives (the outcome reaches everyone
+    /// as `recordingState`).
+    fn recording_message(&mut self, client: ClientId, event_type: &str) -> Result<(), (&'static str, String)> {
+        if !super::viewers::Viewers::may_drive(self.core.hub(), client) {
+            return Err((super::viewers::NOT_PERMITTED, "spectators cannot start or stop recordings".into()));
+        }
+        let Some(capture) = &self.capture else {
+            return Err(("unavailable", "this host has no recorder".into()));
+        };
+        if event_type == "startRecording" {
+            if !self.available_codecs().contains(&ovhost_plugin_api::FrameFormat::H264) {
+                return Err((
+                    "unavailable",
+                    "recording needs an H.264 encoder plugin (h264), which is not loaded".into(),
+                ));
+            }
+            capture.start(client, self.core.stream().width, self.core.stream().height).map_err(|e| ("bad_state", e))?;
+            self.core.hub().request_keyframe();
+        } else {
+            capture.stop("stopped").map_err(|e| ("bad_state", e))?;
+        }
+        Ok(())
+    }
+
+    /// `setStreamSize {width, height}` from a client that drives: clamped, applied, announced.
+    fn set_stream_size(&mut self, client: ClientId, payload: &Value) -> Result<(), (&'static str, String)> {
+        let request: ovhost_protocol::StreamSizeRequest = serde_json::from_value(payload.clone())
+            .map_err(|e| (protocol::codes::INVALID_INPUT, format!("setStreamSize: {e}")))?;
+        if !super::viewers::Viewers::may_drive(self.core.hub(), client) {
+            return Err((
+                super::viewers::NOT_PERMITTED,
+                "spectators watch the stream at the size the controlling viewer chose".into(),
+            ));
+        }
+        if let Some(sink) = self.out.sinks.iter().find(|s| s.fixed_size()) {
+            return Err(("unsupported", format!("the {} transport streams a fixed size", sink.name())));
+        }
+        let (width, height) = self.core.viewers().config.clamp_size(request.width, request.height);
+        let (old_width, old_height) = self.core.stream().size();
+        if let Err(e) = self.core.resize_stream(width, height) {
+            tracing::warn!(width, height, "stream resize failed: {e}");
+            // Back to the previous size, which worked.
+            let _ = self.core.resize_stream(old_width, old_height);
+            return Err((e.kind.name(), format!("the stream could not be resized to {width}x{height}: {}", e.message)));
+        }
+        let changed = ovhost_protocol::StreamSizePayload { width, height, requested_by: Some(client) };
+        self.core.hub().broadcast_greeted(&protocol::encode("streamSizeChanged", &json!(changed)));
+        Ok(())
     }
 
     /// Codecs the web sink could deliver given the registered converters.
@@ -251,6 +389,9 @@ impl RenderLoop {
                 .map_err(|e| PluginError::new(e.kind, format!("invalid frame descriptor: {}", e.message)))?;
             frame.frame_number = frame_number;
             frame.timestamp_us = now_us;
+            if let Some(capture) = &self.capture {
+                capture.fulfil_stills(&frame);
+            }
             self.last_render_ns = render_started.elapsed().as_nanos() as u64;
             crate::metrics::record_render(self.last_render_ns);
             status.frames_rendered.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -310,45 +451,36 @@ impl RenderLoop {
     }
 
     fn update_camera(&mut self, dt_us: u64) -> CameraView {
-        let events = self.input.drain();
-        for event in &events {
-            self.route_host_input(event);
+        let tagged = self.input.drain();
+        for (client, event) in &tagged {
+            self.route_host_input(*client, event);
         }
+        let events: Vec<_> = tagged.into_iter().map(|(_, event)| event).collect();
         if let Err(panic) = self.core.camera_mut().advance(&events, dt_us) {
             self.core.camera_failed(&panic.id, &panic.error);
         }
         self.core.camera().view()
     }
 
-    /// The host's own share of input: click-to-pick (left press and release within
-    /// [`CLICK_THRESHOLD_PX`], no Alt) and `F` to frame the selection.
-    fn route_host_input(&mut self, event: &ovhost_plugin_api::InputEvent) {
+    /// The host's own share of input: click-to-pick (a left press and release from one client
+    /// within [`CLICK_THRESHOLD_PX`], no Alt) and `F` to frame the selection.
+    fn route_host_input(&mut self, client: ClientId, event: &ovhost_plugin_api::InputEvent) {
+        if let Some((x, y)) = self.core.viewers_mut().judge_click(client, event) {
+            self.core.click(x, y);
+        }
         match event.kind {
-            InputKind::POINTER_DOWN if event.button == 0 && event.modifiers & ovhost_plugin_api::MOD_ALT == 0 => {
-                self.click.press = Some((event.x, event.y, 0.0));
-            }
-            InputKind::POINTER_MOVE => {
-                if let Some(press) = &mut self.click.press {
-                    press.2 += event.dx.abs() + event.dy.abs();
-                }
-            }
-            InputKind::POINTER_UP if event.button == 0 => {
-                if let Some((x0, y0, travel)) = self.click.press.take() {
-                    let moved = (event.x - x0).abs().max((event.y - y0).abs()).max(travel);
-                    if moved <= CLICK_THRESHOLD_PX {
-                        self.core.click(event.x, event.y);
-                    }
-                }
-            }
             InputKind::KEY_DOWN if event.key.as_str() == "f" && event.modifiers == 0 => {
-                let selection = self.core.selection().prims().to_vec();
+                // The selection, or the whole stage ("/"), keeping the viewing direction.
+                let mut selection = self.core.selection().prims().to_vec();
+                if selection.is_empty() {
+                    selection.push("/".into());
+                }
                 if self.core.has_stage()
                     && let Err(e) = self.core.fit_to(&selection)
                 {
                     tracing::debug!("frame selection failed: {e}");
                 }
             }
-            InputKind::CANCEL => self.click.press = None,
             _ => {}
         }
     }
@@ -394,10 +526,18 @@ impl RenderLoop {
             up_axis = info.up_axis.as_str(), reason = ?loaded.reason, "stage opened"
         );
         let Some((slot, selection)) = self.core.stage_and_selection() else { return };
+        let previous = selection.prims().to_vec();
         slot.commit(opened);
         let had_selection = selection.reset();
+        // A variant switch recomposes the same stage: the selected prims that still exist stay
+        // selected (a new stage starts with none).
+        let kept = if loaded.reason == LoadReason::Variant && had_selection {
+            slot.existing(&previous).unwrap_or_default()
+        } else {
+            Vec::new()
+        };
         self.input.clear();
-        self.click.press = None;
+        self.core.viewers_mut().clear_presses();
         let keep_view = loaded.reason == LoadReason::Variant && had_stage;
         self.core.camera_mut().stage_changed(&info.bounds, info.up_axis, keep_view);
         status.set_state(RuntimeState::Streaming);
@@ -407,7 +547,11 @@ impl RenderLoop {
             "stageOpened",
             json!({ "request_id": loaded.request_id, "reason": loaded.reason, "stage": stage }),
         );
-        if had_selection {
+        if !kept.is_empty() {
+            // Outline the kept prims again (their ids belong to the new composition); raises
+            // selectionChanged.
+            self.core.apply_selection(kept, "stage");
+        } else if had_selection {
             self.core.raise(0, "selectionChanged", json!({ "prims": [], "source": "stage" }));
         }
         let camera = self.core.camera_state();
@@ -430,7 +574,9 @@ impl RenderLoop {
             "handlers": self.router.to_json(),
             "disabled": core.disabled(),
             "input_events_dropped": self.input.dropped,
-            "input_active": core.input_active(),
+            "input_active": core.viewers().input_active_json(),
+            "control": core.viewers().config.control.name(),
+            "stream_limits": { "max_width": core.viewers().config.max_width, "max_height": core.viewers().config.max_height, "max_pixels": core.viewers().config.max_pixels },
             "stage": stage.and_then(|s| s.current()).map(|c| serde_json::to_value(&c.info).unwrap_or(Value::Null)),
             "loading": stage.and_then(|s| s.loading()).map(|l| json!({"url": l.1, "request_id": l.0})),
             "selection": core.selection().prims(),
@@ -442,7 +588,6 @@ impl RenderLoop {
     /// Runs until shutdown: waits for inbound work until each frame's deadline, then renders.
     /// Frames whose deadline has already passed are dropped, never rendered concurrently.
     pub fn run(mut self, inbound: Receiver<Inbound>, clock: Instant) {
-        let interval = Duration::from_micros(1_000_000 / u64::from(self.core.stream().fps.max(1)));
         let mut deadline = Instant::now();
         let mut last_publish = Instant::now();
         loop {
@@ -468,6 +613,8 @@ impl RenderLoop {
                 }
             }
             self.tick(clock.elapsed().as_micros() as u64);
+            // The interval follows the frame rate a viewer chose (`setStreamQuality`).
+            let interval = Duration::from_micros(1_000_000 / u64::from(self.core.stream().fps.max(1)));
             deadline += interval;
             let now = Instant::now();
             if now > deadline {
@@ -488,6 +635,10 @@ impl RenderLoop {
 
     fn shutdown(self) {
         self.core.status().set_state(RuntimeState::ShuttingDown);
+        // A running recording is finished (its file stays playable), the temporary one removed.
+        if let Some(capture) = &self.capture {
+            capture.cleanup();
+        }
         tracing::info!(frames = self.frame_number, "render loop stopped");
     }
 }

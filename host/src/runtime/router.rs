@@ -17,6 +17,12 @@ pub trait Services {
     /// Calls service `service` with JSON text arguments; the answer is JSON text (what crosses
     /// the boundary). Unknown services are `not_found`, malformed arguments `invalid_input`.
     fn call_text(&mut self, client: ClientId, service: &str, args_json: &str) -> Result<String, PluginError>;
+
+    /// Why the last call was refused for the client's role, once (then the handler's error is
+    /// answered as `not_permitted`).
+    fn take_denied(&mut self) -> Option<String> {
+        None
+    }
 }
 
 struct Handler {
@@ -111,7 +117,17 @@ impl Router {
             let mut ctx = Ctx { client, hub, services, scope: handler.dialect.clone(), handler: &handler.id };
             handler.instance.handle(HostContextMut::new(&mut ctx), event_type.into(), payload_text.as_str().into())
         };
-        if let RResult::RErr(error) = result {
+        if let Some(message) = services.take_denied() {
+            let role = hub.role(client);
+            hub.send(
+                client,
+                protocol::viewer_error(
+                    super::viewers::NOT_PERMITTED,
+                    &message,
+                    Some(json!({ "event_type": event_type, "role": role })),
+                ),
+            );
+        } else if let RResult::RErr(error) = result {
             self.report_failure(hub, client, index, event_type, &error);
         }
     }

@@ -216,8 +216,8 @@ fn dispatch_table() -> &'static BTreeMap<&'static str, (u32, Entry)> {
                 }
                 Ok(svc::Picked { path: core.pick_path(args.x, args.y)? })
             },
-            svc::ViewportSetInputActive => |core, _, args| {
-                core.set_input_active(args.active);
+            svc::ViewportSetInputActive => |core, client, args| {
+                core.set_input_active(client, args.active);
                 Ok(args)
             },
             svc::StatsGet => |core, _, _| Ok(core.stats().to_json(core.status(), core.hub().len())),
@@ -235,7 +235,12 @@ impl Services for Core {
         let Some((_, entry)) = dispatch_table().get(service) else {
             return Err(PluginError::not_found(format!("no host service named '{service}' (the list: host.services)")));
         };
+        self.check_service(client, service)?;
         entry(self, client, args_json)
+    }
+
+    fn take_denied(&mut self) -> Option<String> {
+        Core::take_denied(self)
     }
 }
 

@@ -22,6 +22,10 @@ pub trait Sink: Send {
     fn wanted(&self) -> Vec<FrameSpec>;
     /// Delivers one frame of a wanted spec. `input_seq` is the last input applied before it.
     fn submit(&mut self, frame: &Frame<'_>, input_seq: u32) -> Result<(), String>;
+    /// The transport streams a size fixed at start (`setStreamSize` is refused).
+    fn fixed_size(&self) -> bool {
+        false
+    }
     /// True when a consumer needs a keyframe (joins, losses).
     fn take_keyframe_request(&self) -> bool;
     /// New options for the converters feeding this sink (JSON, the converters' `configure`), e.g.
