@@ -33,6 +33,9 @@ pub enum Request {
         path: String,
         variants: Vec<VariantSelection>,
         send_scene: bool,
+        /// Texture files outside this directory are refused (canonical path; `None`: no check).
+        #[serde(default)]
+        asset_root: Option<String>,
     },
     Children {
         prim_path: String,
@@ -47,6 +50,10 @@ pub enum Request {
     PrimCount,
     Bounds {
         prim_path: String,
+    },
+    /// The bound material of every gprim and `materialBind` subset for a purpose ("" = all).
+    MaterialBindings {
+        purpose: String,
     },
 }
 

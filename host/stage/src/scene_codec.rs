@@ -4,7 +4,10 @@
 //! stage facts, prim path table, cameras, then per mesh its counts followed by the raw
 //! position / normal / color / index arrays (copied as whole slices) and its instances, then the
 //! time section (range and baked tracks).
-//! `url`, `resolved_path` and `generation` are not sent; the client fills them.
+//! `url`, `resolved_path` and `generation` are not sent; the client fills them. The material
+//! sections (texture coordinates, subsets, materials, textures, lights) follow ([`looks`]).
+
+mod looks;
 
 use ovhost_plugin_api::abi_stable::std_types::{RString, RVec};
 use ovhost_plugin_api::{
@@ -12,7 +15,7 @@ use ovhost_plugin_api::{
 };
 
 const MAGIC: &[u8; 4] = b"OVSC";
-const VERSION: u32 = 3;
+const VERSION: u32 = 4;
 
 /// Encodes everything but `url`, `resolved_path` and `generation`.
 pub fn encode(scene: &StageScene) -> Vec<u8> {
@@ -60,6 +63,7 @@ pub fn encode(scene: &StageScene) -> Vec<u8> {
         }
     }
     put_time(&mut out, scene);
+    looks::encode(scene, &mut out);
     out
 }
 
@@ -116,6 +120,7 @@ pub fn decode(bytes: &[u8]) -> Result<StageScene, String> {
     }
     scene.meshes = out;
     read_time(&mut r, &mut scene)?;
+    looks::decode(&mut r, &mut scene)?;
     if r.at != bytes.len() {
         return Err(format!("{} unexpected bytes after the scene data", bytes.len() - r.at));
     }
@@ -284,5 +289,77 @@ mod tests {
         assert_eq!(back.meshes[0].instances[0].prim_id, 2);
         assert_eq!(back.meshes[0].instances[0].world_transform[3], 1.5);
         assert!(decode(&bytes[..bytes.len() - 1]).is_err(), "truncated data must be refused");
+    }
+
+    #[test]
+    fn round_trips_the_material_sections() {
+        use ovhost_plugin_api::{ColorSpace, FaceSubset, Light, LightKind, Material, MaterialInput, Texture, WrapMode};
+        let mut scene = StageScene::empty();
+        scene.meshes = vec![MeshData::default()].into();
+        scene.mesh_uvs = vec![vec![[0.25, 0.75]].into()];
+        scene.mesh_subsets = vec![vec![FaceSubset { first_index: 3, index_count: 6, material: 1 }].into()];
+        scene.materials = vec![Material {
+            path: "/M".into(),
+            surface: "UsdPreviewSurface".into(),
+            inputs: vec![MaterialInput {
+                name: "diffuseColor".into(),
+                value: [0.1, 0.2, 0.3, 1.0],
+                texture: 1,
+                channels: "rgb".into(),
+                scale: [2.0; 4],
+                bias: [-1.0; 4],
+                uv_set: "uv".into(),
+                uv_transform: [1.0, 2.0, 90.0, 0.5, 0.25],
+            }]
+            .into(),
+        }]
+        .into();
+        scene.textures = vec![Texture {
+            asset_path: "a.png".into(),
+            resolved_path: "/r/a.png".into(),
+            color_space: ColorSpace::RAW,
+            wrap_s: WrapMode::MIRROR,
+            wrap_t: WrapMode::CLAMP,
+            width: 1,
+            height: 1,
+            rgba8: vec![1, 2, 3, 4].into(),
+        }]
+        .into();
+        scene.lights = vec![Light {
+            prim_id: 1,
+            kind: LightKind::RECT,
+            world_transform: std::array::from_fn(|i| i as f64),
+            color: [1.0, 0.5, 0.25],
+            intensity: 3.0,
+            radius: 0.5,
+            width: 2.0,
+            height: 3.0,
+            length: 4.0,
+            angle_deg: 0.53,
+            normalize: true,
+            cone_angle_deg: 45.0,
+            cone_softness: 0.2,
+            texture: 0,
+        }]
+        .into();
+        let back = decode(&encode(&scene)).expect("decode");
+        assert_eq!(back.mesh_uvs, scene.mesh_uvs);
+        assert_eq!(back.mesh_subsets, scene.mesh_subsets);
+        let (a, b) = (&back.materials[0].inputs[0], &scene.materials[0].inputs[0]);
+        assert_eq!(
+            (a.value, a.texture, a.scale, a.bias, a.uv_transform),
+            (b.value, b.texture, b.scale, b.bias, b.uv_transform)
+        );
+        assert_eq!((a.channels.as_str(), a.uv_set.as_str()), ("rgb", "uv"));
+        let t = &back.textures[0];
+        assert_eq!(
+            (t.color_space, t.wrap_s, t.wrap_t, &t.rgba8[..]),
+            (ColorSpace::RAW, WrapMode::MIRROR, WrapMode::CLAMP, &[1u8, 2, 3, 4][..])
+        );
+        let l = &back.lights[0];
+        assert_eq!(
+            (l.kind, l.normalize, l.height, l.cone_softness, l.world_transform[5]),
+            (LightKind::RECT, true, 3.0, 0.2, 5.0)
+        );
     }
 }

@@ -158,11 +158,20 @@ impl StageService {
         Ok(bounds)
     }
 
+    /// The material bound to every gprim and `materialBind` subset of the open stage for a
+    /// purpose (`"preview"`, `"full"`, or `""` for all-purpose), as prim path → material path
+    /// (empty: none), resolved as `UsdShadeMaterialBindingAPI::ComputeBoundMaterial` does.
+    pub fn material_bindings(&mut self, purpose: &str) -> Result<BTreeMap<String, String>, StageError> {
+        let request = Request::MaterialBindings { purpose: purpose.to_owned() };
+        self.query(request, &format!("resolving {purpose:?} material bindings"))
+    }
+
     fn open_stage(&mut self, target: CurrentStage, action: &str) -> Result<OpenedStage, StageError> {
         let request = Request::Open {
             path: target.resolved.to_string_lossy().into_owned(),
             variants: target.variants.clone(),
             send_scene: true,
+            asset_root: Some(self.root.path().to_string_lossy().into_owned()),
         };
         let timeout = self.open_timeout;
         let reply = self.call(request, action, timeout, Some(&target.url))?;
@@ -231,6 +240,7 @@ impl StageService {
                 path: current.resolved.to_string_lossy().into_owned(),
                 variants: current.variants.clone(),
                 send_scene: false,
+                asset_root: Some(self.root.path().to_string_lossy().into_owned()),
             };
             let action = format!("re-opening {} after the parser restarted", current.url);
             let restored = self.exchange(request, &action, self.open_timeout);

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use glam::DMat4;
 use ovhost_plugin_api::{Bounds, SceneRef, Track, TrackTarget};
 
-use crate::geometry::{DEFAULT_COLOR, GpuScene, Instance, Vertex};
+use crate::geometry::{GpuScene, Instance, Vertex, vertices_of};
 
 struct AnimatedInstance {
     /// Index into the instance buffer.
@@ -85,20 +85,7 @@ impl Animation {
                     }
                     let entry = by_mesh.entry(track.mesh).or_insert_with(|| AnimatedMesh {
                         base_vertex: slot.base_vertex,
-                        vertices: mesh
-                            .positions
-                            .iter()
-                            .enumerate()
-                            .map(|(i, &position)| Vertex {
-                                position,
-                                normal: mesh.normals.get(i).copied().unwrap_or([0.0; 3]),
-                                color: match mesh.colors.len() {
-                                    0 => DEFAULT_COLOR,
-                                    1 => mesh.colors[0],
-                                    _ => mesh.colors[i],
-                                },
-                            })
-                            .collect(),
+                        vertices: vertices_of(mesh, scene.mesh_uvs(track.mesh as usize).as_slice()).collect(),
                         positions: None,
                         normals: None,
                     });

@@ -6,19 +6,21 @@ use std::ops::Range;
 
 use bytemuck::{Pod, Zeroable};
 use glam::{DMat3, DMat4};
-use ovhost_plugin_api::{Bounds, MeshData, PluginError, SceneRef};
+use ovhost_plugin_api::{Bounds, FaceSubset, MeshData, PluginError, SceneRef};
 use wgpu::util::DeviceExt;
 
 /// displayColor when a mesh has none (linear grey).
 pub const DEFAULT_COLOR: [f32; 3] = [0.5, 0.5, 0.5];
 
-/// One vertex: local position, local normal (zero = derive a faceted one), linear colour.
+/// One vertex: local position, local normal (zero = derive a faceted one), linear colour,
+/// texture coordinates (USD `st`, origin bottom-left).
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable)]
 pub struct Vertex {
     pub position: [f32; 3],
     pub normal: [f32; 3],
     pub color: [f32; 3],
+    pub uv: [f32; 2],
 }
 
 /// One placement: local-to-world (column-vector convention), its normal matrix (three columns,
@@ -33,8 +35,8 @@ pub struct Instance {
 }
 
 impl Vertex {
-    pub const ATTRIBUTES: [wgpu::VertexAttribute; 3] =
-        wgpu::vertex_attr_array![0 => Float32x3, 1 => Float32x3, 2 => Float32x3];
+    pub const ATTRIBUTES: [wgpu::VertexAttribute; 4] =
+        wgpu::vertex_attr_array![0 => Float32x3, 1 => Float32x3, 2 => Float32x3, 11 => Float32x2];
     pub fn layout() -> wgpu::VertexBufferLayout<'static> {
         wgpu::VertexBufferLayout {
             array_stride: std::mem::size_of::<Self>() as u64,
@@ -75,13 +77,17 @@ impl Instance {
     }
 }
 
-/// One mesh's draw: index ranges into the shared buffers and its instances.
+/// One mesh subset's draw: index ranges into the shared buffers, its instances and material.
 #[derive(Clone, Debug)]
 pub struct DrawItem {
     pub triangles: Range<u32>,
     pub edges: Range<u32>,
     pub base_vertex: i32,
     pub instances: Range<u32>,
+    /// 1-based scene material (0 = displayColor).
+    pub material: u32,
+    /// World-space centre of the first instance's bounds (back-to-front sorting).
+    pub center: [f64; 3],
 }
 
 /// Where one scene mesh landed in the shared buffers (for time-varying updates).
@@ -147,6 +153,42 @@ fn instance_bounds(mesh: &MeshData) -> Bounds {
     world
 }
 
+/// World bounds of one placement of a mesh.
+fn instance_bounds_of(mesh: &MeshData, world: &[f64; 16]) -> Bounds {
+    let mut local = Bounds::EMPTY;
+    for p in mesh.positions.iter() {
+        local.include_point([f64::from(p[0]), f64::from(p[1]), f64::from(p[2])]);
+    }
+    let mut out = Bounds::EMPTY;
+    if local.is_empty() {
+        return out;
+    }
+    let m = DMat4::from_cols_array(world);
+    for corner in 0..8 {
+        let pick = |axis: usize| if corner & (1 << axis) == 0 { local.min[axis] } else { local.max[axis] };
+        out.include_point(m.transform_point3(glam::DVec3::new(pick(0), pick(1), pick(2))).to_array());
+    }
+    out
+}
+
+/// The (first index, index count, material) runs to draw: the subsets when they are valid
+/// (whole triangles inside the index list), else the whole mesh with no material.
+pub fn subset_runs(subsets: &[FaceSubset], index_count: u32) -> Vec<(u32, u32, u32)> {
+    let valid = !subsets.is_empty()
+        && subsets.iter().all(|s| {
+            s.first_index.is_multiple_of(3)
+                && s.index_count.is_multiple_of(3)
+                && s.first_index.checked_add(s.index_count).is_some_and(|end| end <= index_count)
+        });
+    if !valid {
+        if !subsets.is_empty() {
+            tracing::warn!("raster renderer ignores a mesh's face subsets that do not fit its triangles");
+        }
+        return vec![(0, index_count, 0)];
+    }
+    subsets.iter().filter(|s| s.index_count > 0).map(|s| (s.first_index, s.index_count, s.material)).collect()
+}
+
 impl GpuScene {
     /// Builds the GPU buffers for `scene`. Inconsistent meshes are skipped with a warning.
     pub fn upload(device: &wgpu::Device, scene: &SceneRef<'_>) -> Result<Self, PluginError> {
@@ -170,16 +212,7 @@ impl GpuScene {
             }
             let base_vertex = i32::try_from(vertices.len())
                 .map_err(|_| PluginError::invalid_input("stage has more than 2^31 vertices"))?;
-            let color_of = |i: usize| match mesh.colors.len() {
-                0 => DEFAULT_COLOR,
-                1 => mesh.colors[0],
-                _ => mesh.colors[i],
-            };
-            vertices.extend(mesh.positions.iter().enumerate().map(|(i, &position)| Vertex {
-                position,
-                normal: mesh.normals.get(i).copied().unwrap_or([0.0; 3]),
-                color: color_of(i),
-            }));
+            vertices.extend(vertices_of(mesh, scene.mesh_uvs(index).as_slice()));
             let tri_start = triangles.len() as u32;
             triangles.extend_from_slice(&mesh.indices);
             let edge_start = edges.len() as u32;
@@ -194,12 +227,22 @@ impl GpuScene {
             mesh_slots[index] =
                 Some(MeshSlot { base_vertex: base_vertex as u32, first_instance: inst_start, local_bounds });
             instances.extend(mesh.instances.iter().map(|i| Instance::from_usd(&i.world_transform, i.prim_id)));
-            draws.push(DrawItem {
-                triangles: tri_start..triangles.len() as u32,
-                edges: edge_start..edges.len() as u32,
-                base_vertex,
-                instances: inst_start..instances.len() as u32,
-            });
+            let center = mesh
+                .instances
+                .first()
+                .map(|i| instance_bounds_of(mesh, &i.world_transform).center())
+                .unwrap_or([0.0; 3]);
+            for (first, count, material) in subset_runs(scene.mesh_subsets(index).as_slice(), mesh.indices.len() as u32)
+            {
+                draws.push(DrawItem {
+                    triangles: tri_start + first..tri_start + first + count,
+                    edges: edge_start + 2 * first..edge_start + 2 * (first + count),
+                    base_vertex,
+                    instances: inst_start..instances.len() as u32,
+                    material,
+                    center,
+                });
+            }
             triangle_count += (mesh.triangle_count() * mesh.instances.len()) as u64;
             bounds = bounds.union(&instance_bounds(mesh));
         }
@@ -270,4 +313,21 @@ mod tests {
         assert!((inst.normal[0][0] - 0.5).abs() < 1e-6);
         assert_eq!(inst.prim_id, 9);
     }
+}
+
+/// One mesh's vertices as uploaded: positions, normals (zero when absent, derived in the shader),
+/// the colour (constant, per vertex, or the default) and texture coordinates (zero unless there is
+/// one per vertex).
+pub fn vertices_of<'m>(mesh: &'m MeshData, uvs: &'m [[f32; 2]]) -> impl Iterator<Item = Vertex> + 'm {
+    let uvs = if uvs.len() == mesh.positions.len() { uvs } else { &[] };
+    mesh.positions.iter().enumerate().map(move |(i, &position)| Vertex {
+        position,
+        normal: mesh.normals.get(i).copied().unwrap_or([0.0; 3]),
+        color: match mesh.colors.len() {
+            0 => DEFAULT_COLOR,
+            1 => mesh.colors[0],
+            _ => mesh.colors[i],
+        },
+        uv: uvs.get(i).copied().unwrap_or([0.0; 2]),
+    })
 }

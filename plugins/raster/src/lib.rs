@@ -20,6 +20,8 @@ pub mod aov;
 mod camera;
 pub mod config;
 mod geometry;
+pub mod lights;
+pub mod material;
 mod pipelines;
 mod renderer;
 mod selection;

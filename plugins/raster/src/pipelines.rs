@@ -35,10 +35,15 @@ pub struct PostParams {
 }
 
 pub struct Pipelines {
+    /// Group 0: globals, lights, the dome's environment texture and sampler.
     pub globals_layout: wgpu::BindGroupLayout,
+    /// Group 1 of the mesh pipelines: one material (`material.rs`).
+    pub material_layout: wgpu::BindGroupLayout,
     pub post_layout: wgpu::BindGroupLayout,
     pub background: wgpu::RenderPipeline,
     pub triangles: wgpu::RenderPipeline,
+    /// Triangles of translucent materials: alpha-blended, no depth writes, drawn back to front.
+    pub blended: wgpu::RenderPipeline,
     pub edges: wgpu::RenderPipeline,
     pub post: wgpu::RenderPipeline,
 }
@@ -71,12 +76,27 @@ fn texture_entry(binding: u32, sample_type: wgpu::TextureSampleType) -> wgpu::Bi
 
 impl Pipelines {
     pub fn new(device: &wgpu::Device) -> Self {
-        let scene_shader = device.create_shader_module(wgpu::include_wgsl!("shaders/scene.wgsl"));
+        let source = format!("{}\n{}", include_str!("shaders/scene.wgsl"), include_str!("shaders/pbr.wgsl"));
+        let scene_shader = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some("raster scene"),
+            source: wgpu::ShaderSource::Wgsl(source.into()),
+        });
         let post_shader = device.create_shader_module(wgpu::include_wgsl!("shaders/post.wgsl"));
         let globals_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("raster globals"),
-            entries: &[uniform_entry(0, wgpu::ShaderStages::VERTEX_FRAGMENT)],
+            entries: &[
+                uniform_entry(0, wgpu::ShaderStages::VERTEX_FRAGMENT),
+                uniform_entry(1, wgpu::ShaderStages::FRAGMENT),
+                texture_entry(2, wgpu::TextureSampleType::Float { filterable: true }),
+                wgpu::BindGroupLayoutEntry {
+                    binding: 3,
+                    visibility: wgpu::ShaderStages::FRAGMENT,
+                    ty: wgpu::BindingType::Sampler(wgpu::SamplerBindingType::Filtering),
+                    count: None,
+                },
+            ],
         });
+        let material_layout = crate::material::layout(device);
         let post_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("raster post"),
             entries: &[
@@ -88,6 +108,11 @@ impl Pipelines {
         });
         let scene_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
             label: Some("raster scene"),
+            bind_group_layouts: &[Some(&globals_layout), Some(&material_layout)],
+            immediate_size: 0,
+        });
+        let background_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("raster background"),
             bind_group_layouts: &[Some(&globals_layout)],
             immediate_size: 0,
         });
@@ -107,8 +132,16 @@ impl Pipelines {
             stencil: wgpu::StencilState::default(),
             bias: wgpu::DepthBiasState::default(),
         };
+        let blended_targets = [
+            Some(wgpu::ColorTargetState {
+                format: COLOR_FORMAT,
+                blend: Some(wgpu::BlendState::ALPHA_BLENDING),
+                write_mask: wgpu::ColorWrites::ALL,
+            }),
+            Some(wgpu::ColorTargetState { format: ID_FORMAT, blend: None, write_mask: wgpu::ColorWrites::ALL }),
+        ];
         let mesh_buffers = [Some(Vertex::layout()), Some(Instance::layout())];
-        let mesh_pipeline = |label: &str, topology: wgpu::PrimitiveTopology| {
+        let mesh_pipeline = |label: &str, topology: wgpu::PrimitiveTopology, blend: bool| {
             device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
                 label: Some(label),
                 layout: Some(&scene_layout),
@@ -124,23 +157,24 @@ impl Pipelines {
                     cull_mode: None,
                     ..Default::default()
                 },
-                depth_stencil: Some(depth(true, wgpu::CompareFunction::LessEqual)),
+                depth_stencil: Some(depth(!blend, wgpu::CompareFunction::LessEqual)),
                 multisample: wgpu::MultisampleState::default(),
                 fragment: Some(wgpu::FragmentState {
                     module: &scene_shader,
                     entry_point: Some("fs_mesh"),
                     compilation_options: Default::default(),
-                    targets: &scene_targets,
+                    targets: if blend { &blended_targets } else { &scene_targets },
                 }),
                 multiview_mask: None,
                 cache: None,
             })
         };
-        let triangles = mesh_pipeline("raster triangles", wgpu::PrimitiveTopology::TriangleList);
-        let edges = mesh_pipeline("raster edges", wgpu::PrimitiveTopology::LineList);
+        let triangles = mesh_pipeline("raster triangles", wgpu::PrimitiveTopology::TriangleList, false);
+        let blended = mesh_pipeline("raster blended", wgpu::PrimitiveTopology::TriangleList, true);
+        let edges = mesh_pipeline("raster edges", wgpu::PrimitiveTopology::LineList, false);
         let background = device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
             label: Some("raster background"),
-            layout: Some(&scene_layout),
+            layout: Some(&background_layout),
             vertex: wgpu::VertexState {
                 module: &scene_shader,
                 entry_point: Some("vs_background"),
@@ -184,6 +218,6 @@ impl Pipelines {
             multiview_mask: None,
             cache: None,
         });
-        Self { globals_layout, post_layout, background, triangles, edges, post }
+        Self { globals_layout, material_layout, post_layout, background, triangles, blended, edges, post }
     }
 }

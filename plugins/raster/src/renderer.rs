@@ -13,6 +13,8 @@ use crate::aov::Aov;
 use crate::camera::{depth_range, view_projection};
 use crate::config::RasterConfig;
 use crate::geometry::GpuScene;
+use crate::lights::LightsUniform;
+use crate::material::GpuMaterials;
 use crate::pipelines::{Globals, Pipelines, PostParams};
 use crate::selection::SelectionSet;
 use crate::settings::{Background, RenderMode, RenderSettings};
@@ -24,6 +26,13 @@ pub struct Raster {
     pipelines: Pipelines,
     globals: wgpu::Buffer,
     globals_bind: wgpu::BindGroup,
+    /// The frame's lights (`lights.rs`), bound with the globals.
+    lights: wgpu::Buffer,
+    /// The stage's materials (index 0: displayColor).
+    materials: Option<GpuMaterials>,
+    /// The stage's UsdLux lights, and whether a dome texture is bound.
+    stage_lights: Vec<ovhost_plugin_api::Light>,
+    dome_texture: bool,
     post_params: wgpu::Buffer,
     /// Rebuilt lazily after a resize or a selection change.
     post_bind: Option<wgpu::BindGroup>,
@@ -47,6 +56,32 @@ fn linear_rgb(c: [u8; 3]) -> [f32; 4] {
     [srgb_to_linear(c[0]), srgb_to_linear(c[1]), srgb_to_linear(c[2]), 1.0]
 }
 
+/// Group 0: globals, lights, and the environment texture (a dome light's, or white).
+fn globals_bind_group(
+    device: &wgpu::Device,
+    pipelines: &Pipelines,
+    globals: &wgpu::Buffer,
+    lights: &wgpu::Buffer,
+    env: &wgpu::Texture,
+) -> wgpu::BindGroup {
+    let view = env.create_view(&wgpu::TextureViewDescriptor {
+        format: Some(wgpu::TextureFormat::Rgba8UnormSrgb),
+        ..Default::default()
+    });
+    let sampler =
+        crate::material::sampler(device, ovhost_plugin_api::WrapMode::REPEAT, ovhost_plugin_api::WrapMode::CLAMP);
+    device.create_bind_group(&wgpu::BindGroupDescriptor {
+        label: Some("raster globals"),
+        layout: &pipelines.globals_layout,
+        entries: &[
+            wgpu::BindGroupEntry { binding: 0, resource: globals.as_entire_binding() },
+            wgpu::BindGroupEntry { binding: 1, resource: lights.as_entire_binding() },
+            wgpu::BindGroupEntry { binding: 2, resource: wgpu::BindingResource::TextureView(&view) },
+            wgpu::BindGroupEntry { binding: 3, resource: wgpu::BindingResource::Sampler(&sampler) },
+        ],
+    })
+}
+
 fn uniform_buffer(device: &wgpu::Device, label: &str, size: usize) -> wgpu::Buffer {
     device.create_buffer(&wgpu::BufferDescriptor {
         label: Some(label),
@@ -63,11 +98,9 @@ impl Raster {
         let device = &gpu.device;
         let pipelines = Pipelines::new(device);
         let globals = uniform_buffer(device, "raster globals", std::mem::size_of::<Globals>());
-        let globals_bind = device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("raster globals"),
-            layout: &pipelines.globals_layout,
-            entries: &[wgpu::BindGroupEntry { binding: 0, resource: globals.as_entire_binding() }],
-        });
+        let lights = uniform_buffer(device, "raster lights", std::mem::size_of::<LightsUniform>());
+        let env = crate::material::solid_texture(device, &gpu.queue, [255; 4]);
+        let globals_bind = globals_bind_group(device, &pipelines, &globals, &lights, &env);
         let post_params = uniform_buffer(device, "raster post", std::mem::size_of::<PostParams>());
         let selection = SelectionSet::new(device, &gpu.queue, &[]);
         gpu.take_error()?;
@@ -76,6 +109,10 @@ impl Raster {
             pipelines,
             globals,
             globals_bind,
+            lights,
+            materials: None,
+            stage_lights: Vec::new(),
+            dome_texture: false,
             post_params,
             post_bind: None,
             targets: None,
@@ -130,10 +167,30 @@ impl Raster {
             return Err(PluginError::unavailable(format!("the GPU ran out of memory loading the stage: {e}")));
         }
         let uploaded = uploaded?;
+        let scope = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+        let materials = GpuMaterials::upload(device, &self.gpu.queue, &self.pipelines.material_layout, scene);
+        // The first dome light whose texture has pixels lights the stage as its environment.
+        let lights: Vec<ovhost_plugin_api::Light> = scene.lights().iter().cloned().collect();
+        let textures = scene.textures();
+        let env = lights
+            .iter()
+            .filter(|l| l.kind == ovhost_plugin_api::LightKind::DOME)
+            .filter_map(|l| textures.get((l.texture as usize).checked_sub(1)?))
+            .find_map(|t| crate::material::upload_env(device, &self.gpu.queue, t));
+        self.dome_texture = env.is_some();
+        let env = env.unwrap_or_else(|| crate::material::solid_texture(device, &self.gpu.queue, [255; 4]));
+        self.globals_bind = globals_bind_group(device, &self.pipelines, &self.globals, &self.lights, &env);
+        if let Some(e) = pollster::block_on(scope.pop()) {
+            return Err(PluginError::unavailable(format!("the GPU ran out of memory loading textures: {e}")));
+        }
         tracing::info!(
             triangles = uploaded.triangle_count,
             draws = uploaded.draws.len(),
             skipped_meshes = uploaded.skipped_meshes,
+            materials = materials.bind_groups.len() - 1,
+            textures = materials.texture_count,
+            texture_bytes = materials.texture_bytes,
+            lights = lights.len(),
             "raster renderer uploaded the stage"
         );
         let mut uploaded = uploaded;
@@ -142,6 +199,8 @@ impl Raster {
             uploaded.bounds = uploaded.bounds.union(&animation.bounds);
         }
         self.scene = Some(uploaded);
+        self.materials = Some(materials);
+        self.stage_lights = lights;
         self.set_selection_impl(&[]);
         self.gpu.take_error()
     }
@@ -188,11 +247,15 @@ impl Raster {
         let aspect = f64::from(targets.width) / f64::from(targets.height);
         let globals = self.globals(&request.camera(), aspect)?;
         let post = self.post_params();
+        let camera = request.camera();
+        let lights =
+            crate::lights::build(&self.stage_lights, &self.settings, camera.eye, camera.target, self.dome_texture);
         let queue = &self.gpu.queue;
         if let (Some(animation), Some(scene)) = (&mut self.animation, &self.scene) {
             let t = request.time_code();
             animation.apply(queue, scene, t);
         }
+        queue.write_buffer(&self.lights, 0, bytemuck::bytes_of(&lights));
         queue.write_buffer(&self.globals, 0, bytemuck::bytes_of(&globals));
         queue.write_buffer(&self.post_params, 0, bytemuck::bytes_of(&post));
         if self.post_bind.is_none() {
@@ -254,8 +317,12 @@ impl Raster {
             pass.set_bind_group(0, &self.globals_bind, &[]);
             pass.set_pipeline(&self.pipelines.background);
             pass.draw(0..3, 0..1);
-            if let Some(scene) = self.scene.as_ref().filter(|s| !s.draws.is_empty()) {
+            if let (Some(scene), Some(materials)) =
+                (self.scene.as_ref().filter(|s| !s.draws.is_empty()), self.materials.as_ref())
+            {
                 let wireframe = self.settings.render_mode == RenderMode::Wireframe && self.aov == Aov::LdrColor;
+                // Translucency only where colour is shaded; data AOVs draw everything opaque.
+                let blending = self.aov == Aov::LdrColor && !wireframe;
                 let (pipeline, indices) = if wireframe {
                     (&self.pipelines.edges, &scene.edges)
                 } else {
@@ -265,9 +332,31 @@ impl Raster {
                 pass.set_vertex_buffer(0, scene.vertices.slice(..));
                 pass.set_vertex_buffer(1, scene.instances.slice(..));
                 pass.set_index_buffer(indices.slice(..), wgpu::IndexFormat::Uint32);
+                let mut translucent = Vec::new();
+                let mut bound = usize::MAX;
                 for draw in &scene.draws {
+                    let material = materials.index_of(draw.material);
+                    if blending && materials.traits[material].blended {
+                        translucent.push((draw, material));
+                        continue;
+                    }
+                    if material != bound {
+                        pass.set_bind_group(1, &materials.bind_groups[material], &[]);
+                        bound = material;
+                    }
                     let range = if wireframe { draw.edges.clone() } else { draw.triangles.clone() };
                     pass.draw_indexed(range, draw.base_vertex, draw.instances.clone());
+                }
+                if !translucent.is_empty() {
+                    // Back to front by the distance of each draw's first instance.
+                    let eye = camera.eye;
+                    let dist = |c: [f64; 3]| (0..3).map(|i| (c[i] - eye[i]).powi(2)).sum::<f64>();
+                    translucent.sort_by(|a, b| dist(b.0.center).total_cmp(&dist(a.0.center)));
+                    pass.set_pipeline(&self.pipelines.blended);
+                    for (draw, material) in translucent {
+                        pass.set_bind_group(1, &materials.bind_groups[material], &[]);
+                        pass.draw_indexed(draw.triangles.clone(), draw.base_vertex, draw.instances.clone());
+                    }
                 }
             }
         }
@@ -342,6 +431,8 @@ impl RendererBackend for Raster {
     fn close_stage(&mut self) -> RResult<(), PluginError> {
         self.scene = None;
         self.animation = None;
+        self.materials = None;
+        self.stage_lights.clear();
         self.set_selection_impl(&[]);
         RResult::ROk(())
     }
@@ -376,8 +467,18 @@ impl RendererBackend for Raster {
     }
 
     fn scene_sections(&self) -> RResult<ROption<RVec<RString>>, PluginError> {
-        RResult::ROk(ROption::RSome(
-            ["facts", "prim_paths", "meshes", "time_range", "tracks"].into_iter().map(RString::from).collect(),
-        ))
+        let sections = [
+            "facts",
+            "prim_paths",
+            "meshes",
+            "mesh_uvs",
+            "mesh_subsets",
+            "materials",
+            "textures",
+            "lights",
+            "time_range",
+            "tracks",
+        ];
+        RResult::ROk(ROption::RSome(sections.into_iter().map(RString::from).collect()))
     }
 }

@@ -55,6 +55,54 @@ impl Background {
     }
 }
 
+/// Which lights shade the stage (`lights` setting).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LightRig {
+    /// The stage's lights; the default rig when the stage has none (usdview's behaviour).
+    Stage,
+    /// The default rig only: a light at the camera and a dim dome.
+    Default,
+    /// The stage's lights and the default rig.
+    Both,
+}
+
+impl LightRig {
+    pub const ALL: [Self; 3] = [Self::Stage, Self::Default, Self::Both];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Stage => "stage",
+            Self::Default => "default",
+            Self::Both => "both",
+        }
+    }
+}
+
+/// How linear radiance becomes display values (`tone_mapping` setting).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ToneMapping {
+    /// Clamp (what usdview's Storm shows by default).
+    None,
+    /// The ACES filmic fit (Narkowicz).
+    Aces,
+    Reinhard,
+}
+
+impl ToneMapping {
+    pub const ALL: [Self; 3] = [Self::None, Self::Aces, Self::Reinhard];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Aces => "aces",
+            Self::Reinhard => "reinhard",
+        }
+    }
+}
+
+pub const EXPOSURE_MIN_EV: f64 = -10.0;
+pub const EXPOSURE_MAX_EV: f64 = 10.0;
+
 pub const OUTLINE_WIDTH_MIN_PX: u32 = 1;
 pub const OUTLINE_WIDTH_MAX_PX: u32 = 6;
 
@@ -68,6 +116,10 @@ pub struct RenderSettings {
     /// sRGB 8-bit selection outline colour.
     pub outline_color: [u8; 3],
     pub outline_width_px: u32,
+    pub lights: LightRig,
+    /// Exposure in stops applied before tone mapping.
+    pub exposure_ev: f32,
+    pub tone_mapping: ToneMapping,
 }
 
 impl Default for RenderSettings {
@@ -78,6 +130,9 @@ impl Default for RenderSettings {
             background_color: [0x2b, 0x2d, 0x31],
             outline_color: [0xff, 0x8c, 0x00],
             outline_width_px: 2,
+            lights: LightRig::Stage,
+            exposure_ev: 0.0,
+            tone_mapping: ToneMapping::None,
         }
     }
 }
@@ -109,8 +164,16 @@ const APPLY_PATH: &str = "renderer:raster";
 const EVIDENCE: &str = "plugins/raster tests render with each value and compare the frames";
 
 impl RenderSettings {
-    pub const KEYS: [&'static str; 5] =
-        ["render_mode", "background", "background_color", "outline_color", "outline_width_px"];
+    pub const KEYS: [&'static str; 8] = [
+        "render_mode",
+        "background",
+        "background_color",
+        "outline_color",
+        "outline_width_px",
+        "lights",
+        "exposure",
+        "tone_mapping",
+    ];
 
     /// `{"settings": {...}, "capabilities": [...]}` as the host forwards it to clients.
     pub fn to_json(&self) -> Value {
@@ -120,6 +183,9 @@ impl RenderSettings {
             "background_color": hex(self.background_color),
             "outline_color": hex(self.outline_color),
             "outline_width_px": self.outline_width_px,
+            "lights": self.lights.name(),
+            "exposure": self.exposure_ev,
+            "tone_mapping": self.tone_mapping.name(),
         });
         let cap = |key: &str, label: &str, control: &str, extra: Value| {
             let mut c = json!({
@@ -147,6 +213,14 @@ impl RenderSettings {
                 "slider",
                 json!({"min": OUTLINE_WIDTH_MIN_PX, "max": OUTLINE_WIDTH_MAX_PX, "step": 1}),
             ),
+            cap("lights", "Lights", "select", json!({"options": LightRig::ALL.map(LightRig::name)})),
+            cap(
+                "exposure",
+                "Exposure (stops)",
+                "slider",
+                json!({"min": EXPOSURE_MIN_EV, "max": EXPOSURE_MAX_EV, "step": 0.1}),
+            ),
+            cap("tone_mapping", "Tone mapping", "select", json!({"options": ToneMapping::ALL.map(ToneMapping::name)})),
         ];
         json!({"settings": settings, "capabilities": capabilities})
     }
@@ -167,6 +241,16 @@ impl RenderSettings {
             "background" => self.background = parse_choice(key, &value, &Background::ALL, Background::name)?,
             "background_color" => self.background_color = parse_hex(key, &value)?,
             "outline_color" => self.outline_color = parse_hex(key, &value)?,
+            "lights" => self.lights = parse_choice(key, &value, &LightRig::ALL, LightRig::name)?,
+            "tone_mapping" => self.tone_mapping = parse_choice(key, &value, &ToneMapping::ALL, ToneMapping::name)?,
+            "exposure" => {
+                let ev = value.as_f64().filter(|v| (EXPOSURE_MIN_EV..=EXPOSURE_MAX_EV).contains(v)).ok_or_else(|| {
+                    PluginError::invalid_input(format!(
+                        "exposure must be a number of stops from {EXPOSURE_MIN_EV} to {EXPOSURE_MAX_EV}, got {value}"
+                    ))
+                })?;
+                self.exposure_ev = ev as f32;
+            }
             _ => {
                 let width = value
                     .as_u64()
@@ -197,7 +281,14 @@ mod tests {
         assert_eq!(s.background_color, [0x10, 0x20, 0x30]);
         s.set("outline_width_px", "3").unwrap();
         assert_eq!(s.outline_width_px, 3);
-        assert_eq!(s.set("exposure", "1").unwrap_err().kind, ErrorKind::UNSUPPORTED);
+        assert_eq!(s.set("shadows", "1").unwrap_err().kind, ErrorKind::UNSUPPORTED);
+        s.set("exposure", "1.5").unwrap();
+        assert_eq!(s.exposure_ev, 1.5);
+        assert_eq!(s.set("exposure", "99").unwrap_err().kind, ErrorKind::INVALID_INPUT);
+        s.set("lights", "\"both\"").unwrap();
+        assert_eq!(s.lights, LightRig::Both);
+        s.set("tone_mapping", "\"aces\"").unwrap();
+        assert_eq!(s.tone_mapping, ToneMapping::Aces);
         assert_eq!(s.set("render_mode", "\"rtx\"").unwrap_err().kind, ErrorKind::INVALID_INPUT);
         assert_eq!(s.set("outline_width_px", "0").unwrap_err().kind, ErrorKind::INVALID_INPUT);
         assert_eq!(s.set("background_color", "\"#12\"").unwrap_err().kind, ErrorKind::INVALID_INPUT);

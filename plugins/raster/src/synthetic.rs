@@ -102,3 +102,76 @@ pub fn scene(entries: Vec<(&str, MeshData, Vec<[f64; 16]>)>) -> StageScene {
     }
     s
 }
+
+/// A UV sphere of `radius` around the origin with smooth normals: `rings` × `segments` quads.
+pub fn sphere(radius: f32, rings: u32, segments: u32, color: Option<[f32; 3]>) -> MeshData {
+    let (rings, segments) = (rings.max(2), segments.max(3));
+    let mut positions = RVec::new();
+    let mut normals = RVec::new();
+    for r in 0..=rings {
+        let theta = std::f32::consts::PI * r as f32 / rings as f32;
+        for s in 0..=segments {
+            let phi = 2.0 * std::f32::consts::PI * s as f32 / segments as f32;
+            let n = [theta.sin() * phi.cos(), theta.cos(), -theta.sin() * phi.sin()];
+            normals.push(n);
+            positions.push(n.map(|c| c * radius));
+        }
+    }
+    let mut indices = RVec::new();
+    let row = segments + 1;
+    for r in 0..rings {
+        for s in 0..segments {
+            let a = r * row + s;
+            let (b, c, d) = (a + 1, a + row, a + row + 1);
+            indices.extend_from_slice(&[a, c, b, b, c, d]);
+        }
+    }
+    MeshData { positions, normals, colors: colors(color), indices, instances: RVec::new() }
+}
+
+/// A square of side `size` in the XY plane facing +Z, with texture coordinates `st` running
+/// (0, 0) at the bottom-left corner to (1, 1) at the top-right.
+pub fn textured_quad(size: f32) -> (MeshData, RVec<[f32; 2]>) {
+    let h = size / 2.0;
+    let mesh = MeshData {
+        positions: [[-h, -h, 0.0], [h, -h, 0.0], [h, h, 0.0], [-h, h, 0.0]].into_iter().collect(),
+        normals: [[0.0, 0.0, 1.0]; 4].into_iter().collect(),
+        colors: RVec::new(),
+        indices: [0u32, 1, 2, 0, 2, 3].into_iter().collect(),
+        instances: RVec::new(),
+    };
+    (mesh, [[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]].into_iter().collect())
+}
+
+/// A UsdPreviewSurface material from constant inputs (`(name, value)`).
+pub fn preview_material(path: &str, inputs: &[(&str, [f32; 4])]) -> ovhost_plugin_api::Material {
+    ovhost_plugin_api::Material {
+        path: RString::from(path),
+        surface: RString::from("UsdPreviewSurface"),
+        inputs: inputs.iter().map(|(name, value)| constant_input(name, *value)).collect(),
+    }
+}
+
+/// A constant material input.
+pub fn constant_input(name: &str, value: [f32; 4]) -> ovhost_plugin_api::MaterialInput {
+    ovhost_plugin_api::MaterialInput {
+        name: RString::from(name),
+        value,
+        texture: 0,
+        channels: RString::new(),
+        scale: [1.0; 4],
+        bias: [0.0; 4],
+        uv_set: RString::from("st"),
+        uv_transform: [1.0, 1.0, 0.0, 0.0, 0.0],
+    }
+}
+
+/// Binds every triangle of scene mesh `mesh` to the 1-based material `material`.
+pub fn bind(scene: &mut StageScene, mesh: usize, material: u32) {
+    if scene.mesh_subsets.len() < scene.meshes.len() {
+        scene.mesh_subsets.resize(scene.meshes.len(), RVec::new());
+    }
+    let count = scene.meshes[mesh].indices.len() as u32;
+    scene.mesh_subsets[mesh] =
+        vec![ovhost_plugin_api::FaceSubset { first_index: 0, index_count: count, material }].into();
+}

@@ -6,11 +6,12 @@
 //! `visibility = invisible`, and `guide` / `proxy` purposes (pxr's inheritance rules for both).
 //! PointInstancer prototypes are drawn only through their instancer.
 
+use super::materials::MaterialTable;
 use super::xform::{self, Mat4};
-use super::{curves, extents, gprims, mesh, skel, tetmesh, time};
+use super::{curves, extents, gprims, lights, mesh, skel, tetmesh, time};
 use openusd::{sdf, usd};
 use ovhost_plugin_api::abi_stable::std_types::{RString, RVec};
-use ovhost_plugin_api::{AuthoredCamera, Bounds, MeshInstance, StageScene, TimeRange, Track, TrackTarget};
+use ovhost_plugin_api::{AuthoredCamera, Bounds, FaceSubset, MeshInstance, StageScene, TimeRange, Track, TrackTarget};
 use std::collections::HashMap;
 
 /// Nested PointInstancers deeper than this are not expanded (guards against cycles).
@@ -21,6 +22,8 @@ pub struct Extracted {
     pub scene: StageScene,
     /// Each drawn placement: the namespace path it belongs to and its world bounds.
     pub drawn: Vec<(String, Bounds)>,
+    /// The materials and texture requests (pixels are decoded afterwards, `textures.rs`).
+    pub materials: MaterialTable,
 }
 
 /// One mesh placement found by a walk, in the walk's frame.
@@ -35,6 +38,10 @@ struct Placement {
     /// Where it lives in namespace (for subtree bounds).
     namespace_path: String,
 }
+
+/// A skinned mesh posed at the start: its index, prim, skinning, world transform and the
+/// texture-coordinate set it was built with.
+type Skinned = (usize, usd::Prim, skel::Skinning, xform::Mat4, Option<String>);
 
 /// Context inherited from an enclosing native instance.
 #[derive(Clone)]
@@ -56,8 +63,11 @@ struct Extractor<'s> {
     ignore_visibility_of: Option<String>,
     /// Re-walks at other times: meshes are only looked up, never built again.
     frozen: bool,
-    /// The `Mesh` prim each mesh index was built from (for time-sampled points).
-    mesh_sources: HashMap<usize, usd::Prim>,
+    /// The `Mesh` prim each mesh index was built from and the texture-coordinate set it was built
+    /// with (time-sampled and skinned points are rebuilt the same way, so vertices line up).
+    mesh_sources: HashMap<usize, (usd::Prim, Option<String>)>,
+    /// Bound materials and the textures they use (`materials.rs`).
+    materials: MaterialTable,
 }
 
 /// Extracts everything renderers need from an opened stage, at its start time code, with the
@@ -93,16 +103,20 @@ pub fn extract(stage: &usd::Stage) -> Extracted {
         ex.bake_tracks(&root, t0, &recorded, &placements, &slots, &visibility)
     };
     tracks.extend(ex.bake_skinning(skinned));
-    // Meshes that ended up with no placement (e.g. an unused prototype) are dropped.
+    // Meshes that ended up with no placement (e.g. an unused prototype) are dropped, with their
+    // texture coordinates and subsets.
+    let keep: Vec<bool> = ex.scene.meshes.iter().map(|m| !m.instances.is_empty()).collect();
+    ex.scene.mesh_uvs = kept(std::mem::take(&mut ex.scene.mesh_uvs), &keep);
+    ex.scene.mesh_subsets = kept(std::mem::take(&mut ex.scene.mesh_subsets), &keep);
     let mut remap = vec![u32::MAX; ex.scene.meshes.len()];
-    let mut kept = RVec::new();
+    let mut kept_meshes = RVec::new();
     for (i, m) in std::mem::take(&mut ex.scene.meshes).into_iter().enumerate() {
         if !m.instances.is_empty() {
-            remap[i] = kept.len() as u32;
-            kept.push(m);
+            remap[i] = kept_meshes.len() as u32;
+            kept_meshes.push(m);
         }
     }
-    ex.scene.meshes = kept;
+    ex.scene.meshes = kept_meshes;
     ex.scene.tracks = tracks
         .into_iter()
         .filter_map(|mut t| {
@@ -119,8 +133,15 @@ pub fn extract(stage: &usd::Stage) -> Extracted {
         let (lo, hi) = times.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), t| (lo.min(t), hi.max(t)));
         (lo <= hi).then_some(TimeRange { start_time_code: lo, end_time_code: hi, ..range })
     };
+    if ex.scene.mesh_uvs.iter().all(|u| u.is_empty()) {
+        ex.scene.mesh_uvs.clear();
+    }
+    if ex.scene.mesh_subsets.iter().all(|s| s.is_empty()) {
+        ex.scene.mesh_subsets.clear();
+    }
+    ex.scene.materials = std::mem::take(&mut ex.materials.materials).into();
     ex.scene.bounds = bounds;
-    Extracted { scene: ex.scene, drawn }
+    Extracted { scene: ex.scene, drawn, materials: ex.materials }
 }
 
 /// Which placements sit under a prim whose `visibility` is time-sampled (their visibility is
@@ -182,20 +203,22 @@ impl Extractor<'_> {
             ignore_visibility_of,
             frozen: false,
             mesh_sources: HashMap::new(),
+            materials: MaterialTable::default(),
         }
     }
 
     /// Poses every skinned mesh at the current time (its bind-pose points replaced, its normals
     /// dropped so the renderer derives them from the posed surface). Returns what
     /// [`Self::bake_skinning`] needs.
-    fn pose_skinned(&mut self, placements: &[Placement]) -> Vec<(usize, usd::Prim, skel::Skinning, xform::Mat4)> {
-        let mut sources: Vec<(usize, usd::Prim)> = self.mesh_sources.iter().map(|(i, p)| (*i, p.clone())).collect();
-        sources.sort_by_key(|(i, _)| *i);
+    fn pose_skinned(&mut self, placements: &[Placement]) -> Vec<Skinned> {
+        let mut sources: Vec<(usize, usd::Prim, Option<String>)> =
+            self.mesh_sources.iter().map(|(i, (p, uv))| (*i, p.clone(), uv.clone())).collect();
+        sources.sort_by_key(|(i, _, _)| *i);
         let mut out = Vec::new();
-        for (mesh, prim) in sources {
+        for (mesh, prim, uv_set) in sources {
             let Some(skinning) = skel::Skinning::of(self.stage, &prim) else { continue };
             let Some(world) = placements.iter().find(|p| p.mesh == Some(mesh)).map(|p| p.world) else { continue };
-            let Some(posed) = posed_mesh(&prim, &skinning, &world) else { continue };
+            let Some(posed) = posed_mesh(&prim, &skinning, &world, uv_set.as_deref()) else { continue };
             if posed.positions.len() == self.scene.meshes[mesh].positions.len() {
                 let mut local = Bounds::EMPTY;
                 for p in posed.positions.iter() {
@@ -204,17 +227,17 @@ impl Extractor<'_> {
                 self.mesh_local_bounds[mesh] = local;
                 self.scene.meshes[mesh].positions = posed.positions;
                 self.scene.meshes[mesh].normals = RVec::new();
-                out.push((mesh, prim, skinning, world));
+                out.push((mesh, prim, skinning, world, uv_set));
             }
         }
         out
     }
 
     /// Mesh position tracks for skinned meshes, at their animation's sample times.
-    fn bake_skinning(&self, skinned: Vec<(usize, usd::Prim, skel::Skinning, xform::Mat4)>) -> Vec<Track> {
+    fn bake_skinning(&self, skinned: Vec<Skinned>) -> Vec<Track> {
         let mut budget = time::TRACK_BYTES_CAP;
         let mut tracks = Vec::new();
-        for (mesh, prim, skinning, world) in skinned {
+        for (mesh, prim, skinning, world, uv_set) in skinned {
             // Skinning is not linear in time (joint rotations slerp): posed at each whole time
             // code too, as pxr's UsdSkel.BakeSkinning does, the renderer's blend in between is close.
             let times = time::walk_times(&skinning.sample_times());
@@ -224,7 +247,7 @@ impl Extractor<'_> {
             let n = self.scene.meshes[mesh].positions.len();
             let mut values = Vec::with_capacity(times.len() * n * 3);
             for &t in &times {
-                match time::at(Some(t), || posed_mesh(&prim, &skinning, &world)) {
+                match time::at(Some(t), || posed_mesh(&prim, &skinning, &world, uv_set.as_deref())) {
                     Some(posed) if posed.positions.len() == n => values.extend(posed.positions.iter().flatten()),
                     _ => break,
                 }
@@ -326,9 +349,10 @@ impl Extractor<'_> {
         }
         let _ = t0; // the start pose is the walk at `t0`, already in the scene
         // Mesh points and normals, at their own sample times.
-        let mut sources: Vec<(usize, usd::Prim)> = self.mesh_sources.iter().map(|(i, p)| (*i, p.clone())).collect();
-        sources.sort_by_key(|(i, _)| *i);
-        for (mesh, prim) in sources {
+        let mut sources: Vec<(usize, usd::Prim, Option<String>)> =
+            self.mesh_sources.iter().map(|(i, (p, uv))| (*i, p.clone(), uv.clone())).collect();
+        sources.sort_by_key(|(i, _, _)| *i);
+        for (mesh, prim, uv_set) in sources {
             if skel::Skinning::of(self.stage, &prim).is_some() {
                 continue; // posed by `bake_skinning`
             }
@@ -357,7 +381,8 @@ impl Extractor<'_> {
                     (Some(base), Some(points)) => Some(mesh::Topology { points, ..base.clone() }),
                     _ => time::at(Some(t), || mesh::read_topology(&prim)),
                 };
-                let built = time::at(Some(t), || topo.map(|topo| mesh::build(&prim, &topo)));
+                let built =
+                    time::at(Some(t), || topo.map(|topo| mesh::build_full(&prim, &topo, uv_set.as_deref()).mesh));
                 match built {
                     Some(data)
                         if data.positions.len() == n_positions
@@ -431,10 +456,13 @@ impl Extractor<'_> {
                     }
                 }
                 shape if gprims::is_implicit(shape) => {
-                    // Equal shapes share one mesh, whether or not they are native instances.
+                    // Equal shapes with the same material share one mesh, whether or not they are
+                    // native instances.
+                    let plan = self.materials.plan_mesh(self.stage, &prim);
                     let key = gprims::dedupe_key(&prim, shape).unwrap_or_else(|| path.clone());
+                    let key = format!("{key}#material{}", plan.mesh_material);
                     let pick_path = inst.as_ref().map_or_else(|| path.clone(), |c| c.instance_path.clone());
-                    let mesh = self.gprim_for(&prim, shape, key);
+                    let mesh = self.gprim_for(&prim, shape, key, plan.mesh_material);
                     // Bounds as pxr's BBoxCache reports them (authored extent wins), drawn or not.
                     let local = extents::implicit_extent(&prim, shape)
                         .or_else(|| mesh.map(|m| self.mesh_local_bounds[m]))
@@ -451,8 +479,11 @@ impl Extractor<'_> {
                     let mesh = match self.mesh_by_key.get(&key) {
                         Some(&idx) => Some(idx),
                         None if self.frozen => None,
-                        None if shape == "Points" => curves::build_points(&prim).and_then(|d| self.push_mesh(d, key)),
-                        None => curves::build_curves(&prim, shape).and_then(|d| self.push_mesh(d, key)),
+                        None if shape == "Points" => {
+                            curves::build_points(&prim).and_then(|d| self.push_mesh(d, key, Vec::new(), RVec::new()))
+                        }
+                        None => curves::build_curves(&prim, shape)
+                            .and_then(|d| self.push_mesh(d, key, Vec::new(), RVec::new())),
                     };
                     // Bounds as pxr's extents (points padded by the widest half-width), drawn or not.
                     let local = curves::extent(&prim, shape == "Points")
@@ -471,7 +502,9 @@ impl Extractor<'_> {
                     let mesh = match self.mesh_by_key.get(&key) {
                         Some(&idx) => Some(idx),
                         None if self.frozen => None,
-                        None => tetmesh::build(&prim).and_then(|data| self.push_mesh(data, key)),
+                        None => {
+                            tetmesh::build(&prim).and_then(|data| self.push_mesh(data, key, Vec::new(), RVec::new()))
+                        }
                     };
                     if let Some(mesh) = mesh {
                         let pick_path = inst.as_ref().map_or_else(|| path.clone(), |c| c.instance_path.clone());
@@ -480,6 +513,22 @@ impl Extractor<'_> {
                     }
                 }
                 "Camera" if top_level => self.add_camera(&prim, &path, world),
+                light if top_level && lights::kind_of(light).is_some() => {
+                    if let Some(kind) = lights::kind_of(light) {
+                        let prim_id = self.prim_id(&path);
+                        let light = lights::read(&prim, kind, world, prim_id, &mut self.materials);
+                        self.scene.lights.push(light);
+                    }
+                    if let Some(local) = extents::implicit_extent(&prim, &type_name) {
+                        out.push(Placement {
+                            mesh: None,
+                            local,
+                            world,
+                            pick_path: path.clone(),
+                            namespace_path: path.clone(),
+                        });
+                    }
+                }
                 "PointInstancer" => {
                     if depth < MAX_INSTANCER_DEPTH {
                         let pick = inst.as_ref().map_or_else(|| path.clone(), |c| c.instance_path.clone());
@@ -546,19 +595,29 @@ impl Extractor<'_> {
             return None;
         }
         let topo = mesh::read_topology(prim)?;
-        let data = mesh::build(prim, &topo);
-        let idx = self.push_mesh(data, key)?;
-        self.mesh_sources.insert(idx, prim.clone());
+        let plan = self.materials.plan_mesh(self.stage, prim);
+        let mut built = mesh::build_full(prim, &topo, plan.uv_set.as_deref());
+        let subsets = plan.apply(&mut built.mesh.indices, &built.tri_faces);
+        let idx = self.push_mesh(built.mesh, key, built.uvs, subsets)?;
+        self.mesh_sources.insert(idx, (prim.clone(), plan.uv_set.clone()));
         Some(idx)
     }
 
     /// Adds a built mesh under a dedupe key; returns its index.
-    fn push_mesh(&mut self, data: ovhost_plugin_api::MeshData, key: String) -> Option<usize> {
+    fn push_mesh(
+        &mut self,
+        data: ovhost_plugin_api::MeshData,
+        key: String,
+        uvs: Vec<[f32; 2]>,
+        subsets: RVec<FaceSubset>,
+    ) -> Option<usize> {
         let mut local = Bounds::EMPTY;
         for p in data.positions.iter() {
             local.include_point(p.map(f64::from));
         }
         self.scene.meshes.push(data);
+        self.scene.mesh_uvs.push(uvs.into());
+        self.scene.mesh_subsets.push(subsets);
         self.mesh_local_bounds.push(local);
         let idx = self.scene.meshes.len() - 1;
         self.mesh_by_key.insert(key, idx);
@@ -566,7 +625,7 @@ impl Extractor<'_> {
     }
 
     /// The mesh index of an implicit gprim for a dedupe key, tessellating it on first sight.
-    fn gprim_for(&mut self, prim: &usd::Prim, type_name: &str, key: String) -> Option<usize> {
+    fn gprim_for(&mut self, prim: &usd::Prim, type_name: &str, key: String, material: u32) -> Option<usize> {
         if let Some(&idx) = self.mesh_by_key.get(&key) {
             return Some(idx);
         }
@@ -574,7 +633,12 @@ impl Extractor<'_> {
             return None;
         }
         let data = gprims::build(prim, type_name)?;
-        self.push_mesh(data, key)
+        let subsets: RVec<FaceSubset> = if material == 0 {
+            RVec::new()
+        } else {
+            vec![FaceSubset { first_index: 0, index_count: data.indices.len() as u32, material }].into()
+        };
+        self.push_mesh(data, key, Vec::new(), subsets)
     }
 
     fn add_camera(&mut self, prim: &usd::Prim, path: &str, world: Mat4) {
@@ -680,6 +744,11 @@ impl Extractor<'_> {
     }
 }
 
+/// The entries of `v` whose `keep` flag is set.
+fn kept<T>(v: Vec<T>, keep: &[bool]) -> Vec<T> {
+    v.into_iter().zip(keep).filter(|(_, k)| **k).map(|(x, _)| x).collect()
+}
+
 /// Quaternion arrays as `(w, x, y, z)`.
 fn quats(value: sdf::Value) -> Vec<[f64; 4]> {
     use sdf::Value as V;
@@ -719,10 +788,15 @@ pub fn subtree_bounds(stage: &usd::Stage, prim: &usd::Prim, drawn: &[(String, Bo
 }
 
 /// The mesh `prim` rebuilt with its points skinned at the current time.
-fn posed_mesh(prim: &usd::Prim, skinning: &skel::Skinning, world: &xform::Mat4) -> Option<ovhost_plugin_api::MeshData> {
+fn posed_mesh(
+    prim: &usd::Prim,
+    skinning: &skel::Skinning,
+    world: &xform::Mat4,
+    uv_set: Option<&str>,
+) -> Option<ovhost_plugin_api::MeshData> {
     let mut topo = mesh::read_topology(prim)?;
     topo.points = skinning.pose(&topo.points, world);
-    Some(mesh::build(prim, &topo))
+    Some(mesh::build_full(prim, &topo, uv_set).mesh)
 }
 
 /// Appends a track unless the bake budget is spent (then the prim stays at its start pose).

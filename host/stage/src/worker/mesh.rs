@@ -47,11 +47,22 @@ pub fn read_topology(prim: &usd::Prim) -> Option<Topology> {
     Some(Topology { points, counts, indices, left_handed })
 }
 
-/// Builds the renderable mesh. Instances are left empty for the caller to fill.
-pub fn build(prim: &usd::Prim, topo: &Topology) -> MeshData {
+/// A built mesh with what material assignment needs.
+pub struct Built {
+    pub mesh: MeshData,
+    /// Per-vertex texture coordinates from the `uv_set` primvar (empty when absent).
+    pub uvs: Vec<[f32; 2]>,
+    /// The source face of each triangle (for `GeomSubset` face lists).
+    pub tri_faces: Vec<u32>,
+}
+
+/// Builds the renderable mesh (instances are left empty for the caller to fill), also flattening the `primvars:<uv_set>` texture coordinates and recording each
+/// triangle's face.
+pub fn build_full(prim: &usd::Prim, topo: &Topology, uv_set: Option<&str>) -> Built {
     let faces = valid_faces(topo);
     let normals = read_primvar(prim, &["primvars:normals", "normals"], Interp::Vertex);
     let colors = read_primvar(prim, &["primvars:displayColor"], Interp::Constant);
+    let uvs = uv_set.and_then(|name| read_primvar(prim, &[format!("primvars:{name}").as_str()], Interp::Vertex));
     let n_points = topo.points.len();
     let n_face_verts = topo.indices.len();
     let n_faces = topo.counts.len();
@@ -63,15 +74,19 @@ pub fn build(prim: &usd::Prim, topo: &Topology) -> MeshData {
     };
     let normals = normals.filter(|p| fits(p) && p.interp != Interp::Constant);
     let colors = colors.filter(fits);
-    let unweld = [&normals, &colors]
+    let uvs = uvs.filter(|p| fits(p) && p.interp != Interp::Constant);
+    let unweld = [&normals, &colors, &uvs]
         .iter()
         .any(|p| p.as_ref().is_some_and(|p| matches!(p.interp, Interp::Uniform | Interp::FaceVarying)));
 
     let mut mesh = MeshData::default();
+    let mut uv_out: Vec<[f32; 2]> = Vec::new();
     let tri_total: usize = faces.iter().map(|f| f.count - 2).sum();
     let mut tris: Vec<u32> = Vec::with_capacity(tri_total * 3);
-    let mut push_fan = |base: u32, corner: &dyn Fn(usize) -> u32, count: usize| {
+    let mut tri_faces: Vec<u32> = Vec::with_capacity(tri_total);
+    let mut push_fan = |base: u32, corner: &dyn Fn(usize) -> u32, count: usize, face: usize| {
         for k in 1..count - 1 {
+            tri_faces.push(face as u32);
             let (a, b, c) = (corner(0), corner(k), corner(k + 1));
             if topo.left_handed {
                 tris.extend_from_slice(&[base + a, base + c, base + b]);
@@ -85,6 +100,7 @@ pub fn build(prim: &usd::Prim, topo: &Topology) -> MeshData {
         let mut positions = Vec::with_capacity(n_out);
         let mut out_normals = Vec::with_capacity(if normals.is_some() { n_out } else { 0 });
         let mut out_colors = Vec::with_capacity(n_out);
+        let mut out_uvs = Vec::with_capacity(if uvs.is_some() { n_out } else { 0 });
         for face in &faces {
             let base = positions.len() as u32;
             for k in 0..face.count {
@@ -97,15 +113,23 @@ pub fn build(prim: &usd::Prim, topo: &Topology) -> MeshData {
                 if let Some(c) = &colors {
                     out_colors.push(pick(c, face.index, point, fv));
                 }
+                if let Some(t) = &uvs {
+                    let v = pick(t, face.index, point, fv);
+                    out_uvs.push([v[0], v[1]]);
+                }
             }
-            push_fan(base, &|k| k as u32, face.count);
+            push_fan(base, &|k| k as u32, face.count, face.index);
         }
         mesh.positions = positions.into();
         mesh.normals = out_normals.into();
         mesh.colors = out_colors.into();
+        uv_out = out_uvs;
     } else {
         for face in &faces {
-            push_fan(0, &|k| topo.indices[face.start + k] as u32, face.count);
+            push_fan(0, &|k| topo.indices[face.start + k] as u32, face.count, face.index);
+        }
+        if let Some(t) = &uvs {
+            uv_out = t.values[..n_points].iter().map(|v| [v[0], v[1]]).collect();
         }
         mesh.positions = topo.points.clone().into();
         if let Some(n) = normals {
@@ -119,7 +143,7 @@ pub fn build(prim: &usd::Prim, topo: &Topology) -> MeshData {
         }
     }
     mesh.indices = tris.into();
-    mesh
+    Built { mesh, uvs: uv_out, tri_faces }
 }
 
 /// A face that can be drawn: where its vertices start in `faceVertexIndices`.
@@ -193,6 +217,9 @@ pub fn vec3s(value: sdf::Value) -> Option<Vec<[f32; 3]>> {
         V::Vec3fVec(v) => v.into_iter().map(<[f32; 3]>::from).collect(),
         V::Vec3dVec(v) => v.into_iter().map(|p| [p.x as f32, p.y as f32, p.z as f32]).collect(),
         V::Vec3hVec(v) => v.into_iter().map(|p| [p.x.to_f32(), p.y.to_f32(), p.z.to_f32()]).collect(),
+        V::Vec2fVec(v) => v.into_iter().map(|p| [p.x, p.y, 0.0]).collect(),
+        V::Vec2dVec(v) => v.into_iter().map(|p| [p.x as f32, p.y as f32, 0.0]).collect(),
+        V::Vec2hVec(v) => v.into_iter().map(|p| [p.x.to_f32(), p.y.to_f32(), 0.0]).collect(),
         V::Vec3f(p) => vec![p.into()],
         V::Vec3d(p) => vec![[p.x as f32, p.y as f32, p.z as f32]],
         _ => return None,
@@ -231,7 +258,7 @@ mod tests {
         // then a triangle.
         let prim = mesh_prim(vec![5, 2, 3, 3], vec![0, 1, 2, 3, 4, 0, 1, 0, 1, 9, 4, 3, 2]);
         let topo = read_topology(&prim).expect("topology");
-        let mesh = build(&prim, &topo);
+        let mesh = build_full(&prim, &topo, None).mesh;
         assert_eq!(mesh.positions.len(), 5, "no primvars: vertices stay welded");
         assert_eq!(&mesh.indices[..], &[0, 1, 2, 0, 2, 3, 0, 3, 4, 4, 3, 2]);
         assert!(mesh.normals.is_empty() && mesh.colors.is_empty());

@@ -7,10 +7,13 @@ mod extents;
 mod extract;
 mod gprims;
 mod hierarchy;
+mod lights;
+mod materials;
 mod mesh;
 mod session_layer;
 mod skel;
 mod tetmesh;
+mod textures;
 mod time;
 mod values;
 mod xform;
@@ -46,12 +49,15 @@ struct Loaded {
     stage: usd::Stage,
     hierarchy: Hierarchy,
     drawn: Vec<(String, ovhost_plugin_api::Bounds)>,
+    /// Why each texture that has no pixels failed, by resolved path (for the inspector).
+    texture_errors: std::collections::HashMap<String, String>,
 }
 
 fn serve() -> ExitCode {
     let stdin = std::io::stdin().lock();
     let mut stdout = BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
     let mut loaded: Option<Loaded> = None;
+    let mut cache = textures::TextureCache::default();
     for line in stdin.lines() {
         let Ok(line) = line else { break };
         if line.trim().is_empty() {
@@ -59,16 +65,17 @@ fn serve() -> ExitCode {
         }
         let (id, outcome) = match serde_json::from_str::<Envelope>(&line) {
             Ok(env) => {
-                let outcome =
-                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handle(&mut loaded, env.request)))
-                        .unwrap_or_else(|panic| {
-                            let what = panic
-                                .downcast_ref::<String>()
-                                .cloned()
-                                .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
-                                .unwrap_or_else(|| "unknown panic".into());
-                            Err((ErrorClass::OpenFailed, format!("the parser failed internally: {what}")))
-                        });
+                let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    handle(&mut loaded, &mut cache, env.request)
+                }))
+                .unwrap_or_else(|panic| {
+                    let what = panic
+                        .downcast_ref::<String>()
+                        .cloned()
+                        .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                        .unwrap_or_else(|| "unknown panic".into());
+                    Err((ErrorClass::OpenFailed, format!("the parser failed internally: {what}")))
+                });
                 (env.id, outcome)
             }
             Err(e) => (0, Err((ErrorClass::BadRequest, format!("the request is not valid JSON for this worker: {e}")))),
@@ -89,9 +96,13 @@ fn serve() -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn handle(loaded: &mut Option<Loaded>, request: Request) -> Result<(Vec<u8>, Vec<u8>), Failure> {
-    if let Request::Open { path, variants, send_scene } = request {
-        let (next, facts, scene) = open(&path, &variants, send_scene)?;
+fn handle(
+    loaded: &mut Option<Loaded>,
+    cache: &mut textures::TextureCache,
+    request: Request,
+) -> Result<(Vec<u8>, Vec<u8>), Failure> {
+    if let Request::Open { path, variants, send_scene, asset_root } = request {
+        let (next, facts, scene) = open(&path, &variants, send_scene, asset_root.as_deref(), cache)?;
         *loaded = Some(next);
         return Ok((json(&facts)?, scene));
     }
@@ -103,7 +114,12 @@ fn handle(loaded: &mut Option<Loaded>, request: Request) -> Result<(Vec<u8>, Vec
         }
         Request::Properties { prim_path, max_bytes } => {
             let prim = known_prim(state, &prim_path)?;
-            let props = values::properties(&prim, max_bytes).map_err(|e| read_failed(&prim_path, e))?;
+            let mut props = values::properties(&prim, max_bytes).map_err(|e| read_failed(&prim_path, e))?;
+            if is_gprim(&prim) || prim.type_name().ok().flatten().is_some_and(|t| t.as_str() == "GeomSubset") {
+                // The bound material first after the type, so a truncated answer still has it.
+                let material = materials::MaterialTable::default().inspect(&state.stage, &prim, &state.texture_errors);
+                props.properties.insert(1.min(props.properties.len()), ("material:bound".to_owned(), material));
+            }
             json(&protocol::PropertiesWire::from(props))?
         }
         Request::Variants { prim_path } => {
@@ -111,6 +127,7 @@ fn handle(loaded: &mut Option<Loaded>, request: Request) -> Result<(Vec<u8>, Vec
             json(&values::variants(&state.stage, &prim).map_err(|e| read_failed(&prim_path, e))?)?
         }
         Request::PrimCount => json(&state.hierarchy.prim_count())?,
+        Request::MaterialBindings { purpose } => json(&material_bindings(&state.stage, &purpose))?,
         Request::Bounds { prim_path } => {
             if !state.hierarchy.contains(&prim_path) {
                 return Err(no_prim(&prim_path));
@@ -151,7 +168,13 @@ fn known_prim(state: &Loaded, path: &str) -> Result<usd::Prim, Failure> {
 }
 
 /// Opens, indexes and extracts a stage; nothing is replaced unless all of it succeeds.
-fn open(path: &str, variants: &[VariantSelection], send_scene: bool) -> Result<(Loaded, OpenFacts, Vec<u8>), Failure> {
+fn open(
+    path: &str,
+    variants: &[VariantSelection],
+    send_scene: bool,
+    asset_root: Option<&str>,
+    cache: &mut textures::TextureCache,
+) -> Result<(Loaded, OpenFacts, Vec<u8>), Failure> {
     let failed = |message: String| (ErrorClass::OpenFailed, message);
     let stage = if variants.is_empty() {
         usd::Stage::open(path)
@@ -188,6 +211,12 @@ fn open(path: &str, variants: &[VariantSelection], send_scene: bool) -> Result<(
     let hierarchy = Hierarchy::build(&stage).map_err(|e| failed(format!("{e:#}")))?;
     let extracted = extract::extract(&stage);
     let mut scene = extracted.scene;
+    let root = asset_root.map(std::path::Path::new);
+    let decoded = cache.load(&extracted.materials.textures, root);
+    for (resolved, error) in &decoded.errors {
+        eprintln!("ovhost stage worker: texture {resolved}: {error}; the material input uses its fallback");
+    }
+    scene.textures = decoded.textures.into();
     let up_axis = match stage.stage_metadata("upAxis") {
         Ok(Some(openusd::sdf::Value::Token(t))) => ovhost_plugin_api::UpAxis::parse(t.as_str()),
         Ok(Some(openusd::sdf::Value::String(s))) => ovhost_plugin_api::UpAxis::parse(&s),
@@ -211,5 +240,36 @@ fn open(path: &str, variants: &[VariantSelection], send_scene: bool) -> Result<(
         cameras: scene.cameras.iter().map(|c| c.path.to_string()).collect(),
     };
     let bytes = if send_scene { scene_codec::encode(&scene) } else { Vec::new() };
-    Ok((Loaded { stage, hierarchy, drawn: extracted.drawn }, facts, bytes))
+    Ok((Loaded { stage, hierarchy, drawn: extracted.drawn, texture_errors: decoded.errors }, facts, bytes))
+}
+
+/// Gprim schema types (what `UsdGeom.Gprim` covers).
+fn is_gprim(prim: &usd::Prim) -> bool {
+    let type_name = prim.type_name().ok().flatten().map(|t| t.as_str().to_owned()).unwrap_or_default();
+    crate::TypeClass::of_type_name(&type_name) == crate::TypeClass::Geom && type_name != "PointInstancer"
+}
+
+/// The bound material of every gprim and `materialBind` subset on the default traversal.
+fn material_bindings(stage: &usd::Stage, purpose: &str) -> std::collections::BTreeMap<String, String> {
+    let mut table = materials::MaterialTable::default();
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = stage.prim(openusd::sdf::Path::abs_root()).children().unwrap_or_default();
+    while let Some(prim) = stack.pop() {
+        if !prim.is_active().unwrap_or(false)
+            || !prim.is_defined().unwrap_or(false)
+            || prim.is_abstract().unwrap_or(true)
+        {
+            continue;
+        }
+        if is_gprim(&prim) {
+            let mut targets = vec![prim.clone()];
+            targets.extend(materials::material_bind_subsets(&prim));
+            for target in targets {
+                let bound = table.bound_material(stage, target.path(), purpose);
+                out.insert(target.path().as_str().to_owned(), bound.map(|p| p.as_str().to_owned()).unwrap_or_default());
+            }
+        }
+        stack.extend(prim.children().unwrap_or_default());
+    }
+    out
 }

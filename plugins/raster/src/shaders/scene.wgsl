@@ -1,5 +1,6 @@
-// Scene pass: background + meshes into a linear colour target (rgba16float) and a prim-id
-// target (r32uint). What the colour target holds depends on the render mode and the AOV.
+// Scene pass: background + meshes into an sRGB colour target and a prim-id target (r32uint).
+// What the colour target holds depends on the render mode and the AOV. Surfaces are shaded by
+// pbr.wgsl, which is appended to this source.
 
 struct Globals {
     view_proj: mat4x4<f32>,
@@ -27,6 +28,7 @@ struct VertexIn {
     @location(8) n1: vec4<f32>,
     @location(9) n2: vec4<f32>,
     @location(10) prim_id: u32,
+    @location(11) uv: vec2<f32>,
 };
 
 struct VertexOut {
@@ -35,6 +37,7 @@ struct VertexOut {
     @location(1) normal: vec3<f32>,
     @location(2) color: vec3<f32>,
     @location(3) @interpolate(flat) prim_id: u32,
+    @location(4) uv: vec2<f32>,
 };
 
 struct FragmentOut {
@@ -53,6 +56,7 @@ fn vs_mesh(v: VertexIn) -> VertexOut {
     out.normal = normal_matrix * v.normal;
     out.color = v.color;
     out.prim_id = v.prim_id;
+    out.uv = v.uv;
     return out;
 }
 
@@ -87,6 +91,12 @@ fn fs_mesh(in: VertexOut) -> FragmentOut {
     if (dot(n, to_eye) < 0.0) {
         n = -n;
     }
+    // The material (pbr.wgsl): textures are sampled here, in uniform control flow.
+    let surf = read_surface(in.uv, in.color, in.world, n);
+    if (surf.threshold > 0.0 && surf.opacity < surf.threshold) {
+        discard;
+    }
+    var alpha = 1.0;
 
     var color: vec3<f32>;
     let aov = g.mode.y;
@@ -100,14 +110,13 @@ fn fs_mesh(in: VertexOut) -> FragmentOut {
         color = select(hash_color(in.prim_id), vec3<f32>(0.0), in.prim_id == 0u);
     } else {
         let mode = g.mode.x;
+        alpha = select(surf.opacity, 1.0, surf.threshold > 0.0);
         if (mode == 0u) {
-            let ndotv = max(dot(n, to_eye), 0.0);
-            let specular = pow(ndotv, 48.0) * 0.12;
-            color = in.color * (0.15 + 0.85 * ndotv) + vec3<f32>(specular);
+            color = shade(surf, in.world, to_eye);
         } else if (mode == 2u) {
-            color = n * 0.5 + 0.5;
+            color = surf.normal * 0.5 + 0.5;
         } else {
-            color = in.color;
+            color = surf.base;
         }
     }
     // The target encodes to sRGB on write. Shaded colour is linear and wants that; data (AOVs,
@@ -116,7 +125,7 @@ fn fs_mesh(in: VertexOut) -> FragmentOut {
         color = srgb_to_linear(color);
     }
     var out: FragmentOut;
-    out.color = vec4<f32>(color, 1.0);
+    out.color = vec4<f32>(color, alpha);
     out.id = in.prim_id;
     return out;
 }

@@ -1,0 +1,309 @@
+//! Texture files → 8-bit RGBA, in the worker process (a hostile image can only kill the worker).
+//!
+//! - **Where**: a resolved path is a file, or `package.usdz[inner/path.png]` (read from the zip).
+//!   Files (or packages) outside the asset root are refused like a stage outside it.
+//! - **Formats**: whatever the `image` crate is built with here (PNG, JPEG, BMP, TGA, HDR).
+//!   HDR (float) images are clamped to 0..1 and stored sRGB-encoded.
+//! - **Errors**: a missing, unreadable, truncated or non-image file is an error for that texture
+//!   only: its pixels stay empty and the material input reads its fallback.
+//! - **Memory policy**: a texture larger than [`MAX_SIDE_PX`] on a side is downscaled to fit;
+//!   when the stage's textures together exceed [`BUDGET_BYTES`] of RGBA8, the largest are halved
+//!   until they fit (never below 64 px on a side).
+//! - **Cache**: decoded images are kept by (resolved path, size, modification time) across
+//!   opens (reloads and variant switches decode nothing again), up to [`CACHE_BYTES`].
+//! - Decoding runs on all cores (one scoped thread per core).
+
+use super::materials::TextureRequest;
+use ovhost_plugin_api::Texture;
+use ovhost_plugin_api::abi_stable::std_types::{RString, RVec};
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+/// Longest side kept, in pixels.
+pub const MAX_SIDE_PX: u32 = 4096;
+/// Total RGBA8 bytes of one stage's textures (before mipmaps).
+pub const BUDGET_BYTES: usize = 1 << 30;
+/// Decoded images kept between opens.
+pub const CACHE_BYTES: usize = 1 << 30;
+/// Largest file read (compressed).
+const MAX_FILE_BYTES: u64 = 512 << 20;
+
+/// One decoded image.
+#[derive(Debug)]
+pub struct Decoded {
+    pub width: u32,
+    pub height: u32,
+    pub rgba8: Vec<u8>,
+    /// True when the pixels are sRGB-encoded because the source was float (HDR).
+    pub from_float: bool,
+}
+
+type CacheKey = (String, u64, Option<SystemTime>);
+
+/// Decoded images by file identity, kept across opens.
+#[derive(Default)]
+pub struct TextureCache {
+    entries: HashMap<CacheKey, Arc<Decoded>>,
+    bytes: usize,
+}
+
+/// The stage's textures, and per resolved path the error that left one without pixels.
+pub struct Loaded {
+    pub textures: Vec<Texture>,
+    pub errors: HashMap<String, String>,
+}
+
+/// Splits `a.usdz[inner/file.png]` into the package and the inner path.
+fn split_package(resolved: &str) -> Option<(&str, &str)> {
+    let inner = resolved.strip_suffix(']')?;
+    let open = inner.find('[')?;
+    Some((&inner[..open], &inner[open + 1..]))
+}
+
+fn inside_root(file: &Path, root: Option<&Path>) -> Result<(), String> {
+    let Some(root) = root else { return Ok(()) };
+    let canonical = file.canonicalize().map_err(|e| format!("cannot open {}: {e}", file.display()))?;
+    if canonical.starts_with(root) {
+        Ok(())
+    } else {
+        Err(format!("{} is outside the asset root; refused", file.display()))
+    }
+}
+
+fn identity(file: &Path) -> Result<(u64, Option<SystemTime>), String> {
+    let meta = std::fs::metadata(file).map_err(|e| format!("cannot open {}: {e}", file.display()))?;
+    Ok((meta.len(), meta.modified().ok()))
+}
+
+/// Reads the encoded bytes of a resolved texture path (a file or a packaged file).
+fn read_bytes(resolved: &str) -> Result<Vec<u8>, String> {
+    let too_big = |what: &str| format!("{what} is larger than {} MiB; refused", MAX_FILE_BYTES >> 20);
+    if let Some((package, inner)) = split_package(resolved) {
+        let file = std::fs::File::open(package).map_err(|e| format!("cannot open package {package}: {e}"))?;
+        let mut zip = zip::ZipArchive::new(file).map_err(|e| format!("package {package} is not a zip archive: {e}"))?;
+        let mut entry = zip.by_name(inner).map_err(|e| format!("package {package} has no {inner}: {e}"))?;
+        if entry.size() > MAX_FILE_BYTES {
+            return Err(too_big(resolved));
+        }
+        let mut bytes = Vec::with_capacity(entry.size() as usize);
+        entry.read_to_end(&mut bytes).map_err(|e| format!("cannot read {inner} in {package}: {e}"))?;
+        return Ok(bytes);
+    }
+    let file = std::fs::File::open(resolved).map_err(|e| format!("cannot open {resolved}: {e}"))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(|e| format!("cannot read {resolved}: {e}"))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_big(resolved));
+    }
+    Ok(bytes)
+}
+
+/// Decodes encoded image bytes to RGBA8, downscaled to [`MAX_SIDE_PX`].
+pub fn decode(bytes: &[u8], name: &str) -> Result<Decoded, String> {
+    let reader = image::ImageReader::new(std::io::Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| format!("cannot read {name}: {e}"))?;
+    if reader.format().is_none() {
+        return Err(format!("{name} is not an image in a supported format (PNG, JPEG, BMP, TGA, HDR)"));
+    }
+    let mut limits = image::Limits::default();
+    limits.max_alloc = Some(2 << 30);
+    let mut reader = reader;
+    reader.limits(limits);
+    let image = reader.decode().map_err(|e| format!("{name} could not be decoded: {e}"))?;
+    let from_float = matches!(image.color(), image::ColorType::Rgb32F | image::ColorType::Rgba32F);
+    let image = if image.width() > MAX_SIDE_PX || image.height() > MAX_SIDE_PX {
+        image.resize(MAX_SIDE_PX, MAX_SIDE_PX, image::imageops::FilterType::Triangle)
+    } else {
+        image
+    };
+    let rgba = if from_float {
+        // Linear float → sRGB-encoded 8 bit, clamped.
+        let f = image.to_rgba32f();
+        let (w, h) = f.dimensions();
+        let mut out = Vec::with_capacity((w * h * 4) as usize);
+        for p in f.pixels() {
+            for c in 0..3 {
+                out.push(linear_to_srgb8(p[c]));
+            }
+            out.push((p[3].clamp(0.0, 1.0) * 255.0 + 0.5) as u8);
+        }
+        Decoded { width: w, height: h, rgba8: out, from_float }
+    } else {
+        let rgba = image.to_rgba8();
+        Decoded { width: rgba.width(), height: rgba.height(), rgba8: rgba.into_raw(), from_float }
+    };
+    Ok(rgba)
+}
+
+fn linear_to_srgb8(x: f32) -> u8 {
+    let x = if x.is_finite() { x.clamp(0.0, 1.0) } else { 0.0 };
+    let s = if x <= 0.003_130_8 { 12.92 * x } else { 1.055 * x.powf(1.0 / 2.4) - 0.055 };
+    (s * 255.0 + 0.5) as u8
+}
+
+impl TextureCache {
+    /// Decodes (or finds in the cache) every requested texture.
+    pub fn load(&mut self, requests: &[TextureRequest], root: Option<&Path>) -> Loaded {
+        // Identify each request's file first (cheap); decode the misses in parallel.
+        let keyed: Vec<Result<CacheKey, String>> = requests
+            .iter()
+            .map(|r| {
+                let resolved = r.resolved.as_deref().ok_or_else(|| format!("{} could not be found", r.asset_path))?;
+                let file = split_package(resolved).map_or(resolved, |(package, _)| package);
+                inside_root(Path::new(file), root)?;
+                let (len, modified) = identity(Path::new(file))?;
+                Ok((resolved.to_owned(), len, modified))
+            })
+            .collect();
+        let mut misses: Vec<&CacheKey> = keyed.iter().filter_map(|k| k.as_ref().ok()).collect();
+        misses.retain(|k| !self.entries.contains_key(*k));
+        misses.sort();
+        misses.dedup();
+        let decoded = decode_parallel(&misses);
+        let mut failed: HashMap<String, String> = HashMap::new();
+        for (key, result) in misses.into_iter().zip(decoded) {
+            match result {
+                Ok(d) => {
+                    self.bytes += d.rgba8.len();
+                    self.entries.insert(key.clone(), Arc::new(d));
+                }
+                Err(e) => {
+                    failed.insert(key.0.clone(), e);
+                }
+            }
+        }
+        let mut errors = HashMap::new();
+        let mut images: Vec<Option<Arc<Decoded>>> = Vec::with_capacity(requests.len());
+        for (request, key) in requests.iter().zip(&keyed) {
+            let name = request.resolved.clone().unwrap_or_else(|| request.asset_path.clone());
+            match key {
+                Ok(key) => match self.entries.get(key) {
+                    Some(d) => images.push(Some(Arc::clone(d))),
+                    None => {
+                        let e = failed.get(&key.0).cloned().unwrap_or_else(|| "not decoded".into());
+                        errors.insert(name, e);
+                        images.push(None);
+                    }
+                },
+                Err(e) => {
+                    errors.insert(name, e.clone());
+                    images.push(None);
+                }
+            }
+        }
+        let scales = budget_scales(&images);
+        let textures = requests
+            .iter()
+            .zip(images)
+            .zip(scales)
+            .map(|((request, image), halvings)| to_texture(request, image.as_deref(), halvings))
+            .collect();
+        self.trim();
+        Loaded { textures, errors }
+    }
+
+    /// Drops everything when the cache grows past its cap (simple and predictable).
+    fn trim(&mut self) {
+        if self.bytes > CACHE_BYTES {
+            self.entries.clear();
+            self.bytes = 0;
+        }
+    }
+}
+
+fn decode_parallel(keys: &[&CacheKey]) -> Vec<Result<Decoded, String>> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(keys.len().max(1));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut results: Vec<Option<Result<Decoded, String>>> = (0..keys.len()).map(|_| None).collect();
+    let slots = std::sync::Mutex::new(&mut results);
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(key) = keys.get(i) else { break };
+                    let result = read_bytes(&key.0).and_then(|bytes| decode(&bytes, &key.0));
+                    if let Ok(mut slots) = slots.lock() {
+                        slots[i] = Some(result);
+                    }
+                }
+            });
+        }
+    });
+    results.into_iter().map(|r| r.unwrap_or_else(|| Err("the decoder thread failed".into()))).collect()
+}
+
+/// How many times each texture is halved so all of them fit [`BUDGET_BYTES`].
+fn budget_scales(images: &[Option<Arc<Decoded>>]) -> Vec<u32> {
+    let mut halvings = vec![0u32; images.len()];
+    let size = |i: usize, h: &[u32]| {
+        images[i].as_ref().map_or(0, |d| (d.width >> h[i]).max(1) as usize * (d.height >> h[i]).max(1) as usize * 4)
+    };
+    let mut total: usize = (0..images.len()).map(|i| size(i, &halvings)).sum();
+    while total > BUDGET_BYTES {
+        let Some(largest) = (0..images.len())
+            .filter(|&i| images[i].as_ref().is_some_and(|d| (d.width.min(d.height) >> halvings[i]) > 64))
+            .max_by_key(|&i| size(i, &halvings))
+        else {
+            break;
+        };
+        let before = size(largest, &halvings);
+        halvings[largest] += 1;
+        total = total - before + size(largest, &halvings);
+    }
+    halvings
+}
+
+fn to_texture(request: &TextureRequest, image: Option<&Decoded>, halvings: u32) -> Texture {
+    let mut texture = Texture {
+        asset_path: RString::from(request.asset_path.as_str()),
+        resolved_path: RString::from(request.resolved.clone().unwrap_or_default()),
+        color_space: request.color_space,
+        wrap_s: request.wrap_s,
+        wrap_t: request.wrap_t,
+        width: 0,
+        height: 0,
+        rgba8: RVec::new(),
+    };
+    let Some(image) = image else { return texture };
+    if image.from_float && request.color_space == ovhost_plugin_api::ColorSpace::AUTO {
+        texture.color_space = ovhost_plugin_api::ColorSpace::SRGB;
+    }
+    if halvings == 0 {
+        texture.width = image.width;
+        texture.height = image.height;
+        texture.rgba8 = RVec::from(image.rgba8.clone());
+        return texture;
+    }
+    let (w, h) = ((image.width >> halvings).max(1), (image.height >> halvings).max(1));
+    let buffer = image::RgbaImage::from_raw(image.width, image.height, image.rgba8.clone());
+    if let Some(buffer) = buffer {
+        let small = image::imageops::resize(&buffer, w, h, image::imageops::FilterType::Triangle);
+        texture.width = w;
+        texture.height = h;
+        texture.rgba8 = RVec::from(small.into_raw());
+    }
+    texture
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn garbage_and_truncated_bytes_are_errors_not_panics() {
+        assert!(decode(b"not an image at all", "x").unwrap_err().contains("not an image"));
+        let png = [0x89, b'P', b'N', b'G', b'\r', b'\n', 0x1a, b'\n', 0, 0, 0, 13, b'I', b'H'];
+        assert!(decode(&png, "t.png").unwrap_err().contains("could not be decoded"));
+    }
+
+    #[test]
+    fn package_paths_split() {
+        assert_eq!(split_package("/a/b.usdz[tex/c.png]"), Some(("/a/b.usdz", "tex/c.png")));
+        assert_eq!(split_package("/a/b.png"), None);
+    }
+}
