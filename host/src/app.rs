@@ -274,6 +274,7 @@ pub fn run(cli: Cli) -> ExitCode {
         frontend_dir: frontend_dir(&cli),
         access_token: cli.access_token.clone(),
         allowed_origins: cli.allowed_origins.clone(),
+        allowed_hosts: cli.allowed_hosts.clone(),
         tls,
         lifecycle: lifecycle.clone(),
         metrics,

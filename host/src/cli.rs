@@ -128,13 +128,23 @@ pub struct Cli {
     #[arg(long)]
     pub frontend_dir: Option<PathBuf>,
 
-    /// Require this token on /ws (`?token=` or `Authorization: Bearer`). Recommended with --bind 0.0.0.0.
+    /// Require this token on every endpoint but /healthz and /livez (/ws, /api/*, /metrics), as
+    /// `?token=` or `Authorization: Bearer`; the viewer page passes its own `?token=` on. The
+    /// frontend's static files stay public. Recommended with --bind 0.0.0.0.
     #[arg(long, env = "OVHOST_ACCESS_TOKEN")]
     pub access_token: Option<String>,
 
-    /// Allowed Origin for /ws connections. Repeatable; when absent any origin is accepted.
+    /// A browser origin (`https://viewer.example`) allowed on /ws and /api/* besides the host's own
+    /// (same host and port as the request, `localhost` aliases included). Repeatable. Pages from
+    /// any other origin are refused (403).
     #[arg(long = "allowed-origin")]
     pub allowed_origins: Vec<String>,
+
+    /// A name the `Host` header may carry besides IP addresses, `localhost`, the machine's host
+    /// name, --tls-name values and the hosts of --allowed-origin (e.g. a reverse proxy's or a
+    /// Kubernetes Service's DNS name). Repeatable. Other names are refused (403): DNS rebinding.
+    #[arg(long = "allowed-host")]
+    pub allowed_hosts: Vec<String>,
 
     /// Serve HTTPS with this PEM certificate chain (leaf first); needs --tls-key. `/ws` becomes `wss`.
     #[arg(long, requires = "tls_key", conflicts_with = "tls_self_signed")]

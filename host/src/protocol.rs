@@ -93,6 +93,15 @@ fn invalid(message: &str) -> ParseError {
     ParseError { code: codes::INVALID_ENVELOPE, message: message.to_string() }
 }
 
+/// `text` cut to at most `max` characters (on a character boundary), with `…` when cut: for
+/// client-supplied strings echoed in replies and logs.
+pub fn truncate_chars(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_string(),
+    }
+}
+
 /// Serializes an outbound envelope.
 pub fn encode(event_type: &str, payload: &Value) -> String {
     json!({ "event_type": event_type, "payload": payload }).to_string()

@@ -208,8 +208,14 @@ fn signaling_follows_the_ws_access_rules_and_says_when_webrtc_is_off() {
     let offer = format!("{OFFER_HEAD}m=video 9 UDP/TLS/RTP/SAVPF 96\r\n{MEDIA_ATTRS}a=rtpmap:96 VP8/90000\r\n");
     let (status, _, text) = request(host.port, "POST", "/api/webrtc", "application/sdp", offer.as_bytes());
     assert_eq!(status, 401, "{text}");
-    // With the token but from another origin (no Origin header at all here).
-    let (status, _, text) = request(host.port, "POST", "/api/webrtc?token=s3cret", "application/sdp", offer.as_bytes());
+    // With the token but from another origin.
+    let (status, _, text) = ovhost_test_support::http_request(
+        host.port,
+        "POST",
+        "/api/webrtc?token=s3cret",
+        &[("Content-Type", "application/sdp"), ("Origin", "https://evil.example")],
+        offer.as_bytes(),
+    );
     assert_eq!(status, 403, "{text}");
     let (status, _, _) = request(host.port, "DELETE", "/api/webrtc/x", "text/plain", b"");
     assert_eq!(status, 401);

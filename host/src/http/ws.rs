@@ -7,7 +7,6 @@ use axum::{
         Query, State, WebSocketUpgrade,
         ws::{Message, Utf8Bytes, WebSocket},
     },
-    http::HeaderMap,
     response::Response,
 };
 use futures_util::{SinkExt, StreamExt};
@@ -21,9 +20,9 @@ use crate::runtime::inbound::Inbound;
 /// `MAX_MESSAGE_BYTES` and this the host answers with a `message_too_large` error.
 const MAX_FRAME_BYTES: usize = 1024 * 1024;
 
+/// `/ws` query parameters (`?token=` is checked by the access guard, `access.rs`).
 #[derive(Deserialize)]
 pub(crate) struct WsQuery {
-    token: Option<String>,
     /// App-protocol dialect for this connection (`kit` or `default`).
     dialect: Option<String>,
 }
@@ -31,7 +30,6 @@ pub(crate) struct WsQuery {
 pub(crate) async fn upgrade(
     State(state): State<AppState>,
     Query(query): Query<WsQuery>,
-    headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
     if state.config.lifecycle.is_draining() {
@@ -39,9 +37,6 @@ pub(crate) async fn upgrade(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
             "the host is shutting down; connect to another host",
         ));
-    }
-    if let Some(response) = super::check_access(&state.config, query.token.as_deref(), &headers) {
-        return response;
     }
     let dialect = query.dialect;
     ws.max_message_size(MAX_FRAME_BYTES).on_upgrade(move |socket| session(socket, state, dialect))

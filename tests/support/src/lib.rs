@@ -48,6 +48,8 @@ pub struct Host {
     pub child: Child,
     pub port: u16,
     logs: Arc<Mutex<Vec<String>>>,
+    /// The `--access-token` it was started with: [`Host::get`] sends it.
+    token: Option<String>,
 }
 
 impl Host {
@@ -81,7 +83,8 @@ impl Host {
         loop {
             let port = logs.lock().unwrap().iter().find_map(|l| parse_port(l));
             if let Some(port) = port {
-                return Ok(Host { child, port, logs });
+                let token = args.windows(2).find(|w| w[0] == "--access-token").map(|w| w[1].to_string());
+                return Ok(Host { child, port, logs, token });
             }
             if let Ok(Some(status)) = child.try_wait() {
                 std::thread::sleep(Duration::from_millis(100));
@@ -129,8 +132,16 @@ impl Host {
         None
     }
 
+    /// GET with the host's access token, when it has one.
     pub fn get(&self, path: &str) -> (u16, String) {
-        http_get(self.port, path)
+        match &self.token {
+            Some(token) => {
+                let bearer = format!("Bearer {token}");
+                let (status, _, body) = http_request(self.port, "GET", path, &[("Authorization", &bearer)], b"");
+                (status, body)
+            }
+            None => http_get(self.port, path),
+        }
     }
 
     pub fn get_json(&self, path: &str) -> Value {
@@ -217,6 +228,40 @@ pub fn http_get(port: u16, path: &str) -> (u16, String) {
     let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
     let body = if response.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(&body) } else { body };
     (status, body)
+}
+
+/// One HTTP/1.1 request over a real socket with the given headers (`Host: 127.0.0.1:<port>` unless
+/// one is given): (status, lower-cased head, body). A connection the host closes without an
+/// answer gives status 0.
+pub fn http_request(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, String, String) {
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else { return (0, String::new(), String::new()) };
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut head = format!("{method} {path} HTTP/1.1\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
+        head.push_str(&format!("Host: 127.0.0.1:{port}\r\n"));
+    }
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    if stream.write_all(head.as_bytes()).is_err() {
+        return (0, String::new(), String::new());
+    }
+    let _ = stream.write_all(body);
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response);
+    let response = String::from_utf8_lossy(&response).to_string();
+    let status = response.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    let body =
+        if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(body) } else { body.to_string() };
+    (status, head.to_ascii_lowercase(), body)
 }
 
 fn dechunk(body: &str) -> String {
@@ -371,6 +416,32 @@ impl Ws {
             tungstenite::client(format!("ws://127.0.0.1:{port}/ws{query}"), stream).map_err(handshake_error)?;
         timeouts.set_read_timeout(Some(Duration::from_millis(200)))?;
         Ok(Ws { socket, binary_frames: 0 })
+    }
+
+    /// `ws://127.0.0.1:{port}/ws{query}` with extra handshake headers (`Origin`, `Host`, ...).
+    pub fn try_connect_with(port: u16, query: &str, headers: &[(&str, &str)]) -> Result<Ws, tungstenite::Error> {
+        use tungstenite::client::IntoClientRequest;
+        let tcp = TcpStream::connect(("127.0.0.1", port))?;
+        let timeouts = tcp.try_clone()?;
+        let stream: Box<dyn Stream> = Box::new(tcp);
+        let mut request = format!("ws://127.0.0.1:{port}/ws{query}").into_client_request()?;
+        for (k, v) in headers {
+            let name = tungstenite::http::HeaderName::from_bytes(k.as_bytes()).expect("header name");
+            request.headers_mut().insert(name, v.parse().expect("header value"));
+        }
+        let (socket, _) = tungstenite::client(request, stream).map_err(handshake_error)?;
+        timeouts.set_read_timeout(Some(Duration::from_millis(200)))?;
+        Ok(Ws { socket, binary_frames: 0 })
+    }
+
+    /// The status a `/ws` handshake with these headers gets: 101 when upgraded, the refusal's
+    /// status otherwise (0: no HTTP answer).
+    pub fn handshake_status(port: u16, query: &str, headers: &[(&str, &str)]) -> u16 {
+        match Self::try_connect_with(port, query, headers) {
+            Ok(_) => 101,
+            Err(tungstenite::Error::Http(response)) => response.status().as_u16(),
+            Err(_) => 0,
+        }
     }
 
     /// `wss://localhost:{port}/ws{query}`, trusting only the certificate whose SHA-256 fingerprint
