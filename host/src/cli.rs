@@ -57,9 +57,22 @@ pub struct Cli {
     #[arg(long)]
     pub stage: Option<String>,
 
-    /// Directory that stage paths are resolved against; nothing outside it can be opened.
-    #[arg(long, default_value = ".")]
-    pub asset_root: PathBuf,
+    /// Directory that stage paths are resolved against; nothing outside it is read, neither root
+    /// layers nor their sublayers, references, payloads or clips. Default: the bundled stages
+    /// folder (`examples/stages` under the working directory, else `/opt/ovhost/stages` in the
+    /// image, else `stages` next to the executable).
+    #[arg(long)]
+    pub asset_root: Option<PathBuf>,
+
+    /// Longest a stage open (or variant recomposition) may take in the stage worker; it is then
+    /// stopped and the open fails with `parser_timeout`, keeping the previous stage.
+    #[arg(long, default_value_t = 30.0, value_parser = positive_seconds)]
+    pub stage_open_timeout_s: f64,
+
+    /// Memory (address space) the stage worker process may use, in MiB; an open that needs more
+    /// fails with an error naming this limit, and the next open starts a fresh worker. 0: no limit.
+    #[arg(long, default_value_t = 4096)]
+    pub stage_memory_limit_mb: u64,
 
     /// JSON settings file (camera scheme, render settings); kept in memory when not given.
     #[arg(long)]
@@ -145,6 +158,11 @@ pub struct Cli {
     /// Kubernetes Service's DNS name). Repeatable. Other names are refused (403): DNS rebinding.
     #[arg(long = "allowed-host")]
     pub allowed_hosts: Vec<String>,
+
+    /// Most clients connected at once (/ws sockets, WebRTC and ovstream clients); the next /ws
+    /// handshake is refused with 503 and a sentence saying the host is full.
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub max_clients: u32,
 
     /// Serve HTTPS with this PEM certificate chain (leaf first); needs --tls-key. `/ws` becomes `wss`.
     #[arg(long, requires = "tls_key", conflicts_with = "tls_self_signed")]

@@ -47,7 +47,7 @@ fn aiortc_python() -> Option<PathBuf> {
     match found {
         Ok(p) => Some(p.clone()),
         Err(why) if std::env::var("OVHOST_SKIP_WEBRTC").as_deref() == Ok("1") => {
-            eprintln!("SKIPPED: aiortc is unavailable and OVHOST_SKIP_WEBRTC=1 ({why})");
+            ovhost_test_support::skip(&format!("aiortc is unavailable and OVHOST_SKIP_WEBRTC=1 ({why})"));
             None
         }
         Err(why) => panic!("aiortc is needed for the webrtc tests: {why} (set OVHOST_SKIP_WEBRTC=1 to skip)"),

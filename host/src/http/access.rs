@@ -33,6 +33,11 @@ pub struct Access {
     host_names: BTreeSet<String>,
 }
 
+/// Longest request path served; longer ones get 414.
+const MAX_PATH_BYTES: usize = 2048;
+/// Longest path segment (a file name) served; longer ones get 404 (no file can have that name).
+const MAX_SEGMENT_BYTES: usize = 255;
+
 /// Names that mean this machine's loopback interface.
 const LOOPBACK_NAMES: [&str; 4] = ["localhost", "127.0.0.1", "[::1]", "::1"];
 
@@ -139,6 +144,16 @@ pub(crate) async fn guard(State(state): State<AppState>, request: Request, next:
     }
     let access = &state.access;
     let (headers, uri) = (request.headers(), request.uri());
+    // Long or odd paths: a clear 414/404 here rather than a file-system error (and an error log
+    // line) per request further on.
+    if path.len() > MAX_PATH_BYTES {
+        return (StatusCode::URI_TOO_LONG, format!("the path is over {MAX_PATH_BYTES} bytes")).into_response();
+    }
+    // A segment's length once percent-decoded (each `%XX` is one byte).
+    let decoded_len = |segment: &str| segment.len() - 2 * segment.matches('%').count().min(segment.len() / 3);
+    if path.split('/').any(|segment| decoded_len(segment) > MAX_SEGMENT_BYTES || segment.contains("%00")) {
+        return (StatusCode::NOT_FOUND, "no such file").into_response();
+    }
     if let Err(refusal) = access.check_host(headers, uri) {
         return refusal.into_response();
     }

@@ -36,6 +36,8 @@ pub struct HttpConfig {
     pub allowed_origins: Vec<String>,
     /// Names `Host` may carry besides IP addresses, `localhost` and the machine's host name.
     pub allowed_hosts: Vec<String>,
+    /// Connected clients beyond which `/ws` handshakes get 503 (`--max-clients`).
+    pub max_clients: usize,
     /// Serve HTTPS (and so `wss`) with this certificate.
     pub tls: Option<tls::TlsSetup>,
     /// Drain state for `/healthz` and `/ws`, the heartbeat bound for `/livez`.

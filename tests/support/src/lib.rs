@@ -43,6 +43,20 @@ pub fn plugin_library(name: &str) -> PathBuf {
     })
 }
 
+/// Reports that the calling test cannot run here: prints `skipped: <reason>` and, when
+/// `OVHOST_SKIP_LOG` names a file (scripts/test sets it), appends a line there, so the tally counts
+/// the test as skipped rather than passed. The caller returns right after.
+pub fn skip(reason: &str) {
+    eprintln!("skipped: {reason}");
+    if let Some(path) = std::env::var_os("OVHOST_SKIP_LOG") {
+        use std::io::Write as _;
+        let test = std::thread::current().name().unwrap_or("?").to_string();
+        if let Ok(mut file) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+            let _ = writeln!(file, "{test}: {reason}");
+        }
+    }
+}
+
 /// A running `ovhost` process. Killed on drop.
 pub struct Host {
     pub child: Child,
@@ -242,7 +256,10 @@ pub fn http_request(
 ) -> (u16, String, String) {
     let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else { return (0, String::new(), String::new()) };
     stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let mut head = format!("{method} {path} HTTP/1.1\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    let mut head = format!("{method} {path} HTTP/1.1\r\nContent-Length: {}\r\n", body.len());
+    if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("connection")) {
+        head.push_str("Connection: close\r\n");
+    }
     if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
         head.push_str(&format!("Host: 127.0.0.1:{port}\r\n"));
     }
@@ -456,6 +473,42 @@ impl Ws {
 
     pub fn send_text(&mut self, text: &str) {
         self.socket.send(Message::Text(text.into())).unwrap();
+    }
+
+    /// Sends without panicking (a closed connection gives `Err`).
+    pub fn try_send_text(&mut self, text: &str) -> Result<(), tungstenite::Error> {
+        self.socket.send(Message::Text(text.into()))
+    }
+
+    /// Reads (skipping everything else) until the host's close frame: its code and reason.
+    /// `None` when the connection ended without one or `timeout` passed.
+    pub fn recv_close(&mut self, timeout: Duration) -> Option<(u16, String)> {
+        self.recv_until_close(timeout).1
+    }
+
+    /// The JSON text messages received until the host's close frame, and the frame's code and
+    /// reason (`None`: the connection ended without one, or `timeout` passed).
+    pub fn recv_until_close(&mut self, timeout: Duration) -> (Vec<Value>, Option<(u16, String)>) {
+        let deadline = Instant::now() + timeout;
+        let mut texts = Vec::new();
+        while Instant::now() < deadline {
+            match self.socket.read() {
+                Ok(Message::Close(frame)) => {
+                    let close = frame.map(|f| (u16::from(f.code), f.reason.to_string()));
+                    return (texts, close.or(Some((1005, String::new()))));
+                }
+                Ok(Message::Text(text)) => {
+                    if let Ok(value) = serde_json::from_str(text.as_str()) {
+                        texts.push(value);
+                    }
+                }
+                Ok(_) => {}
+                Err(tungstenite::Error::Io(e))
+                    if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
+                Err(_) => return (texts, None),
+            }
+        }
+        (texts, None)
     }
 
     pub fn send(&mut self, event_type: &str, payload: Value) {
