@@ -94,7 +94,8 @@ export async function startHost(options = {}) {
 }
 
 /** Headless Debian Chromium with a fresh profile. Returns {context, newPage(), close()}. */
-export async function launchBrowser() {
+/** Headless Chromium with a fresh profile; `options.args` adds command-line flags. */
+export async function launchBrowser(options = {}) {
   const profile = mkdtempSync(path.join(os.tmpdir(), 'ovhost-chromium-'));
   // Playwright passes the fresh profile as --user-data-dir.
   const context = await chromium.launchPersistentContext(profile, {
@@ -107,6 +108,7 @@ export async function launchBrowser() {
       // WebRTC to a host on 127.0.0.1: loopback candidates are gathered only with this flag and
       // camera/microphone permission (granted below).
       '--allow-loopback-in-peer-connection',
+      ...(options.args ?? []),
     ],
     permissions: ['camera', 'microphone'],
   });

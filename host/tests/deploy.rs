@@ -1,6 +1,6 @@
 //! `deploy/` validates offline: Kubernetes manifests (rendered with kustomize) against the
-//! Kubernetes API schemas, Agones resources against structural schemas (Agones' own CRD schemas
-//! are not available from a package registry), and the validators refuse broken copies.
+//! Kubernetes API schemas, Agones and Prometheus Operator resources against their published CRD
+//! schemas (vendored in third_party/crds), and the validators refuse broken copies.
 //! `scripts/ops/validate_manifests.py` says exactly what is checked.
 
 #![allow(clippy::unwrap_used)] // integration tests: a failed unwrap is a failed test
@@ -34,8 +34,10 @@ fn deploy_manifests_validate_offline() {
         "kubernetes/cpu: Service/ovhost (Kubernetes",
         "ServiceMonitor selects the Service",
         "agones/fleet.yaml: Fleet pod template (Kubernetes",
-        "FleetAutoscaler (structural schema",
-        "GameServerAllocation (structural schema",
+        "FleetAutoscaler (published CRD schema, googleforgames/agones v1.56.0, strict)",
+        "ServiceMonitor/ovhost (published CRD schema, prometheus-operator/prometheus-operator v0.93.0, strict)",
+        "refused as expected: Fleet with an integer GPU quantity (published CRD)",
+        "GameServerAllocation (structural schema: not a CRD",
         "refused as expected: Deployment with a misspelt field (strict)",
     ] {
         assert!(stdout.contains(needle), "{needle} not checked:\n{stdout}");

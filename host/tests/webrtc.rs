@@ -229,7 +229,7 @@ fn signaling_follows_the_ws_access_rules_and_says_when_webrtc_is_off() {
 
 /// Through a lossy UDP relay run by the client itself (2 % loss each way, 40 ms delay): video
 /// keeps decoding, lost packets are NACKed and retransmitted, and keyframe requests are answered.
-/// Frame rate and freezes are printed (figures, not assertions: this machine's cores are shared).
+/// At least 80 % of the frames the host sent are decoded; frame rate and freezes are printed.
 #[test]
 fn video_keeps_flowing_through_two_percent_loss_and_40_ms_delay() {
     let _serial = serial();
@@ -238,8 +238,9 @@ fn video_keeps_flowing_through_two_percent_loss_and_40_ms_delay() {
     let report =
         aiortc(&python, &host, &["--relay", "--loss", "0.02", "--delay-ms", "40", "--seconds", "15", "--drag"]);
     eprintln!(
-        "BENCH webrtc under 2% loss / 40 ms delay (aiortc, 15 s, 640x360 target 30 fps): {} fps decoded, {} freezes (>200 ms), longest gap {} ms, relay dropped {} packets, host saw {} NACKs, {} keyframe requests, sent {} keyframes",
+        "BENCH webrtc under 2% loss / 40 ms delay (aiortc, 15 s, 640x360 target 30 fps): {} fps decoded of {} fps sent, {} freezes (>200 ms), longest gap {} ms, relay dropped {} packets, host saw {} NACKs, {} keyframe requests, sent {} keyframes",
         report["fps"],
+        report["host_fps"],
         report["freezes"],
         report["max_gap_ms"],
         report["relay"]["dropped"],
@@ -253,6 +254,10 @@ fn video_keeps_flowing_through_two_percent_loss_and_40_ms_delay() {
     assert!(stats["nacks"].as_u64().unwrap() > 0, "no NACK reached the host through the lossy relay: {report}");
     // Still decoding at the end, and the camera still reaches the picture.
     assert!(report["frames_last_quarter"].as_u64().unwrap() > 0, "video stopped under loss: {report}");
+    // At least 80 % of the frames the host sent over the same window were decoded. (The host's
+    // own rate on this shared machine is printed above; it is not the transport's to keep.)
+    let (decoded, sent) = (report["fps"].as_f64().unwrap(), report["host_fps"].as_f64().unwrap());
+    assert!(decoded >= 0.8 * sent, "decoded {decoded} fps of the {sent} fps the host sent: {report}");
     assert!(report["moved_diff"].as_f64().unwrap() > 2.0, "the camera drag did not reach the picture: {report}");
     if stats["keyframe_requests"].as_u64().unwrap() > 0 {
         assert!(stats["keyframes_sent"].as_u64().unwrap() >= 2, "keyframe requests went unanswered: {report}");

@@ -7,13 +7,16 @@ What is checked, and against what:
    Kubernetes API's OpenAPI schemas bundled in the `kubernetes-validate` package, in strict mode
    (unknown fields are errors). The ServiceMonitor of the `monitoring` component (a Prometheus
    Operator CRD that kubernetes-validate does not know; rendered by the nvidia-monitored overlay)
-   is checked against a hand-written structural schema and against the Service it selects.
-2. Agones (deploy/agones): Agones' published CRD schemas are not available from any package
-   registry this project may use, so the Fleet, FleetAutoscaler and GameServerAllocation are
-   checked against hand-written structural schemas below (field names, types, enums and required
-   fields as documented by Agones for the fields these files use; unknown fields are errors), and
-   the pod template inside the Fleet is validated with kubernetes-validate as a core/v1
-   PodTemplate (strict).
+   is validated against the Prometheus Operator's published CRD schema and against the Service it
+   selects.
+2. Agones (deploy/agones): the Fleet and FleetAutoscaler are validated against Agones' published CRD
+   schemas (release v1.56.0), vendored in third_party/crds/ by scripts/ops/vendor_crds.py. The
+   CRDs' openAPIV3Schema is applied as the API server does with strict field validation: unknown
+   fields are errors unless the schema preserves them, int-or-string and nullable are honoured.
+   The pod template inside the Fleet is also validated with kubernetes-validate as a core/v1
+   PodTemplate (strict). GameServerAllocation is not a CRD (the Agones allocator serves it through
+   an aggregated API and publishes no schema), so it is checked against a hand-written structural
+   schema below, written from Agones' allocation API reference.
 3. Consistency: each pod's terminationGracePeriodSeconds exceeds its --drain-timeout-s, readiness
    probes use /healthz and liveness probes /livez.
 4. The validators themselves: known-bad copies of the manifests must be refused.
@@ -70,7 +73,64 @@ def k8s_validate(doc):
     kubernetes_validate.validate(doc, K8S_VERSION, strict=True)
 
 
-# --- hand-written structural schemas (not Agones' or the Prometheus Operator's own CRDs) -------
+# --- published CRD schemas (third_party/crds), applied as the API server does -------------------
+
+CRD_DIR = ROOT / "third_party" / "crds"
+
+
+def strict_schema(node):
+    """A CRD's structural openAPIV3Schema as a JSON Schema with the API server's strict field
+    validation: objects with declared properties refuse unknown fields unless the schema sets
+    x-kubernetes-preserve-unknown-fields; int-or-string and nullable are honoured."""
+    if isinstance(node, list):
+        return [strict_schema(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: strict_schema(v) for k, v in node.items() if not k.startswith("x-kubernetes-") and k != "nullable"}
+    if node.get("x-kubernetes-int-or-string"):
+        out.pop("type", None)
+        out = {"anyOf": [{"type": "integer"}, {"type": "string"}], **out}
+    preserve = node.get("x-kubernetes-preserve-unknown-fields", False)
+    if "properties" in node and "additionalProperties" not in node and not preserve:
+        out["additionalProperties"] = False
+    if node.get("nullable") and "type" in out:
+        out["type"] = [out["type"], "null"]
+    return out
+
+
+def load_crds():
+    crds = {}
+    for path in sorted(CRD_DIR.glob("*.json")):
+        crd = json.loads(path.read_text(encoding="utf-8"))
+        for version, schema in crd["versions"].items():
+            schema = strict_schema(schema)
+            # The API server itself owns these three at the root; CRD schemas leave them open.
+            schema.setdefault("properties", {}).update(
+                {"apiVersion": {"enum": [f"{crd['group']}/{version}"]}, "kind": {"enum": [crd["kind"]]}}
+            )
+            schema["properties"].setdefault("metadata", {"type": "object"})
+            crds[(f"{crd['group']}/{version}", crd["kind"])] = (schema, crd["source"])
+    return crds
+
+
+CRDS = load_crds()
+
+
+def crd_validate(doc):
+    """Raises unless the object validates against its kind's published CRD schema."""
+    key = (doc.get("apiVersion"), doc.get("kind"))
+    if key not in CRDS:
+        raise ValueError(f"no published CRD schema vendored for {key[1]} {key[0]}")
+    schema, _ = CRDS[key]
+    # CRD schemas are OpenAPI 3.0 schemas: JSON Schema draft 4 semantics (boolean exclusiveMinimum).
+    jsonschema.Draft4Validator(schema).validate(doc)
+
+
+def crd_source(doc):
+    return CRDS[(doc.get("apiVersion"), doc.get("kind"))][1].split(" ")[0:2]
+
+
+# --- hand-written structural schema (GameServerAllocation is not a CRD) --------------------------
 
 def obj(properties, required=(), additional=False):
     return {"type": "object", "properties": properties, "required": list(required), "additionalProperties": additional}
@@ -82,105 +142,6 @@ BOOL = {"type": "boolean"}
 STRMAP = {"type": "object", "additionalProperties": {"type": "string"}}
 INT_OR_STR = {"anyOf": [{"type": "integer", "minimum": 0}, {"type": "string", "pattern": "^[0-9]+%?$"}]}
 META = obj({"name": STR, "generateName": STR, "namespace": STR, "labels": STRMAP, "annotations": STRMAP})
-# The pod template is validated separately by kubernetes-validate; structurally it is an object.
-POD_TEMPLATE = {"type": "object"}
-
-GAMESERVER_SPEC = obj(
-    {
-        "container": STR,
-        "ports": {
-            "type": "array",
-            "items": obj(
-                {
-                    "name": STR,
-                    "portPolicy": {"enum": ["Dynamic", "Static", "Passthrough", "None"]},
-                    "container": STR,
-                    "containerPort": {"type": "integer", "minimum": 1, "maximum": 65535},
-                    "hostPort": {"type": "integer", "minimum": 1, "maximum": 65535},
-                    "protocol": {"enum": ["UDP", "TCP", "TCPUDP"]},
-                    "range": STR,
-                },
-                required=["name", "containerPort"],
-            ),
-        },
-        "health": obj(
-            {
-                "disabled": BOOL,
-                "periodSeconds": {"type": "integer", "minimum": 1},
-                "failureThreshold": {"type": "integer", "minimum": 1},
-                "initialDelaySeconds": {"type": "integer", "minimum": 0},
-            }
-        ),
-        "scheduling": {"enum": ["Packed", "Distributed"]},
-        "sdkServer": obj(
-            {"logLevel": {"enum": ["Info", "Debug", "Error", "Trace"]}, "grpcPort": INT, "httpPort": INT}
-        ),
-        "players": obj({"initialCapacity": INT}),
-        "eviction": obj({"safe": {"enum": ["Always", "OnUpgrade", "Never"]}}),
-        "template": POD_TEMPLATE,
-    },
-    required=["template"],
-)
-
-FLEET = obj(
-    {
-        "apiVersion": {"const": "agones.dev/v1"},
-        "kind": {"const": "Fleet"},
-        "metadata": META,
-        "spec": obj(
-            {
-                "replicas": {"type": "integer", "minimum": 0},
-                "allocationOverflow": {"type": "object"},
-                "scheduling": {"enum": ["Packed", "Distributed"]},
-                "strategy": obj(
-                    {
-                        "type": {"enum": ["RollingUpdate", "Recreate"]},
-                        "rollingUpdate": obj({"maxSurge": INT_OR_STR, "maxUnavailable": INT_OR_STR}),
-                    }
-                ),
-                "template": obj({"metadata": META, "spec": GAMESERVER_SPEC}, required=["spec"]),
-            },
-            required=["template"],
-        ),
-    },
-    required=["apiVersion", "kind", "metadata", "spec"],
-)
-
-FLEET_AUTOSCALER = obj(
-    {
-        "apiVersion": {"const": "autoscaling.agones.dev/v1"},
-        "kind": {"const": "FleetAutoscaler"},
-        "metadata": META,
-        "spec": obj(
-            {
-                "fleetName": STR,
-                "policy": obj(
-                    {
-                        "type": {"enum": ["Buffer", "Webhook", "Counter", "List", "Schedule", "Chain"]},
-                        "buffer": obj(
-                            {
-                                "bufferSize": INT_OR_STR,
-                                "minReplicas": {"type": "integer", "minimum": 0},
-                                "maxReplicas": {"type": "integer", "minimum": 1},
-                            },
-                            required=["bufferSize", "maxReplicas"],
-                        ),
-                    },
-                    required=["type"],
-                ),
-                "sync": obj(
-                    {
-                        "type": {"enum": ["FixedInterval"]},
-                        "fixedInterval": obj({"seconds": {"type": "integer", "minimum": 1}}, required=["seconds"]),
-                    }
-                ),
-            },
-            required=["fleetName", "policy"],
-        ),
-    },
-    required=["apiVersion", "kind", "metadata", "spec"],
-)
-
 SELECTOR = obj(
     {
         "matchLabels": STRMAP,
@@ -212,32 +173,7 @@ ALLOCATION = obj(
     required=["apiVersion", "kind", "spec"],
 )
 
-SERVICE_MONITOR = obj(
-    {
-        "apiVersion": {"const": "monitoring.coreos.com/v1"},
-        "kind": {"const": "ServiceMonitor"},
-        "metadata": META,
-        "spec": obj(
-            {
-                "selector": obj({"matchLabels": STRMAP}, required=["matchLabels"]),
-                "endpoints": {
-                    "type": "array",
-                    "minItems": 1,
-                    "items": obj({"port": STR, "path": STR, "interval": STR, "scheme": {"enum": ["http", "https"]}}),
-                },
-            },
-            required=["selector", "endpoints"],
-        ),
-    },
-    required=["apiVersion", "kind", "metadata", "spec"],
-)
-
-STRUCTURAL = {
-    "Fleet": FLEET,
-    "FleetAutoscaler": FLEET_AUTOSCALER,
-    "GameServerAllocation": ALLOCATION,
-    "ServiceMonitor": SERVICE_MONITOR,
-}
+STRUCTURAL = {"GameServerAllocation": ALLOCATION}
 
 
 def structural_validate(doc):
@@ -314,8 +250,8 @@ def main():
             continue
         for doc in rendered[overlay.name]:
             name = f"kubernetes/{overlay.name}: {doc['kind']}/{doc['metadata']['name']}"
-            if doc["kind"] in STRUCTURAL:
-                check(name + " (structural schema; not the operator's CRD)", doc, structural_validate)
+            if (doc.get("apiVersion"), doc["kind"]) in CRDS:
+                check(name + " (published CRD schema, " + " ".join(crd_source(doc)) + ", strict)", doc, crd_validate)
             else:
                 check(name + " (Kubernetes " + K8S_VERSION + " schema, strict)", doc, k8s_validate)
             check_consistency(name, doc)
@@ -341,7 +277,10 @@ def main():
                 continue
             agones[doc["kind"]] = doc
             name = f"agones/{path.name}: {doc['kind']}"
-            check(name + " (structural schema; not Agones' CRD)", doc, structural_validate)
+            if doc["kind"] in STRUCTURAL:
+                check(name + " (structural schema: not a CRD, no published schema)", doc, structural_validate)
+            else:
+                check(name + " (published CRD schema, " + " ".join(crd_source(doc)) + ", strict)", doc, crd_validate)
             if doc["kind"] == "Fleet":
                 check(name + " pod template (Kubernetes " + K8S_VERSION + " PodTemplate, strict)",
                       fleet_pod_template(doc), k8s_validate)
@@ -373,10 +312,23 @@ def main():
     if "Fleet" in agones:
         bad = copy.deepcopy(agones["Fleet"])
         bad["spec"]["template"]["spec"]["ports"][0]["portPolicy"] = "Random"
-        must_refuse("Fleet with an unknown portPolicy", bad, structural_validate)
+        must_refuse("Fleet with an unknown portPolicy (published CRD)", bad, crd_validate)
         bad = copy.deepcopy(agones["Fleet"])
         bad["spec"]["template"]["spec"]["healthh"] = {}
-        must_refuse("Fleet with a misspelt field", bad, structural_validate)
+        must_refuse("Fleet with a misspelt field (published CRD)", bad, crd_validate)
+        bad = copy.deepcopy(agones["Fleet"])
+        limits = bad["spec"]["template"]["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]
+        limits["nvidia.com/gpu"] = 1  # the Fleet CRD types quantities as strings
+        must_refuse("Fleet with an integer GPU quantity (published CRD)", bad, crd_validate)
+    if "FleetAutoscaler" in agones:
+        bad = copy.deepcopy(agones["FleetAutoscaler"])
+        bad["spec"]["policy"]["type"] = "Elastic"
+        must_refuse("FleetAutoscaler with an unknown policy type (published CRD)", bad, crd_validate)
+    monitors = [d for docs in rendered.values() for d in docs if d["kind"] == "ServiceMonitor"]
+    if monitors:
+        bad = copy.deepcopy(monitors[0])
+        bad["spec"]["endpoints"][0]["intervall"] = "15s"
+        must_refuse("ServiceMonitor with a misspelt endpoint field (published CRD)", bad, crd_validate)
         bad = copy.deepcopy(agones["Fleet"])
         bad["spec"]["template"]["spec"]["template"]["spec"]["containers"][0]["imagee"] = "x"
         must_refuse("Fleet pod template with a misspelt field", fleet_pod_template(bad), k8s_validate)

@@ -191,6 +191,9 @@ async def run(args):
     except asyncio.TimeoutError:
         result["errors"].append("no video frame decoded within 20 s")
         t0 = None
+    # The host's own send count at the first frame: with the one at the end it gives the frame
+    # rate the host delivered over the same window as the decoded one.
+    sent_at_first = (session_stats(base, location) or {}).get("frames_sent")
 
     if t0 is not None and args.burst > 0:
         # Many requests at once: every reply must arrive, in a burst far larger than the data
@@ -261,6 +264,9 @@ async def run(args):
     if relay is not None:
         result["relay"] = {"dropped": relay.dropped, "forwarded": relay.forwarded}
     result["session_stats"] = session_stats(base, location)
+    sent_at_end = (result["session_stats"] or {}).get("frames_sent")
+    if frames and sent_at_first is not None and sent_at_end is not None and span > 0:
+        result["host_fps"] = round((sent_at_end - sent_at_first) / span, 2)
     if location:
         status, _, body = http("DELETE", base + location)
         result["delete_status"] = status

@@ -11,6 +11,7 @@
 //! The host is ICE-lite with host candidates only (the configured addresses on one port); the
 //! client is the controlling ICE agent and may use STUN/TURN servers the host tells it about.
 
+mod budget;
 mod offer;
 mod peer;
 mod server;

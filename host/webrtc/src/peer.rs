@@ -12,6 +12,7 @@ use str0m::media::{Direction, MediaKind, MediaTime, Mid, Pt};
 use str0m::net::Transmit;
 use str0m::{Event, IceConnectionState, Output, Rtc};
 
+use crate::budget::MediaBudget;
 use crate::server::{PeerEvent, SessionInfo, VideoFrame};
 
 pub(crate) struct Peer {
@@ -27,6 +28,8 @@ pub(crate) struct Peer {
     /// Set once the peer should be dropped (DELETE, ICE disconnect, errors).
     pub closing: bool,
     max_bitrate: Bitrate,
+    /// Video bytes against the send-side estimate (see [`MediaBudget`]).
+    budget: MediaBudget,
     /// Text waiting for room in the data channel's send buffer (bursts such as the initial state
     /// of a large stage), sent in order.
     outbox: VecDeque<String>,
@@ -54,6 +57,7 @@ impl Peer {
             created: Instant::now(),
             closing: false,
             max_bitrate,
+            budget: MediaBudget::default(),
             outbox: VecDeque::new(),
         }
     }
@@ -92,6 +96,11 @@ impl Peer {
         let Some((mid, pt)) = self.video else { return };
         if self.awaiting_keyframe && !frame.keyframe {
             self.info.frames_skipped += 1;
+            return;
+        }
+        if !self.budget.admit(frame.data.len(), frame.keyframe, now) {
+            self.info.frames_skipped += 1;
+            self.info.frames_over_budget += 1;
             return;
         }
         let Some(writer) = self.rtc.writer(mid) else { return };
@@ -145,6 +154,10 @@ impl Peer {
     /// Polls output until the next timeout: transmits go to `send`, events become
     /// [`PeerEvent`]s. Returns the next timeout.
     pub fn poll(&mut self, send: &mut dyn FnMut(Transmit), events: &mut Vec<PeerEvent>) -> Instant {
+        if self.budget.keyframe_due(Instant::now()) {
+            self.info.keyframe_requests += 1;
+            events.push(PeerEvent::KeyframeRequest { session: self.session.clone() });
+        }
         loop {
             if !self.rtc.is_alive() {
                 return Instant::now();
@@ -220,6 +233,7 @@ impl Peer {
             Event::EgressBitrateEstimate(BweKind::Twcc { estimate, .. }) => {
                 let bps = estimate.as_u64();
                 self.info.estimate_bps = Some(bps);
+                self.budget.set_rate(bps, Instant::now());
                 events.push(PeerEvent::BitrateEstimate { session: self.session.clone(), bps, twcc: true });
             }
             Event::EgressBitrateEstimate(BweKind::Remb { estimate, .. }) => {

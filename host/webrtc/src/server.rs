@@ -141,6 +141,9 @@ pub struct SessionInfo {
     pub frames_sent: u64,
     pub keyframes_sent: u64,
     pub frames_skipped: u64,
+    /// Of `frames_skipped`: frames dropped because they exceeded the send-side estimate.
+    pub frames_over_budget: u64,
+    /// Keyframe requests: the peer's (PLI, FIR, join) and the budget's own after dropping.
     pub keyframe_requests: u64,
     /// Send-side estimate (TWCC feedback, Google congestion control).
     pub estimate_bps: Option<u64>,
