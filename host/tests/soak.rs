@@ -74,6 +74,8 @@ fn soak() {
     };
     let mut client = Ws::connect(port, "");
     client.hello(&[]);
+    // Reads must not hold up the 20 msg/s and 60 events/s schedule.
+    client.set_read_timeout(Duration::from_millis(2));
     let warm_up = Duration::from_secs(10.min(seconds / 4));
     std::thread::sleep(warm_up);
     let rss_start = rss_bytes(pid);

@@ -407,6 +407,8 @@ impl<T: Read + Write + Send> Stream for T {}
 pub struct Ws {
     socket: WebSocket<Box<dyn Stream>>,
     pub binary_frames: usize,
+    /// A handle on the TCP socket for read timeouts (plain connections).
+    tcp: Option<TcpStream>,
 }
 
 fn handshake_error<S: Read + Write>(
@@ -432,7 +434,7 @@ impl Ws {
         let (socket, _) =
             tungstenite::client(format!("ws://127.0.0.1:{port}/ws{query}"), stream).map_err(handshake_error)?;
         timeouts.set_read_timeout(Some(Duration::from_millis(200)))?;
-        Ok(Ws { socket, binary_frames: 0 })
+        Ok(Ws { socket, binary_frames: 0, tcp: Some(timeouts) })
     }
 
     /// `ws://127.0.0.1:{port}/ws{query}` with extra handshake headers (`Origin`, `Host`, ...).
@@ -448,7 +450,7 @@ impl Ws {
         }
         let (socket, _) = tungstenite::client(request, stream).map_err(handshake_error)?;
         timeouts.set_read_timeout(Some(Duration::from_millis(200)))?;
-        Ok(Ws { socket, binary_frames: 0 })
+        Ok(Ws { socket, binary_frames: 0, tcp: Some(timeouts) })
     }
 
     /// The status a `/ws` handshake with these headers gets: 101 when upgraded, the refusal's
@@ -468,7 +470,15 @@ impl Ws {
         let (socket, _) =
             tungstenite::client(format!("wss://localhost:{port}/ws{query}"), stream).map_err(handshake_error)?;
         timeouts.set_read_timeout(Some(Duration::from_millis(200)))?;
-        Ok(Ws { socket, binary_frames: 0 })
+        Ok(Ws { socket, binary_frames: 0, tcp: None })
+    }
+
+    /// How long one socket read may block (200 ms by default): a client that must also keep a
+    /// send schedule (the soak) sets it short. Plain connections only.
+    pub fn set_read_timeout(&self, timeout: Duration) {
+        if let Some(tcp) = &self.tcp {
+            let _ = tcp.set_read_timeout(Some(timeout));
+        }
     }
 
     pub fn send_text(&mut self, text: &str) {
