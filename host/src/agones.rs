@@ -163,6 +163,7 @@ impl AgonesSession {
         let envelope = crate::protocol::Envelope {
             event_type: "openStageRequest".into(),
             payload: serde_json::json!({ "url": stage }),
+            wire_bytes: 0,
         };
         // Client 0 is no connection: the request goes through the stock handler like a client's,
         // its reply goes nowhere, and `stageOpened` reaches every client.

@@ -182,6 +182,26 @@ fn start_webrtc(cli: &Cli, runtime: &mut Runtime) -> Result<Option<ovhost_webrtc
     }
 }
 
+/// `--asset-root`, or the bundled stages folder; `None` (no stage service, said in the log) when
+/// there is neither.
+fn asset_root(cli: &Cli) -> Option<PathBuf> {
+    if let Some(root) = &cli.asset_root {
+        return Some(root.clone());
+    }
+    let beside_exe = std::env::current_exe().ok().and_then(|exe| exe.parent().map(|d| d.join("stages")));
+    let found = [Some(PathBuf::from("examples/stages")), Some(PathBuf::from("/opt/ovhost/stages")), beside_exe]
+        .into_iter()
+        .flatten()
+        .find(|d| d.is_dir());
+    match &found {
+        Some(dir) => {
+            tracing::info!(asset_root = %dir.display(), "no --asset-root given; using the bundled stages folder")
+        }
+        None => tracing::warn!("no --asset-root given and no bundled stages folder found; stages cannot be opened"),
+    }
+    found
+}
+
 fn frontend_dir(cli: &Cli) -> Option<PathBuf> {
     cli.frontend_dir.clone().or_else(|| Some(PathBuf::from("frontend/dist")))
 }
@@ -226,7 +246,7 @@ pub fn run(cli: Cli) -> ExitCode {
         camera: cli.camera.clone(),
         settings_path: cli.settings.clone(),
         strict: cli.strict_plugins,
-        asset_root: Some(cli.asset_root.clone()),
+        asset_root: asset_root(&cli),
         initial_stage: cli.stage.clone(),
         default_dialect: cli.dialect.clone(),
         viewers: crate::runtime::viewers::ViewerConfig {
@@ -243,6 +263,10 @@ pub fn run(cli: Cli) -> ExitCode {
         },
         camera_policy: crate::runtime::CameraPolicy::parse(&cli.camera_policy),
         timeline_autoplay: cli.timeline_autoplay,
+        stage_limits: crate::runtime::stage::StageLimits {
+            open_timeout: Duration::from_secs_f64(cli.stage_open_timeout_s),
+            memory_bytes: (cli.stage_memory_limit_mb > 0).then_some(cli.stage_memory_limit_mb << 20),
+        },
     };
     let registry = Arc::new(registry);
     let mut runtime = match Runtime::build(&config, registry.clone()) {
@@ -288,6 +312,8 @@ pub fn run(cli: Cli) -> ExitCode {
         frontend_dir: frontend_dir(&cli),
         access_token: cli.access_token.clone(),
         allowed_origins: cli.allowed_origins.clone(),
+        allowed_hosts: cli.allowed_hosts.clone(),
+        max_clients: cli.max_clients as usize,
         tls,
         lifecycle: lifecycle.clone(),
         metrics,

@@ -93,9 +93,22 @@ pub struct Cli {
     #[arg(long)]
     pub stage: Option<String>,
 
-    /// Directory that stage paths are resolved against; nothing outside it can be opened.
-    #[arg(long, default_value = ".")]
-    pub asset_root: PathBuf,
+    /// Directory that stage paths are resolved against; nothing outside it is read, neither root
+    /// layers nor their sublayers, references, payloads or clips. Default: the bundled stages
+    /// folder (`examples/stages` under the working directory, else `/opt/ovhost/stages` in the
+    /// image, else `stages` next to the executable).
+    #[arg(long)]
+    pub asset_root: Option<PathBuf>,
+
+    /// Longest a stage open (or variant recomposition) may take in the stage worker; it is then
+    /// stopped and the open fails with `parser_timeout`, keeping the previous stage.
+    #[arg(long, default_value_t = 30.0, value_parser = positive_seconds)]
+    pub stage_open_timeout_s: f64,
+
+    /// Memory (address space) the stage worker process may use, in MiB; an open that needs more
+    /// fails with an error naming this limit, and the next open starts a fresh worker. 0: no limit.
+    #[arg(long, default_value_t = 4096)]
+    pub stage_memory_limit_mb: u64,
 
     /// JSON settings file (camera scheme, render settings); kept in memory when not given.
     #[arg(long)]
@@ -173,13 +186,28 @@ pub struct Cli {
     #[arg(long)]
     pub frontend_dir: Option<PathBuf>,
 
-    /// Require this token on /ws (`?token=` or `Authorization: Bearer`). Recommended with --bind 0.0.0.0.
+    /// Require this token on every endpoint but /healthz and /livez (/ws, /api/*, /metrics), as
+    /// `?token=` or `Authorization: Bearer`; the viewer page passes its own `?token=` on. The
+    /// frontend's static files stay public. Recommended with --bind 0.0.0.0.
     #[arg(long, env = "OVHOST_ACCESS_TOKEN")]
     pub access_token: Option<String>,
 
-    /// Allowed Origin for /ws connections. Repeatable; when absent any origin is accepted.
+    /// A browser origin (`https://viewer.example`) allowed on /ws and /api/* besides the host's own
+    /// (same host and port as the request, `localhost` aliases included). Repeatable. Pages from
+    /// any other origin are refused (403).
     #[arg(long = "allowed-origin")]
     pub allowed_origins: Vec<String>,
+
+    /// A name the `Host` header may carry besides IP addresses, `localhost`, the machine's host
+    /// name, --tls-name values and the hosts of --allowed-origin (e.g. a reverse proxy's or a
+    /// Kubernetes Service's DNS name). Repeatable. Other names are refused (403): DNS rebinding.
+    #[arg(long = "allowed-host")]
+    pub allowed_hosts: Vec<String>,
+
+    /// Most clients connected at once (/ws sockets, WebRTC and ovstream clients); the next /ws
+    /// handshake is refused with 503 and a sentence saying the host is full.
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub max_clients: u32,
 
     /// Serve HTTPS with this PEM certificate chain (leaf first); needs --tls-key. `/ws` becomes `wss`.
     #[arg(long, requires = "tls_key", conflicts_with = "tls_self_signed")]

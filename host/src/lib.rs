@@ -7,6 +7,7 @@ pub mod agones;
 pub mod app;
 pub mod builtins;
 pub mod cli;
+mod fuzz;
 pub mod http;
 pub mod lifecycle;
 pub mod logging;

@@ -22,6 +22,7 @@ pub mod codes {
     pub const MESSAGE_TOO_LARGE: &str = "message_too_large";
     pub const UNKNOWN_EVENT_TYPE: &str = "unknown_event_type";
     pub const BUSY: &str = "busy";
+    pub const RATE_LIMITED: &str = "rate_limited";
     pub const HANDLER_FAILED: &str = "handler_failed";
     pub const PLUGIN_DISABLED: &str = "plugin_disabled";
     pub const INVALID_INPUT: &str = "invalid_input";
@@ -33,6 +34,10 @@ pub struct Envelope {
     pub event_type: String,
     #[serde(default = "empty_object")]
     pub payload: Value,
+    /// Size of the text it was parsed from (0 when the host made it): what it costs in the
+    /// render thread's inbound queue.
+    #[serde(skip)]
+    pub wire_bytes: usize,
 }
 
 fn empty_object() -> Value {
@@ -71,7 +76,7 @@ pub fn parse_inbound(text: &str) -> Result<Envelope, ParseError> {
         Some(p @ Value::Object(_)) => p,
         Some(_) => return Err(invalid(&format!("payload of '{event_type}' must be a JSON object"))),
     };
-    Ok(Envelope { event_type, payload })
+    Ok(Envelope { event_type, payload, wire_bytes: text.len() })
 }
 
 fn unwrap_library_frame(value: Value) -> Result<Value, ParseError> {
@@ -91,6 +96,15 @@ fn unwrap_library_frame(value: Value) -> Result<Value, ParseError> {
 
 fn invalid(message: &str) -> ParseError {
     ParseError { code: codes::INVALID_ENVELOPE, message: message.to_string() }
+}
+
+/// `text` cut to at most `max` characters (on a character boundary), with `…` when cut: for
+/// client-supplied strings echoed in replies and logs.
+pub fn truncate_chars(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_string(),
+    }
 }
 
 /// Serializes an outbound envelope.

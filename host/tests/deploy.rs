@@ -20,7 +20,7 @@ fn ops_python() -> Option<PathBuf> {
 #[test]
 fn deploy_manifests_validate_offline() {
     let Some(python) = ops_python() else {
-        eprintln!("skipped: no ops venv (run scripts/ops/setup-venv.sh; scripts/test does)");
+        ovhost_test_support::skip("no ops venv (run scripts/ops/setup-venv.sh; scripts/test does)");
         return;
     };
     let output = Command::new(python).arg(workspace_root().join("scripts/ops/validate_manifests.py")).output().unwrap();

@@ -132,7 +132,7 @@ fn sample(samples: &[Value], name: &str, label: Option<(&str, &str)>) -> Option<
 #[test]
 fn metrics_parse_with_prometheus_client_and_counters_move_as_frames_flow() {
     let Some(python) = ops_python() else {
-        eprintln!("skipped: no ops venv (run scripts/ops/setup-venv.sh; scripts/test does)");
+        ovhost_test_support::skip("no ops venv (run scripts/ops/setup-venv.sh; scripts/test does)");
         return;
     };
     let host = Host::start(Path::new(BIN), &["--renderer", "testpattern", "--width", "320", "--height", "180"]);

@@ -19,7 +19,7 @@ fn names_the_missing_piece(text: &str) -> bool {
 #[test]
 fn an_ovstream_only_transport_fails_fast_naming_what_is_missing() {
     if Path::new("/dev/nvidia0").exists() {
-        eprintln!("skipped: this machine has an NVIDIA GPU, so ovstream may start");
+        ovhost_test_support::skip("this machine has an NVIDIA GPU, so ovstream may start");
         return;
     }
     for transport in ["ovstream-webrtc", "ovstream-shm", "ovstream-rtsp", "ovstream-native", "ovstream-cudashm"] {
@@ -39,7 +39,7 @@ fn an_ovstream_only_transport_fails_fast_naming_what_is_missing() {
 #[test]
 fn with_web_alongside_the_host_logs_the_failure_and_keeps_serving() {
     if Path::new("/dev/nvidia0").exists() {
-        eprintln!("skipped: this machine has an NVIDIA GPU");
+        ovhost_test_support::skip("this machine has an NVIDIA GPU");
         return;
     }
     let host = Host::start(Path::new(BIN), &["--renderer", "testpattern", "--transport", "web,ovstream-webrtc"]);
@@ -57,7 +57,7 @@ fn with_web_alongside_the_host_logs_the_failure_and_keeps_serving() {
 #[test]
 fn strict_transports_turns_the_failure_into_an_exit() {
     if Path::new("/dev/nvidia0").exists() {
-        eprintln!("skipped: this machine has an NVIDIA GPU");
+        ovhost_test_support::skip("this machine has an NVIDIA GPU");
         return;
     }
     let output = Command::new(BIN)

@@ -494,7 +494,9 @@ fn render_settings_aovs_stats_and_plugins() {
 fn implicit_gprims_are_drawn_and_pickable() {
     let renderer = renderer();
     if renderer != "raster" {
-        eprintln!("skipped: picking implicit gprims needs the raster renderer (this host uses {renderer})");
+        ovhost_test_support::skip(&format!(
+            "picking implicit gprims needs the raster renderer (this host uses {renderer})"
+        ));
         return;
     }
     let root = tempfile::tempdir().unwrap();

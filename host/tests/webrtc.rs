@@ -47,7 +47,7 @@ fn aiortc_python() -> Option<PathBuf> {
     match found {
         Ok(p) => Some(p.clone()),
         Err(why) if std::env::var("OVHOST_SKIP_WEBRTC").as_deref() == Ok("1") => {
-            eprintln!("SKIPPED: aiortc is unavailable and OVHOST_SKIP_WEBRTC=1 ({why})");
+            ovhost_test_support::skip(&format!("aiortc is unavailable and OVHOST_SKIP_WEBRTC=1 ({why})"));
             None
         }
         Err(why) => panic!("aiortc is needed for the webrtc tests: {why} (set OVHOST_SKIP_WEBRTC=1 to skip)"),
@@ -208,8 +208,14 @@ fn signaling_follows_the_ws_access_rules_and_says_when_webrtc_is_off() {
     let offer = format!("{OFFER_HEAD}m=video 9 UDP/TLS/RTP/SAVPF 96\r\n{MEDIA_ATTRS}a=rtpmap:96 VP8/90000\r\n");
     let (status, _, text) = request(host.port, "POST", "/api/webrtc", "application/sdp", offer.as_bytes());
     assert_eq!(status, 401, "{text}");
-    // With the token but from another origin (no Origin header at all here).
-    let (status, _, text) = request(host.port, "POST", "/api/webrtc?token=s3cret", "application/sdp", offer.as_bytes());
+    // With the token but from another origin.
+    let (status, _, text) = ovhost_test_support::http_request(
+        host.port,
+        "POST",
+        "/api/webrtc?token=s3cret",
+        &[("Content-Type", "application/sdp"), ("Origin", "https://evil.example")],
+        offer.as_bytes(),
+    );
     assert_eq!(status, 403, "{text}");
     let (status, _, _) = request(host.port, "DELETE", "/api/webrtc/x", "text/plain", b"");
     assert_eq!(status, 401);

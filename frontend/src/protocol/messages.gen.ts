@@ -236,6 +236,11 @@ export interface OpenStageResultPayload {
   root_prim_path?: string | null;
   up_axis?: UpAxisName | null;
   url: string;
+  /**
+   * Dependencies (sublayers, references, payloads) the host refused while opening: outside
+   * the asset root or not a regular file. The stage opened without them.
+   */
+  warnings?: string[];
 }
 
 export interface PathsPayload {

@@ -416,6 +416,10 @@ pub struct OpenStageResultPayload {
     pub root_prim_path: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub up_axis: Option<UpAxisName>,
+    /// Dependencies (sublayers, references, payloads) the host refused while opening: outside
+    /// the asset root or not a regular file. The stage opened without them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

@@ -42,6 +42,7 @@ fn frame_overhead(with_client: bool) -> serde_json::Value {
         capture: Default::default(),
         camera_policy: Default::default(),
         timeline_autoplay: true,
+        stage_limits: Default::default(),
     };
     let runtime = Runtime::build(&config, Arc::new(registry)).expect("runtime");
     let (handle, mut render_loop, _inbound) = runtime.into_parts().expect("plugins");

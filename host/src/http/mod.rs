@@ -2,6 +2,7 @@
 //! only read shared status or parse and enqueue work for the render thread.
 
 mod capture;
+pub mod access;
 pub mod tls;
 mod webrtc;
 mod ws;
@@ -13,7 +14,7 @@ use std::sync::Arc;
 use axum::{
     Json, Router,
     extract::{DefaultBodyLimit, State},
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    http::{HeaderValue, StatusCode, header},
     response::{Html, IntoResponse, Response},
     routing::get,
     serve::ListenerExt,
@@ -29,10 +30,15 @@ pub struct HttpConfig {
     pub bind: SocketAddr,
     /// Built frontend (`frontend/dist`); a placeholder page is served when absent.
     pub frontend_dir: Option<PathBuf>,
-    /// When set, `/ws` requires `?token=<value>` or an `Authorization: Bearer <value>` header.
+    /// When set, every endpoint but `/healthz` and `/livez` requires `?token=<value>` or an
+    /// `Authorization: Bearer <value>` header (see `access.rs`).
     pub access_token: Option<String>,
-    /// When non-empty, `/ws` requires the `Origin` header to be one of these.
+    /// Browser origins allowed on `/ws` and `/api/*` besides the host's own.
     pub allowed_origins: Vec<String>,
+    /// Names `Host` may carry besides IP addresses, `localhost` and the machine's host name.
+    pub allowed_hosts: Vec<String>,
+    /// Connected clients beyond which `/ws` handshakes get 503 (`--max-clients`).
+    pub max_clients: usize,
     /// Serve HTTPS (and so `wss`) with this certificate.
     pub tls: Option<tls::TlsSetup>,
     /// Drain state for `/healthz` and `/ws`, the heartbeat bound for `/livez`.
@@ -47,11 +53,16 @@ pub struct HttpConfig {
 pub(crate) struct AppState {
     runtime: RuntimeHandle,
     config: HttpConfig,
+    access: Arc<access::Access>,
 }
 
 pub fn router(runtime: RuntimeHandle, config: HttpConfig) -> Router {
     let frontend = config.frontend_dir.clone().filter(|d| d.join("index.html").is_file());
-    let state = AppState { runtime, config };
+    let mut names = config.allowed_hosts.clone();
+    names.extend(config.tls.iter().flat_map(|t| t.names.iter().cloned()));
+    let access = Arc::new(access::Access::new(config.access_token.as_deref(), &config.allowed_origins, &names));
+    let state = AppState { runtime, config, access };
+    let guard = axum::middleware::from_fn_with_state(state.clone(), access::guard);
     let api = Router::new()
         .route("/healthz", get(healthz))
         .route("/livez", get(livez))
@@ -68,10 +79,11 @@ pub fn router(runtime: RuntimeHandle, config: HttpConfig) -> Router {
         )
         .route("/api/webrtc/{session}", axum::routing::delete(webrtc::delete).patch(webrtc::patch))
         .with_state(state);
-    match frontend {
+    let app = match frontend {
         Some(dir) => api.fallback_service(ServeDir::new(dir)),
         None => api.route("/", get(placeholder)),
-    }
+    };
+    app.layer(guard)
 }
 
 /// Binds the listener (so a port in use fails start-up with a clear error) and serves until
@@ -149,26 +161,6 @@ async fn api_state(State(state): State<AppState>) -> impl IntoResponse {
 
 async fn api_plugins(State(state): State<AppState>) -> impl IntoResponse {
     no_store(Json(state.runtime.status.plugins()))
-}
-
-/// The access rules shared by `/ws` and `/api/webrtc`: the token (`?token=` or
-/// `Authorization: Bearer`) when one is configured, and the Origin allow-list when non-empty.
-/// Returns the refusal, or `None` when the request may proceed.
-pub(crate) fn check_access(config: &HttpConfig, query_token: Option<&str>, headers: &HeaderMap) -> Option<Response> {
-    if let Some(expected) = &config.access_token {
-        let bearer =
-            headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
-        if query_token != Some(expected.as_str()) && bearer != Some(expected.as_str()) {
-            return Some((StatusCode::UNAUTHORIZED, "missing or wrong access token").into_response());
-        }
-    }
-    if !config.allowed_origins.is_empty() {
-        let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()).unwrap_or("");
-        if !config.allowed_origins.iter().any(|o| o == origin) {
-            return Some((StatusCode::FORBIDDEN, format!("origin '{origin}' is not allowed")).into_response());
-        }
-    }
-    None
 }
 
 fn no_store(body: impl IntoResponse) -> Response {

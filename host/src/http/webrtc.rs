@@ -8,27 +8,21 @@
 //!   and learns the client's address from its connectivity checks;
 //! - `GET /api/webrtc` describes the transport (UDP candidates, ICE servers, sessions).
 //!
-//! The same access token and Origin rules as `/ws` apply to every method.
+//! The same Host, Origin and access-token rules as `/ws` apply to every method (`access.rs`).
 
 use axum::{
     Json,
     body::Bytes,
-    extract::{Path, Query, State},
+    extract::{Path, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use serde::Deserialize;
 use serde_json::json;
 
 use super::AppState;
 
 /// Offers larger than this are refused with 413 (a browser's offer is a few KB).
 pub(crate) const MAX_OFFER_BYTES: usize = 64 * 1024;
-
-#[derive(Deserialize)]
-pub(crate) struct TokenQuery {
-    token: Option<String>,
-}
 
 fn not_enabled() -> Response {
     (StatusCode::NOT_FOUND, "the webrtc transport is not enabled; start ovhost with --transport web,webrtc")
@@ -39,14 +33,7 @@ fn plain(status: StatusCode, message: impl Into<String>) -> Response {
     (status, message.into()).into_response()
 }
 
-pub(crate) async fn describe(
-    State(state): State<AppState>,
-    Query(query): Query<TokenQuery>,
-    headers: HeaderMap,
-) -> Response {
-    if let Some(response) = super::check_access(&state.config, query.token.as_deref(), &headers) {
-        return response;
-    }
+pub(crate) async fn describe(State(state): State<AppState>) -> Response {
     let Some(server) = &state.config.webrtc else { return not_enabled() };
     super::no_store(Json(json!({
         "candidates": server.local_addrs().iter().map(|a| a.to_string()).collect::<Vec<_>>(),
@@ -55,15 +42,7 @@ pub(crate) async fn describe(
     })))
 }
 
-pub(crate) async fn offer(
-    State(state): State<AppState>,
-    Query(query): Query<TokenQuery>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    if let Some(response) = super::check_access(&state.config, query.token.as_deref(), &headers) {
-        return response;
-    }
+pub(crate) async fn offer(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let Some(server) = state.config.webrtc.clone() else { return not_enabled() };
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     if !content_type.trim().to_ascii_lowercase().starts_with("application/sdp") {
@@ -119,15 +98,7 @@ pub(crate) async fn offer(
     response
 }
 
-pub(crate) async fn delete(
-    State(state): State<AppState>,
-    Path(session): Path<String>,
-    Query(query): Query<TokenQuery>,
-    headers: HeaderMap,
-) -> Response {
-    if let Some(response) = super::check_access(&state.config, query.token.as_deref(), &headers) {
-        return response;
-    }
+pub(crate) async fn delete(State(state): State<AppState>, Path(session): Path<String>) -> Response {
     let Some(server) = &state.config.webrtc else { return not_enabled() };
     if server.close(&session) {
         StatusCode::OK.into_response()
@@ -136,15 +107,7 @@ pub(crate) async fn delete(
     }
 }
 
-pub(crate) async fn patch(
-    State(state): State<AppState>,
-    Path(session): Path<String>,
-    Query(query): Query<TokenQuery>,
-    headers: HeaderMap,
-) -> Response {
-    if let Some(response) = super::check_access(&state.config, query.token.as_deref(), &headers) {
-        return response;
-    }
+pub(crate) async fn patch(State(state): State<AppState>, Path(session): Path<String>) -> Response {
     let Some(server) = &state.config.webrtc else { return not_enabled() };
     if server.has_session(&session) {
         // ICE-lite: the client's candidates are learned from its checks; nothing to do.

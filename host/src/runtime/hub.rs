@@ -1,21 +1,126 @@
 //! Connected clients and everything sent to them. The render thread sends through here without
-//! ever blocking: each client has a bounded text queue (overflow disconnects the client as too
-//! slow) and a small video queue (overflow drops frames, and for H.264 the client then waits for
-//! the next keyframe, which the hub requests).
+//! ever blocking: each client has a bounded text queue and a small video queue, both bounded in
+//! messages and in bytes. Text overflow (per client, or the host-wide budget) closes the client
+//! as too slow: its [`ClientGate`] is closed with a WebSocket close code and reason, its queues
+//! are freed, and what it sends later is ignored. Video overflow drops frames (for H.264 the
+//! client then waits for the next keyframe, which the hub requests).
+//!
+//! The hub also keeps each client's share of the render thread's inbound queue in bytes
+//! ([`ClientHub::reserve_inbound`]), so a client cannot fill it with large messages.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use bytes::Bytes;
 use ovhost_plugin_api::FrameFormat;
 use ovhost_protocol::{PresenceClient, Role};
 use parking_lot::Mutex;
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 
-/// Messages queued per client before it is considered too slow and disconnected.
+/// Messages queued per client before it is considered too slow and closed.
 pub const TEXT_QUEUE_LEN: usize = 1024;
+/// Bytes of text queued per client before it is considered too slow and closed.
+pub const TEXT_BYTES_PER_CLIENT: usize = 4 << 20;
+/// Bytes of text queued to all clients together; the client whose message would exceed it is
+/// closed as too slow.
+pub const TEXT_BYTES_TOTAL: usize = 64 << 20;
 /// Video packets queued per client; older frames are never buffered beyond this.
 pub const VIDEO_QUEUE_LEN: usize = 3;
+/// Bytes of video queued per client; a frame that would exceed it is dropped.
+pub const VIDEO_BYTES_PER_CLIENT: usize = 8 << 20;
+/// Bytes of parsed messages one client may have waiting in the render thread's inbound queue.
+pub const INBOUND_BYTES_PER_CLIENT: usize = 1 << 20;
+/// Bytes of parsed messages all clients together may have waiting there.
+pub const INBOUND_BYTES_TOTAL: usize = 16 << 20;
+
+/// WebSocket close codes the host uses (RFC 6455 section 7.4.1).
+pub mod close_codes {
+    /// The host is shutting down.
+    pub const GOING_AWAY: u16 = 1001;
+    /// A frame the WebSocket protocol does not allow.
+    pub const PROTOCOL_ERROR: u16 = 1002;
+    /// Too slow, too many messages: a rule of this host was broken.
+    pub const POLICY_VIOLATION: u16 = 1008;
+    /// A frame over the size limit.
+    pub const MESSAGE_TOO_BIG: u16 = 1009;
+}
+
+/// How a client's connection is told to end: a close code and reason set once, and a wake-up
+/// for the tasks serving its socket. Shared by the hub and the connection.
+#[derive(Default)]
+pub struct ClientGate {
+    reason: Mutex<Option<(u16, String)>>,
+    notify: Notify,
+}
+
+impl ClientGate {
+    /// Closes the connection with `code` and `reason` (the first close wins).
+    pub fn close(&self, code: u16, reason: impl Into<String>) {
+        let mut slot = self.reason.lock();
+        if slot.is_none() {
+            *slot = Some((code, reason.into()));
+        }
+        drop(slot);
+        self.notify.notify_waiters();
+        self.notify.notify_one();
+    }
+
+    /// The close code and reason, once closed.
+    pub fn closed(&self) -> Option<(u16, String)> {
+        self.reason.lock().clone()
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.reason.lock().is_some()
+    }
+
+    /// Resolves when the connection is to be closed.
+    pub async fn wait(&self) {
+        loop {
+            let notified = self.notify.notified();
+            if self.is_closed() {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+/// Bytes queued and not yet taken by the writer, for one client and for all.
+#[derive(Clone, Default)]
+pub struct ByteCount {
+    client: Arc<AtomicUsize>,
+    total: Arc<AtomicUsize>,
+}
+
+impl ByteCount {
+    fn add(&self, n: usize) {
+        self.client.fetch_add(n, Ordering::AcqRel);
+        self.total.fetch_add(n, Ordering::AcqRel);
+    }
+
+    /// The writer took `n` bytes off the queue.
+    pub fn taken(&self, n: usize) {
+        let before = self.client.fetch_update(Ordering::AcqRel, Ordering::Acquire, |v| Some(v.saturating_sub(n)));
+        let removed = before.map_or(0, |v| v.min(n));
+        let _ = self.total.fetch_update(Ordering::AcqRel, Ordering::Acquire, |v| Some(v.saturating_sub(removed)));
+    }
+
+    /// The queue is dropped: its bytes leave the total.
+    fn clear(&self) {
+        let left = self.client.swap(0, Ordering::AcqRel);
+        let _ = self.total.fetch_update(Ordering::AcqRel, Ordering::Acquire, |v| Some(v.saturating_sub(left)));
+    }
+
+    pub fn client(&self) -> usize {
+        self.client.load(Ordering::Acquire)
+    }
+
+    fn total(&self) -> usize {
+        self.total.load(Ordering::Acquire)
+    }
+}
 
 pub type ClientId = u64;
 
@@ -32,11 +137,21 @@ pub struct ClientChannels {
     pub id: ClientId,
     pub text: mpsc::Receiver<String>,
     pub video: mpsc::Receiver<VideoPacket>,
+    /// Closed by the hub (too slow) or the connection (protocol, rate); see [`ClientGate`].
+    pub gate: Arc<ClientGate>,
+    /// Bytes in `text` and `video`: the writer reports what it takes.
+    pub text_bytes: ByteCount,
+    pub video_bytes: ByteCount,
 }
 
 struct Client {
     text: mpsc::Sender<String>,
     video: mpsc::Sender<VideoPacket>,
+    gate: Arc<ClientGate>,
+    text_bytes: ByteCount,
+    video_bytes: ByteCount,
+    /// Bytes of this client's messages waiting in the render thread's inbound queue.
+    inbound_bytes: usize,
     /// The codec this client decodes, once its `hello` said so.
     codec: Option<FrameFormat>,
     awaiting_keyframe: bool,
@@ -61,7 +176,18 @@ pub struct ClientHub {
     keyframe_requested: AtomicBool,
     /// Dialect given to clients that do not choose one (`--dialect`).
     default_dialect: Mutex<String>,
+    text_total: Arc<AtomicUsize>,
+    video_total: Arc<AtomicUsize>,
+    inbound_total: AtomicUsize,
+    /// Clients closed for being too slow (for `/api/state` and tests).
+    closed_slow: AtomicU64,
+    /// Clients the host closed, newest last: their queued messages are ignored.
+    forgotten: Mutex<std::collections::VecDeque<ClientId>>,
 }
+
+/// Closed clients remembered so their queued messages are ignored (more than the inbound queue
+/// can hold messages from).
+const FORGOTTEN_CLIENTS_KEPT: usize = 4096;
 
 impl ClientHub {
     pub fn set_default_dialect(&self, dialect: &str) {
@@ -114,11 +240,18 @@ impl ClientHub {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
         let (text_tx, text) = mpsc::channel(TEXT_QUEUE_LEN);
         let (video_tx, video) = mpsc::channel(VIDEO_QUEUE_LEN);
+        let gate = Arc::new(ClientGate::default());
+        let text_bytes = ByteCount { client: Default::default(), total: self.text_total.clone() };
+        let video_bytes = ByteCount { client: Default::default(), total: self.video_total.clone() };
         self.clients.lock().insert(
             id,
             Client {
                 text: text_tx,
                 video: video_tx,
+                gate: gate.clone(),
+                text_bytes: text_bytes.clone(),
+                video_bytes: video_bytes.clone(),
+                inbound_bytes: 0,
                 codec: None,
                 awaiting_keyframe: true,
                 frames_sent: 0,
@@ -130,11 +263,94 @@ impl ClientHub {
                 requested: false,
             },
         );
-        ClientChannels { id, text, video }
+        ClientChannels { id, text, video, gate, text_bytes, video_bytes }
     }
 
+    /// Forgets a client whose connection ended; its queued bytes leave the totals.
     pub fn disconnect(&self, id: ClientId) {
-        self.clients.lock().remove(&id);
+        if let Some(client) = self.clients.lock().remove(&id) {
+            client.text_bytes.clear();
+            client.video_bytes.clear();
+        }
+    }
+
+    /// Drops a client and closes its connection with `code` and `reason`.
+    pub fn close(&self, id: ClientId, code: u16, reason: &str) {
+        let removed = self.clients.lock().remove(&id);
+        self.forget_messages_of(id);
+        if let Some(client) = removed {
+            Self::closed(client, code, reason);
+        }
+    }
+
+    fn closed(client: Client, code: u16, reason: &str) {
+        client.gate.close(code, reason);
+        client.text_bytes.clear();
+        client.video_bytes.clear();
+    }
+
+    /// Whether `id` is a connected client (messages from a closed one are ignored).
+    pub fn contains(&self, id: ClientId) -> bool {
+        self.clients.lock().contains_key(&id)
+    }
+
+    /// Reserves room for `bytes` of one client's message in the render thread's inbound queue.
+    /// `Err` (the sentence for a `busy` reply) when the client's share or the host-wide budget
+    /// is used up; [`ClientHub::release_inbound`] gives it back once handled.
+    pub fn reserve_inbound(&self, id: ClientId, bytes: usize) -> Result<(), String> {
+        let mut clients = self.clients.lock();
+        let Some(client) = clients.get_mut(&id) else { return Err("the connection is closed".into()) };
+        if client.inbound_bytes + bytes > INBOUND_BYTES_PER_CLIENT {
+            return Err(format!(
+                "{} bytes of this client's messages are still waiting for the render thread (limit {INBOUND_BYTES_PER_CLIENT})",
+                client.inbound_bytes
+            ));
+        }
+        let total = self.inbound_total.load(Ordering::Acquire);
+        if total + bytes > INBOUND_BYTES_TOTAL {
+            return Err(format!(
+                "{total} bytes of messages are waiting for the render thread (limit {INBOUND_BYTES_TOTAL})"
+            ));
+        }
+        client.inbound_bytes += bytes;
+        self.inbound_total.fetch_add(bytes, Ordering::AcqRel);
+        Ok(())
+    }
+
+    /// The render thread handled (or dropped) a message reserved with [`ClientHub::reserve_inbound`].
+    pub fn release_inbound(&self, id: ClientId, bytes: usize) {
+        if let Some(client) = self.clients.lock().get_mut(&id) {
+            client.inbound_bytes = client.inbound_bytes.saturating_sub(bytes);
+        }
+        let _ = self.inbound_total.fetch_update(Ordering::AcqRel, Ordering::Acquire, |v| Some(v.saturating_sub(bytes)));
+    }
+
+    /// Bytes queued to clients (text, video) and waiting for the render thread (inbound).
+    pub fn bytes_queued(&self) -> (usize, usize, usize) {
+        (
+            self.text_total.load(Ordering::Acquire),
+            self.video_total.load(Ordering::Acquire),
+            self.inbound_total.load(Ordering::Acquire),
+        )
+    }
+
+    /// Marks a client the host closed: what it sent and is still queued is ignored.
+    pub fn forget_messages_of(&self, id: ClientId) {
+        let mut forgotten = self.forgotten.lock();
+        if forgotten.len() >= FORGOTTEN_CLIENTS_KEPT {
+            forgotten.pop_front();
+        }
+        forgotten.push_back(id);
+    }
+
+    /// Whether `id` was closed by the host (its queued messages are ignored).
+    pub fn is_forgotten(&self, id: ClientId) -> bool {
+        id != 0 && self.forgotten.lock().contains(&id)
+    }
+
+    /// Clients closed so far for not reading what they were sent.
+    pub fn closed_slow(&self) -> u64 {
+        self.closed_slow.load(Ordering::Relaxed)
     }
 
     pub fn role(&self, id: ClientId) -> Option<Role> {
@@ -202,16 +418,41 @@ impl ClientHub {
         self.len() == 0
     }
 
-    /// Queues a text message for one client. A client whose queue is full is disconnected.
+    /// Queues a text message for one client. A client whose queue is full (in messages or
+    /// bytes), or whose message would exceed the host-wide budget, is closed as too slow.
     pub fn send(&self, id: ClientId, text: String) {
         let mut clients = self.clients.lock();
         let Some(client) = clients.get(&id) else { return };
-        if let Err(mpsc::error::TrySendError::Full(_)) = client.text.try_send(text) {
-            tracing::warn!(
-                client = id,
-                "client is not reading its messages ({TEXT_QUEUE_LEN} queued); disconnecting it"
-            );
-            clients.remove(&id);
+        let len = text.len();
+        let queued = client.text_bytes.client();
+        let why = if queued + len > TEXT_BYTES_PER_CLIENT {
+            Some(format!("too slow: {queued} bytes of messages unread (limit {TEXT_BYTES_PER_CLIENT})"))
+        } else if client.text_bytes.total() + len > TEXT_BYTES_TOTAL {
+            Some(format!(
+                "too slow: the host's send budget ({TEXT_BYTES_TOTAL} bytes) is used up; {queued} bytes unread here"
+            ))
+        } else {
+            client.text_bytes.add(len);
+            match client.text.try_send(text) {
+                Ok(()) => None,
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    client.text_bytes.taken(len);
+                    Some(format!("too slow: {TEXT_QUEUE_LEN} messages unread"))
+                }
+                Err(mpsc::error::TrySendError::Closed(_)) => {
+                    client.text_bytes.taken(len);
+                    None
+                }
+            }
+        };
+        if let Some(why) = why {
+            tracing::warn!(client = id, "client is not reading its messages ({why}); closing it");
+            if let Some(client) = clients.remove(&id) {
+                self.closed_slow.fetch_add(1, Ordering::Relaxed);
+                drop(clients);
+                self.forget_messages_of(id);
+                Self::closed(client, close_codes::POLICY_VIOLATION, &why);
+            }
         }
     }
 
@@ -248,12 +489,28 @@ impl ClientHub {
             if client.awaiting_keyframe && !packet.keyframe {
                 continue;
             }
-            match client.video.try_send(packet.clone()) {
+            let len = packet.bytes.len();
+            let over_budget = client.video_bytes.client() + len > VIDEO_BYTES_PER_CLIENT;
+            if !over_budget {
+                client.video_bytes.add(len);
+            }
+            let sent = if over_budget {
+                Err(mpsc::error::TrySendError::Full(()))
+            } else {
+                client.video.try_send(packet.clone()).map_err(|e| {
+                    client.video_bytes.taken(len);
+                    match e {
+                        mpsc::error::TrySendError::Full(_) => mpsc::error::TrySendError::Full(()),
+                        mpsc::error::TrySendError::Closed(_) => mpsc::error::TrySendError::Closed(()),
+                    }
+                })
+            };
+            match sent {
                 Ok(()) => {
                     client.awaiting_keyframe = false;
                     client.frames_sent += 1;
                 }
-                Err(mpsc::error::TrySendError::Full(_)) => {
+                Err(mpsc::error::TrySendError::Full(())) => {
                     client.frames_dropped += 1;
                     if packet.format == FrameFormat::H264 {
                         // The decoder cannot skip a frame: resume at the next keyframe.
@@ -262,7 +519,7 @@ impl ClientHub {
                     }
                     tracing::debug!(client = id, "client video queue full; frame dropped");
                 }
-                Err(mpsc::error::TrySendError::Closed(_)) => {}
+                Err(mpsc::error::TrySendError::Closed(())) => {}
             }
         }
         if need_keyframe {
@@ -299,6 +556,12 @@ impl ClientHub {
                 .collect(),
         )
     }
+}
+
+/// Whether `name` can be a dialect name: 1 to 32 ASCII letters, digits, `-` or `_`.
+pub fn valid_dialect(name: &str) -> bool {
+    let name = name.trim();
+    !name.is_empty() && name.len() <= 32 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// `"default"` and `""` both mean the default dialect.
@@ -338,12 +601,45 @@ mod tests {
     }
 
     #[test]
-    fn client_that_never_reads_text_is_disconnected_not_buffered() {
+    fn client_that_never_reads_text_is_closed_not_buffered() {
         let hub = ClientHub::default();
         let channels = hub.connect();
         for i in 0..=TEXT_QUEUE_LEN {
             hub.send(channels.id, i.to_string());
         }
         assert!(hub.is_empty());
+        let (code, reason) = channels.gate.closed().expect("the connection is told to close");
+        assert_eq!(code, close_codes::POLICY_VIOLATION);
+        assert!(reason.contains("too slow"), "{reason}");
+        assert_eq!(hub.bytes_queued().0, 0, "its queued bytes left the total");
+    }
+
+    #[test]
+    fn large_unread_messages_close_the_client_by_bytes_before_the_count() {
+        let hub = ClientHub::default();
+        let slow = hub.connect();
+        let mut good = hub.connect();
+        let big = "x".repeat(64 * 1024);
+        for _ in 0..(TEXT_BYTES_PER_CLIENT / big.len()) {
+            hub.send(slow.id, big.clone());
+        }
+        assert!(slow.gate.closed().is_none(), "exactly at the budget: still open");
+        hub.send(slow.id, big.clone());
+        assert!(slow.gate.closed().is_some_and(|(_, r)| r.contains("bytes")));
+        hub.send(good.id, "hi".into());
+        let text = good.text.try_recv().unwrap();
+        good.text_bytes.taken(text.len());
+        assert_eq!(hub.bytes_queued().0, 0);
+    }
+
+    #[test]
+    fn inbound_reservations_are_bounded_per_client_and_released() {
+        let hub = ClientHub::default();
+        let a = hub.connect();
+        assert!(hub.reserve_inbound(a.id, INBOUND_BYTES_PER_CLIENT).is_ok());
+        assert!(hub.reserve_inbound(a.id, 1).is_err());
+        hub.release_inbound(a.id, INBOUND_BYTES_PER_CLIENT);
+        assert!(hub.reserve_inbound(a.id, 1).is_ok());
+        assert!(hub.reserve_inbound(999, 1).is_err(), "an unknown client reserves nothing");
     }
 }

@@ -28,6 +28,24 @@ pub enum Inbound {
     Shutdown,
 }
 
+/// What an item costs in the inbound queue's byte budget (`ClientHub::reserve_inbound`): the
+/// text a message was parsed from, and a fixed size per input event. Items the host makes cost 0.
+pub fn inbound_cost(item: &Inbound) -> usize {
+    match item {
+        Inbound::Message { envelope, .. } => envelope.wire_bytes,
+        Inbound::Input { events, .. } => events.len().max(1) * std::mem::size_of::<ovhost_plugin_api::InputEvent>(),
+        _ => 0,
+    }
+}
+
+/// The client an item came from (0 for items the host makes).
+pub fn inbound_client(item: &Inbound) -> ClientId {
+    match item {
+        Inbound::Message { client, .. } | Inbound::Input { client, .. } => *client,
+        _ => 0,
+    }
+}
+
 /// Why a load was started.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]

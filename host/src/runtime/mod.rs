@@ -60,6 +60,8 @@ pub struct RuntimeConfig {
     pub initial_stage: Option<String>,
     /// Dialect for clients that do not choose one (`""` default, `"kit"`).
     pub default_dialect: String,
+    /// The stage worker's open timeout and memory limit.
+    pub stage_limits: stage::StageLimits,
     /// Control policy and stream size limits.
     pub viewers: viewers::ViewerConfig,
     /// Recordings: directory and caps.
@@ -158,7 +160,7 @@ impl Runtime {
         let (tx, rx) = crossbeam_channel::bounded(INBOUND_QUEUE_LEN);
         hub.set_default_dialect(&config.default_dialect);
         let mut stage = match &config.asset_root {
-            Some(root) => Some(stage::StageSlot::start(root.clone(), tx.clone())?),
+            Some(root) => Some(stage::StageSlot::start(root.clone(), config.stage_limits, tx.clone())?),
             None => None,
         };
         if let (Some(url), Some(slot)) = (&config.initial_stage, &mut stage) {

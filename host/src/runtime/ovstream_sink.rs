@@ -28,6 +28,7 @@ impl OvstreamAdapter {
     fn forward_outbound(&mut self) {
         let Some(client) = &mut self.client else { return };
         while let Ok(text) = client.text.try_recv() {
+            client.text_bytes.taken(text.len());
             match self.sink.send_app_message(&text) {
                 Ok(()) => {}
                 Err(e) if e.is_transient() => {
@@ -107,7 +108,11 @@ impl Sink for OvstreamAdapter {
                     self.client = Some(channels);
                     self.want_keyframe = true;
                     items.push(Inbound::Connected(id));
-                    let hello = Envelope { event_type: "hello".into(), payload: json!({ "client": "ovstream" }) };
+                    let hello = Envelope {
+                        event_type: "hello".into(),
+                        payload: json!({ "client": "ovstream" }),
+                        wire_bytes: 0,
+                    };
                     items.push(Inbound::Message { client: id, envelope: hello });
                 }
                 SinkEvent::Disconnected => {

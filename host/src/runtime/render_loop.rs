@@ -91,6 +91,15 @@ impl RenderLoop {
         keep_running
     }
 
+    /// Handles an item from the inbound queue, giving its byte reservation back.
+    fn handle_queued(&mut self, item: Inbound) -> bool {
+        let (client, cost) = (super::inbound::inbound_client(&item), super::inbound::inbound_cost(&item));
+        if cost > 0 {
+            self.core.hub().release_inbound(client, cost);
+        }
+        self.handle_inbound(item)
+    }
+
     /// Rebuilds `/api/state` when something it shows changed since the last publication.
     fn publish_if_changed(&mut self) {
         if self.core.take_changed() {
@@ -115,6 +124,11 @@ impl RenderLoop {
     }
 
     fn handle_item(&mut self, item: Inbound) -> bool {
+        let client = super::inbound::inbound_client(&item);
+        if self.core.hub().is_forgotten(client) {
+            tracing::debug!(client, "message from a client the host closed; ignored");
+            return true;
+        }
         match item {
             Inbound::StageLoaded(result) => self.stage_loaded(*result),
             Inbound::Shutdown => return false,
@@ -175,8 +189,21 @@ impl RenderLoop {
         let chosen =
             offered.iter().filter_map(|c| ovhost_plugin_api::FrameFormat::from_name(c)).find(|f| available.contains(f));
         self.core.hub().set_codec(client, chosen);
-        if let Some(dialect) = payload.get("dialect").and_then(Value::as_str) {
-            self.core.hub().set_dialect(client, dialect);
+        if let Some(dialect) = payload.get("dialect") {
+            match dialect.as_str().filter(|d| super::hub::valid_dialect(d)) {
+                Some(dialect) => self.core.hub().set_dialect(client, dialect),
+                None => self.core.hub().send(
+                    client,
+                    protocol::viewer_error(
+                        protocol::codes::INVALID_INPUT,
+                        &format!(
+                            "hello.dialect must be a dialect name (letters, digits, '-' or '_', at most 32), not {}; the connection keeps its dialect",
+                            protocol::truncate_chars(&dialect.to_string(), 64)
+                        ),
+                        None,
+                    ),
+                ),
+            }
         }
         let name = payload.get("name").or_else(|| payload.get("client")).and_then(Value::as_str);
         let hub = self.core.hub().clone();
@@ -625,7 +652,7 @@ impl RenderLoop {
             if now < deadline {
                 match inbound.recv_timeout(deadline - now) {
                     Ok(item) => {
-                        if !self.handle_inbound(item) {
+                        if !self.handle_queued(item) {
                             return self.shutdown();
                         }
                         continue;
@@ -637,7 +664,7 @@ impl RenderLoop {
             // Behind schedule or at the deadline: still handle what is queued (bounded, so a
             // flood cannot starve the frames), then render.
             for item in inbound.try_iter().take(MAX_ITEMS_PER_FRAME) {
-                if !self.handle_inbound(item) {
+                if !self.handle_queued(item) {
                     return self.shutdown();
                 }
             }

@@ -101,12 +101,14 @@ impl Router {
     ) {
         let dialect = hub.dialect(client);
         let Some(index) = self.route(&dialect, event_type) else {
+            // The client's string is echoed cut to a sane length.
+            let shown = protocol::truncate_chars(event_type, 128);
             hub.send(
                 client,
                 protocol::viewer_error(
                     codes::UNKNOWN_EVENT_TYPE,
-                    &format!("no handler for event_type '{event_type}'"),
-                    Some(json!({ "event_type": event_type })),
+                    &format!("no handler for event_type '{shown}'"),
+                    Some(json!({ "event_type": shown })),
                 ),
             );
             return;

@@ -6,6 +6,9 @@ use std::collections::BTreeSet;
 
 use ovhost_plugin_api::PluginError;
 
+/// Most prim paths the pickable set holds; a request that would grow it beyond is refused.
+pub const MAX_PICKABLE: usize = 100_000;
+
 #[derive(Default)]
 pub struct Selection {
     prims: Vec<String>,
@@ -44,6 +47,13 @@ impl Selection {
     /// `selection.set_pickable`: mode `add` (default), `replace` or `all`. Returns the set's size
     /// (`None`: everything is pickable).
     pub fn set_pickable(&mut self, mode: &str, paths: Vec<String>) -> Result<Option<u64>, PluginError> {
+        let kept = if mode == "add" { self.pickable.as_ref().map_or(0, BTreeSet::len) } else { 0 };
+        if mode != "all" && kept + paths.len() > MAX_PICKABLE {
+            return Err(PluginError::invalid_input(format!(
+                "the pickable set holds at most {MAX_PICKABLE} paths ({kept} already, {} given); use mode 'all' or fewer, higher prims",
+                paths.len()
+            )));
+        }
         match mode {
             "all" => self.pickable = None,
             "replace" => self.pickable = Some(paths.into_iter().collect()),
@@ -53,5 +63,22 @@ impl Selection {
             }
         }
         Ok(self.pickable.as_ref().map(|p| p.len() as u64))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pickable_set_is_bounded() {
+        let mut selection = Selection::default();
+        let paths = |n: usize, tag: &str| (0..n).map(|i| format!("/{tag}{i}")).collect::<Vec<_>>();
+        assert_eq!(selection.set_pickable("add", paths(MAX_PICKABLE - 1, "a")).unwrap(), Some(MAX_PICKABLE as u64 - 1));
+        let error = selection.set_pickable("add", paths(2, "b")).unwrap_err();
+        assert!(error.message.contains("at most"), "{error}");
+        assert_eq!(selection.set_pickable("replace", paths(3, "c")).unwrap(), Some(3));
+        assert_eq!(selection.set_pickable("all", Vec::new()).unwrap(), None);
+        assert!(selection.set_pickable("sideways", Vec::new()).is_err());
     }
 }

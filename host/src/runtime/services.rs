@@ -286,6 +286,22 @@ pub(super) fn use_authored_camera(core: &mut Core, path: &str) -> Result<svc::Ca
     Ok(state)
 }
 
+/// Tells handlers (and so the requesters) that loads were replaced by request `by`.
+fn raise_superseded(core: &mut Core, superseded: Vec<(u64, String)>, by: u64) {
+    for (request_id, url) in superseded {
+        core.raise(
+            0,
+            "stageOpenFailed",
+            serde_json::json!({
+                "request_id": request_id,
+                "url": url,
+                "code": "superseded",
+                "error": format!("a newer request (#{by}) replaced this load before it finished"),
+            }),
+        );
+    }
+}
+
 fn stage_open(core: &mut Core, args: svc::OpenArgs) -> Result<svc::OpenAnswer, PluginError> {
     let url = args.url.trim().to_string();
     let slot = core.stage_slot()?;
@@ -296,6 +312,8 @@ fn stage_open(core: &mut Core, args: svc::OpenArgs) -> Result<svc::OpenAnswer, P
     }
     let reason = if args.force { LoadReason::Reload } else { LoadReason::Open };
     let request_id = slot.open(&url, reason)?;
+    let superseded = slot.take_superseded();
+    raise_superseded(core, superseded, request_id);
     core.status().set_state(super::state::RuntimeState::Loading);
     core.raise_event::<svc::StageLoading>(0, &svc::StageLoadingPayload { url: url.clone(), request_id });
     Ok(svc::OpenAnswer { status: "loading".into(), url: Some(url), request_id: Some(request_id), stage: None })
@@ -321,6 +339,8 @@ fn stage_set_variant(core: &mut Core, args: svc::SetVariantArgs) -> Result<svc::
         &url,
         LoadReason::Variant,
     )?;
+    let superseded = slot.take_superseded();
+    raise_superseded(core, superseded, request_id);
     core.status().set_state(super::state::RuntimeState::Loading);
     core.raise_event::<svc::StageLoading>(0, &svc::StageLoadingPayload { url, request_id });
     Ok(svc::LoadingAnswer { status: "loading".into(), request_id })

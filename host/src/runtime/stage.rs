@@ -4,20 +4,22 @@
 //! the render thread touches it, through the methods below. Selection and pickable set live in
 //! [`super::selection::Selection`].
 //!
-//! Loads are serialized: one loader thread runs them in request order and posts each result to
-//! the render thread's inbound queue tagged with its request id; the render thread drops every
-//! result but the latest request's. Quick queries (children, properties, bounds) run on the
+//! Loads are serialized: one loader thread runs them and posts each result to the render
+//! thread's inbound queue tagged with its request id; the render thread drops every result but
+//! the latest request's. Only the newest pending load is kept, and a newer request cancels the
+//! one in progress by stopping the worker (its result, `cancelled`, is dropped as stale). Quick queries (children, properties, bounds) run on the
 //! render thread between frames; while a load holds the service they answer "loading".
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crossbeam_channel::Sender;
 use ovhost_plugin_api::{Bounds, PluginError, StageScene};
-use ovhost_stage::{OpenedStage, StageError, StageInfo, StageService};
-use parking_lot::{Mutex, MutexGuard};
+use ovhost_stage::{Canceller, OpenedStage, StageError, StageInfo, StageService};
+use parking_lot::{Condvar, Mutex, MutexGuard};
 
 use super::inbound::Inbound;
 pub use super::inbound::{LoadReason, LoadResult};
@@ -25,6 +27,43 @@ pub use super::inbound::{LoadReason, LoadResult};
 pub enum LoadJob {
     Open { request_id: u64, url: String, reason: LoadReason },
     Variant { request_id: u64, prim_path: String, set: String, selection: String },
+}
+
+struct JobId(u64);
+
+impl LoadJob {
+    fn id(&self) -> JobId {
+        match self {
+            Self::Open { request_id, .. } | Self::Variant { request_id, .. } => JobId(*request_id),
+        }
+    }
+}
+
+/// Time limit for a hierarchy, properties or bounds query to the worker.
+const QUERY_TIMEOUT: Duration = Duration::from_secs(30);
+
+impl Mailbox {
+    /// The next job, waiting for one; `None` once the slot is dropped.
+    fn next(&self) -> Option<LoadJob> {
+        let mut state = self.state.lock();
+        loop {
+            if state.closed {
+                return None;
+            }
+            if let Some(job) = state.pending.take() {
+                state.running = Some(job.id().0);
+                return Some(job);
+            }
+            self.wake.wait(&mut state);
+        }
+    }
+}
+
+impl Drop for StageSlot {
+    fn drop(&mut self) {
+        self.mailbox.state.lock().closed = true;
+        self.mailbox.wake.notify_all();
+    }
 }
 
 /// The loaded stage as the render thread keeps it.
@@ -60,30 +99,66 @@ impl LoadedStage {
 
 pub struct StageSlot {
     service: Arc<Mutex<StageService>>,
-    jobs: Sender<LoadJob>,
+    mailbox: Arc<Mailbox>,
+    canceller: Canceller,
     next_request: u64,
+    superseded: Vec<(u64, String)>,
     /// The load whose result is awaited (the latest request).
     loading: Option<(u64, String, LoadReason)>,
     current: Option<LoadedStage>,
     last_error: Option<String>,
 }
 
+/// Limits for the stage worker (`--stage-open-timeout-s`, `--stage-memory-limit-mb`).
+#[derive(Debug, Clone, Copy)]
+pub struct StageLimits {
+    pub open_timeout: Duration,
+    /// Address-space limit of the worker process (`None`: unlimited).
+    pub memory_bytes: Option<u64>,
+}
+
+impl Default for StageLimits {
+    fn default() -> Self {
+        Self { open_timeout: Duration::from_secs(30), memory_bytes: Some(4096 << 20) }
+    }
+}
+
+/// The loader's one pending job: a newer request replaces an older one that has not started,
+/// and cancels one that has (by stopping the worker).
+#[derive(Default)]
+struct Mailbox {
+    state: Mutex<MailboxState>,
+    wake: Condvar,
+}
+
+#[derive(Default)]
+struct MailboxState {
+    pending: Option<LoadJob>,
+    /// The request id of the job the loader is running.
+    running: Option<u64>,
+    closed: bool,
+}
+
 impl StageSlot {
     /// Starts the stage service (worker = this executable with `__stage-worker`) and the loader thread.
-    pub fn start(asset_root: PathBuf, inbound: Sender<Inbound>) -> Result<Self, PluginError> {
+    pub fn start(asset_root: PathBuf, limits: StageLimits, inbound: Sender<Inbound>) -> Result<Self, PluginError> {
         let exe = std::env::current_exe()
             .map_err(|e| PluginError::internal(format!("cannot find the ovhost executable: {e}")))?;
         let mut worker = Command::new(exe);
         worker.arg("__stage-worker");
-        let service = StageService::new(worker, asset_root)
+        let mut service = StageService::new(worker, asset_root)
             .map_err(|e| PluginError::invalid_input(format!("stage service: {e}")))?;
+        service.set_timeouts(limits.open_timeout, QUERY_TIMEOUT);
+        service.set_memory_limit(limits.memory_bytes);
+        let canceller = service.canceller();
         let service = Arc::new(Mutex::new(service));
-        let (jobs, job_rx) = crossbeam_channel::unbounded::<LoadJob>();
+        let mailbox = Arc::new(Mailbox::default());
         let loader_service = service.clone();
+        let loader_mailbox = mailbox.clone();
         std::thread::Builder::new()
             .name("ovhost-stage-loader".into())
             .spawn(move || {
-                for job in job_rx {
+                while let Some(job) = loader_mailbox.next() {
                     let started = std::time::Instant::now();
                     let result = {
                         let mut service = loader_service.lock();
@@ -101,6 +176,7 @@ impl StageSlot {
                             }
                         }
                     };
+                    loader_mailbox.state.lock().running = None;
                     crate::metrics::record_stage_load(started.elapsed(), result.result.is_ok());
                     if inbound.send(Inbound::StageLoaded(Box::new(result))).is_err() {
                         break;
@@ -108,10 +184,19 @@ impl StageSlot {
                 }
             })
             .map_err(|e| PluginError::internal(format!("cannot start the stage loader thread: {e}")))?;
-        Ok(Self { service, jobs, next_request: 0, loading: None, current: None, last_error: None })
+        Ok(Self {
+            service,
+            mailbox,
+            canceller,
+            next_request: 0,
+            superseded: Vec::new(),
+            loading: None,
+            current: None,
+            last_error: None,
+        })
     }
 
-    /// Queues a load; returns its request id.
+    /// Queues a load, replacing a pending one and cancelling a running one; returns its request id.
     pub fn request(
         &mut self,
         job: impl FnOnce(u64) -> LoadJob,
@@ -120,9 +205,31 @@ impl StageSlot {
     ) -> Result<u64, PluginError> {
         self.next_request += 1;
         let id = self.next_request;
-        self.jobs.send(job(id)).map_err(|_| PluginError::internal("the stage loader thread has stopped"))?;
-        self.loading = Some((id, url.to_string(), reason));
+        {
+            let mut state = self.mailbox.state.lock();
+            if state.closed {
+                return Err(PluginError::internal("the stage loader thread has stopped"));
+            }
+            if let Some(JobId(replaced)) = state.pending.as_ref().map(LoadJob::id) {
+                tracing::info!(request = replaced, by = id, "a queued stage load was replaced by a newer one");
+            }
+            state.pending = Some(job(id));
+            if let Some(running) = state.running {
+                tracing::info!(request = running, by = id, "cancelling the stage load in progress for a newer one");
+                self.canceller.cancel();
+            }
+        }
+        self.mailbox.wake.notify_one();
+        if let Some((old, old_url, _)) = self.loading.replace((id, url.to_string(), reason)) {
+            self.superseded.push((old, old_url));
+        }
         Ok(id)
+    }
+
+    /// Loads a newer request replaced since the last call (request id, url): each still owes its
+    /// requester an answer (`stageOpenFailed` with code `superseded`).
+    pub fn take_superseded(&mut self) -> Vec<(u64, String)> {
+        std::mem::take(&mut self.superseded)
     }
 
     pub fn open(&mut self, url: &str, reason: LoadReason) -> Result<u64, PluginError> {

@@ -58,6 +58,7 @@ impl WebrtcAdapter {
     fn forward_outbound(&mut self) {
         for (session, client) in &mut self.clients {
             while let Ok(text) = client.text.try_recv() {
+                client.text_bytes.taken(text.len());
                 self.server.send_text(session, text);
             }
         }

@@ -27,6 +27,9 @@ pub enum StageError {
     /// The worker took longer than allowed and was stopped.
     #[error("the USD parser did not answer within {timeout_ms} ms while {action}; it was stopped")]
     WorkerTimedOut { action: String, timeout_ms: u64 },
+    /// A newer request cancelled the call in flight (the worker was stopped).
+    #[error("cancelled while {action}: a newer request replaced it")]
+    Cancelled { action: String },
     /// The worker could not be started at all.
     #[error("could not start the USD worker process '{program}': {source}")]
     Spawn { program: String, source: std::io::Error },
@@ -49,6 +52,7 @@ impl StageError {
             Self::NoStage => "no_stage",
             Self::WorkerCrashed { .. } => "parser_crashed",
             Self::WorkerTimedOut { .. } => "parser_timeout",
+            Self::Cancelled { .. } => "cancelled",
             Self::Spawn { .. } => "worker_spawn_failed",
             Self::BadAssetRoot { .. } => "bad_asset_root",
             Self::Protocol(_) => "internal",

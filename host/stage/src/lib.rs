@@ -28,9 +28,9 @@ pub mod types;
 mod worker;
 
 pub use error::StageError;
-pub use service::{DEFAULT_PROPERTIES_MAX_BYTES, StageService};
+pub use service::{Canceller, DEFAULT_PROPERTIES_MAX_BYTES, StageService};
 pub use types::{ChildRow, OpenedStage, Properties, StageInfo, TypeClass, VariantSet};
-pub use worker::{WORKER_STACK_BYTES, worker_main};
+pub use worker::{ASSET_ROOT_ENV, WORKER_STACK_BYTES, worker_main};
 
 /// The service must be movable to the host's stage thread.
 const _: () = {

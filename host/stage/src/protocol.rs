@@ -6,7 +6,7 @@
 //! data ([`crate::scene_codec`]). Nothing else may be written to the worker's stdout.
 
 use serde::{Deserialize, Serialize};
-use std::io::{BufRead, Write};
+use std::io::{BufRead, Read, Write};
 
 /// A variant selection the client wants applied on top of the stage (session-layer strength).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -92,6 +92,9 @@ pub struct OpenFacts {
     pub bounds: ovhost_plugin_api::Bounds,
     pub triangle_count: usize,
     pub cameras: Vec<String>,
+    /// Dependencies refused while opening (outside the asset root, not a regular file).
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 /// [`crate::Properties`] on the pipe, with the properties as a list of pairs so no JSON layer in
@@ -143,21 +146,98 @@ pub fn write_reply(out: &mut impl Write, header: &ReplyHeader, result: &[u8], sc
     out.flush()
 }
 
+/// Largest reply header line the client reads.
+pub const MAX_HEADER_LINE_BYTES: usize = 64 * 1024;
+/// Largest JSON result part of one reply (answers are capped well below).
+pub const MAX_RESULT_BYTES: u64 = 256 << 20;
+/// Largest scene part of one reply (the geometry of a very large stage fits).
+pub const MAX_SCENE_BYTES: u64 = 2 << 30;
+
 /// Reads one reply; `Ok(None)` on a clean end of stream.
 pub fn read_reply(input: &mut impl BufRead) -> std::io::Result<Option<Reply>> {
-    let mut line = String::new();
-    if input.read_line(&mut line)? == 0 {
+    let bad = |what: String| std::io::Error::new(std::io::ErrorKind::InvalidData, what);
+    // The header line is bounded too: a worker that writes an endless line is broken.
+    let mut line = Vec::new();
+    if Read::take(&mut *input, MAX_HEADER_LINE_BYTES as u64).read_until(b'\n', &mut line)? == 0 {
         return Ok(None);
     }
-    let bad = |what: String| std::io::Error::new(std::io::ErrorKind::InvalidData, what);
+    if !line.ends_with(b"\n") && line.len() >= MAX_HEADER_LINE_BYTES {
+        return Err(bad(format!("reply header line over {MAX_HEADER_LINE_BYTES} bytes")));
+    }
+    let line = String::from_utf8(line).map_err(|_| bad("reply header line is not UTF-8".into()))?;
     let header: ReplyHeader = serde_json::from_str(line.trim_end()).map_err(|e| bad(format!("bad reply line: {e}")))?;
-    let mut take = |len: u64| -> std::io::Result<Vec<u8>> {
-        let len = usize::try_from(len).map_err(|_| bad("reply too large".into()))?;
-        let mut buf = vec![0u8; len];
-        input.read_exact(&mut buf)?;
+    let mut take = |len: u64, max: u64, what: &str| -> std::io::Result<Vec<u8>> {
+        // Validated before anything is allocated, and read as it arrives: a corrupt length is
+        // neither an allocation nor a wait for bytes that never come beyond the stream's end.
+        if len > max {
+            return Err(bad(format!("reply {what} of {len} bytes exceeds the {max}-byte limit")));
+        }
+        let mut buf = Vec::new();
+        Read::take(&mut *input, len).read_to_end(&mut buf)?;
+        if buf.len() as u64 != len {
+            return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, format!("reply {what} ended early")));
+        }
         Ok(buf)
     };
-    let result = take(header.result_bytes)?;
-    let scene = take(header.scene_bytes)?;
+    let result = take(header.result_bytes, MAX_RESULT_BYTES, "result")?;
+    let scene = take(header.scene_bytes, MAX_SCENE_BYTES, "scene")?;
     Ok(Some(Reply { header, result, scene }))
+}
+
+/// Property-based tests (seeded random cases) of the reply decoder: random and corrupted replies
+/// never panic, never allocate from a lying length, and well-formed ones round-trip. Bounded in CI
+/// (`OVHOST_FUZZ_CASES`, default 2 000); a longer run:
+/// `OVHOST_FUZZ_CASES=1000000 cargo test -p ovhost-stage --lib fuzz -- --nocapture`.
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+
+    #[test]
+    fn fuzz_the_worker_reply_decoder() {
+        let cases: usize = std::env::var("OVHOST_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
+        let seed =
+            std::env::var("OVHOST_FUZZ_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or_else(|| fastrand::u64(..));
+        eprintln!("fuzz worker reply decoder: seed {seed}, {cases} cases");
+        let mut rng = fastrand::Rng::with_seed(seed);
+        for _ in 0..cases {
+            let result: Vec<u8> = (0..rng.usize(..64)).map(|_| rng.u8(..)).collect();
+            let scene: Vec<u8> = (0..rng.usize(..64)).map(|_| rng.u8(..)).collect();
+            let header = ReplyHeader {
+                id: rng.u64(..),
+                error: None,
+                result_bytes: result.len() as u64,
+                scene_bytes: scene.len() as u64,
+            };
+            let mut wire = Vec::new();
+            write_reply(&mut wire, &header, &result, &scene).unwrap();
+            match rng.u32(..5) {
+                0 => {
+                    let reply = read_reply(&mut std::io::Cursor::new(&wire)).unwrap().unwrap();
+                    assert_eq!((reply.result, reply.scene), (result, scene));
+                    continue;
+                }
+                1 => wire.truncate(rng.usize(..=wire.len())),
+                2 => {
+                    for _ in 0..rng.usize(1..6) {
+                        if !wire.is_empty() {
+                            let i = rng.usize(..wire.len());
+                            wire[i] = rng.u8(..);
+                        }
+                    }
+                }
+                3 => {
+                    // A header that claims huge parts.
+                    let lie = format!(
+                        "{{\"id\":1,\"error\":null,\"result_bytes\":{},\"scene_bytes\":{}}}\n",
+                        rng.u64(..),
+                        rng.u64(..)
+                    );
+                    wire = lie.into_bytes();
+                }
+                _ => wire = (0..rng.usize(..256)).map(|_| rng.u8(..)).collect(),
+            }
+            // Whatever it is: an answer or an error, never a panic or a huge allocation.
+            let _ = read_reply(&mut std::io::Cursor::new(&wire));
+        }
+    }
 }

@@ -13,6 +13,8 @@ use std::collections::BTreeMap;
 use std::io::{BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -34,6 +36,30 @@ struct Worker {
     stderr_tail: Option<JoinHandle<String>>,
 }
 
+/// Environment variable through which the worker learns its address-space limit in bytes.
+pub const WORKER_MEMORY_ENV: &str = "OVHOST_STAGE_WORKER_MEMORY_BYTES";
+
+/// Stops the call in flight from another thread: kills the worker, and the call returns
+/// [`StageError::Cancelled`]. The next call starts a fresh worker.
+#[derive(Clone, Default)]
+pub struct Canceller {
+    pid: Arc<AtomicU32>,
+    cancelled: Arc<AtomicBool>,
+}
+
+impl Canceller {
+    /// Kills the running worker; false when none runs.
+    pub fn cancel(&self) -> bool {
+        let pid = self.pid.load(Ordering::Acquire);
+        if pid == 0 {
+            return false;
+        }
+        self.cancelled.store(true, Ordering::Release);
+        let pid = nix::unistd::Pid::from_raw(pid as i32);
+        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL).is_ok()
+    }
+}
+
 /// The stage the worker should have open (re-opened after a restart).
 #[derive(Clone, Debug)]
 struct CurrentStage {
@@ -52,6 +78,9 @@ pub struct StageService {
     current: Option<CurrentStage>,
     open_timeout: Duration,
     query_timeout: Duration,
+    canceller: Canceller,
+    /// The worker's address-space limit (`None`: unlimited).
+    memory_limit: Option<u64>,
 }
 
 impl StageService {
@@ -69,6 +98,8 @@ impl StageService {
             current: None,
             open_timeout: Duration::from_secs(120),
             query_timeout: Duration::from_secs(30),
+            canceller: Canceller::default(),
+            memory_limit: None,
         };
         service.worker = Some(service.spawn()?);
         Ok(service)
@@ -79,6 +110,18 @@ impl StageService {
     pub fn set_timeouts(&mut self, open: Duration, query: Duration) {
         self.open_timeout = open;
         self.query_timeout = query;
+    }
+
+    /// Limits the worker's address space (`RLIMIT_AS`) to `bytes` from its next start; running
+    /// out of it fails the call with an error naming the limit. Restarts the worker now.
+    pub fn set_memory_limit(&mut self, bytes: Option<u64>) {
+        self.memory_limit = bytes;
+        self.stop_worker();
+    }
+
+    /// A handle that cancels the call in flight from another thread.
+    pub fn canceller(&self) -> Canceller {
+        self.canceller.clone()
     }
 
     /// The canonical asset root.
@@ -167,6 +210,7 @@ impl StageService {
     }
 
     fn open_stage(&mut self, target: CurrentStage, action: &str) -> Result<OpenedStage, StageError> {
+        self.canceller.cancelled.store(false, Ordering::Release);
         let request = Request::Open {
             path: target.resolved.to_string_lossy().into_owned(),
             variants: target.variants.clone(),
@@ -191,6 +235,7 @@ impl StageService {
             bounds: facts.bounds,
             triangle_count: facts.triangle_count,
             cameras: facts.cameras,
+            warnings: facts.warnings,
         };
         self.current = Some(target);
         Ok(OpenedStage { info, scene })
@@ -278,7 +323,13 @@ impl StageService {
                 // Replies to requests abandoned earlier are stale: drop them.
                 Ok(Ok(reply)) if reply.header.id != id && reply.header.id != 0 => continue,
                 Ok(Ok(reply)) => return Ok(reply),
-                Ok(Err(_)) | Err(RecvTimeoutError::Disconnected) => return Err(self.crashed(action)),
+                Ok(Err(_)) | Err(RecvTimeoutError::Disconnected) => {
+                    let error = self.crashed(action);
+                    if self.canceller.cancelled.swap(false, Ordering::AcqRel) {
+                        return Err(StageError::Cancelled { action: action.to_owned() });
+                    }
+                    return Err(error);
+                }
                 Err(RecvTimeoutError::Timeout) => {
                     self.stop_worker();
                     return Err(StageError::WorkerTimedOut {
@@ -292,6 +343,7 @@ impl StageService {
 
     /// Reaps a dead worker and describes how it died.
     fn crashed(&mut self, action: &str) -> StageError {
+        self.canceller.pid.store(0, Ordering::Release);
         let Some(mut worker) = self.worker.take() else {
             return StageError::WorkerCrashed {
                 action: action.to_owned(),
@@ -302,12 +354,20 @@ impl StageService {
         let status = worker.child.wait().map(describe_exit).unwrap_or_else(|e| format!("exit status unknown ({e})"));
         let tail = worker.stderr_tail.take().and_then(|h| h.join().ok()).unwrap_or_default();
         let last_words: Vec<&str> = tail.lines().filter(|l| !l.trim().is_empty()).collect();
+        let out_of_memory = last_words.iter().any(|l| l.contains("memory allocation of"));
         let last_words = last_words[last_words.len().saturating_sub(3)..].join(" / ");
         let detail = if last_words.is_empty() { status } else { format!("{status}; it said: {last_words}") };
+        let detail = match (out_of_memory, self.memory_limit) {
+            (true, Some(limit)) => {
+                format!("it ran out of its memory limit of {} MiB (--stage-memory-limit-mb); {detail}", limit >> 20)
+            }
+            _ => detail,
+        };
         StageError::WorkerCrashed { action: action.to_owned(), detail }
     }
 
     fn stop_worker(&mut self) {
+        self.canceller.pid.store(0, Ordering::Release);
         if let Some(mut worker) = self.worker.take() {
             let _ = worker.child.kill();
             let _ = worker.child.wait();
@@ -316,6 +376,11 @@ impl StageService {
 
     fn spawn(&mut self) -> Result<Worker, StageError> {
         let program = self.command.get_program().to_string_lossy().into_owned();
+        self.command.env(crate::worker::ASSET_ROOT_ENV, self.root.path());
+        match self.memory_limit {
+            Some(bytes) => self.command.env(WORKER_MEMORY_ENV, bytes.to_string()),
+            None => self.command.env_remove(WORKER_MEMORY_ENV),
+        };
         let mut child = self
             .command
             .stdin(Stdio::piped())
@@ -350,6 +415,7 @@ impl StageService {
             .name("stage-worker-stderr".into())
             .spawn(move || keep_tail(stderr))
             .map_err(spawn_err)?;
+        self.canceller.pid.store(child.id(), Ordering::Release);
         Ok(Worker { child, stdin, replies, stderr_tail: Some(stderr_tail) })
     }
 }

@@ -24,6 +24,10 @@ pub struct StageInfo {
     pub triangle_count: usize,
     /// Paths of authored cameras.
     pub cameras: Vec<String>,
+    /// Dependencies refused while opening (outside the asset root, not a regular file), one
+    /// sentence each; the stage opened without them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// The result of an open or a variant change: facts plus the geometry renderers draw.

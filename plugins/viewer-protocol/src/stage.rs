@@ -33,13 +33,17 @@ pub fn request_open(ctx: &mut HostContextMut<'_>, url: &str, force: bool) -> Res
 
 /// `openStageResult` for a committed stage.
 pub fn success(url: &str, stage: &OpenStage) -> Value {
-    json!({
+    let mut result = json!({
         "url": url,
         "result": "success",
         "root_prim_path": stage.root_prim_path,
         "up_axis": stage.up_axis,
         "stage_generation": stage.generation,
-    })
+    });
+    if !stage.warnings.is_empty() {
+        result["warnings"] = json!(stage.warnings);
+    }
+    result
 }
 
 /// `openStageRequest {url}`.

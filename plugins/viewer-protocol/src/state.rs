@@ -14,6 +14,8 @@ pub struct OpenStage {
     pub generation: Value,
     pub root_prim_path: String,
     pub up_axis: String,
+    /// Dependencies the host refused while opening (outside the asset root, ...).
+    pub warnings: Vec<String>,
 }
 
 impl OpenStage {
@@ -28,6 +30,11 @@ impl OpenStage {
             generation: info.get("generation").cloned().unwrap_or(Value::Null),
             root_prim_path: text("root_prim_path", "/"),
             up_axis: text("up_axis", "Y"),
+            warnings: info
+                .get("warnings")
+                .and_then(Value::as_array)
+                .map(|w| w.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+                .unwrap_or_default(),
         })
     }
 }

@@ -43,11 +43,27 @@ pub fn plugin_library(name: &str) -> PathBuf {
     })
 }
 
+/// Reports that the calling test cannot run here: prints `skipped: <reason>` and, when
+/// `OVHOST_SKIP_LOG` names a file (scripts/test sets it), appends a line there, so the tally counts
+/// the test as skipped rather than passed. The caller returns right after.
+pub fn skip(reason: &str) {
+    eprintln!("skipped: {reason}");
+    if let Some(path) = std::env::var_os("OVHOST_SKIP_LOG") {
+        use std::io::Write as _;
+        let test = std::thread::current().name().unwrap_or("?").to_string();
+        if let Ok(mut file) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+            let _ = writeln!(file, "{test}: {reason}");
+        }
+    }
+}
+
 /// A running `ovhost` process. Killed on drop.
 pub struct Host {
     pub child: Child,
     pub port: u16,
     logs: Arc<Mutex<Vec<String>>>,
+    /// The `--access-token` it was started with: [`Host::get`] sends it.
+    token: Option<String>,
 }
 
 impl Host {
@@ -81,7 +97,8 @@ impl Host {
         loop {
             let port = logs.lock().unwrap().iter().find_map(|l| parse_port(l));
             if let Some(port) = port {
-                return Ok(Host { child, port, logs });
+                let token = args.windows(2).find(|w| w[0] == "--access-token").map(|w| w[1].to_string());
+                return Ok(Host { child, port, logs, token });
             }
             if let Ok(Some(status)) = child.try_wait() {
                 std::thread::sleep(Duration::from_millis(100));
@@ -129,8 +146,16 @@ impl Host {
         None
     }
 
+    /// GET with the host's access token, when it has one.
     pub fn get(&self, path: &str) -> (u16, String) {
-        http_get(self.port, path)
+        match &self.token {
+            Some(token) => {
+                let bearer = format!("Bearer {token}");
+                let (status, _, body) = http_request(self.port, "GET", path, &[("Authorization", &bearer)], b"");
+                (status, body)
+            }
+            None => http_get(self.port, path),
+        }
     }
 
     pub fn get_json(&self, path: &str) -> Value {
@@ -217,6 +242,43 @@ pub fn http_get(port: u16, path: &str) -> (u16, String) {
     let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
     let body = if response.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(&body) } else { body };
     (status, body)
+}
+
+/// One HTTP/1.1 request over a real socket with the given headers (`Host: 127.0.0.1:<port>` unless
+/// one is given): (status, lower-cased head, body). A connection the host closes without an
+/// answer gives status 0.
+pub fn http_request(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, String, String) {
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else { return (0, String::new(), String::new()) };
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut head = format!("{method} {path} HTTP/1.1\r\nContent-Length: {}\r\n", body.len());
+    if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("connection")) {
+        head.push_str("Connection: close\r\n");
+    }
+    if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
+        head.push_str(&format!("Host: 127.0.0.1:{port}\r\n"));
+    }
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    if stream.write_all(head.as_bytes()).is_err() {
+        return (0, String::new(), String::new());
+    }
+    let _ = stream.write_all(body);
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response);
+    let response = String::from_utf8_lossy(&response).to_string();
+    let status = response.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    let body =
+        if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(body) } else { body.to_string() };
+    (status, head.to_ascii_lowercase(), body)
 }
 
 fn dechunk(body: &str) -> String {
@@ -345,6 +407,8 @@ impl<T: Read + Write + Send> Stream for T {}
 pub struct Ws {
     socket: WebSocket<Box<dyn Stream>>,
     pub binary_frames: usize,
+    /// A handle on the TCP socket for read timeouts (plain connections).
+    tcp: Option<TcpStream>,
 }
 
 fn handshake_error<S: Read + Write>(
@@ -370,7 +434,33 @@ impl Ws {
         let (socket, _) =
             tungstenite::client(format!("ws://127.0.0.1:{port}/ws{query}"), stream).map_err(handshake_error)?;
         timeouts.set_read_timeout(Some(Duration::from_millis(200)))?;
-        Ok(Ws { socket, binary_frames: 0 })
+        Ok(Ws { socket, binary_frames: 0, tcp: Some(timeouts) })
+    }
+
+    /// `ws://127.0.0.1:{port}/ws{query}` with extra handshake headers (`Origin`, `Host`, ...).
+    pub fn try_connect_with(port: u16, query: &str, headers: &[(&str, &str)]) -> Result<Ws, tungstenite::Error> {
+        use tungstenite::client::IntoClientRequest;
+        let tcp = TcpStream::connect(("127.0.0.1", port))?;
+        let timeouts = tcp.try_clone()?;
+        let stream: Box<dyn Stream> = Box::new(tcp);
+        let mut request = format!("ws://127.0.0.1:{port}/ws{query}").into_client_request()?;
+        for (k, v) in headers {
+            let name = tungstenite::http::HeaderName::from_bytes(k.as_bytes()).expect("header name");
+            request.headers_mut().insert(name, v.parse().expect("header value"));
+        }
+        let (socket, _) = tungstenite::client(request, stream).map_err(handshake_error)?;
+        timeouts.set_read_timeout(Some(Duration::from_millis(200)))?;
+        Ok(Ws { socket, binary_frames: 0, tcp: Some(timeouts) })
+    }
+
+    /// The status a `/ws` handshake with these headers gets: 101 when upgraded, the refusal's
+    /// status otherwise (0: no HTTP answer).
+    pub fn handshake_status(port: u16, query: &str, headers: &[(&str, &str)]) -> u16 {
+        match Self::try_connect_with(port, query, headers) {
+            Ok(_) => 101,
+            Err(tungstenite::Error::Http(response)) => response.status().as_u16(),
+            Err(_) => 0,
+        }
     }
 
     /// `wss://localhost:{port}/ws{query}`, trusting only the certificate whose SHA-256 fingerprint
@@ -380,11 +470,55 @@ impl Ws {
         let (socket, _) =
             tungstenite::client(format!("wss://localhost:{port}/ws{query}"), stream).map_err(handshake_error)?;
         timeouts.set_read_timeout(Some(Duration::from_millis(200)))?;
-        Ok(Ws { socket, binary_frames: 0 })
+        Ok(Ws { socket, binary_frames: 0, tcp: None })
+    }
+
+    /// How long one socket read may block (200 ms by default): a client that must also keep a
+    /// send schedule (the soak) sets it short. Plain connections only.
+    pub fn set_read_timeout(&self, timeout: Duration) {
+        if let Some(tcp) = &self.tcp {
+            let _ = tcp.set_read_timeout(Some(timeout));
+        }
     }
 
     pub fn send_text(&mut self, text: &str) {
         self.socket.send(Message::Text(text.into())).unwrap();
+    }
+
+    /// Sends without panicking (a closed connection gives `Err`).
+    pub fn try_send_text(&mut self, text: &str) -> Result<(), tungstenite::Error> {
+        self.socket.send(Message::Text(text.into()))
+    }
+
+    /// Reads (skipping everything else) until the host's close frame: its code and reason.
+    /// `None` when the connection ended without one or `timeout` passed.
+    pub fn recv_close(&mut self, timeout: Duration) -> Option<(u16, String)> {
+        self.recv_until_close(timeout).1
+    }
+
+    /// The JSON text messages received until the host's close frame, and the frame's code and
+    /// reason (`None`: the connection ended without one, or `timeout` passed).
+    pub fn recv_until_close(&mut self, timeout: Duration) -> (Vec<Value>, Option<(u16, String)>) {
+        let deadline = Instant::now() + timeout;
+        let mut texts = Vec::new();
+        while Instant::now() < deadline {
+            match self.socket.read() {
+                Ok(Message::Close(frame)) => {
+                    let close = frame.map(|f| (u16::from(f.code), f.reason.to_string()));
+                    return (texts, close.or(Some((1005, String::new()))));
+                }
+                Ok(Message::Text(text)) => {
+                    if let Ok(value) = serde_json::from_str(text.as_str()) {
+                        texts.push(value);
+                    }
+                }
+                Ok(_) => {}
+                Err(tungstenite::Error::Io(e))
+                    if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
+                Err(_) => return (texts, None),
+            }
+        }
+        (texts, None)
     }
 
     pub fn send(&mut self, event_type: &str, payload: Value) {

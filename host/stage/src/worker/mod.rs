@@ -3,6 +3,7 @@
 //! stdout. It is meant to die on parser stack overflow; the client notices and restarts it.
 
 mod curves;
+mod confined;
 mod extents;
 mod extract;
 mod gprims;
@@ -25,12 +26,21 @@ use openusd::usd;
 use std::io::{BufRead, BufWriter, Write};
 use std::process::ExitCode;
 
+pub use confined::ASSET_ROOT_ENV;
+
 /// Stack for the parsing thread. Deep but legitimate scenes fit; runaway recursion still
 /// overflows and kills the process, which the client reports and recovers from.
 pub const WORKER_STACK_BYTES: usize = 256 * 1024 * 1024;
 
 /// Entry point of the worker process (`ovhost __stage-worker`). Returns when stdin closes.
 pub fn worker_main() -> ExitCode {
+    if let Some(bytes) = std::env::var(crate::service::WORKER_MEMORY_ENV).ok().and_then(|v| v.parse::<u64>().ok()) {
+        // The address-space limit: an allocation beyond it fails, Rust aborts with "memory
+        // allocation of N bytes failed", and the client reports the limit.
+        if let Err(e) = nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_AS, bytes, bytes) {
+            eprintln!("ovhost stage worker: could not set its memory limit: {e}");
+        }
+    }
     let spawned = std::thread::Builder::new().name("usd-parser".into()).stack_size(WORKER_STACK_BYTES).spawn(serve);
     match spawned {
         Ok(handle) => handle.join().unwrap_or(ExitCode::FAILURE),
@@ -176,13 +186,27 @@ fn open(
     cache: &mut textures::TextureCache,
 ) -> Result<(Loaded, OpenFacts, Vec<u8>), Failure> {
     let failed = |message: String| (ErrorClass::OpenFailed, message);
-    let stage = if variants.is_empty() {
-        usd::Stage::open(path)
-    } else {
-        let session = session_layer::write(variants).map_err(failed)?;
-        usd::Stage::builder().session_layer(session.to_string_lossy().into_owned()).open(path)
+    // Every layer, reference, payload and clip resolves inside the asset root (the client
+    // passes it; a worker started by hand without it uses the root layer's directory).
+    let root = std::env::var_os(confined::ASSET_ROOT_ENV)
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::path::Path::new(path).parent().map(std::path::Path::to_path_buf))
+        .unwrap_or_default();
+    let refused = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    let mut resolver = confined::ConfinedResolver::new(&root, refused.clone())
+        .map_err(|e| failed(format!("the asset root '{}' cannot be used: {e}", root.display())))?;
+    let session = if variants.is_empty() { None } else { Some(session_layer::write(variants).map_err(failed)?) };
+    if let Some(session) = &session {
+        resolver.allow_own_file(session);
     }
-    .map_err(|e| failed(format!("{e:#}")))?;
+    let mut builder = usd::Stage::builder().resolver(resolver);
+    if let Some(session) = &session {
+        builder = builder.session_layer(session.to_string_lossy().into_owned());
+    }
+    let stage = builder.open(path).map_err(|e| {
+        let refusals = refused.borrow().join("; ");
+        if refusals.is_empty() { failed(format!("{e:#}")) } else { failed(format!("{e:#} ({refusals})")) }
+    })?;
     for wanted in variants {
         let Some(prim_path) = hierarchy::parse_prim_path(&wanted.prim_path) else {
             return Err(no_prim(&wanted.prim_path));
@@ -238,6 +262,7 @@ fn open(
         bounds: scene.bounds,
         triangle_count: scene.triangle_count(),
         cameras: scene.cameras.iter().map(|c| c.path.to_string()).collect(),
+        warnings: refused.borrow().clone(),
     };
     let bytes = if send_scene { scene_codec::encode(&scene) } else { Vec::new() };
     Ok((Loaded { stage, hierarchy, drawn: extracted.drawn, texture_errors: decoded.errors }, facts, bytes))

@@ -54,7 +54,7 @@ pub fn oracle_python() -> Option<PathBuf> {
     match found {
         Ok(p) => Some(p.clone()),
         Err(why) if std::env::var("OVHOST_SKIP_ORACLE").as_deref() == Ok("1") => {
-            eprintln!("SKIPPED: the pxr oracle is unavailable and OVHOST_SKIP_ORACLE=1 ({why})");
+            skip(&format!("the pxr oracle is unavailable and OVHOST_SKIP_ORACLE=1 ({why})"));
             None
         }
         Err(why) => panic!(
@@ -84,4 +84,17 @@ pub fn authored_stages(python: &Path) -> PathBuf {
         dir
     })
     .clone()
+}
+
+/// Reports that the calling test cannot run here (`skipped: <reason>`), and to scripts/test's
+/// tally through `OVHOST_SKIP_LOG`, so it is counted as skipped rather than passed.
+pub fn skip(reason: &str) {
+    eprintln!("skipped: {reason}");
+    if let Some(path) = std::env::var_os("OVHOST_SKIP_LOG") {
+        use std::io::Write as _;
+        let test = std::thread::current().name().unwrap_or("?").to_string();
+        if let Ok(mut file) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+            let _ = writeln!(file, "{test}: {reason}");
+        }
+    }
 }

@@ -1,0 +1,165 @@
+//! The soak (issue 15): one viewer watching video, one client sending a mix of requests at
+//! 20 messages a second plus camera input (a pointer drag at 60 events a second), for
+//! `OVHOST_SOAK_S` seconds (default 60). Prints RSS growth, missing replies and the frame-rate
+//! floor (lowest one-second count after warm-up) as a `BENCH` line; figures, not assertions
+//! (the machine is shared). Run it with `scripts/soak SECONDS` (ignored in the normal suite).
+
+#![allow(clippy::unwrap_used)] // a benchmark driver: a failed unwrap is a failed run
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use ovhost_test_support::{Host, Ws};
+use serde_json::json;
+
+const BIN: &str = env!("CARGO_BIN_EXE_ovhost");
+
+fn rss_bytes(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
+}
+
+#[test]
+#[ignore = "a soak; run with scripts/soak SECONDS"]
+fn soak() {
+    let seconds: u64 = std::env::var("OVHOST_SOAK_S").ok().and_then(|s| s.parse().ok()).unwrap_or(60);
+    let renderer = std::env::var("OVHOST_SOAK_RENDERER").unwrap_or_else(|_| "testpattern".into());
+    let host = Host::start(
+        Path::new(BIN),
+        &[
+            "--renderer",
+            &renderer,
+            "--width",
+            "640",
+            "--height",
+            "360",
+            "--asset-root",
+            "examples/stages",
+            "--stage",
+            "sample_yup.usda",
+        ],
+    );
+    assert!(host.wait_ready(Duration::from_secs(30)));
+    assert!(host.wait_stage_loaded(Duration::from_secs(30)));
+    let pid = host.child.id();
+    let port = host.port;
+    let stop = Arc::new(AtomicBool::new(false));
+    // The viewer: frames per second, each second.
+    let viewer = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut ws = Ws::connect(port, "");
+            ws.hello(&["jpeg"]);
+            let mut per_second: Vec<u64> = Vec::new();
+            let (mut count, mut second) = (0u64, Instant::now());
+            while !stop.load(Ordering::Relaxed) {
+                if ws.recv_binary(Duration::from_millis(100)).is_some() {
+                    count += 1;
+                }
+                if second.elapsed() >= Duration::from_secs(1) {
+                    per_second.push(count);
+                    count = 0;
+                    second += Duration::from_secs(1);
+                }
+            }
+            per_second
+        })
+    };
+    let mut client = Ws::connect(port, "");
+    client.hello(&[]);
+    // Reads must not hold up the 20 msg/s and 60 events/s schedule.
+    client.set_read_timeout(Duration::from_millis(2));
+    let warm_up = Duration::from_secs(10.min(seconds / 4));
+    std::thread::sleep(warm_up);
+    let rss_start = rss_bytes(pid);
+    let started = Instant::now();
+    let mut sent: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut answered: BTreeMap<String, u64> = BTreeMap::new();
+    let mut pending_picks: std::collections::BTreeSet<String> = Default::default();
+    let (mut n, mut next_message, mut next_input) = (0u64, Instant::now(), Instant::now());
+    let mut x = 100.0f64;
+    let mut rss_peak = rss_start;
+    let note =
+        |m: serde_json::Value, answered: &mut BTreeMap<String, u64>, picks: &mut std::collections::BTreeSet<String>| {
+            let kind = m["event_type"].as_str().unwrap_or("").to_string();
+            if kind == "pickResult" {
+                picks.remove(m["payload"]["request_id"].as_str().unwrap_or(""));
+            }
+            *answered.entry(kind).or_default() += 1;
+        };
+    while started.elapsed() < Duration::from_secs(seconds) {
+        let now = Instant::now();
+        if now >= next_message {
+            n += 1;
+            match n % 4 {
+                0 => {
+                    let id = format!("p{n}");
+                    client.send("pickRequest", json!({ "request_id": id, "x": 320, "y": 180 }));
+                    pending_picks.insert(id);
+                    *sent.entry("pickResult").or_default() += 1;
+                }
+                1 => {
+                    client.send("getChildrenRequest", json!({ "prim_path": "/World" }));
+                    *sent.entry("getChildrenResult").or_default() += 1;
+                }
+                2 => {
+                    client.send("getPropertiesRequest", json!({ "prim_path": "/World" }));
+                    *sent.entry("getPropertiesResponse").or_default() += 1;
+                }
+                _ => {
+                    client.send("getStatsRequest", json!({}));
+                    *sent.entry("getStatsResult").or_default() += 1;
+                }
+            }
+            next_message += Duration::from_millis(50);
+        }
+        if now >= next_input {
+            // A left-button orbit drag back and forth.
+            let phase = (n / 40) % 2;
+            x += if phase == 0 { 2.0 } else { -2.0 };
+            let kind = if n % 40 == 0 { "pointerdown" } else { "pointermove" };
+            client
+                .send("input", json!({ "type": kind, "x": x, "y": 180, "dx": 2, "dy": 0, "button": 0, "buttons": 1 }));
+            next_input += Duration::from_millis(16);
+        }
+        while let Some(m) = client.recv(Duration::from_millis(1)) {
+            note(m, &mut answered, &mut pending_picks);
+        }
+        if n % 20 == 0 {
+            rss_peak = rss_peak.max(rss_bytes(pid));
+        }
+    }
+    let drain = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < drain {
+        if let Some(m) = client.recv(Duration::from_millis(100)) {
+            note(m, &mut answered, &mut pending_picks);
+        }
+    }
+    let rss_end = rss_bytes(pid);
+    stop.store(true, Ordering::Relaxed);
+    let per_second = viewer.join().unwrap();
+    let skip = warm_up.as_secs() as usize + 1;
+    let measured: Vec<u64> = per_second.iter().skip(skip).copied().collect();
+    let floor = measured.iter().min().copied().unwrap_or(0);
+    let mean = measured.iter().sum::<u64>() as f64 / measured.len().max(1) as f64;
+    let missing: u64 = sent.iter().map(|(k, v)| v.saturating_sub(answered.get(*k).copied().unwrap_or(0))).sum();
+    let growth = (rss_end as f64 - rss_start as f64) / rss_start.max(1) as f64 * 100.0;
+    eprintln!(
+        "BENCH soak {seconds} s ({renderer}, 640x360 JPEG, debug={}): RSS {} MB -> {} MB ({growth:+.1} %, peak {} MB); requests sent {:?}, answered {:?}, missing {missing} (picks unanswered {}); viewer fps mean {mean:.1}, floor {floor} (lowest 1-s count after warm-up, {} s measured)",
+        cfg!(debug_assertions),
+        rss_start >> 20,
+        rss_end >> 20,
+        rss_peak >> 20,
+        sent,
+        answered,
+        pending_picks.len(),
+        measured.len(),
+    );
+}
