@@ -229,6 +229,12 @@ pub fn run(cli: Cli) -> ExitCode {
         asset_root: Some(cli.asset_root.clone()),
         initial_stage: cli.stage.clone(),
         default_dialect: cli.dialect.clone(),
+        video: crate::runtime::video_options::VideoOptions {
+            fps: cli.fps,
+            bitrate_kbps: cli.video_bitrate_kbps,
+            keyframe_interval_s: cli.keyframe_interval_s,
+            quality: cli.video_quality,
+        },
     };
     let registry = Arc::new(registry);
     let mut runtime = match Runtime::build(&config, registry.clone()) {

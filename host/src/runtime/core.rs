@@ -7,7 +7,10 @@
 //! - the selection ([`Selection`], `selection.rs`): selected prims and the pickable set;
 //! - status and I/O handles shared with other threads ([`SharedStatus`], [`ClientHub`]), the
 //!   settings store and the frame statistics;
-//! - host events raised by services, delivered to handlers after the current call returns.
+//! - host events raised by services, delivered to handlers after the current call returns;
+//! - render on demand ([`FramePacer`], `pacing.rs`): what changed since the last frame
+//!   ([`Core::mark_dirty`]) and what holds frames at the stream rate ([`Core::set_continuous`]);
+//! - the video options converters are configured with ([`VideoOptions`], `video_options.rs`).
 //!
 //! Only the render thread touches a `Core` (the render loop and the host services in
 //! `services.rs`); its fields are private, each reached through the methods below.
@@ -21,11 +24,13 @@ use serde_json::{Value, json};
 
 use super::camera::CameraRig;
 use super::hub::{ClientHub, ClientId};
+use super::pacing::FramePacer;
 use super::selection::Selection;
 use super::settings::SettingsStore;
 use super::stage::StageSlot;
 use super::state::SharedStatus;
 use super::stats::FrameStats;
+use super::video_options::VideoOptions;
 use crate::plugins::Registry;
 
 pub struct ActiveRenderer {
@@ -75,6 +80,8 @@ pub struct CoreParts {
     pub hub: Arc<ClientHub>,
     pub stream: StreamSize,
     pub stage: Option<StageSlot>,
+    /// Video options from the CLI (the settings value `video` is applied on top here).
+    pub video: VideoOptions,
 }
 
 pub struct Core {
@@ -97,11 +104,23 @@ pub struct Core {
     stats: FrameStats,
     /// Something `/api/state` shows changed since it was last published.
     changed: bool,
+    /// Render on demand: what changed since the last frame.
+    pacer: FramePacer,
+    video: VideoOptions,
+    /// The video options changed at run time; the converters are reconfigured next frame.
+    video_changed: bool,
 }
 
 impl Core {
     pub fn new(parts: CoreParts) -> Self {
-        let CoreParts { registry, renderer, default_camera, settings, status, hub, stream, stage } = parts;
+        let CoreParts { registry, renderer, default_camera, settings, status, hub, stream, stage, video } = parts;
+        let video = match settings.get(super::video_options::VIDEO_SETTINGS_KEY) {
+            Some(saved) => video.with_settings(saved).unwrap_or_else(|e| {
+                tracing::error!("settings value 'video' ignored: {e}");
+                video
+            }),
+            None => video,
+        };
         Self {
             registry,
             renderer,
@@ -117,7 +136,53 @@ impl Core {
             pending_events: Vec::new(),
             stats: FrameStats::default(),
             changed: true,
+            pacer: FramePacer::default(),
+            video,
+            video_changed: false,
         }
+    }
+
+    /// Render on demand's one entry point: something that affects the picture changed (a
+    /// camera, the stage, the selection, a setting, a timeline step, a resize), so the next frame
+    /// interval renders. See `pacing.rs`.
+    pub fn mark_dirty(&mut self, reason: &'static str) {
+        self.pacer.mark_dirty(reason);
+    }
+
+    /// Holds frames at the stream rate while `on` (a playing timeline, a recording).
+    pub fn set_continuous(&mut self, reason: &'static str, on: bool) {
+        self.pacer.set_continuous(reason, on);
+    }
+
+    pub fn pacer(&self) -> &FramePacer {
+        &self.pacer
+    }
+
+    pub fn pacer_mut(&mut self) -> &mut FramePacer {
+        &mut self.pacer
+    }
+
+    pub fn video_options(&self) -> VideoOptions {
+        self.video
+    }
+
+    /// New video options (already validated); the converters are reconfigured next frame.
+    pub fn set_video_options(&mut self, video: VideoOptions) {
+        self.video = video;
+        self.video_changed = true;
+        self.changed = true;
+        self.pacer.mark_dirty("video options");
+    }
+
+    /// Marks the converters' options out of date (per-converter settings changed).
+    pub fn converter_options_changed(&mut self) {
+        self.video_changed = true;
+        self.pacer.mark_dirty("video options");
+    }
+
+    /// The video options, if they changed since the last call.
+    pub fn take_video_change(&mut self) -> Option<VideoOptions> {
+        std::mem::take(&mut self.video_changed).then_some(self.video)
     }
 
     pub fn registry(&self) -> &Arc<Registry> {
@@ -301,6 +366,7 @@ impl Core {
             tracing::warn!("renderer could not outline the selection: {e}");
         }
         let changed = self.selection.replace(prims.clone());
+        self.pacer.mark_dirty("selection");
         if changed || source == "request" {
             self.raise_event::<svc::SelectionChanged>(0, &svc::SelectionPayload { prims, source: source.into() });
         }
@@ -320,6 +386,7 @@ impl Core {
     /// Sets the view from a service call (already validated).
     pub fn set_view(&mut self, view: CameraView) -> Result<(), PluginError> {
         self.changed = true;
+        self.pacer.mark_dirty("camera");
         self.camera.set_view(view)
     }
 

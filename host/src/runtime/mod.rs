@@ -9,6 +9,7 @@ pub mod hub;
 pub mod inbound;
 pub mod input;
 pub mod ovstream_sink;
+pub mod pacing;
 pub mod render_loop;
 pub mod router;
 pub mod selection;
@@ -18,6 +19,7 @@ pub mod sinks;
 pub mod stage;
 pub mod state;
 pub mod stats;
+pub mod video_options;
 pub mod webrtc_sink;
 
 use std::path::PathBuf;
@@ -57,6 +59,8 @@ pub struct RuntimeConfig {
     pub initial_stage: Option<String>,
     /// Dialect for clients that do not choose one (`""` default, `"kit"`).
     pub default_dialect: String,
+    /// Converter options from the CLI (`fps` is overwritten with `fps` above).
+    pub video: video_options::VideoOptions,
 }
 
 /// What other threads hold to talk to the runtime.
@@ -201,13 +205,16 @@ impl Runtime {
             hub: handle.hub.clone(),
             stream: StreamSize { width: config.width, height: config.height, fps: config.fps },
             stage,
+            video: video_options::VideoOptions { fps: config.fps, ..config.video },
         });
         core.start_camera()?;
         let router = Router::new(&registry, |_| "{}".to_string());
         let mut plugins = registry.to_json();
         plugins["handlers"] = router.to_json();
         handle.status.set_plugins(plugins);
-        let render_loop = RenderLoop::new(core, router, sinks);
+        let mut render_loop = RenderLoop::new(core, router, sinks);
+        let per_converter = render_loop.core.settings().get(video_options::CONVERTER_SETTINGS_KEY).cloned();
+        render_loop.out.set_video_options(render_loop.core.video_options(), per_converter);
         render_loop.publish_state();
         Ok((handle, render_loop, inbound))
     }

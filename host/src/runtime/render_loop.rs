@@ -1,7 +1,9 @@
 //! The render loop: the one thread that owns the renderer, camera, handlers and converter chains.
 //!
-//! Per frame ([`RenderLoop::tick`]): coalesced input into the camera controller, advance the
-//! camera, render, run each wanted converter chain once, submit to the sinks. Between frames
+//! Per frame interval ([`RenderLoop::tick`]): poll the sinks, coalesced input into the camera
+//! controller, advance the camera; then, only when something changed or a sink needs a frame
+//! (render on demand, `pacing.rs`; other features call [`Core::mark_dirty`]), render, run each
+//! wanted converter chain once, submit to the sinks. Between frames
 //! ([`RenderLoop::run`]) it waits on the inbound queue until the next deadline, so messages are
 //! handled as they arrive, in order, and never concurrently with a render. Time is an input to
 //! `tick`, so tests can drive it frame by frame.
@@ -11,7 +13,7 @@ use std::time::{Duration, Instant};
 use abi_stable::std_types::RResult;
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 use ovhost_plugin_api::services::{self as svc, Event};
-use ovhost_plugin_api::{CameraView, InputKind, PluginError, RenderRequest};
+use ovhost_plugin_api::{CameraView, FRAME_FLAG_CHANGING, InputKind, PluginError, RenderRequest};
 use serde_json::{Value, json};
 
 use super::core::Core;
@@ -19,6 +21,7 @@ use super::delivery::Delivery;
 use super::hub::ClientId;
 use super::inbound::{Inbound, LoadReason, LoadResult};
 use super::input::InputQueue;
+use super::pacing::FrameKind;
 use super::router::Router;
 use super::sinks::Sink;
 use super::state::RuntimeState;
@@ -58,6 +61,10 @@ pub struct RenderLoop {
     /// Consecutive render failures of the active renderer.
     render_failures: u32,
     click: ClickTracker,
+    /// The view of the last rendered frame (a different one is a change to render).
+    last_view: Option<CameraView>,
+    /// A sink asked for a keyframe; kept until a frame is delivered.
+    keyframe_pending: bool,
 }
 
 impl RenderLoop {
@@ -73,6 +80,8 @@ impl RenderLoop {
             last_render_ns: 0,
             render_failures: 0,
             click: ClickTracker::default(),
+            last_view: None,
+            keyframe_pending: false,
         }
     }
 
@@ -83,6 +92,13 @@ impl RenderLoop {
         // raises `selectionChanged` and so marks the state changed.
         if !matches!(item, Inbound::Input { .. }) {
             self.core.mark_changed();
+        }
+        // Render on demand: a message may change anything the picture shows (handlers reach
+        // the stage, camera, selection and settings through services); a finished load does.
+        match &item {
+            Inbound::Message { .. } => self.core.mark_dirty("message"),
+            Inbound::StageLoaded(_) => self.core.mark_dirty("stage"),
+            _ => {}
         }
         let keep_running = self.handle_item(item);
         self.flush_events();
@@ -223,23 +239,57 @@ impl RenderLoop {
         self.out.available_codecs(self.core.registry())
     }
 
-    /// Renders and delivers one frame at `now_us` (host monotonic microseconds).
-    pub fn tick(&mut self, now_us: u64) {
+    /// One frame interval at `now_us` (host monotonic microseconds): polls the sinks, advances
+    /// the camera, and renders and delivers a frame if something changed or a sink needs one
+    /// (see `pacing.rs`). Returns whether a frame was rendered.
+    pub fn tick(&mut self, now_us: u64) -> bool {
         let started = Instant::now();
         let hub = self.core.hub().clone();
         let polled: Vec<Inbound> = self.out.sinks.iter_mut().flat_map(|s| s.poll(&hub, now_us)).collect();
         for item in polled {
             self.handle_inbound(item);
         }
+        if let Some(video) = self.core.take_video_change() {
+            let per_converter = self.core.settings().get(super::video_options::CONVERTER_SETTINGS_KEY).cloned();
+            tracing::info!(?video, "video options changed; converters reconfigured");
+            self.out.set_video_options(video, per_converter);
+        }
         let dt_us = self.last_tick_us.map_or(0, |last| now_us.saturating_sub(last));
         self.last_tick_us = Some(now_us);
+        let (view, had_input) = self.update_camera(dt_us);
+        if had_input {
+            self.core.mark_dirty("input");
+        }
+        if self.last_view != Some(view) {
+            self.core.mark_dirty("camera");
+        }
+        if self.out.take_keyframe_requests() {
+            self.keyframe_pending = true;
+        }
+        if self.keyframe_pending {
+            self.core.mark_dirty("keyframe");
+        }
+        let continuous = self.out.sink_needs_continuous();
+        self.core.set_continuous("sink", continuous);
+        let kind = match self.core.pacer_mut().next_frame(now_us) {
+            Some(FrameKind::Refresh) if !self.out.anyone_wants() => None,
+            kind => kind,
+        };
+        let Some(kind) = kind else {
+            // Nothing changed: no render, no encode.
+            self.flush_events();
+            self.publish_if_changed();
+            return false;
+        };
         self.frame_number += 1;
-        let view = self.update_camera(dt_us);
         let request =
             RenderRequest { camera: view, frame_number: self.frame_number, time_us: now_us, time_code: f64::NAN };
         let render_started = Instant::now();
         let frame_number = self.frame_number;
         let mut became_ready = false;
+        let mut changing = false;
+        let keyframe = std::mem::take(&mut self.keyframe_pending);
+        let refresh = kind == FrameKind::Refresh;
         let status = self.core.status().clone();
         let registry = self.core.registry().clone();
         let failure = request.with_ref(|request| {
@@ -251,19 +301,32 @@ impl RenderLoop {
                 .map_err(|e| PluginError::new(e.kind, format!("invalid frame descriptor: {}", e.message)))?;
             frame.frame_number = frame_number;
             frame.timestamp_us = now_us;
+            changing = frame.flags & FRAME_FLAG_CHANGING != 0;
             self.last_render_ns = render_started.elapsed().as_nanos() as u64;
             crate::metrics::record_render(self.last_render_ns);
             status.frames_rendered.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             self.out.set_renderer_output(&registry, frame.spec());
-            self.out.deliver(&registry, &frame, stats, self.input.last_seq, now_us);
+            self.out.deliver(&registry, &frame, stats, self.input.last_seq, now_us, keyframe, refresh);
             if !status.is_ready() && self.out.warm_up(&registry, &frame) {
                 became_ready = true;
             }
             Ok::<(), PluginError>(())
         });
+        self.last_view = Some(view);
         match failure {
             Ok(()) => self.render_failures = 0,
-            Err(e) => self.render_failed(&e),
+            Err(e) => {
+                // Try again next interval (the fallback renderer, or the same one recovering).
+                self.core.mark_dirty("render failed");
+                self.render_failed(&e);
+            }
+        }
+        if changing {
+            self.core.mark_dirty("renderer changing");
+        }
+        if !status.is_ready() && !became_ready && self.out.not_ready_reason().is_none() {
+            // A conversion failed during warm-up (not a sink nothing can feed): retry.
+            self.core.mark_dirty("readiness");
         }
         if became_ready {
             tracing::info!("first frame rendered and converted; ready");
@@ -276,6 +339,7 @@ impl RenderLoop {
         self.publish_if_changed();
         self.last_tick_ns = started.elapsed().as_nanos() as u64;
         self.core.stats_mut().record(now_us, self.last_tick_ns, self.last_render_ns, self.out.last_convert_ns);
+        true
     }
 
     /// A failed frame: a panic disables the renderer at once, repeated failures after
@@ -309,7 +373,9 @@ impl RenderLoop {
         }
     }
 
-    fn update_camera(&mut self, dt_us: u64) -> CameraView {
+    /// Feeds queued input to the camera and advances it; returns the view and whether there
+    /// was input.
+    fn update_camera(&mut self, dt_us: u64) -> (CameraView, bool) {
         let events = self.input.drain();
         for event in &events {
             self.route_host_input(event);
@@ -317,7 +383,7 @@ impl RenderLoop {
         if let Err(panic) = self.core.camera_mut().advance(&events, dt_us) {
             self.core.camera_failed(&panic.id, &panic.error);
         }
-        self.core.camera().view()
+        (self.core.camera().view(), !events.is_empty())
     }
 
     /// The host's own share of input: click-to-pick (left press and release within
@@ -412,6 +478,7 @@ impl RenderLoop {
         }
         let camera = self.core.camera_state();
         self.core.raise_event::<svc::CameraChanged>(0, &camera);
+        self.core.mark_dirty("stage");
         self.core.hub().request_keyframe();
     }
 
@@ -436,6 +503,14 @@ impl RenderLoop {
             "selection": core.selection().prims(),
             "last_stage_error": stage.and_then(|s| s.last_error()),
             "stats": core.stats().to_json(core.status(), core.hub().len()),
+            "pacing": core.pacer().to_json(),
+            "video": {
+                "fps": self.out.video_options().fps,
+                "bitrate_kbps": self.out.video_options().bitrate_kbps,
+                "keyframe_interval_s": self.out.video_options().keyframe_interval_s,
+                "quality": self.out.video_options().quality,
+            },
+            "not_ready_reason": self.out.not_ready_reason(),
         }));
     }
 
