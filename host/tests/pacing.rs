@@ -151,3 +151,21 @@ fn a_sink_nothing_can_feed_keeps_healthz_at_503_with_the_reason() {
     assert!(reason.contains("'web'") && reason.contains("bgra8@host"), "{reason}");
     assert_eq!(state["ready"], false);
 }
+
+#[test]
+fn a_viewer_that_lost_sync_gets_a_keyframe_on_request() {
+    let args = ["--renderer", "testpattern", "--width", "320", "--height", "240", "--keyframe-interval-s", "0"];
+    let host = Host::start(Path::new(BIN), &args);
+    assert!(host.wait_ready(SECS));
+    let mut ws = host.ws();
+    ws.hello(&["h264"]);
+    let before = frames_within(&mut ws, Duration::from_secs(1));
+    assert!(before.len() > 5 && before[0].0, "{before:?}");
+    assert!(before[1..].iter().all(|f| !f.0), "no periodic keyframes with --keyframe-interval-s 0: {before:?}");
+    ws.send("requestKeyframe", json!({"reason": "decoder_error"}));
+    let after = frames_within(&mut ws, Duration::from_millis(600));
+    assert!(after.first().is_some_and(|f| f.0), "the next frame this viewer gets is a keyframe: {after:?}");
+    assert_eq!(after.iter().filter(|f| f.0).count(), 1, "one keyframe per request: {after:?}");
+    let clients = &host.get_json("/api/state")["clients"];
+    assert_eq!(clients[0]["keyframes_requested"], 1, "{clients}");
+}

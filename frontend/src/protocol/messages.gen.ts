@@ -107,6 +107,7 @@ export interface ClientMessages {
   makePrimsSelectable: PathsPayload;
   openStageRequest: UrlPayload;
   pickRequest: PickRequest;
+  requestKeyframe: KeyframeRequest;
   resetStage: Empty;
   resetStageRequest: Empty;
   selectPrimsRequest: PathsPayload;
@@ -185,6 +186,15 @@ export interface InputPayload {
   events: InputEvent[];
   /** Increasing; echoed in the video header of the first frame rendered after it. */
   seq: number;
+}
+
+/**
+ * `requestKeyframe`: the client's decoder lost sync (an error, a dropped frame); the host sends
+ * this client no more delta frames and makes the next frame a keyframe.
+ */
+export interface KeyframeRequest {
+  /** Why, for logs (`decoder_error`, `dropped`). */
+  reason?: string | null;
 }
 
 export type LoadingState = "idle" | "busy";

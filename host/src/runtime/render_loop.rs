@@ -25,7 +25,7 @@ use super::pacing::FrameKind;
 use super::router::Router;
 use super::sinks::Sink;
 use super::state::RuntimeState;
-use crate::protocol::{self, Envelope, HELLO_EVENT_TYPE};
+use crate::protocol::{self, Envelope, HELLO_EVENT_TYPE, KEYFRAME_REQUEST_EVENT_TYPE};
 
 /// Pointer travel (stream pixels) below which a press and release is a click, not a drag.
 pub const CLICK_THRESHOLD_PX: f32 = 4.0;
@@ -168,6 +168,12 @@ impl RenderLoop {
         tracing::debug!(client, event_type = %envelope.event_type, "dispatching");
         if envelope.event_type == HELLO_EVENT_TYPE {
             self.hello(client, &envelope.payload);
+            return;
+        }
+        if envelope.event_type == KEYFRAME_REQUEST_EVENT_TYPE {
+            let reason = envelope.payload.get("reason").and_then(Value::as_str).unwrap_or("");
+            tracing::debug!(client, reason, "the viewer asked for a keyframe");
+            self.core.hub().resync(client);
             return;
         }
         let hub = self.core.hub().clone();
