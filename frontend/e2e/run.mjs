@@ -44,13 +44,27 @@ async function waitForImageChange(page, before, message, timeoutMs = 8000) {
   }, message, timeoutMs);
 }
 
+/** A small orbit drag on the stream: the host renders on demand (a static stage sends one frame
+ * and one refresh, then nothing), so tests that count frames make the picture change first. */
+async function nudge(p) {
+  const box = await p.locator('[data-testid=stream]').boundingBox();
+  if (!box) return;
+  const x = box.x + box.width / 2;
+  const y = box.y + box.height / 2;
+  await p.mouse.move(x, y);
+  await p.mouse.down({ button: 'left' });
+  for (let i = 1; i <= 4; i += 1) await p.mouse.move(x + i * 3, y + i);
+  await p.mouse.up({ button: 'left' });
+}
+
 // ---------- tests (run in order on one page) ----------
 let host;
 let page;
 
 test('video frames decode and the canvas shows them', async () => {
-  await waitFor(async () => (await framesDecoded(page)) > 3, 'no decoded video frames', 20000);
+  await waitFor(async () => (await framesDecoded(page)) > 0, 'no decoded video frames', 20000);
   const a = await framesDecoded(page);
+  await nudge(page);
   await sleep(1000);
   const b = await framesDecoded(page);
   if (b <= a) throw new Error(`decoded-frame count did not rise (${a} → ${b})`);
@@ -185,6 +199,7 @@ test('opening a bad path shows the error and the viewer keeps working', async ()
   const text = await page.textContent('[data-testid=open-error]');
   if (!text.includes('no/such/stage.usda')) throw new Error(`the error does not name the path: ${text}`);
   const a = await framesDecoded(page);
+  await nudge(page);
   await sleep(800);
   if ((await framesDecoded(page)) <= a) throw new Error('video stopped after the failed open');
   if ((await statusOf(page)) !== 'live') throw new Error(`status is ${await statusOf(page)} after the failed open`);
@@ -202,7 +217,10 @@ test('the page reconnects after the host restarts', async () => {
   const connections = await page.evaluate(() => window.__ovhost.client.connections);
   if (connections <= connectionsBefore) throw new Error('no new connection was made');
   const a = await framesDecoded(page);
-  await waitFor(async () => (await framesDecoded(page)) > a + 3, 'no video after reconnecting', 15000);
+  await waitFor(async () => {
+    await nudge(page);
+    return (await framesDecoded(page)) > a + 3;
+  }, 'no video after reconnecting', 15000);
   // A fresh host has a fresh selection: select something for the README screenshot.
   await waitFor(async () => (await treeRows(page)).length > 3, 'the tree did not come back after reconnecting', 10000);
   const row = (await treeRows(page)).find((r) => r.path.endsWith('/GreenSphere')) ?? (await treeRows(page))[1];
@@ -273,6 +291,7 @@ test('the standards WebRTC driver shows video and a viewport click selects a pri
     await waitFor(async () => (await other.getAttribute('[data-testid=status]', 'data-status')) === 'live', 'the WebRTC page did not become Live', 20000);
     await waitFor(async () => (await videoPrint(other)).width > 0, 'the <video> never got a frame over WebRTC', 20000);
     const a = await other.evaluate(() => window.__ovhost.client.stats.framesDecoded);
+    await nudge(other);
     await sleep(1500);
     const b = await other.evaluate(() => window.__ovhost.client.stats.framesDecoded);
     if (b <= a) throw new Error(`getStats framesDecoded did not rise (${a} → ${b})`);

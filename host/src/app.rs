@@ -235,6 +235,7 @@ pub fn run(cli: Cli) -> ExitCode {
             keyframe_interval_s: cli.keyframe_interval_s,
             quality: cli.video_quality,
         },
+        continuous_frames: cli.continuous_frames,
     };
     let registry = Arc::new(registry);
     let mut runtime = match Runtime::build(&config, registry.clone()) {

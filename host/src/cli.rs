@@ -108,6 +108,12 @@ pub struct Cli {
     #[arg(long, value_parser = video_quality)]
     pub video_quality: Option<u8>,
 
+    /// Render and send every frame interval even when nothing changes (the default renders on
+    /// demand: one frame per change, one quality refresh, then nothing). For consumers that
+    /// expect a constant frame rate, and for transport tests and benchmarks.
+    #[arg(long)]
+    pub continuous_frames: bool,
+
     /// Exit with an error if any plugin fails to load (for CI), instead of running without it.
     #[arg(long)]
     pub strict_plugins: bool,

@@ -39,6 +39,7 @@ fn frame_overhead(with_client: bool) -> serde_json::Value {
         initial_stage: None,
         default_dialect: String::new(),
         video: Default::default(),
+        continuous_frames: true,
     };
     let runtime = Runtime::build(&config, Arc::new(registry)).expect("runtime");
     let (handle, mut render_loop, _inbound) = runtime.into_parts().expect("plugins");

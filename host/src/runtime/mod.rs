@@ -61,6 +61,8 @@ pub struct RuntimeConfig {
     pub default_dialect: String,
     /// Converter options from the CLI (`fps` is overwritten with `fps` above).
     pub video: video_options::VideoOptions,
+    /// `--continuous-frames`: render every frame interval, changed or not.
+    pub continuous_frames: bool,
 }
 
 /// What other threads hold to talk to the runtime.
@@ -208,6 +210,7 @@ impl Runtime {
             video: video_options::VideoOptions { fps: config.fps, ..config.video },
         });
         core.start_camera()?;
+        core.set_continuous("--continuous-frames", config.continuous_frames);
         let router = Router::new(&registry, |_| "{}".to_string());
         let mut plugins = registry.to_json();
         plugins["handlers"] = router.to_json();
