@@ -44,7 +44,8 @@ export async function waitFor(fn, message, timeoutMs = 10000, intervalMs = 100) 
 }
 
 /**
- * Starts target/debug/ovhost serving frontend/dist. Options: renderer, stage, port, extra args.
+ * Starts target/debug/ovhost serving frontend/dist. Options: renderer, stage, port, continuous (default
+ * true: --continuous-frames), extra args.
  * Returns {url, port, stop(), log()}.
  */
 export async function startHost(options = {}) {
@@ -59,6 +60,9 @@ export async function startHost(options = {}) {
     '--renderer', renderer,
   ];
   if (options.stage !== null) args.push('--stage', options.stage ?? 'sample_yup.usda');
+  // The browser suite checks the viewer against a steady stream; the host's render on demand
+  // (a static stage sends a frame and a refresh, then nothing) is tested in host/tests/pacing.rs.
+  if (options.continuous !== false) args.push('--continuous-frames');
   args.push(...(options.args ?? []));
   let output = '';
   const child = spawn(binary, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', RUST_LOG: process.env.RUST_LOG ?? 'info' } });

@@ -73,7 +73,10 @@ async function boot(): Promise<void> {
     surface = canvas;
     createDriver = () => new WsDriver({ url: defaultWsUrl(location), codecs });
     client = new ViewerClient({ createDriver, viewerName });
-    pipeline = new VideoPipeline(canvas, client.stats);
+    const viewer = client;
+    pipeline = new VideoPipeline(canvas, client.stats, undefined, (reason) => {
+      viewer.send('requestKeyframe', { reason });
+    });
     const video = pipeline;
     client.setVideoSink((frame) => video.push(frame));
     client.onStatus((status) => {

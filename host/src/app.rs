@@ -267,6 +267,13 @@ pub fn run(cli: Cli) -> ExitCode {
             open_timeout: Duration::from_secs_f64(cli.stage_open_timeout_s),
             memory_bytes: (cli.stage_memory_limit_mb > 0).then_some(cli.stage_memory_limit_mb << 20),
         },
+        video: crate::runtime::video_options::VideoOptions {
+            fps: cli.fps,
+            bitrate_kbps: cli.video_bitrate_kbps,
+            keyframe_interval_s: cli.keyframe_interval_s,
+            quality: cli.video_quality,
+        },
+        continuous_frames: cli.continuous_frames,
     };
     let registry = Arc::new(registry);
     let mut runtime = match Runtime::build(&config, registry.clone()) {

@@ -150,6 +150,28 @@ pub struct Cli {
     #[arg(long, default_value = "default")]
     pub dialect: String,
 
+    /// Video encoder bitrate in kbit/s (50 to 200000), given to every converter as
+    /// `bitrate_kbps`; the encoder's own default (6000 for H.264) when not given. The settings
+    /// value `video` ({"bitrate_kbps", "keyframe_interval_s", "quality"}) overrides it and may be
+    /// changed at run time (`settings.set`).
+    #[arg(long, value_parser = bitrate_kbps)]
+    pub video_bitrate_kbps: Option<u32>,
+
+    /// Seconds between periodic keyframes while frames flow (0: only the first frame and
+    /// requested keyframes). Converters get it as `gop_frames` at --fps.
+    #[arg(long, default_value_t = 2.0, value_parser = keyframe_interval_s)]
+    pub keyframe_interval_s: f64,
+
+    /// Quality 1 to 100 for quality-driven encoders (JPEG's default is 80).
+    #[arg(long, value_parser = video_quality)]
+    pub video_quality: Option<u8>,
+
+    /// Render and send every frame interval even when nothing changes (the default renders on
+    /// demand: one frame per change, one quality refresh, then nothing). For consumers that
+    /// expect a constant frame rate, and for transport tests and benchmarks.
+    #[arg(long)]
+    pub continuous_frames: bool,
+
     /// Exit with an error if any plugin fails to load (for CI), instead of running without it.
     #[arg(long)]
     pub strict_plugins: bool,
@@ -255,6 +277,21 @@ pub struct Cli {
     /// Log format on stderr.
     #[arg(long, value_enum, default_value = "text")]
     pub log_format: LogFormat,
+}
+
+fn bitrate_kbps(value: &str) -> Result<u32, String> {
+    let v: f64 = value.parse().map_err(|e| format!("'{value}' is not a number: {e}"))?;
+    crate::runtime::video_options::check_bitrate(v)
+}
+
+fn keyframe_interval_s(value: &str) -> Result<f64, String> {
+    let v: f64 = value.parse().map_err(|e| format!("'{value}' is not a number of seconds: {e}"))?;
+    crate::runtime::video_options::check_keyframe_interval(v)
+}
+
+fn video_quality(value: &str) -> Result<u8, String> {
+    let v: f64 = value.parse().map_err(|e| format!("'{value}' is not a number: {e}"))?;
+    crate::runtime::video_options::check_quality(v)
 }
 
 fn positive_seconds(value: &str) -> Result<f64, String> {

@@ -12,6 +12,8 @@ pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
 pub const INPUT_EVENT_TYPE: &str = "input";
 /// The host's own handshake.
 pub const HELLO_EVENT_TYPE: &str = "hello";
+/// A viewer whose decoder lost sync asks for a keyframe (answered by the host, not a handler).
+pub const KEYFRAME_REQUEST_EVENT_TYPE: &str = "requestKeyframe";
 /// Error push.
 pub const VIEWER_ERROR: &str = "viewerError";
 

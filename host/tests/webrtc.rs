@@ -89,6 +89,9 @@ fn webrtc_host(extra: &[&str]) -> Host {
         "web,webrtc",
         "--webrtc-udp-port",
         "0",
+        // These tests measure the transport (frame rate, freezes, loss), so frames flow at the
+        // stream rate as for a moving picture rather than on demand.
+        "--continuous-frames",
     ];
     args.extend_from_slice(extra);
     let host = Host::start(Path::new(BIN), &args);

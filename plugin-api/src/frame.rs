@@ -110,6 +110,13 @@ impl std::fmt::Display for FrameSpec {
 /// Frame flag: this encoded frame can be decoded on its own (IDR / JPEG).
 pub const FRAME_FLAG_KEYFRAME: u32 = 1;
 
+/// Since 0.2.1. Frame flag a renderer sets on its output when its image keeps changing with
+/// nothing else changing (an animation, a progressive renderer still accumulating samples): the
+/// host then renders the next frame too. Without it the host renders on demand only (camera,
+/// stage, selection, settings, input, a sink that needs a frame), so a renderer that stops
+/// setting it once converged lets an idle host go quiet.
+pub const FRAME_FLAG_CHANGING: u32 = 2;
+
 /// A frame descriptor: format, size and where the bytes are, borrowed from the producer.
 ///
 /// The lifetime `'a` ties the descriptor to the call that produced it: a renderer's

@@ -105,7 +105,11 @@ pub trait RendererBackend: Send {
 ///
 /// # Lifecycle
 /// 1. Created by its factory with a JSON config when the host builds a sink's chain.
-/// 2. `configure` may be called at any time between frames (bitrate, quality, fps).
+/// 2. `configure` may be called at any time between frames (bitrate, quality, fps). The host
+///    creates and configures every converter with one object of conventional names: `fps`,
+///    `bitrate_kbps`, `gop_frames`, `quality`; and sends `{"refresh": true}` before the frame it
+///    renders once the picture stopped changing (an encoder makes it a keyframe at a better
+///    quality; others ignore it).
 /// 3. `convert` once per frame; the output borrows the converter until its next call.
 /// 4. `request_keyframe` asks an encoder to make its next output decodable on its own.
 /// 5. Dropped when the chain is rebuilt or the host shuts down.

@@ -38,6 +38,9 @@ export class VideoPipeline {
     readonly canvas: HTMLCanvasElement,
     private readonly stats: StatsTracker,
     private readonly onFirstFrame: () => void = () => undefined,
+    /** Asks the host for a keyframe (`requestKeyframe`) when the decoder lost sync, so the
+     * picture does not freeze until the next periodic keyframe. */
+    private readonly onKeyframeNeeded: (reason: string) => void = () => undefined,
   ) {
     this.context = canvas.getContext('2d', { alpha: false, desynchronized: true });
   }
@@ -68,10 +71,10 @@ export class VideoPipeline {
     const decoder = new VideoDecoder({
       output: (frame) => this.draw(frame),
       error: (error) => {
-        console.warn(`ovhost: H.264 decoder error, waiting for the next keyframe: ${error.message}`);
+        console.warn(`ovhost: H.264 decoder error, asking for a keyframe: ${error.message}`);
         this.decoder = null;
         this.configured = '';
-        this.needKeyframe = true;
+        this.lostSync('decoder_error');
       },
     });
     decoder.configure({ codec, codedWidth: header.width, codedHeight: header.height, optimizeForLatency: true });
@@ -79,6 +82,12 @@ export class VideoPipeline {
     this.configured = key;
     this.needKeyframe = true;
     return decoder;
+  }
+
+  /** The decoder needs a keyframe: asks the host once per loss (not once per dropped frame). */
+  private lostSync(reason: string): void {
+    if (!this.needKeyframe) this.onKeyframeNeeded(reason);
+    this.needKeyframe = true;
   }
 
   private pushH264(header: VideoFrameHeader, payload: Uint8Array): void {
@@ -92,7 +101,7 @@ export class VideoPipeline {
       return;
     }
     if (decoder.decodeQueueSize >= MAX_DECODE_QUEUE && !header.keyframe) {
-      this.needKeyframe = true; // a gap: the decoder must restart from a keyframe
+      this.lostSync('dropped'); // a gap: the decoder must restart from a keyframe
       this.stats.frameDropped();
       return;
     }
@@ -108,7 +117,7 @@ export class VideoPipeline {
       );
     } catch (error) {
       console.warn(`ovhost: could not decode frame ${header.frameNumber}: ${String(error)}`);
-      this.needKeyframe = true;
+      this.lostSync('decoder_error');
     }
   }
 

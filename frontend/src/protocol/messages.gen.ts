@@ -116,6 +116,7 @@ export interface ClientMessages {
   pickRequest: PickRequest;
   releaseControl: Empty;
   requestControl: RequestControlPayload;
+  requestKeyframe: KeyframeRequest;
   resetStage: Empty;
   resetStageRequest: Empty;
   revokeControl: ClientIdPayload;
@@ -217,6 +218,15 @@ export interface InputPayload {
   events: InputEvent[];
   /** Increasing; echoed in the video header of the first frame rendered after it. */
   seq: number;
+}
+
+/**
+ * `requestKeyframe`: the client's decoder lost sync (an error, a dropped frame); the host sends
+ * this client no more delta frames and makes the next frame a keyframe.
+ */
+export interface KeyframeRequest {
+  /** Why, for logs (`decoder_error`, `dropped`). */
+  reason?: string | null;
 }
 
 export type LoadingState = "idle" | "busy";

@@ -46,6 +46,7 @@ message_map! {
     ClientMessages {
         hello: HelloPayload,
         input: InputPayload,
+        requestKeyframe: KeyframeRequest,
         openStageRequest: UrlPayload,
         loadingStateQuery: Empty,
         resetStage: Empty,

@@ -103,6 +103,15 @@ pub struct InputPayload {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 pub struct Empty {}
 
+/// `requestKeyframe`: the client's decoder lost sync (an error, a dropped frame); the host sends
+/// this client no more delta frames and makes the next frame a keyframe.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+pub struct KeyframeRequest {
+    /// Why, for logs (`decoder_error`, `dropped`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct UrlPayload {
     pub url: String,

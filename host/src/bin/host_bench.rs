@@ -43,6 +43,8 @@ fn frame_overhead(with_client: bool) -> serde_json::Value {
         camera_policy: Default::default(),
         timeline_autoplay: true,
         stage_limits: Default::default(),
+        video: Default::default(),
+        continuous_frames: true,
     };
     let runtime = Runtime::build(&config, Arc::new(registry)).expect("runtime");
     let (handle, mut render_loop, _inbound) = runtime.into_parts().expect("plugins");

@@ -1,8 +1,8 @@
 //! HTTP: health, API, the frontend's static files, and the `/ws` socket. Runs on tokio; handlers
 //! only read shared status or parse and enqueue work for the render thread.
 
-mod capture;
 pub mod access;
+mod capture;
 pub mod tls;
 mod webrtc;
 mod ws;

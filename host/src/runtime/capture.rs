@@ -260,6 +260,11 @@ impl Capture {
         rx
     }
 
+    /// Whether a still request waits for a frame (render on demand renders one for it).
+    pub fn still_pending(&self) -> bool {
+        !self.stills.lock().is_empty()
+    }
+
     /// Answers pending still requests with `frame` (the renderer's output, before conversion).
     pub fn fulfil_stills(&self, frame: &Frame<'_>) {
         let waiting = std::mem::take(&mut *self.stills.lock());
@@ -527,6 +532,11 @@ impl RecordingSink {
 impl Sink for RecordingSink {
     fn name(&self) -> String {
         "recording".into()
+    }
+
+    /// A recording takes frames at the stream rate, changed or not.
+    fn needs_continuous(&self) -> bool {
+        self.capture.is_recording()
     }
 
     fn accepted(&self) -> Vec<FrameSpec> {

@@ -114,6 +114,15 @@ impl Chain {
         }
     }
 
+    /// Configures each converter with its own options (by converter id).
+    pub fn configure_each(&mut self, options_for: impl Fn(&str) -> String) {
+        for (converter, id) in self.converters.iter_mut().zip(&self.ids) {
+            if let RResult::RErr(e) = converter.configure(options_for(id).as_str().into()) {
+                tracing::warn!(converter = %id, "configure failed: {e}");
+            }
+        }
+    }
+
     pub fn configure(&mut self, options_json: &str) {
         for (converter, id) in self.converters.iter_mut().zip(&self.ids) {
             if let RResult::RErr(e) = converter.configure(options_json.into()) {

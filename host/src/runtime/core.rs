@@ -8,7 +8,10 @@
 //! - status and I/O handles shared with other threads ([`SharedStatus`], [`ClientHub`]), the
 //!   settings store and the frame statistics;
 //! - the viewers ([`Viewers`], `viewers.rs`): roles, per-client input gates and clicks;
-//! - host events raised by services, delivered to handlers after the current call returns.
+//! - host events raised by services, delivered to handlers after the current call returns;
+//! - render on demand ([`FramePacer`], `pacing.rs`): what changed since the last frame
+//!   ([`Core::mark_dirty`]) and what holds frames at the stream rate ([`Core::set_continuous`]);
+//! - the video options converters are configured with ([`VideoOptions`], `video_options.rs`).
 //!
 //! Only the render thread touches a `Core` (the render loop and the host services in
 //! `services.rs`); its fields are private, each reached through the methods below.
@@ -22,11 +25,13 @@ use serde_json::{Value, json};
 
 use super::camera::CameraRig;
 use super::hub::{ClientHub, ClientId};
+use super::pacing::FramePacer;
 use super::selection::Selection;
 use super::settings::SettingsStore;
 use super::stage::StageSlot;
 use super::state::SharedStatus;
 use super::stats::FrameStats;
+use super::video_options::VideoOptions;
 use super::viewers::Viewers;
 use crate::plugins::Registry;
 
@@ -83,6 +88,8 @@ pub struct CoreParts {
     pub timeline_autoplay: bool,
     /// `--camera-policy`.
     pub camera_policy: super::CameraPolicy,
+    /// Video options from the CLI (the settings value `video` is applied on top here).
+    pub video: VideoOptions,
 }
 
 pub struct Core {
@@ -109,6 +116,11 @@ pub struct Core {
     timeline: super::timeline::Timeline,
     /// `--camera-policy`.
     camera_policy: super::CameraPolicy,
+    /// Render on demand: what changed since the last frame.
+    pacer: FramePacer,
+    video: VideoOptions,
+    /// The video options changed at run time; the converters are reconfigured next frame.
+    video_changed: bool,
 }
 
 impl Core {
@@ -125,7 +137,15 @@ impl Core {
             viewers,
             timeline_autoplay,
             camera_policy,
+            video,
         } = parts;
+        let video = match settings.get(super::video_options::VIDEO_SETTINGS_KEY) {
+            Some(saved) => video.with_settings(saved).unwrap_or_else(|e| {
+                tracing::error!("settings value 'video' ignored: {e}");
+                video
+            }),
+            None => video,
+        };
         Self {
             registry,
             renderer,
@@ -143,6 +163,9 @@ impl Core {
             changed: true,
             timeline: super::timeline::Timeline::new(timeline_autoplay),
             camera_policy,
+            pacer: FramePacer::default(),
+            video,
+            video_changed: false,
         }
     }
 
@@ -156,6 +179,49 @@ impl Core {
 
     pub fn camera_policy(&self) -> super::CameraPolicy {
         self.camera_policy
+    }
+
+    /// Render on demand's one entry point: something that affects the picture changed (a
+    /// camera, the stage, the selection, a setting, a timeline step, a resize), so the next frame
+    /// interval renders. See `pacing.rs`.
+    pub fn mark_dirty(&mut self, reason: &'static str) {
+        self.pacer.mark_dirty(reason);
+    }
+
+    /// Holds frames at the stream rate while `on` (a playing timeline, a recording).
+    pub fn set_continuous(&mut self, reason: &'static str, on: bool) {
+        self.pacer.set_continuous(reason, on);
+    }
+
+    pub fn pacer(&self) -> &FramePacer {
+        &self.pacer
+    }
+
+    pub fn pacer_mut(&mut self) -> &mut FramePacer {
+        &mut self.pacer
+    }
+
+    pub fn video_options(&self) -> VideoOptions {
+        self.video
+    }
+
+    /// New video options (already validated); the converters are reconfigured next frame.
+    pub fn set_video_options(&mut self, video: VideoOptions) {
+        self.video = video;
+        self.video_changed = true;
+        self.changed = true;
+        self.pacer.mark_dirty("video options");
+    }
+
+    /// Marks the converters' options out of date (per-converter settings changed).
+    pub fn converter_options_changed(&mut self) {
+        self.video_changed = true;
+        self.pacer.mark_dirty("video options");
+    }
+
+    /// The video options, if they changed since the last call.
+    pub fn take_video_change(&mut self) -> Option<VideoOptions> {
+        std::mem::take(&mut self.video_changed).then_some(self.video)
     }
 
     pub fn registry(&self) -> &Arc<Registry> {
@@ -360,6 +426,7 @@ impl Core {
             tracing::warn!("renderer could not outline the selection: {e}");
         }
         let changed = self.selection.replace(prims.clone());
+        self.pacer.mark_dirty("selection");
         if changed || source == "request" {
             self.raise_event::<svc::SelectionChanged>(0, &svc::SelectionPayload { prims, source: source.into() });
         }
@@ -381,6 +448,7 @@ impl Core {
     /// Sets the view from a service call (already validated).
     pub fn set_view(&mut self, view: CameraView) -> Result<(), PluginError> {
         self.changed = true;
+        self.pacer.mark_dirty("camera");
         self.camera.set_view(view)
     }
 
@@ -477,6 +545,7 @@ impl Core {
         }
         self.renderer.instance.resize(width, height).into_result()?;
         self.camera.resize((width, height))?;
+        self.pacer.mark_dirty("resize");
         tracing::info!(width, height, "stream resized");
         self.stream.width = width;
         self.stream.height = height;

@@ -7,9 +7,12 @@ use std::time::Instant;
 
 use ovhost_plugin_api::{Frame, FrameFormat, FrameSpec};
 
+use serde_json::Value;
+
 use super::chain::{self, Chain};
 use super::sinks::Sink;
 use super::stats::FrameStats;
+use super::video_options::VideoOptions;
 use crate::plugins::Registry;
 
 fn spec_key(spec: FrameSpec) -> (u32, u32) {
@@ -20,15 +23,16 @@ fn spec_key(spec: FrameSpec) -> (u32, u32) {
 pub struct Delivery {
     pub sinks: Vec<Box<dyn Sink>>,
     chains: BTreeMap<(u32, u32), Option<Chain>>,
-    /// Converter options by converter id (JSON), from settings.
-    pub converter_config: BTreeMap<String, String>,
+    /// The options every converter is created and configured with (`video_options.rs`).
+    video: VideoOptions,
+    /// Per-converter options (the settings value `converters`: converter id → options).
+    per_converter: Option<Value>,
     /// The spec the renderer produced last (chains are planned from it).
     pub renderer_output: Option<FrameSpec>,
-    /// Encoder options a viewer chose (`setStreamQuality`: `bitrate_kbps`, `fps`), given to the
-    /// H.264 chain now and to any rebuilt later.
-    pub video_options: Option<String>,
     /// Time spent in converter chains for the last frame.
     pub last_convert_ns: u64,
+    /// Why the host is not ready although it renders: a sink no chain can feed.
+    unfed: Option<String>,
 }
 
 impl Delivery {
@@ -36,11 +40,27 @@ impl Delivery {
         Self {
             sinks,
             chains: BTreeMap::new(),
-            converter_config: BTreeMap::new(),
+            video: VideoOptions::default(),
+            per_converter: None,
             renderer_output: None,
-            video_options: None,
             last_convert_ns: 0,
+            unfed: None,
         }
+    }
+
+    /// Sets the converters' options: chains built later are created with them, live chains are
+    /// reconfigured in place (`configure`), so an encoder keeps its state where it can.
+    pub fn set_video_options(&mut self, video: VideoOptions, per_converter: Option<Value>) {
+        self.video = video;
+        self.per_converter = per_converter;
+        for chain in self.chains.values_mut().flatten() {
+            let (video, per) = (&self.video, self.per_converter.as_ref());
+            chain.configure_each(|id| video.options_for(id, per));
+        }
+    }
+
+    pub fn video_options(&self) -> VideoOptions {
+        self.video
     }
 
     /// Notes the renderer's output spec; a new spec re-plans every chain.
@@ -52,7 +72,30 @@ impl Delivery {
         }
     }
 
+    /// Takes every sink's keyframe request (each is cleared; no short-circuiting).
+    pub fn take_keyframe_requests(&self) -> bool {
+        let mut keyframe = false;
+        for sink in &self.sinks {
+            keyframe |= sink.take_keyframe_request();
+        }
+        keyframe
+    }
+
+    /// Whether some sink consumes frames right now (otherwise nothing is converted).
+    pub fn anyone_wants(&self) -> bool {
+        self.sinks.iter().any(|s| !s.wanted().is_empty())
+    }
+
+    /// Whether some sink needs frames at the stream rate even when nothing changes.
+    pub fn sink_needs_continuous(&self) -> bool {
+        self.sinks.iter().any(|s| s.needs_continuous())
+    }
+
     /// Runs each wanted chain once and hands the result to every sink that wants it.
+    /// `keyframe`: a sink asked for one; `refresh`: the picture stopped changing, so the chains
+    /// make this frame a keyframe at a better quality (option `refresh`, see
+    /// `ovhost_plugin_api::FrameConverter`).
+    #[allow(clippy::too_many_arguments)]
     pub fn deliver(
         &mut self,
         registry: &Registry,
@@ -60,27 +103,17 @@ impl Delivery {
         stats: &mut FrameStats,
         input_seq: u32,
         now_us: u64,
+        keyframe: bool,
+        refresh: bool,
     ) {
         self.last_convert_ns = 0;
-        // Every sink's request must be taken (and so cleared), hence no short-circuiting `any`.
-        let mut keyframe = false;
-        for sink in &self.sinks {
-            keyframe |= sink.take_keyframe_request();
-        }
         // Sinks that adapt (a bandwidth estimate) retune the converters feeding them.
         for i in 0..self.sinks.len() {
             let Some(options) = self.sinks[i].converter_options() else { continue };
             for spec in self.sinks[i].accepted() {
                 if options.is_empty() {
                     self.chains.remove(&spec_key(spec));
-                } else if let Some(chain) = chain_for(
-                    &mut self.chains,
-                    &self.converter_config,
-                    self.video_options.as_deref(),
-                    registry,
-                    frame.spec(),
-                    spec,
-                ) {
+                } else if let Some(chain) = self.chain_for(registry, frame.spec(), spec) {
                     chain.configure(&options);
                 }
             }
@@ -89,17 +122,16 @@ impl Delivery {
         wanted.sort_by_key(|s| spec_key(*s));
         wanted.dedup();
         for spec in wanted {
-            let Some(chain) = chain_for(
-                &mut self.chains,
-                &self.converter_config,
-                self.video_options.as_deref(),
-                registry,
-                frame.spec(),
-                spec,
-            ) else {
+            // Borrowing fields one by one: the output borrows the chain while the sinks take it.
+            let (video, per) = (&self.video, self.per_converter.as_ref());
+            let options = |id: &str| video.options_for(id, per);
+            let Some(chain) = chain_for(&mut self.chains, options, registry, frame.spec(), spec) else {
                 continue;
             };
-            if keyframe {
+            if refresh {
+                chain.configure(r#"{"refresh": true}"#);
+            }
+            if keyframe || refresh {
                 chain.request_keyframe();
             }
             let convert_started = Instant::now();
@@ -129,30 +161,65 @@ impl Delivery {
         }
     }
 
-    /// Readiness: true once the frame has been converted for the first sink that can be fed
-    /// (whether or not anyone is watching), or when nothing can feed any sink.
+    /// Each sink's negotiated spec: the first it accepts that a chain can produce from `from`
+    /// (`None`: nothing can feed it).
+    pub fn negotiated(&self, registry: &Registry, from: FrameSpec) -> Vec<(String, Option<FrameSpec>)> {
+        self.sinks
+            .iter()
+            .map(|sink| {
+                let spec = sink.accepted().into_iter().find(|to| chain::plan(registry, from, *to).is_some());
+                (sink.name(), spec)
+            })
+            .collect()
+    }
+
+    /// Readiness: true once the frame has been converted to every sink's negotiated spec
+    /// (whether or not anyone is watching). A sink nothing can feed keeps the host not ready,
+    /// the reason in [`Delivery::not_ready_reason`].
     pub fn warm_up(&mut self, registry: &Registry, frame: &Frame<'_>) -> bool {
-        let targets: Vec<FrameSpec> = self.sinks.iter().flat_map(|s| s.accepted()).collect();
-        if targets.is_empty() {
-            return true;
-        }
-        for spec in targets {
-            if let Some(chain) = chain_for(
-                &mut self.chains,
-                &self.converter_config,
-                self.video_options.as_deref(),
-                registry,
-                frame.spec(),
-                spec,
-            ) {
-                match chain.run(frame) {
-                    Ok(_) => return true,
-                    Err(e) => tracing::warn!(target_spec = %spec, "warm-up conversion failed: {e}"),
+        let mut ready = true;
+        let mut reasons = Vec::new();
+        for (sink, spec) in self.negotiated(registry, frame.spec()) {
+            let Some(spec) = spec else {
+                let accepts: Vec<String> = self
+                    .sinks
+                    .iter()
+                    .find(|s| s.name() == sink)
+                    .map(|s| s.accepted().iter().map(|a| a.to_string()).collect())
+                    .unwrap_or_default();
+                reasons.push(format!(
+                    "no converter chain turns the renderer's {} into what sink '{sink}' accepts ({}); load a converter plugin that does",
+                    frame.spec(),
+                    accepts.join(", ")
+                ));
+                ready = false;
+                continue;
+            };
+            match self.chain_for(registry, frame.spec(), spec).map(|chain| chain.run(frame).map(|_| ())) {
+                Some(Ok(())) => {}
+                Some(Err(e)) => {
+                    tracing::warn!(target_spec = %spec, "warm-up conversion failed: {e}");
+                    reasons.push(format!("sink '{sink}': converting to {spec} failed: {}", e.message));
+                    ready = false;
+                }
+                None => {
+                    reasons.push(format!("sink '{sink}': the converter chain to {spec} could not be built"));
+                    ready = false;
                 }
             }
         }
-        // Nothing can feed any sink (reported at start); the host still renders.
-        self.sinks.iter().all(|s| s.accepted().iter().all(|to| chain::plan(registry, frame.spec(), *to).is_none()))
+        self.unfed = (!reasons.is_empty()).then(|| reasons.join("; "));
+        ready
+    }
+
+    /// Why `/healthz` is not ready although frames render (shown in `/api/state`).
+    pub fn not_ready_reason(&self) -> Option<&str> {
+        self.unfed.as_deref()
+    }
+
+    fn chain_for(&mut self, registry: &Registry, from: FrameSpec, to: FrameSpec) -> Option<&mut Chain> {
+        let (video, per) = (&self.video, self.per_converter.as_ref());
+        chain_for(&mut self.chains, |id| video.options_for(id, per), registry, from, to)
     }
 
     /// Logs, once per renderer output format, which sink specs can and cannot be fed.
@@ -178,14 +245,6 @@ impl Delivery {
     }
 
     /// Codecs the web sink could deliver given the registered converters.
-    /// Applies encoder options to the H.264 chain (and remembers them for rebuilt chains).
-    pub fn set_video_options(&mut self, options: String) {
-        if let Some(Some(chain)) = self.chains.get_mut(&spec_key(FrameSpec::host(FrameFormat::H264))) {
-            chain.configure(&options);
-        }
-        self.video_options = Some(options);
-    }
-
     pub fn available_codecs(&self, registry: &Registry) -> Vec<FrameFormat> {
         let from = self.renderer_output.unwrap_or(FrameSpec::host(FrameFormat::RGBA8));
         [FrameFormat::H264, FrameFormat::JPEG]
@@ -197,20 +256,16 @@ impl Delivery {
 
 fn chain_for<'c>(
     chains: &'c mut BTreeMap<(u32, u32), Option<Chain>>,
-    config: &BTreeMap<String, String>,
-    video_options: Option<&str>,
+    config: impl Fn(&str) -> String,
     registry: &Registry,
     from: FrameSpec,
     to: FrameSpec,
 ) -> Option<&'c mut Chain> {
     let slot = chains.entry(spec_key(to)).or_insert_with(|| {
         let ids = chain::plan(registry, from, to)?;
-        match Chain::build(registry, to, ids, |id| config.get(id).cloned().unwrap_or_else(|| "{}".into())) {
-            Ok(mut chain) => {
+        match Chain::build(registry, to, ids, config) {
+            Ok(chain) => {
                 tracing::info!(from = %from, to = %to, chain = ?chain.ids, "converter chain built");
-                if let Some(options) = video_options.filter(|_| to.format == FrameFormat::H264) {
-                    chain.configure(options);
-                }
                 Some(chain)
             }
             Err(e) => {

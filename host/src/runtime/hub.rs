@@ -157,6 +157,8 @@ struct Client {
     awaiting_keyframe: bool,
     frames_sent: u64,
     frames_dropped: u64,
+    /// Keyframes this client's viewer asked for (`requestKeyframe`).
+    keyframes_requested: u64,
     /// Protocol dialect (`""` = the default handlers, `"kit"` = handlers that declare the `kit` dialect).
     dialect: String,
     /// The host answered this client's `hello` (it has the host's state pushed since).
@@ -256,6 +258,7 @@ impl ClientHub {
                 awaiting_keyframe: true,
                 frames_sent: 0,
                 frames_dropped: 0,
+                keyframes_requested: 0,
                 dialect: self.default_dialect.lock().clone(),
                 greeted: false,
                 role: Role::Spectator,
@@ -527,6 +530,16 @@ impl ClientHub {
         }
     }
 
+    /// A client's decoder lost sync: it gets no delta frame until the next keyframe, which is
+    /// requested.
+    pub fn resync(&self, id: ClientId) {
+        if let Some(client) = self.clients.lock().get_mut(&id) {
+            client.awaiting_keyframe = true;
+            client.keyframes_requested += 1;
+        }
+        self.request_keyframe();
+    }
+
     pub fn request_keyframe(&self) {
         self.keyframe_requested.store(true, Ordering::Release);
     }
@@ -551,6 +564,7 @@ impl ClientHub {
                         "name": c.name,
                         "frames_sent": c.frames_sent,
                         "frames_dropped": c.frames_dropped,
+                        "keyframes_requested": c.keyframes_requested,
                     })
                 })
                 .collect(),

@@ -10,6 +10,7 @@ pub mod hub;
 pub mod inbound;
 pub mod input;
 pub mod ovstream_sink;
+pub mod pacing;
 pub mod render_loop;
 pub mod router;
 pub mod selection;
@@ -20,6 +21,7 @@ pub mod stage;
 pub mod state;
 pub mod stats;
 pub mod timeline;
+pub mod video_options;
 pub mod viewers;
 pub mod webrtc_sink;
 
@@ -60,6 +62,10 @@ pub struct RuntimeConfig {
     pub initial_stage: Option<String>,
     /// Dialect for clients that do not choose one (`""` default, `"kit"`).
     pub default_dialect: String,
+    /// Converter options from the CLI (`fps` is overwritten with `fps` above).
+    pub video: video_options::VideoOptions,
+    /// `--continuous-frames`: render every frame interval, changed or not.
+    pub continuous_frames: bool,
     /// The stage worker's open timeout and memory limit.
     pub stage_limits: stage::StageLimits,
     /// Control policy and stream size limits.
@@ -240,14 +246,18 @@ impl Runtime {
             viewers: viewers::Viewers::new(config.viewers.clone()),
             timeline_autoplay: config.timeline_autoplay,
             camera_policy: config.camera_policy,
+            video: video_options::VideoOptions { fps: config.fps, ..config.video },
         });
         core.start_camera()?;
+        core.set_continuous("--continuous-frames", config.continuous_frames);
         let router = Router::new(&registry, |_| "{}".to_string());
         let mut plugins = registry.to_json();
         plugins["handlers"] = router.to_json();
         handle.status.set_plugins(plugins);
         let mut render_loop = RenderLoop::new(core, router, sinks);
         render_loop.capture = Some(handle.capture.clone());
+        let per_converter = render_loop.core.settings().get(video_options::CONVERTER_SETTINGS_KEY).cloned();
+        render_loop.out.set_video_options(render_loop.core.video_options(), per_converter);
         render_loop.publish_state();
         Ok((handle, render_loop, inbound))
     }

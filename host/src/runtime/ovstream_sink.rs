@@ -59,6 +59,10 @@ impl Sink for OvstreamAdapter {
         specs
     }
 
+    fn needs_continuous(&self) -> bool {
+        true
+    }
+
     fn wanted(&self) -> Vec<FrameSpec> {
         // ovstream servers expect a continuous stream whether or not a client is attached
         // (encoder liveness, SHM/RTSP consumers the host cannot see). Raw sinks get host BGRA8

@@ -1,7 +1,9 @@
 //! The render loop: the one thread that owns the renderer, camera, handlers and converter chains.
 //!
-//! Per frame ([`RenderLoop::tick`]): coalesced input into the camera controller, advance the
-//! camera, render, run each wanted converter chain once, submit to the sinks. Between frames
+//! Per frame interval ([`RenderLoop::tick`]): poll the sinks, coalesced input into the camera
+//! controller, advance the camera; then, only when something changed or a sink needs a frame
+//! (render on demand, `pacing.rs`; other features call [`Core::mark_dirty`]), render, run each
+//! wanted converter chain once, submit to the sinks. Between frames
 //! ([`RenderLoop::run`]) it waits on the inbound queue until the next deadline, so messages are
 //! handled as they arrive, in order, and never concurrently with a render. Time is an input to
 //! `tick`, so tests can drive it frame by frame.
@@ -11,7 +13,7 @@ use std::time::{Duration, Instant};
 use abi_stable::std_types::RResult;
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 use ovhost_plugin_api::services::{self as svc, Event};
-use ovhost_plugin_api::{CameraView, InputKind, PluginError, RenderRequest};
+use ovhost_plugin_api::{CameraView, FRAME_FLAG_CHANGING, InputKind, PluginError, RenderRequest};
 use serde_json::{Value, json};
 
 use super::core::Core;
@@ -19,10 +21,11 @@ use super::delivery::Delivery;
 use super::hub::ClientId;
 use super::inbound::{Inbound, LoadReason, LoadResult};
 use super::input::InputQueue;
+use super::pacing::FrameKind;
 use super::router::Router;
 use super::sinks::Sink;
 use super::state::RuntimeState;
-use crate::protocol::{self, Envelope, HELLO_EVENT_TYPE};
+use crate::protocol::{self, Envelope, HELLO_EVENT_TYPE, KEYFRAME_REQUEST_EVENT_TYPE};
 
 pub use super::viewers::CLICK_THRESHOLD_PX;
 
@@ -54,8 +57,10 @@ pub struct RenderLoop {
     pub capture: Option<std::sync::Arc<super::capture::Capture>>,
     /// The frame rate a viewer may ask for at most (`--fps`).
     max_fps: u32,
-    /// The H.264 bitrate a viewer chose (`None`: the encoder's configured default).
-    bitrate_kbps: Option<u32>,
+    /// The view of the last rendered frame (a different one is a change to render).
+    last_view: Option<CameraView>,
+    /// A sink asked for a keyframe; kept until a frame is delivered.
+    keyframe_pending: bool,
 }
 
 impl RenderLoop {
@@ -73,7 +78,8 @@ impl RenderLoop {
             render_failures: 0,
             capture: None,
             max_fps,
-            bitrate_kbps: None,
+            last_view: None,
+            keyframe_pending: false,
         }
     }
 
@@ -84,6 +90,13 @@ impl RenderLoop {
         // raises `selectionChanged` and so marks the state changed.
         if !matches!(item, Inbound::Input { .. }) {
             self.core.mark_changed();
+        }
+        // Render on demand: a message may change anything the picture shows (handlers reach
+        // the stage, camera, selection and settings through services); a finished load does.
+        match &item {
+            Inbound::Message { .. } => self.core.mark_dirty("message"),
+            Inbound::StageLoaded(_) => self.core.mark_dirty("stage"),
+            _ => {}
         }
         let keep_running = self.handle_item(item);
         self.flush_events();
@@ -170,6 +183,12 @@ impl RenderLoop {
             self.hello(client, &envelope.payload);
             return;
         }
+        if envelope.event_type == KEYFRAME_REQUEST_EVENT_TYPE {
+            let reason = envelope.payload.get("reason").and_then(Value::as_str).unwrap_or("");
+            tracing::debug!(client, reason, "the viewer asked for a keyframe");
+            self.core.hub().resync(client);
+            return;
+        }
         if self.host_message(client, &envelope.event_type, &envelope.payload) {
             return;
         }
@@ -229,7 +248,7 @@ impl RenderLoop {
                 max_height: Some(self.core.viewers().config.max_height),
                 max_pixels: Some(self.core.viewers().config.max_pixels),
                 max_fps: Some(self.max_fps),
-                bitrate_kbps: self.bitrate_kbps,
+                bitrate_kbps: self.core.video_options().bitrate_kbps,
             },
             video: Some(ovhost_protocol::VideoChoice {
                 codec: chosen.map(codec_name),
@@ -318,18 +337,16 @@ impl RenderLoop {
         if let Some(fps) = request.fps {
             self.core.set_fps(fps.clamp(1, self.max_fps));
         }
+        let mut video = self.core.video_options();
+        video.fps = self.core.stream().fps;
         if let Some(kbps) = request.bitrate_kbps {
-            self.bitrate_kbps = Some(kbps.clamp(100, 50_000));
+            video.bitrate_kbps = Some(kbps.clamp(100, 50_000));
         }
-        let mut options = json!({ "fps": self.core.stream().fps });
-        if let Some(kbps) = self.bitrate_kbps {
-            options["bitrate_kbps"] = json!(kbps);
-        }
-        self.out.set_video_options(options.to_string());
-        self.core.hub().request_keyframe();
-        tracing::info!(fps = self.core.stream().fps, bitrate_kbps = ?self.bitrate_kbps, client, "stream quality changed");
+        // The converters are reconfigured in place next frame (video_options.rs).
+        self.core.set_video_options(video);
+        tracing::info!(fps = video.fps, bitrate_kbps = ?video.bitrate_kbps, client, "stream quality changed");
         Ok(
-            json!({ "fps": self.core.stream().fps, "max_fps": self.max_fps, "bitrate_kbps": self.bitrate_kbps, "requested_by": client }),
+            json!({ "fps": video.fps, "max_fps": self.max_fps, "bitrate_kbps": video.bitrate_kbps, "requested_by": client }),
         )
     }
 
@@ -388,27 +405,67 @@ impl RenderLoop {
         self.out.available_codecs(self.core.registry())
     }
 
-    /// Renders and delivers one frame at `now_us` (host monotonic microseconds).
-    pub fn tick(&mut self, now_us: u64) {
+    /// One frame interval at `now_us` (host monotonic microseconds): polls the sinks, advances
+    /// the camera, and renders and delivers a frame if something changed or a sink needs one
+    /// (see `pacing.rs`). Returns whether a frame was rendered.
+    pub fn tick(&mut self, now_us: u64) -> bool {
         let started = Instant::now();
         let hub = self.core.hub().clone();
         let polled: Vec<Inbound> = self.out.sinks.iter_mut().flat_map(|s| s.poll(&hub, now_us)).collect();
         for item in polled {
             self.handle_inbound(item);
         }
+        if let Some(video) = self.core.take_video_change() {
+            let per_converter = self.core.settings().get(super::video_options::CONVERTER_SETTINGS_KEY).cloned();
+            tracing::info!(?video, "video options changed; converters reconfigured");
+            self.out.set_video_options(video, per_converter);
+        }
         let dt_us = self.last_tick_us.map_or(0, |last| now_us.saturating_sub(last));
         self.last_tick_us = Some(now_us);
-        self.frame_number += 1;
-        let view = self.update_camera(dt_us);
+        let (view, had_input) = self.update_camera(dt_us);
+        if had_input {
+            self.core.mark_dirty("input");
+        }
+        if self.last_view != Some(view) {
+            self.core.mark_dirty("camera");
+        }
+        if self.out.take_keyframe_requests() {
+            self.keyframe_pending = true;
+        }
+        if self.keyframe_pending {
+            self.core.mark_dirty("keyframe");
+        }
         if self.core.timeline_mut().advance(dt_us, now_us) {
             let state = self.core.timeline().state();
             self.core.raise_event::<svc::TimelineChanged>(0, &state);
         }
+        // A playing timeline moves the picture every interval; a still waits for the next frame.
+        let playing = self.core.timeline().is_playing();
+        self.core.set_continuous("timeline", playing);
+        if self.capture.as_ref().is_some_and(|c| c.still_pending()) {
+            self.core.mark_dirty("still");
+        }
+        let continuous = self.out.sink_needs_continuous();
+        self.core.set_continuous("sink", continuous);
+        let kind = match self.core.pacer_mut().next_frame(now_us) {
+            Some(FrameKind::Refresh) if !self.out.anyone_wants() => None,
+            kind => kind,
+        };
+        let Some(kind) = kind else {
+            // Nothing changed: no render, no encode.
+            self.flush_events();
+            self.publish_if_changed();
+            return false;
+        };
+        self.frame_number += 1;
         let time_code = self.core.timeline().time_code();
         let request = RenderRequest { camera: view, frame_number: self.frame_number, time_us: now_us, time_code };
         let render_started = Instant::now();
         let frame_number = self.frame_number;
         let mut became_ready = false;
+        let mut changing = false;
+        let keyframe = std::mem::take(&mut self.keyframe_pending);
+        let refresh = kind == FrameKind::Refresh;
         let status = self.core.status().clone();
         let registry = self.core.registry().clone();
         let failure = request.with_ref(|request| {
@@ -423,19 +480,32 @@ impl RenderLoop {
             if let Some(capture) = &self.capture {
                 capture.fulfil_stills(&frame);
             }
+            changing = frame.flags & FRAME_FLAG_CHANGING != 0;
             self.last_render_ns = render_started.elapsed().as_nanos() as u64;
             crate::metrics::record_render(self.last_render_ns);
             status.frames_rendered.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             self.out.set_renderer_output(&registry, frame.spec());
-            self.out.deliver(&registry, &frame, stats, self.input.last_seq, now_us);
+            self.out.deliver(&registry, &frame, stats, self.input.last_seq, now_us, keyframe, refresh);
             if !status.is_ready() && self.out.warm_up(&registry, &frame) {
                 became_ready = true;
             }
             Ok::<(), PluginError>(())
         });
+        self.last_view = Some(view);
         match failure {
             Ok(()) => self.render_failures = 0,
-            Err(e) => self.render_failed(&e),
+            Err(e) => {
+                // Try again next interval (the fallback renderer, or the same one recovering).
+                self.core.mark_dirty("render failed");
+                self.render_failed(&e);
+            }
+        }
+        if changing {
+            self.core.mark_dirty("renderer changing");
+        }
+        if !status.is_ready() && !became_ready && self.out.not_ready_reason().is_none() {
+            // A conversion failed during warm-up (not a sink nothing can feed): retry.
+            self.core.mark_dirty("readiness");
         }
         if became_ready {
             tracing::info!("first frame rendered and converted; ready");
@@ -448,6 +518,7 @@ impl RenderLoop {
         self.publish_if_changed();
         self.last_tick_ns = started.elapsed().as_nanos() as u64;
         self.core.stats_mut().record(now_us, self.last_tick_ns, self.last_render_ns, self.out.last_convert_ns);
+        true
     }
 
     /// A failed frame: a panic disables the renderer at once, repeated failures after
@@ -481,7 +552,9 @@ impl RenderLoop {
         }
     }
 
-    fn update_camera(&mut self, dt_us: u64) -> CameraView {
+    /// Feeds queued input to the camera and advances it; returns the view and whether there
+    /// was input.
+    fn update_camera(&mut self, dt_us: u64) -> (CameraView, bool) {
         let tagged = self.input.drain();
         for (client, event) in &tagged {
             self.route_host_input(*client, event);
@@ -490,7 +563,7 @@ impl RenderLoop {
         if let Err(panic) = self.core.camera_mut().advance(&events, dt_us) {
             self.core.camera_failed(&panic.id, &panic.error);
         }
-        self.core.camera().view()
+        (self.core.camera().view(), !events.is_empty())
     }
 
     /// The host's own share of input: click-to-pick (a left press and release from one client
@@ -592,6 +665,7 @@ impl RenderLoop {
         self.stage_time_and_camera(loaded.reason, had_stage);
         let camera = self.core.camera_state();
         self.core.raise_event::<svc::CameraChanged>(0, &camera);
+        self.core.mark_dirty("stage");
         self.core.hub().request_keyframe();
     }
 
@@ -638,6 +712,14 @@ impl RenderLoop {
             "selection": core.selection().prims(),
             "last_stage_error": stage.and_then(|s| s.last_error()),
             "stats": core.stats().to_json(core.status(), core.hub().len()),
+            "pacing": core.pacer().to_json(),
+            "video": {
+                "fps": self.out.video_options().fps,
+                "bitrate_kbps": self.out.video_options().bitrate_kbps,
+                "keyframe_interval_s": self.out.video_options().keyframe_interval_s,
+                "quality": self.out.video_options().quality,
+            },
+            "not_ready_reason": self.out.not_ready_reason(),
         }));
     }
 

@@ -17,6 +17,7 @@ use super::hub::ClientId;
 use super::inbound::LoadReason;
 use super::router::Services;
 use super::stage::{LoadJob, stage_error};
+use super::video_options::{CONVERTER_SETTINGS_KEY, VIDEO_SETTINGS_KEY};
 
 /// A service as the table holds it: JSON text in, JSON text out.
 type Entry = fn(&mut Core, ClientId, &str) -> Result<String, PluginError>;
@@ -63,9 +64,27 @@ fn dispatch_table() -> &'static BTreeMap<&'static str, (u32, Entry)> {
                 None => core.settings().all(),
             }),
             svc::SettingsSet => |core, _, args| {
+                // Video options are checked before they are saved, and reach the converters.
+                let video = match args.key.as_str() {
+                    VIDEO_SETTINGS_KEY => Some(
+                        core.video_options().with_settings(&args.value).map_err(PluginError::invalid_input)?,
+                    ),
+                    CONVERTER_SETTINGS_KEY if !args.value.is_object() => {
+                        return Err(PluginError::invalid_input(format!(
+                            "'{CONVERTER_SETTINGS_KEY}' must be an object of converter id to options"
+                        )));
+                    }
+                    _ => None,
+                };
+                let converters = args.key == CONVERTER_SETTINGS_KEY;
                 core.settings_mut()
                     .set(&args.key, args.value)
                     .map_err(|e| PluginError::internal(format!("cannot save settings: {e}")))?;
+                if let Some(video) = video {
+                    core.set_video_options(video);
+                } else if converters {
+                    core.converter_options_changed();
+                }
                 Ok(svc::Saved { saved: true })
             },
             svc::CameraStateGet => |core, _, _| Ok(core.camera_state()),

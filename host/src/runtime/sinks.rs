@@ -33,6 +33,12 @@ pub trait Sink: Send {
     fn converter_options(&mut self) -> Option<String> {
         None
     }
+    /// True when the sink needs frames at the stream rate even while the picture does not
+    /// change (an ovstream server's encoder and consumers the host cannot see); render on
+    /// demand then keeps rendering for it.
+    fn needs_continuous(&self) -> bool {
+        false
+    }
     /// Work from the sink's own clients (messages, input, connections), once per frame.
     fn poll(&mut self, _hub: &ClientHub, _now_us: u64) -> Vec<super::inbound::Inbound> {
         Vec::new()

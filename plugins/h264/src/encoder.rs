@@ -5,9 +5,14 @@
 //! `request_keyframe`, bitrate rate control at `bitrate_kbps`, no frame skipping (one input →
 //! one non-empty access unit). BT.601 limited-range colour, signalled in the SPS VUI.
 //!
+//! A new `bitrate_kbps` is applied to the running encoder (OpenH264's `ENCODER_OPTION_BITRATE`),
+//! so adapting to a link costs no IDR. `{"refresh": true}` makes the next frame an IDR at
+//! [`crate::options::REFRESH_BITRATE_FACTOR`] times the bitrate (the host sends it once the
+//! picture stopped changing), after which the configured bitrate is back.
+//!
 //! Odd sizes are **cropped**: H.264 4:2:0 needs even dimensions, so an odd last column and/or row
 //! is dropped and the output frame reports the encoded (even) size. A size change, or a change of
-//! `bitrate_kbps`, `fps` or `threads`, re-creates the encoder, so the next output is an IDR.
+//! `fps` or `threads`, re-creates the encoder, so the next output is an IDR.
 
 use openh264::OpenH264API;
 use openh264::Timestamp;
@@ -19,7 +24,7 @@ use openh264::formats::YUVBuffer;
 use ovhost_plugin_api::{FRAME_FLAG_KEYFRAME, prelude::*};
 use ovhost_plugin_convert::input::{host_rgba, output_frame};
 
-use crate::options::H264Settings;
+use crate::options::{H264Settings, REFRESH_BITRATE_FACTOR, wants_refresh};
 use crate::rgba_source::{PitchedRgba, even_size};
 
 /// OpenH264's limit (level 5.2): 3840x2160 landscape or 2160x3840 portrait.
@@ -39,6 +44,8 @@ pub struct RgbaToH264 {
     settings: H264Settings,
     session: Option<Session>,
     keyframe_requested: bool,
+    /// The next frame is a quality refresh (see the module docs).
+    refresh_requested: bool,
     frames_since_idr: u32,
     output: Vec<u8>,
     scratch: Vec<u8>,
@@ -56,6 +63,7 @@ impl RgbaToH264 {
             settings,
             session: None,
             keyframe_requested: false,
+            refresh_requested: false,
             frames_since_idr: 0,
             output: Vec::new(),
             scratch: Vec::new(),
@@ -70,6 +78,9 @@ impl RgbaToH264 {
     /// Applies options (see [`crate::options`]); bad values change nothing.
     pub fn apply_options(&mut self, options_json: &str) -> Result<(), PluginError> {
         self.settings = self.settings.with_options(options_json)?;
+        if wants_refresh(options_json) {
+            self.refresh_requested = true;
+        }
         Ok(())
     }
 
@@ -124,8 +135,18 @@ impl RgbaToH264 {
             self.session = Some(Self::new_session(self.settings, size)?);
         }
         let session = self.session.as_mut().ok_or_else(|| PluginError::internal("encoder session missing"))?;
+        let refresh = std::mem::take(&mut self.refresh_requested);
+        let bitrate_kbps = if refresh {
+            self.settings.bitrate_kbps.saturating_mul(REFRESH_BITRATE_FACTOR)
+        } else {
+            self.settings.bitrate_kbps
+        };
+        if session.settings.bitrate_kbps != bitrate_kbps {
+            set_bitrate(&mut session.encoder, session.settings.bitrate_kbps, bitrate_kbps)?;
+            session.settings.bitrate_kbps = bitrate_kbps;
+        }
         let gop_due = self.settings.gop_frames > 0 && self.frames_since_idr >= self.settings.gop_frames;
-        if reuse && (self.keyframe_requested || gop_due) {
+        if reuse && (self.keyframe_requested || gop_due || refresh) {
             session.encoder.force_intra_frame();
         }
 
@@ -150,6 +171,40 @@ impl RgbaToH264 {
         }
         Ok(out)
     }
+}
+
+/// Changes a running encoder's target bitrate (no new encoder, so no IDR). The maximum bitrate
+/// follows the target, as at creation: raised first when going up, lowered last when going down
+/// (OpenH264 refuses a target above the maximum).
+fn set_bitrate(encoder: &mut Encoder, from_kbps: u32, kbps: u32) -> Result<(), PluginError> {
+    let order = if kbps > from_kbps {
+        [openh264_sys2::ENCODER_OPTION_MAX_BITRATE, openh264_sys2::ENCODER_OPTION_BITRATE]
+    } else {
+        [openh264_sys2::ENCODER_OPTION_BITRATE, openh264_sys2::ENCODER_OPTION_MAX_BITRATE]
+    };
+    for option in order {
+        // One spatial layer: the maximum is the layer's (OpenH264 checks a new target against
+        // it), the target the whole stream's.
+        let layer = if option == openh264_sys2::ENCODER_OPTION_MAX_BITRATE {
+            openh264_sys2::SPATIAL_LAYER_0
+        } else {
+            openh264_sys2::SPATIAL_LAYER_ALL
+        };
+        let mut info = openh264_sys2::SBitrateInfo {
+            iLayer: layer,
+            iBitrate: i32::try_from(kbps.saturating_mul(1000)).unwrap_or(i32::MAX),
+        };
+        // SAFETY: `set_option` with the (max) bitrate option reads one `SBitrateInfo` through the
+        // pointer during the call; `info` lives on this stack frame for the whole call. Both are
+        // run-time options OpenH264 documents as changeable between frames.
+        let rc = unsafe { encoder.raw_api().set_option(option, std::ptr::from_mut(&mut info).cast()) };
+        if rc != 0 {
+            return Err(PluginError::internal(format!(
+                "OpenH264 refused the bitrate {kbps} kbit/s (option {option}, code {rc})"
+            )));
+        }
+    }
+    Ok(())
 }
 
 impl FrameConverter for RgbaToH264 {

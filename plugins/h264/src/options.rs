@@ -1,7 +1,9 @@
 //! The `rgba-to-h264` options, read from the config at creation and from `configure` later.
 //!
 //! `{"bitrate_kbps": 6000, "fps": 60, "gop_frames": 60, "threads": 0}`; every key is optional and
-//! unknown keys are ignored. `gop_frames` is the IDR interval in frames (0 = only the first frame
+//! unknown keys are ignored. `{"refresh": true}` (the host's render on demand, once the picture
+//! stopped changing) makes the next frame an IDR encoded at [`REFRESH_BITRATE_FACTOR`] times
+//! the bitrate, a better quantizer for the picture that stays on screen. `gop_frames` is the IDR interval in frames (0 = only the first frame
 //! and requested keyframes); `threads` is OpenH264's worker count (0 = its own choice).
 
 use ovhost_plugin_api::PluginError;
@@ -20,6 +22,18 @@ impl Default for H264Settings {
     fn default() -> Self {
         Self { bitrate_kbps: 6000, fps: 60.0, gop_frames: 60, threads: 0 }
     }
+}
+
+/// The refresh keyframe's bitrate, as a multiple of the configured one.
+pub const REFRESH_BITRATE_FACTOR: u32 = 4;
+
+/// True when the options ask for a quality refresh (`{"refresh": true}`).
+pub fn wants_refresh(options_json: &str) -> bool {
+    #[derive(Deserialize, Default)]
+    struct Refresh {
+        refresh: Option<bool>,
+    }
+    serde_json::from_str::<Refresh>(options_json).ok().and_then(|r| r.refresh).unwrap_or(false)
 }
 
 #[derive(Deserialize, Default)]
@@ -65,10 +79,11 @@ impl H264Settings {
         Ok(out)
     }
 
-    /// True when a change from `self` to `next` needs a new OpenH264 encoder (rate control and
-    /// threading are fixed at initialization); a GOP change does not.
+    /// True when a change from `self` to `next` needs a new OpenH264 encoder (the frame rate and
+    /// threading are fixed at initialization); a bitrate change (applied to the running encoder)
+    /// and a GOP change do not.
     pub fn needs_new_encoder(&self, next: &Self) -> bool {
-        self.bitrate_kbps != next.bitrate_kbps || self.fps != next.fps || self.threads != next.threads
+        self.fps != next.fps || self.threads != next.threads
     }
 }
 

@@ -186,7 +186,7 @@ fn size_changes_restart_with_an_idr_and_odd_sizes_are_cropped() {
 }
 
 #[test]
-fn lower_bitrate_gives_smaller_stream_and_configure_restarts() {
+fn lower_bitrate_gives_smaller_stream_and_bitrate_changes_keep_the_encoder() {
     let total = |config: &str| {
         let mut conv = create(config);
         (0..10).map(|t| encode(&mut conv, 320, 240, 1280, t * 7).0.bytes.len()).sum::<usize>()
@@ -199,7 +199,9 @@ fn lower_bitrate_gives_smaller_stream_and_configure_restarts() {
     encode(&mut conv, 64, 48, 256, 0);
     assert!(!encode(&mut conv, 64, 48, 256, 1).0.keyframe);
     conv.configure(r#"{"bitrate_kbps": 1000}"#.into()).into_result().expect("configure");
-    assert!(encode(&mut conv, 64, 48, 256, 2).0.keyframe, "a new bitrate re-creates the encoder");
+    assert!(!encode(&mut conv, 64, 48, 256, 2).0.keyframe, "a new bitrate is applied without an IDR");
+    conv.configure(r#"{"fps": 25}"#.into()).into_result().expect("configure");
+    assert!(encode(&mut conv, 64, 48, 256, 3).0.keyframe, "a new frame rate re-creates the encoder");
     let err = conv.configure(r#"{"fps": -3}"#.into()).into_result().expect_err("bad fps");
     assert_eq!(err.kind, ErrorKind::INVALID_INPUT);
 }
@@ -222,4 +224,33 @@ fn registers_one_converter() {
     assert_eq!(ids, vec!["rgba-to-h264"]);
     assert_eq!(entries[0].input(), ovhost_plugin_api::FrameSpec::host(FrameFormat::RGBA8));
     assert_eq!(entries[0].output(), ovhost_plugin_api::FrameSpec::host(FrameFormat::H264));
+}
+
+#[test]
+fn refresh_is_an_idr_at_a_better_quality_then_the_bitrate_returns() {
+    let (w, h) = (320, 240);
+    let mut conv = create(r#"{"bitrate_kbps": 100, "fps": 30, "gop_frames": 0}"#);
+    let mut decoder = Decoder::new().expect("decoder");
+    for t in 0..10 {
+        decode(&mut decoder, &encode(&mut conv, w, h, w * 4, t * 5).0.bytes);
+    }
+    conv.request_keyframe().into_result().expect("request");
+    let (plain, src) = encode(&mut conv, w, h, w * 4, 60);
+    assert!(plain.keyframe);
+    let (_, _, decoded) = decode(&mut decoder, &plain.bytes);
+    let plain_psnr = psnr(&src, w * 4, &decoded, w, h);
+    conv.configure(r#"{"refresh": true}"#.into()).into_result().expect("refresh");
+    let (refresh, src) = encode(&mut conv, w, h, w * 4, 60);
+    assert!(refresh.keyframe, "a refresh is an IDR");
+    let (_, _, decoded) = decode(&mut decoder, &refresh.bytes);
+    let refresh_psnr = psnr(&src, w * 4, &decoded, w, h);
+    println!(
+        "plain IDR {} bytes, {plain_psnr:.2} dB; refresh IDR {} bytes, {refresh_psnr:.2} dB",
+        plain.bytes.len(),
+        refresh.bytes.len()
+    );
+    assert!(refresh.bytes.len() > plain.bytes.len(), "the refresh spends more bits");
+    assert!(refresh_psnr > plain_psnr, "and looks better: {refresh_psnr:.2} dB vs {plain_psnr:.2} dB");
+    let next = encode(&mut conv, w, h, w * 4, 65).0;
+    assert!(!next.keyframe, "one refresh, then ordinary frames");
 }

@@ -8,7 +8,7 @@
 mod digits;
 
 use ovhost_plugin_api::prelude::*;
-use ovhost_plugin_api::{FRAME_FLAG_KEYFRAME, builtin_plugin};
+use ovhost_plugin_api::{FRAME_FLAG_CHANGING, FRAME_FLAG_KEYFRAME, builtin_plugin};
 
 builtin_plugin! {
     name: "testpattern",
@@ -116,7 +116,8 @@ impl RendererBackend for TestPattern {
         }
         self.draw(request);
         let mut frame = Frame::host(FrameFormat::RGBA8, self.width, self.height, self.width * 4, &self.pixels);
-        frame.flags = FRAME_FLAG_KEYFRAME;
+        // It scrolls with time and prints the frame number: always changing.
+        frame.flags = FRAME_FLAG_KEYFRAME | FRAME_FLAG_CHANGING;
         frame.frame_number = request.frame_number();
         frame.timestamp_us = request.time_us();
         RResult::ROk(frame)

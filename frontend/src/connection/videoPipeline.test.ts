@@ -1,0 +1,55 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { buildVideoHeader, VIDEO_HEADER_BYTES } from '../protocol/videoHeader';
+import { StatsTracker } from './stats';
+import { VideoPipeline } from './videoPipeline';
+
+/** A WebCodecs decoder double (jsdom has none): queues chunks and never outputs, so the decode
+ * queue fills the way a stalled decoder's does; `fail` raises the decoder's error callback. */
+class FakeDecoder {
+  static last: FakeDecoder | null = null;
+  state = 'unconfigured';
+  decodeQueueSize = 0;
+  constructor(private readonly init: { error: (e: Error) => void }) {
+    FakeDecoder.last = this;
+  }
+  configure(): void {
+    this.state = 'configured';
+  }
+  decode(): void {
+    this.decodeQueueSize += 1;
+  }
+  close(): void {
+    this.state = 'closed';
+  }
+  fail(): void {
+    this.init.error(new Error('corrupt slice'));
+  }
+}
+
+function frame(frameNumber: number, keyframe: boolean): ArrayBuffer {
+  const header = buildVideoHeader({ codec: 'h264', keyframe, frameNumber, captureTimeUs: 0, width: 64, height: 48, inputSeq: 0 });
+  const out = new Uint8Array(VIDEO_HEADER_BYTES + 4);
+  out.set(new Uint8Array(header));
+  return out.buffer;
+}
+
+describe('VideoPipeline keyframe requests', () => {
+  afterEach(() => vi.unstubAllGlobals());
+
+  it('asks once per loss of sync: a dropped frame, then a decoder error', () => {
+    vi.stubGlobal('VideoDecoder', FakeDecoder);
+    vi.stubGlobal('EncodedVideoChunk', class { constructor(readonly init: unknown) {} });
+    const requests: string[] = [];
+    const pipeline = new VideoPipeline(document.createElement('canvas'), new StatsTracker(), undefined, (r) => requests.push(r));
+    pipeline.push(frame(1, true));
+    pipeline.push(frame(2, false));
+    pipeline.push(frame(3, false));
+    expect(requests).toEqual([]);
+    pipeline.push(frame(4, false)); // the decode queue is full: dropped, sync lost
+    pipeline.push(frame(5, false)); // still waiting: no second request
+    expect(requests).toEqual(['dropped']);
+    pipeline.push(frame(6, true)); // back in sync
+    FakeDecoder.last?.fail();
+    expect(requests).toEqual(['dropped', 'decoder_error']);
+  });
+});

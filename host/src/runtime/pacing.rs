@@ -1,0 +1,161 @@
+//! Render on demand: whether the render loop renders in this frame interval.
+//!
+//! The loop still wakes once per frame interval (to poll sinks, advance the camera and beat the
+//! heartbeat, all cheap), but it renders only when something that affects the picture changed or
+//! a sink needs a frame. Once the picture stops changing it renders **one refresh** (a keyframe
+//! the converters encode at a better quality) and then nothing until the next change.
+//!
+//! # The one entry point for other features
+//!
+//! Anything that changes the picture calls [`FramePacer::mark_dirty`] (through
+//! [`super::core::Core::mark_dirty`] from services and handlers' host calls), naming why; the
+//! next frame interval renders. Anything that needs frames to keep flowing at the stream rate
+//! for a while (a playing timeline, a recording in progress, a progressive renderer) holds
+//! [`FramePacer::set_continuous`] on under its own reason and lets go when done. A resize is
+//! `mark_dirty("resize")`. [`FramePacer::needs_frame`] answers whether the next interval renders.
+//!
+//! The render loop itself marks: every app message (handlers may change anything through
+//! services), pointer and key input, finished stage loads, a changed camera view (inertia,
+//! animated camera schemes), keyframe requests from sinks (a client joined, a decoder lost
+//! sync), and renderer output flagged [`ovhost_plugin_api::FRAME_FLAG_CHANGING`].
+
+use std::collections::BTreeSet;
+
+/// How long the picture must stay unchanged before the quality refresh is rendered.
+pub const REFRESH_DELAY_US: u64 = 150_000;
+
+/// What kind of frame the render loop should render now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FrameKind {
+    /// Something changed: an ordinary frame.
+    Changed,
+    /// The picture has stopped changing: one keyframe at a better quality.
+    Refresh,
+}
+
+/// The render-on-demand state (render thread only).
+#[derive(Debug)]
+pub struct FramePacer {
+    /// Reasons marked since the last rendered frame (for logs and `/api/state`).
+    dirty: BTreeSet<&'static str>,
+    /// Reasons holding frames at the stream rate.
+    continuous: BTreeSet<&'static str>,
+    /// Host time of the last `Changed` frame; a refresh is due `REFRESH_DELAY_US` after it.
+    refresh_due_at_us: Option<u64>,
+    /// Frames rendered and skipped, by kind (for `/api/state` and tests).
+    pub frames_changed: u64,
+    pub frames_refresh: u64,
+    pub intervals_idle: u64,
+}
+
+impl Default for FramePacer {
+    fn default() -> Self {
+        // The first frame is always rendered: readiness needs one rendered-and-converted frame.
+        Self {
+            dirty: BTreeSet::from(["start"]),
+            continuous: BTreeSet::new(),
+            refresh_due_at_us: None,
+            frames_changed: 0,
+            frames_refresh: 0,
+            intervals_idle: 0,
+        }
+    }
+}
+
+impl FramePacer {
+    /// Something that affects the picture changed: the next frame interval renders.
+    pub fn mark_dirty(&mut self, reason: &'static str) {
+        self.dirty.insert(reason);
+    }
+
+    /// Holds (or releases) frames at the stream rate under `reason`, e.g. `"timeline"` while a
+    /// timeline plays, `"recording"` while a recording runs.
+    pub fn set_continuous(&mut self, reason: &'static str, on: bool) {
+        if on {
+            self.continuous.insert(reason);
+        } else {
+            self.continuous.remove(reason);
+        }
+    }
+
+    /// Whether the next frame interval renders (a changed frame or the pending refresh, whose
+    /// time is checked by [`FramePacer::next_frame`]).
+    pub fn needs_frame(&self) -> bool {
+        !self.dirty.is_empty() || !self.continuous.is_empty()
+    }
+
+    /// Decides this interval's frame at host time `now_us`, clearing what it consumes. `None`:
+    /// render nothing.
+    pub fn next_frame(&mut self, now_us: u64) -> Option<FrameKind> {
+        if self.needs_frame() {
+            self.dirty.clear();
+            self.refresh_due_at_us = Some(now_us.saturating_add(REFRESH_DELAY_US));
+            self.frames_changed += 1;
+            return Some(FrameKind::Changed);
+        }
+        match self.refresh_due_at_us {
+            Some(due) if now_us >= due => {
+                self.refresh_due_at_us = None;
+                self.frames_refresh += 1;
+                Some(FrameKind::Refresh)
+            }
+            _ => {
+                self.intervals_idle += 1;
+                None
+            }
+        }
+    }
+
+    /// Forgets a pending refresh (nobody would see it).
+    pub fn cancel_refresh(&mut self) {
+        self.refresh_due_at_us = None;
+    }
+
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "continuous": self.continuous,
+            "frames_changed": self.frames_changed,
+            "frames_refresh": self.frames_refresh,
+            "refresh_pending": self.refresh_due_at_us.is_some(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_on_change_then_one_refresh_then_nothing() {
+        let mut pacer = FramePacer::default();
+        assert_eq!(pacer.next_frame(0), Some(FrameKind::Changed), "the first frame is rendered");
+        assert_eq!(pacer.next_frame(33_000), None);
+        assert_eq!(pacer.next_frame(REFRESH_DELAY_US), Some(FrameKind::Refresh));
+        for i in 1..100 {
+            assert_eq!(pacer.next_frame(REFRESH_DELAY_US + i * 33_000), None);
+        }
+        pacer.mark_dirty("input");
+        assert_eq!(pacer.next_frame(10_000_000), Some(FrameKind::Changed));
+        assert_eq!(pacer.next_frame(10_033_000), None);
+        pacer.mark_dirty("input");
+        assert_eq!(pacer.next_frame(10_066_000), Some(FrameKind::Changed), "a change postpones the refresh");
+        assert_eq!(pacer.next_frame(10_066_000 + REFRESH_DELAY_US - 1), None);
+        assert_eq!(pacer.next_frame(10_066_000 + REFRESH_DELAY_US), Some(FrameKind::Refresh));
+    }
+
+    #[test]
+    fn continuous_reasons_hold_frames_until_released() {
+        let mut pacer = FramePacer::default();
+        pacer.next_frame(0);
+        pacer.set_continuous("timeline", true);
+        pacer.set_continuous("recording", true);
+        for i in 1..10 {
+            assert_eq!(pacer.next_frame(i * 33_000), Some(FrameKind::Changed));
+        }
+        pacer.set_continuous("timeline", false);
+        assert!(pacer.needs_frame(), "the recording still holds frames");
+        pacer.set_continuous("recording", false);
+        assert!(!pacer.needs_frame());
+        assert_eq!(pacer.next_frame(10 * 33_000), None);
+    }
+}
