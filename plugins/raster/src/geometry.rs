@@ -293,6 +293,23 @@ impl GpuScene {
     }
 }
 
+/// One mesh's vertices as uploaded: positions, normals (zero when absent, derived in the shader),
+/// the colour (constant, per vertex, or the default) and texture coordinates (zero unless there is
+/// one per vertex).
+pub fn vertices_of<'m>(mesh: &'m MeshData, uvs: &'m [[f32; 2]]) -> impl Iterator<Item = Vertex> + 'm {
+    let uvs = if uvs.len() == mesh.positions.len() { uvs } else { &[] };
+    mesh.positions.iter().enumerate().map(move |(i, &position)| Vertex {
+        position,
+        normal: mesh.normals.get(i).copied().unwrap_or([0.0; 3]),
+        color: match mesh.colors.len() {
+            0 => DEFAULT_COLOR,
+            1 => mesh.colors[0],
+            _ => mesh.colors[i],
+        },
+        uv: uvs.get(i).copied().unwrap_or([0.0; 2]),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -313,21 +330,4 @@ mod tests {
         assert!((inst.normal[0][0] - 0.5).abs() < 1e-6);
         assert_eq!(inst.prim_id, 9);
     }
-}
-
-/// One mesh's vertices as uploaded: positions, normals (zero when absent, derived in the shader),
-/// the colour (constant, per vertex, or the default) and texture coordinates (zero unless there is
-/// one per vertex).
-pub fn vertices_of<'m>(mesh: &'m MeshData, uvs: &'m [[f32; 2]]) -> impl Iterator<Item = Vertex> + 'm {
-    let uvs = if uvs.len() == mesh.positions.len() { uvs } else { &[] };
-    mesh.positions.iter().enumerate().map(move |(i, &position)| Vertex {
-        position,
-        normal: mesh.normals.get(i).copied().unwrap_or([0.0; 3]),
-        color: match mesh.colors.len() {
-            0 => DEFAULT_COLOR,
-            1 => mesh.colors[0],
-            _ => mesh.colors[i],
-        },
-        uv: uvs.get(i).copied().unwrap_or([0.0; 2]),
-    })
 }
