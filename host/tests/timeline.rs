@@ -53,8 +53,21 @@ fn stages() -> tempfile::TempDir {
     root
 }
 
+/// A host rendering every interval (`--continuous-frames`): these tests compare consecutive frames,
+/// so a paused timeline must still send frames to show that they are identical (render on demand
+/// itself, which sends none, is tested in `pacing.rs`).
 fn start(root: &Path, stage: &str, extra: &[&str]) -> Host {
-    let mut args = vec!["--asset-root", root.to_str().unwrap(), "--stage", stage, "--width", "320", "--height", "180"];
+    let mut args = vec![
+        "--asset-root",
+        root.to_str().unwrap(),
+        "--stage",
+        stage,
+        "--width",
+        "320",
+        "--height",
+        "180",
+        "--continuous-frames",
+    ];
     args.extend_from_slice(extra);
     let host = Host::start(Path::new(BIN), &args);
     assert!(host.wait_ready(Duration::from_secs(30)), "host not ready: {:?}", host.logs());
