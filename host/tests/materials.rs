@@ -62,7 +62,17 @@ fn the_inspector_names_materials_and_texture_files_and_broken_textures_do_not_st
     let root = authored_root(&python);
     let host = Host::start(
         Path::new(BIN),
-        &["--asset-root", root.to_str().unwrap(), "--stage", "textured.usda", "--renderer", "raster"],
+        // Every interval rendered, so "still streaming" is a count of frames (render on demand
+        // would rightly send none for this static stage).
+        &[
+            "--asset-root",
+            root.to_str().unwrap(),
+            "--stage",
+            "textured.usda",
+            "--renderer",
+            "raster",
+            "--continuous-frames",
+        ],
     );
     assert!(host.wait_ready(Duration::from_secs(30)), "host not ready: {:?}", host.logs());
     assert!(host.wait_stage_loaded(Duration::from_secs(30)), "stage did not load: {:?}", host.logs());
