@@ -9,10 +9,9 @@
 
 use std::collections::BTreeMap;
 
-use glam::DMat4;
 use ovhost_plugin_api::{Bounds, SceneRef, Track, TrackTarget};
 
-use crate::geometry::{GpuScene, Instance, Vertex, vertices_of};
+use crate::geometry::{GpuScene, Instance, Vertex, transform_bounds, vertices_of};
 
 struct AnimatedInstance {
     /// Index into the instance buffer.
@@ -192,19 +191,6 @@ fn swept_bounds(track: &Track, local: &Bounds) -> Bounds {
     for m in track.values.chunks_exact(16) {
         let world: [f64; 16] = std::array::from_fn(|i| f64::from(m[i]));
         out = out.union(&transform_bounds(local, &world));
-    }
-    out
-}
-
-fn transform_bounds(local: &Bounds, world: &[f64; 16]) -> Bounds {
-    let mut out = Bounds::EMPTY;
-    if local.is_empty() {
-        return out;
-    }
-    let m = DMat4::from_cols_array(world);
-    for corner in 0..8 {
-        let pick = |axis: usize| if corner & (1 << axis) == 0 { local.min[axis] } else { local.max[axis] };
-        out.include_point(m.transform_point3(glam::DVec3::new(pick(0), pick(1), pick(2))).to_array());
     }
     out
 }

@@ -159,6 +159,11 @@ fn instance_bounds_of(mesh: &MeshData, world: &[f64; 16]) -> Bounds {
     for p in mesh.positions.iter() {
         local.include_point([f64::from(p[0]), f64::from(p[1]), f64::from(p[2])]);
     }
+    transform_bounds(&local, world)
+}
+
+/// The world box around a local box's eight corners placed by `world`.
+pub fn transform_bounds(local: &Bounds, world: &[f64; 16]) -> Bounds {
     let mut out = Bounds::EMPTY;
     if local.is_empty() {
         return out;
