@@ -55,18 +55,7 @@ impl Default for CaptureConfig {
 }
 
 /// A finished recording, as `recordingState` and `/api/recordings` describe it.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct RecordingFile {
-    pub name: String,
-    pub url: String,
-    pub bytes: u64,
-    pub frames: u64,
-    pub duration_ms: u64,
-    pub width: u32,
-    pub height: u32,
-    /// Kept on the host (`--recordings-dir`), not only offered for download.
-    pub kept: bool,
-}
+pub use ovhost_protocol::RecordingFile;
 
 struct Sample {
     data: Vec<u8>,
