@@ -489,10 +489,10 @@ impl MaterialTable {
         for input in material.inputs.iter() {
             let entry = match (input.texture as usize).checked_sub(1).and_then(|t| self.textures.get(t)) {
                 Some(tex) => {
-                    let error = tex
-                        .resolved
-                        .as_ref()
-                        .map_or(Some("the file could not be found"), |r| texture_errors.get(r).map(String::as_str));
+                    let error = match tex.resolved.as_ref() {
+                        None => Some(unresolved_reason(&tex.asset_path)),
+                        Some(r) => texture_errors.get(r).cloned(),
+                    };
                     json!({
                         "texture": tex.asset_path,
                         "resolved": tex.resolved,
@@ -578,4 +578,19 @@ pub fn material_bind_subsets(prim: &usd::Prim) -> Vec<usd::Prim> {
         .filter(|c| get(c, "familyName").as_ref().and_then(token_or_string).as_deref() == Some("materialBind"))
         .filter(|c| get(c, "elementType").as_ref().and_then(token_or_string).is_none_or(|t| t == "face"))
         .collect()
+}
+
+/// Why a texture's asset path did not resolve. The stage's resolver confines every asset to the
+/// asset root (`confined.rs`), so an existing file outside it resolves to nothing: say so rather
+/// than "not found" where the path shows it (absolute); otherwise the open's warnings name it.
+fn unresolved_reason(asset_path: &str) -> String {
+    let path = std::path::Path::new(asset_path);
+    let root =
+        std::env::var_os(super::confined::ASSET_ROOT_ENV).and_then(|r| std::path::Path::new(&r).canonicalize().ok());
+    if let (true, Some(root), Ok(file)) = (path.is_absolute(), root, path.canonicalize())
+        && !file.starts_with(&root)
+    {
+        return format!("'{}' is outside the asset root; refused", path.display());
+    }
+    "the file could not be found inside the asset root (refused dependencies are listed in the open's warnings)".into()
 }
