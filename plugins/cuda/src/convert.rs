@@ -40,15 +40,19 @@ pub struct RgbaToBgraCuda {
 
 impl FromConfig for RgbaToBgraCuda {
     fn from_config(config_json: &str) -> Result<Self, PluginError> {
-        let text = if config_json.trim().is_empty() { "{}" } else { config_json };
-        let options: CudaOptions = serde_json::from_str(text).map_err(|e| {
-            PluginError::invalid_input(format!("rgba-to-bgra-cuda config must be {{\"device\": N}}: {e}"))
-        })?;
-        Self::new(options.device.unwrap_or(0) as usize)
+        Self::new(device_option(config_json, "rgba-to-bgra-cuda")?)
     }
 }
 
-fn driver(what: &str, e: cudarc::driver::DriverError) -> PluginError {
+/// The CUDA device ordinal of a converter config (`{"device": N}`, default 0).
+pub(crate) fn device_option(config_json: &str, converter: &str) -> Result<usize, PluginError> {
+    let text = if config_json.trim().is_empty() { "{}" } else { config_json };
+    let options: CudaOptions = serde_json::from_str(text)
+        .map_err(|e| PluginError::invalid_input(format!("{converter} config must be {{\"device\": N}}: {e}")))?;
+    Ok(options.device.unwrap_or(0) as usize)
+}
+
+pub(crate) fn driver(what: &str, e: cudarc::driver::DriverError) -> PluginError {
     PluginError::internal(format!("CUDA {what} failed: {e}"))
 }
 
@@ -89,33 +93,7 @@ impl RgbaToBgraCuda {
                 ptr
             }
             MemoryLocation::CUDA => {
-                let ours = self.device.ctx.cu_ctx() as u64;
-                if input.cuda_context != 0 && input.cuda_context != ours {
-                    return Err(PluginError::unsupported(format!(
-                        "input frame lives in CUDA context {:#x}; this converter runs in the primary context \
-                         {ours:#x} of device {} (create the frame there, or pass cuda_context = 0)",
-                        input.cuda_context,
-                        self.device.ctx.ordinal()
-                    )));
-                }
-                let input_stream = input.cuda_stream as sys::CUstream;
-                // Our stream is non-blocking, so it does not wait for the legacy default stream
-                // by itself: order after the producer's stream even when that is the default
-                // (null) stream, which cuEventRecord accepts.
-                if input_stream != stream.cu_stream() {
-                    // SAFETY: the producer's stream (or the default stream) is alive while its
-                    // frame is (frame contract); our event and stream are owned by `self`.
-                    unsafe {
-                        cudarc::driver::result::event::record(self.input_ready.cu_event(), input_stream)
-                            .map_err(|e| driver("recording the input stream", e))?;
-                        cudarc::driver::result::stream::wait_event(
-                            stream.cu_stream(),
-                            self.input_ready.cu_event(),
-                            sys::CUevent_wait_flags::CU_EVENT_WAIT_DEFAULT,
-                        )
-                        .map_err(|e| driver("waiting for the input stream", e))?;
-                    }
-                }
+                order_after_input(&self.device, &self.input_ready, input, "rgba-to-bgra-cuda")?;
                 input.data_ptr() as u64
             }
             other => {
@@ -161,6 +139,46 @@ impl RgbaToBgraCuda {
         out.timestamp_us = input.timestamp_us;
         Ok(out)
     }
+}
+
+/// Checks that a CUDA `input` lives in `device`'s primary context (or says `cuda_context = 0`)
+/// and queues a wait on `device`'s stream for the input's stream, so work queued next reads the
+/// frame only once its producer finished writing it.
+pub(crate) fn order_after_input(
+    device: &CudaDevice,
+    input_ready: &CudaEvent,
+    input: &Frame<'_>,
+    converter: &str,
+) -> Result<(), PluginError> {
+    let stream = &device.stream;
+    let ours = device.ctx.cu_ctx() as u64;
+    if input.cuda_context != 0 && input.cuda_context != ours {
+        return Err(PluginError::unsupported(format!(
+            "input frame lives in CUDA context {:#x}; {converter} runs in the primary context {ours:#x} of device {} \
+             (create the frame there, or pass cuda_context = 0)",
+            input.cuda_context,
+            device.ctx.ordinal()
+        )));
+    }
+    let input_stream = input.cuda_stream as sys::CUstream;
+    // Our stream is non-blocking, so it does not wait for the legacy default stream by itself:
+    // order after the producer's stream even when that is the default (null) stream, which
+    // cuEventRecord accepts.
+    if input_stream != stream.cu_stream() {
+        // SAFETY: the producer's stream (or the default stream) is alive while its frame is
+        // (frame contract); the event and stream are owned by the caller's converter.
+        unsafe {
+            cudarc::driver::result::event::record(input_ready.cu_event(), input_stream)
+                .map_err(|e| driver("recording the input stream", e))?;
+            cudarc::driver::result::stream::wait_event(
+                stream.cu_stream(),
+                input_ready.cu_event(),
+                sys::CUevent_wait_flags::CU_EVENT_WAIT_DEFAULT,
+            )
+            .map_err(|e| driver("waiting for the input stream", e))?;
+        }
+    }
+    Ok(())
 }
 
 /// Returns `slot`'s buffer, (re)allocated when it holds fewer than `len` bytes.

@@ -55,6 +55,8 @@ fn registers_device_and_upload_converters() {
         vec![
             ("rgba-to-bgra-cuda".to_string(), cuda(FrameFormat::RGBA8), cuda(FrameFormat::BGRA8)),
             ("rgba-to-bgra-cuda-upload".to_string(), FrameSpec::host(FrameFormat::RGBA8), cuda(FrameFormat::BGRA8)),
+            ("cuda-download-rgba".to_string(), cuda(FrameFormat::RGBA8), FrameSpec::host(FrameFormat::RGBA8)),
+            ("cuda-download-bgra".to_string(), cuda(FrameFormat::BGRA8), FrameSpec::host(FrameFormat::BGRA8)),
         ]
     );
 }
@@ -65,7 +67,7 @@ fn without_a_driver_creation_is_unavailable() {
         skip("a CUDA driver is present, the no-driver path cannot be exercised here");
         return;
     }
-    for id in ["rgba-to-bgra-cuda", "rgba-to-bgra-cuda-upload"] {
+    for id in ["rgba-to-bgra-cuda", "rgba-to-bgra-cuda-upload", "cuda-download-rgba", "cuda-download-bgra"] {
         let err = registry_probe::create_converter(register, id, "{}").map(|_| ()).expect_err("no driver");
         assert_eq!(err.kind, ErrorKind::UNAVAILABLE, "{id}: {err}");
         assert!(err.message.starts_with("CUDA not available:"), "{id}: {err}");
@@ -126,6 +128,85 @@ fn device_input_matches_cpu_without_host_round_trip() {
         assert_eq!(download(&out), expected(&src, pitch, w, h), "{w}x{h} pad {pad}");
         producer.synchronize().expect("sync");
     }
+}
+
+#[test]
+fn download_returns_the_device_frame_in_host_memory_packed() {
+    if !driver_present() {
+        skip("CUDA not available: no NVIDIA driver (libcuda) on this machine");
+        return;
+    }
+    let ctx = CudaContext::new(0).expect("primary context");
+    let producer: Arc<CudaStream> = ctx.new_stream().expect("stream");
+    for (id, format) in [("cuda-download-rgba", FrameFormat::RGBA8), ("cuda-download-bgra", FrameFormat::BGRA8)] {
+        let mut conv = registry_probe::create_converter(register, id, "{}").expect("create");
+        for &(w, h, pad) in SIZES {
+            let pitch = w * 4 + pad;
+            let src = noise(pitch * h, (w * 5 + h) as u64);
+            let device_src = producer.clone_htod(&src).expect("upload");
+            let (ptr, _sync) = device_src.device_ptr(&producer);
+            // SAFETY: `device_src` holds `src.len()` bytes of device memory for this iteration.
+            let mut input = unsafe {
+                Frame::from_raw_parts(
+                    format,
+                    MemoryLocation::CUDA,
+                    w as u32,
+                    h as u32,
+                    pitch as u32,
+                    ptr as *const u8,
+                    src.len() as u64,
+                )
+            }
+            .with_cuda(ctx.cu_ctx() as u64, producer.cu_stream() as u64);
+            input.frame_number = 4;
+            let out = conv.convert(&input).into_result().expect("download");
+            assert_eq!(
+                (out.format, out.location, out.width, out.height, out.pitch_bytes, out.frame_number),
+                (format, MemoryLocation::HOST, w as u32, h as u32, (w * 4) as u32, 4),
+                "{id}"
+            );
+            let packed: Vec<u8> = src.chunks(pitch).flat_map(|row| row[..w * 4].to_vec()).collect();
+            assert_eq!(out.host_bytes().expect("host frame"), packed.as_slice(), "{id} {w}x{h} pad {pad}");
+            producer.synchronize().expect("sync");
+        }
+        let host = Frame::host(format, 2, 2, 8, &[0u8; 16]);
+        let err = conv.convert(&host).into_result().map(|_| ()).expect_err("host input is refused");
+        assert_eq!(err.kind, ErrorKind::INVALID_INPUT, "{err}");
+    }
+}
+
+#[test]
+fn gpu_swizzle_then_download_matches_the_cpu_reference() {
+    if !driver_present() {
+        skip("CUDA not available: no NVIDIA driver (libcuda) on this machine");
+        return;
+    }
+    // The chain the host plans for rgba8@cuda -> bgra8@host.
+    let ctx = CudaContext::new(0).expect("primary context");
+    let producer: Arc<CudaStream> = ctx.new_stream().expect("stream");
+    let mut swizzle = registry_probe::create_converter(register, "rgba-to-bgra-cuda", "{}").expect("create");
+    let mut download = registry_probe::create_converter(register, "cuda-download-bgra", "{}").expect("create");
+    let (w, h, pitch) = (1280usize, 720usize, 1280 * 4 + 64);
+    let src = noise(pitch * h, 99);
+    let device_src = producer.clone_htod(&src).expect("upload");
+    let (ptr, _sync) = device_src.device_ptr(&producer);
+    // SAFETY: as above.
+    let input = unsafe {
+        Frame::from_raw_parts(
+            FrameFormat::RGBA8,
+            MemoryLocation::CUDA,
+            w as u32,
+            h as u32,
+            pitch as u32,
+            ptr as *const u8,
+            src.len() as u64,
+        )
+    }
+    .with_cuda(0, producer.cu_stream() as u64);
+    let bgra = swizzle.convert(&input).into_result().expect("swizzle");
+    let out = download.convert(&bgra).into_result().expect("download");
+    assert_eq!((out.format, out.location), (FrameFormat::BGRA8, MemoryLocation::HOST));
+    assert_eq!(out.host_bytes().expect("host"), expected(&src, pitch, w, h).as_slice());
 }
 
 /// Reports that the calling test cannot run here (`skipped: <reason>`), and to scripts/test's
