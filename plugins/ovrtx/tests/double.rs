@@ -161,7 +161,11 @@ fn library_errors_are_surfaced_with_the_call_name() {
     assert_eq!(frame.width, 8);
     assert!(!trace(&r).iter().any(|l| l == "ovrtx_step"));
 
-    // The CUDA output path on a machine (here: a double) without CUDA.
+    // The CUDA output path on a machine without CUDA (with a driver the double maps real device
+    // memory: tests/cuda_output.rs).
+    if ovhost_plugin_cuda::driver_present() {
+        return;
+    }
     let mut cuda =
         Ovrtx::from_config(&config(r#""warmup_frames": 0, "active_cuda_gpus": "0""#).replace("\"cpu\"", "\"cuda\""))
             .unwrap();
@@ -169,6 +173,6 @@ fn library_errors_are_surfaced_with_the_call_name() {
     cuda.open_stage(scene("cuda").as_scene()).into_result().unwrap();
     let e = request([0.0, 0.0, 10.0]).with_ref(|q| cuda.render(q).into_result().map(|_| ()).unwrap_err());
     assert!(e.message.contains("ovrtx_map_render_var_output failed"), "{e}");
-    assert!(e.message.contains("no CUDA device"), "{e}");
+    assert!(e.message.contains("no NVIDIA driver"), "{e}");
     assert_eq!(live_handles(&cuda), 0, "a failed frame releases its results");
 }
