@@ -41,6 +41,9 @@ pub struct SinkStats {
     pub frames_failed: u64,
     pub events_dropped: u64,
     pub clients_rejected: u64,
+    /// Host frames copied into the sink's CUDA staging image (raw mode fed from host memory).
+    pub host_frames_staged: u64,
+    pub host_bytes_staged: u64,
 }
 
 /// The frame mode the server was started with.
@@ -127,6 +130,8 @@ pub struct OvstreamSink {
     connections: AtomicU64,
     frames_submitted: u64,
     frames_failed: u64,
+    host_frames_staged: u64,
+    host_bytes_staged: u64,
 }
 
 impl std::fmt::Debug for OvstreamSink {
@@ -182,6 +187,8 @@ impl OvstreamSink {
             connections: AtomicU64::new(0),
             frames_submitted: 0,
             frames_failed: 0,
+            host_frames_staged: 0,
+            host_bytes_staged: 0,
             config,
         };
         // On error, `sink` drops here: destroy + shutdown run exactly once.
@@ -374,6 +381,8 @@ impl OvstreamSink {
                 unsafe { staging.upload(frame.data_ptr(), frame.pitch_bytes as usize)? };
                 vf.buffer = staging.ptr as *const c_void;
                 vf.pitch_bytes = staging.pitch_bytes as u32;
+                self.host_frames_staged += 1;
+                self.host_bytes_staged += u64::from(w) * 4 * u64::from(h);
             }
             (_, spec) => {
                 return Err(OvstreamError::Invalid(format!("this sink takes {} frames, not {spec}", self.accepts())));
@@ -498,6 +507,8 @@ impl OvstreamSink {
             frames_failed: self.frames_failed,
             events_dropped: self.shared.dropped.load(Ordering::Relaxed),
             clients_rejected: self.shared.rejected_clients.load(Ordering::Relaxed),
+            host_frames_staged: self.host_frames_staged,
+            host_bytes_staged: self.host_bytes_staged,
         }
     }
 

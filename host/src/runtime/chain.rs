@@ -44,6 +44,26 @@ pub fn plan(registry: &Registry, from: FrameSpec, to: FrameSpec) -> Option<Vec<S
     best.remove(&key(to)).map(|(_, _, path)| path)
 }
 
+/// How many converters of a planned chain move the frame between host and device memory.
+pub fn memory_crossings(registry: &Registry, ids: &[String]) -> usize {
+    ids.iter()
+        .filter_map(|id| registry.converters.get(id))
+        .filter(|c| c.entry.input().location != c.entry.output().location)
+        .count()
+}
+
+/// The specs of `accepted` (a sink's list, best first) that a chain can produce from `from`, with
+/// their chains, in the order negotiation tries them: chains that keep the frame in the memory
+/// the renderer produced it in (no copy between host and device) first, then the sink's order.
+pub fn candidates(registry: &Registry, from: FrameSpec, accepted: &[FrameSpec]) -> Vec<(FrameSpec, Vec<String>)> {
+    let mut found: Vec<(usize, FrameSpec, Vec<String>)> = accepted
+        .iter()
+        .filter_map(|to| plan(registry, from, *to).map(|ids| (memory_crossings(registry, &ids), *to, ids)))
+        .collect();
+    found.sort_by_key(|(crossings, _, _)| *crossings); // stable: the sink's order within a class
+    found.into_iter().map(|(_, spec, ids)| (spec, ids)).collect()
+}
+
 type FrameSpecKey = (u32, u32);
 
 fn key(spec: FrameSpec) -> FrameSpecKey {
@@ -89,10 +109,18 @@ impl Chain {
     /// buffer) until the next `run`. Every converter's output descriptor is validated before
     /// anything reads it: an inconsistent one (say, a length shorter than its rows) is an error.
     pub fn run<'s>(&'s mut self, input: &Frame<'s>) -> Result<Frame<'s>, PluginError> {
+        self.run_counting(input, &mut 0)
+    }
+
+    /// [`Chain::run`], adding to `host_bytes` what it copied between host and device memory (a
+    /// converter whose output lives elsewhere than its input: an upload or a download); nothing
+    /// for a chain that keeps the frame where the renderer put it.
+    pub fn run_counting<'s>(&'s mut self, input: &Frame<'s>, host_bytes: &mut u64) -> Result<Frame<'s>, PluginError> {
         let mut frame = input.clone();
         for (converter, id) in self.converters.iter_mut().zip(&self.ids) {
             let number = frame.frame_number;
             let timestamp = frame.timestamp_us;
+            let (from_location, from_len) = (frame.location, frame.len_bytes());
             frame = converter
                 .convert(&frame)
                 .into_result()
@@ -102,6 +130,14 @@ impl Chain {
             })?;
             frame.frame_number = number;
             frame.timestamp_us = timestamp;
+            if frame.location != from_location {
+                // The host side of the copy: what was uploaded, or what was downloaded.
+                *host_bytes += if frame.location == ovhost_plugin_api::MemoryLocation::HOST {
+                    frame.len_bytes()
+                } else {
+                    from_len
+                };
+            }
         }
         Ok(frame)
     }

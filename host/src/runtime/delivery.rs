@@ -22,7 +22,13 @@ fn spec_key(spec: FrameSpec) -> (u32, u32) {
 /// The sinks and their converter chains.
 pub struct Delivery {
     pub sinks: Vec<Box<dyn Sink>>,
-    chains: BTreeMap<(u32, u32), Option<Chain>>,
+    /// Per target spec: the live chain, or why it could not be built.
+    chains: BTreeMap<(u32, u32), Result<Chain, String>>,
+    /// Per sink (same order as `sinks`): the spec negotiated from the renderer's output and its
+    /// chain; readiness and delivery both use it.
+    negotiated: Vec<Option<(FrameSpec, Vec<String>)>>,
+    /// Per sink: frames handed over, and bytes copied between host and device memory to feed it.
+    counters: Vec<SinkCounters>,
     /// The options every converter is created and configured with (`video_options.rs`).
     video: VideoOptions,
     /// Per-converter options (the settings value `converters`: converter id → options).
@@ -35,11 +41,21 @@ pub struct Delivery {
     unfed: Option<String>,
 }
 
+/// What one sink was fed.
+#[derive(Clone, Copy, Default)]
+struct SinkCounters {
+    frames: u64,
+    host_bytes_copied: u64,
+}
+
 impl Delivery {
     pub fn new(sinks: Vec<Box<dyn Sink>>) -> Self {
+        let n = sinks.len();
         Self {
             sinks,
             chains: BTreeMap::new(),
+            negotiated: vec![None; n],
+            counters: vec![SinkCounters::default(); n],
             video: VideoOptions::default(),
             per_converter: None,
             renderer_output: None,
@@ -53,7 +69,7 @@ impl Delivery {
     pub fn set_video_options(&mut self, video: VideoOptions, per_converter: Option<Value>) {
         self.video = video;
         self.per_converter = per_converter;
-        for chain in self.chains.values_mut().flatten() {
+        for chain in self.chains.values_mut().filter_map(|c| c.as_mut().ok()) {
             let (video, per) = (&self.video, self.per_converter.as_ref());
             chain.configure_each(|id| video.options_for(id, per));
         }
@@ -63,12 +79,32 @@ impl Delivery {
         self.video
     }
 
-    /// Notes the renderer's output spec; a new spec re-plans every chain.
+    /// Notes the renderer's output spec; a new spec re-plans every chain and renegotiates.
     pub fn set_renderer_output(&mut self, registry: &Registry, spec: FrameSpec) {
         if self.renderer_output != Some(spec) {
             self.renderer_output = Some(spec);
             self.chains.clear();
+            self.negotiate(registry, spec);
             self.report_sink_plans(registry, spec);
+        }
+    }
+
+    /// Chooses each sink's spec from `from`: of the specs it accepts that a chain can produce,
+    /// the first whose chain can be built, trying chains that keep the frame in the renderer's
+    /// memory first (`chain::candidates`: a CUDA renderer feeds a raw ovstream sink BGRA8 in
+    /// CUDA memory with no host copy; a host renderer feeds it host BGRA8). Each sink is told
+    /// (`Sink::set_negotiated`).
+    pub fn negotiate(&mut self, registry: &Registry, from: FrameSpec) {
+        for i in 0..self.sinks.len() {
+            let mut chosen = None;
+            for (spec, ids) in chain::candidates(registry, from, &self.sinks[i].accepted()) {
+                if self.chain_for(registry, from, spec).is_some() {
+                    chosen = Some((spec, ids));
+                    break;
+                }
+            }
+            self.sinks[i].set_negotiated(chosen.as_ref().map(|(spec, _)| *spec));
+            self.negotiated[i] = chosen;
         }
     }
 
@@ -135,7 +171,8 @@ impl Delivery {
                 chain.request_keyframe();
             }
             let convert_started = Instant::now();
-            let converted = chain.run(frame);
+            let mut chain_host_bytes = 0;
+            let converted = chain.run_counting(frame, &mut chain_host_bytes);
             let convert_ns = convert_started.elapsed().as_nanos() as u64;
             self.last_convert_ns += convert_ns;
             crate::metrics::record_convert(
@@ -153,24 +190,49 @@ impl Delivery {
             if output.format.is_encoded() {
                 stats.record_video(now_us, output.len_bytes());
             }
-            for sink in self.sinks.iter_mut().filter(|s| s.wanted().contains(&spec)) {
-                if let Err(e) = sink.submit(&output, input_seq) {
-                    tracing::debug!(sink = %sink.name(), "submit failed: {e}");
+            for (sink, counters) in self.sinks.iter_mut().zip(&mut self.counters) {
+                if !sink.wanted().contains(&spec) {
+                    continue;
+                }
+                counters.host_bytes_copied += chain_host_bytes;
+                match sink.submit(&output, input_seq) {
+                    Ok(()) => counters.frames += 1,
+                    Err(e) => tracing::debug!(sink = %sink.name(), "submit failed: {e}"),
                 }
             }
         }
     }
 
-    /// Each sink's negotiated spec: the first it accepts that a chain can produce from `from`
-    /// (`None`: nothing can feed it).
-    pub fn negotiated(&self, registry: &Registry, from: FrameSpec) -> Vec<(String, Option<FrameSpec>)> {
-        self.sinks
+    /// Each sink's negotiated spec (`None`: nothing can feed it), see [`Delivery::negotiate`].
+    pub fn negotiated(&self) -> Vec<(String, Option<FrameSpec>)> {
+        self.sinks.iter().zip(&self.negotiated).map(|(sink, n)| (sink.name(), n.as_ref().map(|(s, _)| *s))).collect()
+    }
+
+    /// Per sink for `/api/state`: the negotiated spec and chain, what it wants now, frames handed
+    /// over, bytes copied between host and device memory to feed it (0 on a zero-copy path),
+    /// and the transport's own counters.
+    pub fn to_json(&self) -> Value {
+        let sinks: Vec<Value> = self
+            .sinks
             .iter()
-            .map(|sink| {
-                let spec = sink.accepted().into_iter().find(|to| chain::plan(registry, from, *to).is_some());
-                (sink.name(), spec)
+            .zip(&self.negotiated)
+            .zip(&self.counters)
+            .map(|((sink, negotiated), counters)| {
+                serde_json::json!({
+                    "sink": sink.name(),
+                    "spec": negotiated.as_ref().map(|(s, _)| s.to_string()),
+                    "chain": negotiated.as_ref().map(|(_, ids)| ids.clone()),
+                    "wanted": sink.wanted().iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+                    "frames": counters.frames,
+                    "host_bytes_copied": counters.host_bytes_copied,
+                    "transport": sink.report(),
+                })
             })
-            .collect()
+            .collect();
+        serde_json::json!({
+            "renderer_output": self.renderer_output.map(|s| s.to_string()),
+            "sinks": sinks,
+        })
     }
 
     /// Readiness: true once the frame has been converted to every sink's negotiated spec
@@ -179,19 +241,32 @@ impl Delivery {
     pub fn warm_up(&mut self, registry: &Registry, frame: &Frame<'_>) -> bool {
         let mut ready = true;
         let mut reasons = Vec::new();
-        for (sink, spec) in self.negotiated(registry, frame.spec()) {
+        for (i, (sink, spec)) in self.negotiated().into_iter().enumerate() {
             let Some(spec) = spec else {
-                let accepts: Vec<String> = self
-                    .sinks
+                let accepted = self.sinks[i].accepted();
+                let accepts: Vec<String> = accepted.iter().map(|a| a.to_string()).collect();
+                // Planned chains that could not be built (say, a CUDA converter without a driver).
+                let unbuilt: Vec<String> = accepted
                     .iter()
-                    .find(|s| s.name() == sink)
-                    .map(|s| s.accepted().iter().map(|a| a.to_string()).collect())
-                    .unwrap_or_default();
-                reasons.push(format!(
-                    "no converter chain turns the renderer's {} into what sink '{sink}' accepts ({}); load a converter plugin that does",
-                    frame.spec(),
-                    accepts.join(", ")
-                ));
+                    .filter_map(|to| match self.chains.get(&spec_key(*to)) {
+                        Some(Err(e)) => Some(format!("{to}: {e}")),
+                        _ => None,
+                    })
+                    .collect();
+                if unbuilt.is_empty() {
+                    reasons.push(format!(
+                        "no converter chain turns the renderer's {} into what sink '{sink}' accepts ({}); load a converter plugin that does",
+                        frame.spec(),
+                        accepts.join(", ")
+                    ));
+                } else {
+                    reasons.push(format!(
+                        "sink '{sink}' accepts {} but no chain from the renderer's {} could be built ({})",
+                        accepts.join(", "),
+                        frame.spec(),
+                        unbuilt.join("; ")
+                    ));
+                }
                 ready = false;
                 continue;
             };
@@ -255,24 +330,24 @@ impl Delivery {
 }
 
 fn chain_for<'c>(
-    chains: &'c mut BTreeMap<(u32, u32), Option<Chain>>,
+    chains: &'c mut BTreeMap<(u32, u32), Result<Chain, String>>,
     config: impl Fn(&str) -> String,
     registry: &Registry,
     from: FrameSpec,
     to: FrameSpec,
 ) -> Option<&'c mut Chain> {
     let slot = chains.entry(spec_key(to)).or_insert_with(|| {
-        let ids = chain::plan(registry, from, to)?;
+        let ids = chain::plan(registry, from, to).ok_or_else(|| format!("no converter chain from {from}"))?;
         match Chain::build(registry, to, ids, config) {
             Ok(chain) => {
                 tracing::info!(from = %from, to = %to, chain = ?chain.ids, "converter chain built");
-                Some(chain)
+                Ok(chain)
             }
             Err(e) => {
                 tracing::error!(from = %from, to = %to, "converter chain could not be built: {e}");
-                None
+                Err(e.to_string())
             }
         }
     });
-    slot.as_mut()
+    slot.as_mut().ok()
 }

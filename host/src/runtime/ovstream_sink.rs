@@ -18,11 +18,13 @@ pub struct OvstreamAdapter {
     client: Option<ClientChannels>,
     want_keyframe: bool,
     frames_failed_logged: u64,
+    /// The spec negotiated from the renderer's output (`Delivery::negotiate`); what `wanted` asks.
+    negotiated: Option<FrameSpec>,
 }
 
 impl OvstreamAdapter {
     pub fn new(sink: OvstreamSink) -> Self {
-        Self { sink, client: None, want_keyframe: true, frames_failed_logged: 0 }
+        Self { sink, client: None, want_keyframe: true, frames_failed_logged: 0, negotiated: None }
     }
 
     fn forward_outbound(&mut self) {
@@ -52,11 +54,37 @@ impl Sink for OvstreamAdapter {
     fn accepted(&self) -> Vec<FrameSpec> {
         let primary = self.sink.accepts();
         let mut specs = vec![primary];
-        // Raw sinks also take host BGRA and copy it to the GPU themselves.
+        // Raw sinks also take host BGRA and copy it to the GPU themselves. Negotiation prefers
+        // the spec whose chain keeps the frame in the renderer's memory: BGRA8@CUDA for a CUDA
+        // renderer (no host copy), host BGRA8 for a host renderer (the CPU swizzle, then the
+        // sink's own upload; no CUDA converter needed).
         if primary.format == FrameFormat::BGRA8 && primary.location == MemoryLocation::CUDA {
-            specs.insert(0, FrameSpec::host(FrameFormat::BGRA8));
+            specs.push(FrameSpec::host(FrameFormat::BGRA8));
         }
         specs
+    }
+
+    fn set_negotiated(&mut self, spec: Option<FrameSpec>) {
+        if spec != self.negotiated {
+            tracing::info!(
+                transport = %self.sink.transport(),
+                spec = %spec.map_or_else(|| "nothing (no chain can feed this sink)".to_string(), |s| s.to_string()),
+                "ovstream sink negotiated"
+            );
+        }
+        self.negotiated = spec;
+    }
+
+    fn report(&self) -> serde_json::Value {
+        let stats = self.sink.stats();
+        json!({
+            "accepts": self.sink.accepts().to_string(),
+            "frames_submitted": stats.frames_submitted,
+            "frames_failed": stats.frames_failed,
+            "host_frames_staged": stats.host_frames_staged,
+            "host_bytes_staged": stats.host_bytes_staged,
+            "client_connected": self.sink.is_connected(),
+        })
     }
 
     fn needs_continuous(&self) -> bool {
@@ -65,11 +93,9 @@ impl Sink for OvstreamAdapter {
 
     fn wanted(&self) -> Vec<FrameSpec> {
         // ovstream servers expect a continuous stream whether or not a client is attached
-        // (encoder liveness, SHM/RTSP consumers the host cannot see). Raw sinks get host BGRA8
-        // (the CPU converter; the sink stages it into CUDA memory itself), which works on every
-        // machine ovstream runs on; encoded sinks get H.264 from the software encoder.
-        let primary = self.sink.accepts();
-        if primary.format == FrameFormat::BGRA8 { vec![FrameSpec::host(FrameFormat::BGRA8)] } else { vec![primary] }
+        // (encoder liveness, SHM/RTSP consumers the host cannot see): always the negotiated spec,
+        // the same one readiness warmed up (nothing when no chain can feed this sink).
+        self.negotiated.into_iter().collect()
     }
 
     fn submit(&mut self, frame: &Frame<'_>, _input_seq: u32) -> Result<(), String> {

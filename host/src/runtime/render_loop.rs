@@ -720,6 +720,7 @@ impl RenderLoop {
                 "quality": self.out.video_options().quality,
             },
             "not_ready_reason": self.out.not_ready_reason(),
+            "delivery": self.out.to_json(),
         }));
     }
 

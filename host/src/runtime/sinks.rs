@@ -39,6 +39,13 @@ pub trait Sink: Send {
     fn needs_continuous(&self) -> bool {
         false
     }
+    /// The spec negotiation chose for this sink from the renderer's output (`None`: nothing can
+    /// feed it); see `Delivery::negotiate`. A sink that takes one spec at a time wants this one.
+    fn set_negotiated(&mut self, _spec: Option<FrameSpec>) {}
+    /// Transport counters for `/api/state` (`null` when the sink has none).
+    fn report(&self) -> serde_json::Value {
+        serde_json::Value::Null
+    }
     /// Work from the sink's own clients (messages, input, connections), once per frame.
     fn poll(&mut self, _hub: &ClientHub, _now_us: u64) -> Vec<super::inbound::Inbound> {
         Vec::new()
