@@ -22,7 +22,8 @@ fn cuda_frames_are_device_memory_equal_to_the_cpu_readback() {
     gpu.resize(96, 54).into_result().unwrap();
     gpu.open_stage(scene("cuda").as_scene()).into_result().unwrap();
     if !driver_present() {
-        let err = request([0.0, 1.0, 9.0]).with_ref(|q| gpu.render(q).into_result().map(|_| ()).expect_err("no driver"));
+        let err =
+            request([0.0, 1.0, 9.0]).with_ref(|q| gpu.render(q).into_result().map(|_| ()).expect_err("no driver"));
         assert!(err.message.contains("no NVIDIA driver"), "the missing driver is named: {err}");
         skip("CUDA not available: no NVIDIA driver (libcuda) on this machine; only the refusal was checked");
         return;
@@ -36,7 +37,10 @@ fn cuda_frames_are_device_memory_equal_to_the_cpu_readback() {
         let got = request(eye).with_ref(|q| {
             let frame = gpu.render(q).into_result().expect("render");
             frame.validate().expect("a consistent descriptor");
-            assert_eq!((frame.format, frame.location, frame.width, frame.height), (FrameFormat::RGBA8, MemoryLocation::CUDA, 96, 54));
+            assert_eq!(
+                (frame.format, frame.location, frame.width, frame.height),
+                (FrameFormat::RGBA8, MemoryLocation::CUDA, 96, 54)
+            );
             assert_eq!((frame.cuda_context, frame.cuda_stream), (0, 0), "valid on the default stream");
             download.download(&frame).expect("download").host_bytes().expect("host").to_vec()
         });
