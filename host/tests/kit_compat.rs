@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use ovhost_test_support::{Host, Ws, json_subset};
+use ovhost_test_support::{Host, Ws};
 use serde_json::{Value, json};
 
 const BIN: &str = env!("CARGO_BIN_EXE_ovhost");
@@ -72,16 +72,10 @@ fn kit_examples_replay_over_a_kit_connection() {
     let examples = plugins["examples"]["kit-usd-viewer"].as_array().expect("kit-usd-viewer declares examples").clone();
     assert!(examples.len() >= 5);
     let mut ws = kit(&host);
-    for example in &examples {
-        let request = &example["request"];
-        ws.send_text(&request.to_string());
-        for expected in example["responses"].as_array().unwrap() {
-            let event_type = expected["event_type"].as_str().unwrap();
-            let actual =
-                ws.recv_type(event_type, SECS).unwrap_or_else(|| panic!("no '{event_type}' reply to {request}"));
-            assert!(json_subset(expected, &actual), "expected {expected}\n within {actual}\n for {request}");
-        }
-    }
+    // Each reply is matched to its request (tests/support/src/replay.rs).
+    let replayed = ovhost_test_support::replay_examples(&mut ws, "kit-usd-viewer", &examples, SECS)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(replayed.exchanges.len(), examples.len());
 }
 
 #[test]

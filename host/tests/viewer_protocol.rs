@@ -8,7 +8,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use ovhost_test_support::{Host, Ws, json_subset};
+use ovhost_test_support::{Host, Ws};
 use serde_json::{Value, json};
 
 const BIN: &str = env!("CARGO_BIN_EXE_ovhost");
@@ -104,17 +104,10 @@ fn handler_examples_replay_against_the_sample_stage() {
         plugins["examples"]["viewer-protocol"].as_array().expect("viewer-protocol declares examples").clone();
     assert!(examples.len() >= 20, "{}", examples.len());
     let mut ws = host.ws();
-    for example in &examples {
-        let request = &example["request"];
-        ws.send_text(&request.to_string());
-        for expected in example["responses"].as_array().unwrap() {
-            let event_type = expected["event_type"].as_str().unwrap();
-            let actual = ws
-                .recv_type(event_type, Duration::from_secs(10))
-                .unwrap_or_else(|| panic!("no '{event_type}' reply to {request}"));
-            assert!(json_subset(expected, &actual), "expected {expected}\n within {actual}\n for {request}");
-        }
-    }
+    // Each reply is matched to its request (tests/support/src/replay.rs).
+    let replayed = ovhost_test_support::replay_examples(&mut ws, "viewer-protocol", &examples, Duration::from_secs(10))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(replayed.exchanges.len(), examples.len());
 }
 
 #[test]

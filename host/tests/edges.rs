@@ -1,0 +1,304 @@
+//! HTTP and protocol edges (issue 15), against the real binary over real sockets: slow-header
+//! (slowloris) sockets closed after `--header-read-timeout-s` while a good client keeps
+//! streaming; `--max-connections` closing the excess at once; every request answered by exactly
+//! one reply or one `viewerError` (the formerly silent selection cases, both dialects, unknown
+//! dialects); client strings cut when quoted back; and the example replay failing when a reply
+//! is wrong, missing or an error.
+
+#![allow(clippy::unwrap_used)] // integration tests: a failed unwrap is a failed test
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use ovhost_test_support::{Host, Ws, http_request, replay_examples, wait_until};
+use serde_json::{Value, json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_ovhost");
+const SECS: Duration = Duration::from_secs(20);
+
+fn host(extra: &[&str]) -> Host {
+    let mut args = vec!["--renderer", "testpattern", "--asset-root", "examples/stages", "--stage", "sample_yup.usda"];
+    args.extend_from_slice(extra);
+    let host = Host::start(Path::new(BIN), &args);
+    assert!(host.wait_ready(SECS), "host did not become ready: {:?}", host.logs());
+    assert!(host.wait_stage_loaded(SECS), "the sample stage did not load: {:?}", host.logs());
+    host
+}
+
+/// A client that watches video until `stop`: (frames, longest gap between two frames).
+fn watch_video(port: u16, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<(u64, Duration)> {
+    let mut ws = Ws::connect(port, "");
+    ws.hello(&["jpeg"]);
+    std::thread::spawn(move || {
+        let (mut frames, mut gap, mut last) = (0u64, Duration::ZERO, Instant::now());
+        while !stop.load(Ordering::Relaxed) {
+            if ws.recv_binary(Duration::from_millis(500)).is_some() {
+                frames += 1;
+                if frames > 1 {
+                    gap = gap.max(last.elapsed());
+                }
+                last = Instant::now();
+            }
+        }
+        (frames, gap)
+    })
+}
+
+/// Whether the host closed `socket` (a read gives end-of-file or a reset) within `timeout`.
+fn closed_within(socket: &mut TcpStream, timeout: Duration) -> bool {
+    socket.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
+    let deadline = Instant::now() + timeout;
+    let mut buf = [0u8; 512];
+    while Instant::now() < deadline {
+        match socket.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => {}
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
+            Err(_) => return true,
+        }
+    }
+    false
+}
+
+#[test]
+fn slow_header_sockets_are_closed_after_the_timeout_while_a_good_client_keeps_streaming() {
+    let host = host(&["--header-read-timeout-s", "1"]);
+    let port = host.port;
+    let stop = Arc::new(AtomicBool::new(false));
+    let watcher = watch_video(port, stop.clone());
+    std::thread::sleep(Duration::from_millis(500));
+    // 100 slowloris sockets: a request line, then one header byte every 200 ms, never the end.
+    let mut slow: Vec<TcpStream> = (0..100)
+        .map(|_| {
+            let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+            s.write_all(b"GET /api/state HTTP/1.1\r\nHost: 127.0.0.1\r\n").unwrap();
+            s
+        })
+        .collect();
+    let started = Instant::now();
+    let mut alive = slow.len();
+    while alive > 0 && started.elapsed() < Duration::from_secs(15) {
+        alive = 0;
+        for s in &mut slow {
+            if s.write_all(b"X").is_ok() && !closed_within(s, Duration::from_millis(1)) {
+                alive += 1;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let took = started.elapsed();
+    assert_eq!(alive, 0, "slow-header sockets still open after {took:?}");
+    // An idle keep-alive connection is closed by the same bound.
+    let mut idle = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    idle.write_all(format!("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n").as_bytes()).unwrap();
+    let mut first = [0u8; 12];
+    idle.read_exact(&mut first).unwrap();
+    assert_eq!(&first, b"HTTP/1.1 200", "the request itself is served");
+    assert!(closed_within(&mut idle, Duration::from_secs(10)), "an idle keep-alive connection is closed too");
+    // A request sent at a normal pace is unaffected, and the watcher streamed throughout.
+    assert_eq!(http_request(port, "GET", "/healthz", &[], b"").0, 200);
+    stop.store(true, Ordering::Relaxed);
+    let (frames, gap) = watcher.join().unwrap();
+    println!("slowloris: 100 slow sockets closed within {took:?}; good client {frames} frames, longest gap {gap:?}");
+    assert!(frames > 20, "the good client kept receiving video: {frames} frames");
+    assert!(gap < Duration::from_secs(2), "the good client's longest frame gap: {gap:?}");
+    assert!(!host.logs().iter().any(|l| l.contains("ERROR")), "no error log per slow socket: {:?}", host.logs());
+}
+
+#[test]
+fn over_max_connections_new_sockets_are_closed_at_once_and_open_ones_keep_working() {
+    let host = host(&["--max-connections", "8", "--header-read-timeout-s", "60"]);
+    let port = host.port;
+    let mut ws = Ws::connect(port, "");
+    ws.hello(&["jpeg"]);
+    // Seven idle sockets fill the other slots (they send nothing; the header timeout is long).
+    let idle: Vec<TcpStream> = (0..7).map(|_| TcpStream::connect(("127.0.0.1", port)).unwrap()).collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let started = Instant::now();
+    for _ in 0..20 {
+        let (status, _, _) = http_request(port, "GET", "/healthz", &[], b"");
+        assert_eq!(status, 0, "over the cap a connection gets no answer: it is closed");
+    }
+    let refused_in = started.elapsed();
+    assert!(refused_in < Duration::from_secs(5), "20 refusals took {refused_in:?}: they are closed on accept");
+    assert!(
+        host.wait_for_log("--max-connections 8", Duration::from_secs(5)).is_some(),
+        "the refusal is logged with the flag that sets it"
+    );
+    let warnings = host.logs().iter().filter(|l| l.contains("--max-connections 8")).count();
+    assert!(warnings < 5, "refusals are logged at most every 10 s, not once each: {warnings}");
+    // The connection already open keeps streaming and answering.
+    assert!(ws.recv_binary(SECS).is_some(), "video still flows to the open client");
+    ws.send("getPrimCountRequest", json!({}));
+    assert_eq!(ws.recv_type("getPrimCountResult", SECS).unwrap()["payload"]["count"], 11);
+    // Free slots admit new connections again.
+    drop(idle);
+    assert!(
+        wait_until(Duration::from_secs(5), || http_request(port, "GET", "/healthz", &[], b"").0 == 200),
+        "a slot freed by a closed socket is reused"
+    );
+}
+
+/// Sends `event_type` then a fence (an unknown `event_type`, answered after everything the
+/// request caused) and returns the messages in between.
+fn exchange(ws: &mut Ws, event_type: &str, payload: Value) -> Vec<Value> {
+    ws.send(event_type, payload);
+    fenced(ws, event_type)
+}
+
+/// Sends the fence and returns what arrived before its answer.
+fn fenced(ws: &mut Ws, event_type: &str) -> Vec<Value> {
+    ws.send("edgesFence", json!({}));
+    let mut got = Vec::new();
+    let deadline = Instant::now() + SECS;
+    while let Some(message) = ws.recv(deadline.saturating_duration_since(Instant::now())) {
+        if message["event_type"] == "viewerError" && message["payload"]["context"]["event_type"] == "edgesFence" {
+            return got;
+        }
+        got.push(message);
+    }
+    panic!("the fence after {event_type} was not answered; got {got:?}");
+}
+
+/// Exactly one message answered the request: returns it.
+fn one(ws: &mut Ws, event_type: &str, payload: Value) -> Value {
+    let got = exchange(ws, event_type, payload.clone());
+    assert_eq!(got.len(), 1, "{event_type} {payload}: exactly one reply or error, got {got:?}");
+    got.into_iter().next().unwrap()
+}
+
+fn error_code(message: &Value) -> &str {
+    assert_eq!(message["event_type"], "viewerError", "{message}");
+    message["payload"]["code"].as_str().unwrap()
+}
+
+#[test]
+fn every_formerly_silent_request_gets_exactly_one_reply_or_error() {
+    // Several clients change the selection: roles are not under test here (tests/viewers.rs).
+    let host = host(&["--control", "shared"]);
+    let mut ws = host.ws();
+    // A path that is not on the stage: the selection is applied without it and the reply says so.
+    let reply = one(&mut ws, "selectPrimsRequest", json!({ "paths": ["/World/Missing", "/World/Ground"] }));
+    assert_eq!(reply["event_type"], "stageSelectionChanged", "{reply}");
+    assert_eq!(reply["payload"]["prims"], json!(["/World/Ground"]));
+    assert_eq!(reply["payload"]["ignored"], json!(["/World/Missing"]));
+    assert_eq!(reply["payload"]["ignored_count"], 1);
+    let reply = one(&mut ws, "selectPrimsRequest", json!({ "paths": ["/World/Missing"] }));
+    assert_eq!(reply["payload"]["prims"], json!([]), "{reply}");
+    assert_eq!(reply["payload"]["ignored"], json!(["/World/Missing"]));
+    // The pseudo-root, a property path, a missing list: refused, nothing changes.
+    one(&mut ws, "selectPrimsRequest", json!({ "paths": ["/World/Ground"] }));
+    for (paths, says) in [(json!(["/"]), "pseudo-root"), (json!(["/World.size"]), "property path")] {
+        let error = one(&mut ws, "selectPrimsRequest", json!({ "paths": paths }));
+        assert_eq!(error_code(&error), "invalid_input");
+        assert!(error["payload"]["message"].as_str().unwrap().contains(says), "{error}");
+    }
+    assert_eq!(error_code(&one(&mut ws, "selectPrimsRequest", json!({}))), "invalid_input");
+    assert_eq!(host.get_json("/api/state")["selection"], json!(["/World/Ground"]), "refusals changed nothing");
+    // The pickable set: every request answered.
+    for event_type in ["makePrimsPickable", "makePrimsSelectable"] {
+        let reply = one(&mut ws, event_type, json!({ "paths": ["/World/Missing"] }));
+        assert_eq!(reply["event_type"], "makePrimsPickableResponse", "{reply}");
+        assert_eq!(reply["payload"]["result"], "success");
+        assert!(reply["payload"]["count"].is_u64(), "{reply}");
+        for bad in ["/", "/World.size"] {
+            assert_eq!(error_code(&one(&mut ws, event_type, json!({ "paths": [bad] }))), "invalid_input", "{bad}");
+        }
+        assert_eq!(error_code(&one(&mut ws, event_type, json!({}))), "invalid_input");
+    }
+
+    // The Kit dialect: a good selectPrimsRequest gets no echo (Kit's contract); anything wrong
+    // gets one error.
+    let mut kit = Ws::connect(host.port, "?dialect=kit");
+    assert_eq!(error_code(&one(&mut kit, "selectPrimsRequest", json!({}))), "invalid_input");
+    let error = one(&mut kit, "selectPrimsRequest", json!({ "paths": ["/World/Nope"] }));
+    assert_eq!(error_code(&error), "not_found");
+    assert!(error["payload"]["message"].as_str().unwrap().contains("/World/Nope"), "{error}");
+    assert_eq!(error_code(&one(&mut kit, "selectPrimsRequest", json!({ "paths": ["/World.size"] }))), "invalid_input");
+    assert_eq!(exchange(&mut kit, "selectPrimsRequest", json!({ "paths": ["/World/Ground"] })), Vec::<Value>::new());
+    let reply = one(&mut kit, "makePrimsPickable", json!({ "paths": ["/World.size"] }));
+    assert_eq!(reply["event_type"], "makePrimsPickableResponse");
+    assert_eq!(reply["payload"]["result"], "error", "{reply}");
+
+    // Unknown dialects: refused where they are chosen (a client of one would never see the
+    // broadcasts that answer its requests).
+    assert_eq!(Ws::handshake_status(host.port, "?dialect=foo", &[]), 400);
+    assert_eq!(Ws::handshake_status(host.port, "?dialect=default", &[]), 101);
+    let mut chooser = host.ws();
+    chooser.send("hello", json!({ "dialect": "foo" }));
+    let error = chooser.recv_type("viewerError", SECS).unwrap();
+    assert!(error["payload"]["message"].as_str().unwrap().contains("kit"), "the known dialects are named: {error}");
+    assert!(chooser.recv_type("helloResult", SECS).is_some(), "hello is still answered");
+    fenced(&mut chooser, "hello"); // the initial state pushed after hello
+    let reply = one(&mut chooser, "selectPrimsRequest", json!({ "paths": [] }));
+    assert_eq!(reply["event_type"], "stageSelectionChanged", "the client kept the default dialect: {reply}");
+}
+
+#[test]
+fn client_strings_quoted_back_are_cut() {
+    let host = host(&[]);
+    let mut ws = host.ws();
+    let long = "x".repeat(60_000);
+    for (event_type, payload) in [
+        ("selectPrimsRequest", json!({ "paths": [long.clone()] })),
+        ("getChildrenRequest", json!({ "prim_path": format!("/World.{long}") })),
+        ("setCameraSchemeRequest", json!({ "scheme": long.clone() })),
+        ("changeAOVRequest", json!({ "aov": 7 })),
+    ] {
+        let reply = one(&mut ws, event_type, payload);
+        let text = reply.to_string();
+        assert!(text.len() < 2_000, "{event_type}: {} bytes quoted back: {}…", text.len(), &text[..200]);
+    }
+    // A dialect name over 32 characters is refused at the handshake, quoted cut.
+    let (status, _, body) = http_request(
+        host.port,
+        "GET",
+        &format!("/ws?dialect={}", "d".repeat(5_000)),
+        &[("Upgrade", "websocket"), ("Connection", "upgrade"), ("Sec-WebSocket-Version", "13"), ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")],
+        b"",
+    );
+    assert_eq!(status, 400, "{body}");
+    assert!(body.len() < 400, "{} bytes", body.len());
+}
+
+#[test]
+fn the_example_replay_fails_on_a_wrong_missing_or_error_reply() {
+    let host = host(&[]);
+    let example = |request: Value, responses: Value| json!({ "request": request, "responses": responses });
+    let count = json!({ "event_type": "getPrimCountRequest", "payload": {} });
+    let mut ws = host.ws();
+    let good = replay_examples(
+        &mut ws,
+        "edges",
+        &[example(count.clone(), json!([{ "event_type": "getPrimCountResult", "payload": { "count": "<integer>" } }]))],
+        SECS,
+    );
+    assert_eq!(good.unwrap().replies(), 1);
+    let cases = [
+        (
+            example(count.clone(), json!([{ "event_type": "getPrimCountResult", "payload": { "count": 12 } }])),
+            "not the expected one",
+        ),
+        (example(count.clone(), json!([{ "event_type": "getPrimCountResult", "payload": {} }])), "empty payload"),
+        (
+            example(
+                json!({ "event_type": "selectPrimsRequest", "payload": { "paths": ["/"] } }),
+                json!([{ "event_type": "stageSelectionChanged", "payload": { "prims": [] } }]),
+            ),
+            "answered with an error",
+        ),
+        (
+            example(count, json!([{ "event_type": "getPrimCountResult", "payload": { "count": "<string>" } }])),
+            "not the expected one",
+        ),
+    ];
+    for (case, says) in cases {
+        let mut ws = host.ws();
+        let error = replay_examples(&mut ws, "edges", std::slice::from_ref(&case), Duration::from_secs(3)).unwrap_err();
+        assert!(error.contains(says), "{case}: {error}");
+    }
+}
