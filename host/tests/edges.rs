@@ -258,7 +258,12 @@ fn client_strings_quoted_back_are_cut() {
         host.port,
         "GET",
         &format!("/ws?dialect={}", "d".repeat(5_000)),
-        &[("Upgrade", "websocket"), ("Connection", "upgrade"), ("Sec-WebSocket-Version", "13"), ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")],
+        &[
+            ("Upgrade", "websocket"),
+            ("Connection", "upgrade"),
+            ("Sec-WebSocket-Version", "13"),
+            ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
+        ],
         b"",
     );
     assert_eq!(status, 400, "{body}");

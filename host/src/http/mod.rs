@@ -103,9 +103,10 @@ pub async fn serve(
         let scheme = if config.tls.is_some() { "https" } else { "http" };
         std::io::Error::new(e.kind(), format!("cannot listen on {scheme}://{}: {e}", config.bind))
     })?;
-    let limits = conn::Limits { max_connections: config.max_connections, header_read_timeout: config.header_read_timeout };
+    let limits =
+        conn::Limits { max_connections: config.max_connections, header_read_timeout: config.header_read_timeout };
     if let Some(setup) = config.tls.clone() {
-        let listener = tls::TlsListener::new(listener, &setup)?;
+        let listener = tls::TlsListener::new(listener, &setup, config.max_connections)?;
         tracing::info!("serving https://{} (/ws is wss)", axum::serve::Listener::local_addr(&listener)?);
         return conn::serve(listener, router(runtime, config), limits, shutdown).await;
     }

@@ -28,7 +28,10 @@ pub fn known_dialect_in(plugins: &Value, dialect: &str) -> Result<(), String> {
     if dialect.is_empty() || known.contains(&dialect.as_str()) {
         Ok(())
     } else {
-        Err(format!("unknown dialect '{dialect}'; this host serves: default{}", known.iter().map(|d| format!(", {d}")).collect::<String>()))
+        Err(format!(
+            "unknown dialect '{dialect}'; this host serves: default{}",
+            known.iter().map(|d| format!(", {d}")).collect::<String>()
+        ))
     }
 }
 
@@ -108,7 +111,7 @@ impl Router {
     /// are refused where a client picks them (`?dialect=`, `hello.dialect`).
     pub fn knows_dialect(&self, dialect: &str) -> bool {
         let dialect = super::hub::normalize_dialect(dialect);
-        dialect.is_empty() || self.dialects().iter().any(|d| *d == dialect)
+        dialect.is_empty() || self.dialects().contains(&dialect)
     }
 
     /// The dialects the running handlers serve, besides the default (sorted, once each).

@@ -60,7 +60,13 @@ pub fn replay_examples(ws: &mut Ws, label: &str, examples: &[Value], timeout: Du
 }
 
 /// Reads until every response in `expected` has come, in order.
-fn answers(ws: &mut Ws, label: &str, request: &Value, expected: &[Value], timeout: Duration) -> Result<Vec<Value>, String> {
+fn answers(
+    ws: &mut Ws,
+    label: &str,
+    request: &Value,
+    expected: &[Value],
+    timeout: Duration,
+) -> Result<Vec<Value>, String> {
     let request_id = request["payload"].get("request_id").filter(|v| !v.is_null());
     let mut replies = Vec::new();
     let mut deadline = Instant::now() + timeout;
@@ -87,7 +93,9 @@ fn answers(ws: &mut Ws, label: &str, request: &Value, expected: &[Value], timeou
             replies.push(message);
             deadline = Instant::now() + timeout;
         } else if expected[replies.len()..].iter().any(|e| e["event_type"] == event_type) {
-            return Err(format!("{label}: the '{event_type}' reply to {request} is not the expected one\n  expected {want}\n  got      {message}"));
+            return Err(format!(
+                "{label}: the '{event_type}' reply to {request} is not the expected one\n  expected {want}\n  got      {message}"
+            ));
         }
     }
     Ok(replies)
@@ -112,7 +120,9 @@ fn fence(ws: &mut Ws, label: &str, tag: &str, expected: &[Value], timeout: Durat
             return Err(format!("{label}: an error after the replies: {message}"));
         }
         if expected.iter().any(|e| e["event_type"] == event_type) {
-            return Err(format!("{label}: a second '{event_type}' reply (each request gets exactly its replies): {message}"));
+            return Err(format!(
+                "{label}: a second '{event_type}' reply (each request gets exactly its replies): {message}"
+            ));
         }
     }
 }
