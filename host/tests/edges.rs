@@ -307,3 +307,65 @@ fn the_example_replay_fails_on_a_wrong_missing_or_error_reply() {
         assert!(error.contains(says), "{case}: {error}");
     }
 }
+
+#[test]
+fn static_files_answer_long_or_odd_paths_with_404_or_414_and_no_error_log() {
+    // A real frontend folder, so the paths reach the static-file service.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("index.html"), "<!doctype html><title>edges</title>").unwrap();
+    std::fs::create_dir(dir.path().join("assets")).unwrap();
+    std::fs::write(dir.path().join("assets/app.js"), "console.log(1)").unwrap();
+    let host = host(&["--frontend-dir", dir.path().to_str().unwrap()]);
+    let port = host.port;
+    assert_eq!(http_request(port, "GET", "/", &[], b"").0, 200);
+    assert_eq!(http_request(port, "GET", "/assets/app.js", &[], b"").0, 200);
+    let cases: Vec<(String, u16)> = vec![
+        (format!("/{}", "a".repeat(255)), 404),
+        (format!("/{}", "a".repeat(256)), 404),
+        (format!("/assets/{}", "b".repeat(2_000)), 404),
+        (format!("/{}", "a/".repeat(1_500)), 414),
+        ("/x%00y".into(), 404),
+        ("/%ff%fe".into(), 404),
+        ("/..%2f..%2f..%2fetc%2fpasswd".into(), 404),
+        ("/%2e%2e/%2e%2e/etc/passwd".into(), 404),
+        ("/assets/app.js%00.html".into(), 404),
+    ];
+    for _round in 0..20 {
+        for (path, want) in &cases {
+            let (status, _, body) = http_request(port, "GET", path, &[], b"");
+            assert_eq!(status, *want, "{}: {body}", &path[..path.len().min(80)]);
+            assert!(!body.contains("root:"), "no file outside the frontend folder: {body}");
+        }
+    }
+    let errors: Vec<String> = host.logs().into_iter().filter(|l| l.contains("ERROR") || l.contains("WARN")).collect();
+    assert!(errors.is_empty(), "no error or warning per request (180 odd requests): {errors:?}");
+}
+
+#[test]
+fn a_websocket_protocol_violation_gets_close_code_1002() {
+    let host = host(&[]);
+    let mut tcp = TcpStream::connect(("127.0.0.1", host.port)).unwrap();
+    tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let handshake = format!(
+        "GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+        host.port
+    );
+    tcp.write_all(handshake.as_bytes()).unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        tcp.read_exact(&mut byte).unwrap();
+        head.push(byte[0]);
+    }
+    assert!(head.starts_with(b"HTTP/1.1 101"), "{}", String::from_utf8_lossy(&head));
+    // A masked frame with the reserved opcode 0x3: not WebSocket.
+    tcp.write_all(&[0x83, 0x80, 1, 2, 3, 4]).unwrap();
+    let mut frame = [0u8; 4];
+    tcp.read_exact(&mut frame).unwrap();
+    assert_eq!(frame[0], 0x88, "a close frame comes back: {frame:?}");
+    assert_eq!(u16::from_be_bytes([frame[2], frame[3]]), 1002, "close code: {frame:?}");
+    // The host keeps serving others.
+    let mut ws = host.ws();
+    ws.send("getPrimCountRequest", json!({}));
+    assert!(ws.recv_type("getPrimCountResult", SECS).is_some());
+}
