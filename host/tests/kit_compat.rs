@@ -143,8 +143,12 @@ fn kit_selection_is_not_echoed_but_viewport_and_other_dialect_changes_are() {
     default.send("selectPrimsRequest", json!({"paths": ["/World/Ground"]}));
     let pushed = kit_client.recv_type("stageSelectionChanged", SECS).expect("a change the Kit client did not make");
     assert_eq!(pushed["payload"]["prims"], json!(["/World/Ground"]));
-    // Kit's selectPrimsRequest without paths clears.
+    // Without `paths` the request is refused (it would otherwise be silent: Kit does not echo);
+    // an empty list clears.
     kit_client.send("selectPrimsRequest", json!({}));
+    let refused = kit_client.recv_type("viewerError", SECS).expect("a selectPrimsRequest without paths is refused");
+    assert_eq!(refused["payload"]["code"], "invalid_input", "{refused}");
+    kit_client.send("selectPrimsRequest", json!({"paths": []}));
     assert_eq!(default.recv_type("stageSelectionChanged", SECS).unwrap()["payload"]["prims"], json!(["/World/Ground"]));
     assert_eq!(default.recv_type("stageSelectionChanged", SECS).unwrap()["payload"]["prims"], json!([]));
 }
