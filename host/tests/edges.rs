@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use ovhost_test_support::{Host, Ws, http_request, replay_examples, wait_until};
+use ovhost_test_support::{Host, Ws, http_request, https_get, replay_examples, wait_until};
 use serde_json::{Value, json};
 
 const BIN: &str = env!("CARGO_BIN_EXE_ovhost");
@@ -109,6 +109,27 @@ fn slow_header_sockets_are_closed_after_the_timeout_while_a_good_client_keeps_st
     assert!(!host.logs().iter().any(|l| l.contains("ERROR")), "no error log per slow socket: {:?}", host.logs());
 }
 
+/// `n` idle sockets, each held open by the host. (On a loaded machine an earlier request's
+/// connection may keep its slot a moment longer and an idle socket be the one closed: such a
+/// socket is opened again.)
+fn fill_slots(port: u16, n: usize) -> Vec<TcpStream> {
+    let mut idle: Vec<TcpStream> = (0..n).map(|_| TcpStream::connect(("127.0.0.1", port)).unwrap()).collect();
+    for _ in 0..10 {
+        std::thread::sleep(Duration::from_millis(300));
+        let mut reopened = false;
+        for socket in &mut idle {
+            if closed_within(socket, Duration::from_millis(20)) {
+                *socket = TcpStream::connect(("127.0.0.1", port)).unwrap();
+                reopened = true;
+            }
+        }
+        if !reopened {
+            return idle;
+        }
+    }
+    panic!("the host kept closing idle sockets below --max-connections");
+}
+
 #[test]
 fn over_max_connections_new_sockets_are_closed_at_once_and_open_ones_keep_working() {
     let host = host(&["--max-connections", "8", "--header-read-timeout-s", "60"]);
@@ -116,8 +137,7 @@ fn over_max_connections_new_sockets_are_closed_at_once_and_open_ones_keep_workin
     let mut ws = Ws::connect(port, "");
     ws.hello(&["jpeg"]);
     // Seven idle sockets fill the other slots (they send nothing; the header timeout is long).
-    let idle: Vec<TcpStream> = (0..7).map(|_| TcpStream::connect(("127.0.0.1", port)).unwrap()).collect();
-    std::thread::sleep(Duration::from_millis(300));
+    let idle = fill_slots(port, 7);
     let started = Instant::now();
     for _ in 0..20 {
         let (status, _, _) = http_request(port, "GET", "/healthz", &[], b"");
@@ -368,4 +388,26 @@ fn a_websocket_protocol_violation_gets_close_code_1002() {
     let mut ws = host.ws();
     ws.send("getPrimCountRequest", json!({}));
     assert!(ws.recv_type("getPrimCountResult", SECS).is_some());
+}
+
+#[test]
+fn over_max_connections_tls_handshakes_are_closed_at_once_too() {
+    let host = Host::start(
+        Path::new(BIN),
+        &["--renderer", "testpattern", "--tls-self-signed", "--max-connections", "4", "--header-read-timeout-s", "60"],
+    );
+    let fingerprint = host.tls_fingerprint().expect("the host prints the certificate fingerprint");
+    assert!(wait_until(SECS, || https_get(host.port, "/healthz", &fingerprint).is_ok_and(|(s, _)| s == 200)));
+    // Four sockets that never start their handshake hold every slot.
+    let idle = fill_slots(host.port, 4);
+    let started = Instant::now();
+    let fifth = https_get(host.port, "/healthz", &fingerprint);
+    assert!(!matches!(fifth, Ok((200, _))), "a fifth connection is closed: {fifth:?}\n{:?}", host.logs());
+    assert!(started.elapsed() < Duration::from_secs(5), "closed at once: {:?}", started.elapsed());
+    assert!(host.wait_for_log("TLS handshakes are in progress", SECS).is_some(), "{:?}", host.logs());
+    drop(idle);
+    assert!(
+        wait_until(SECS, || https_get(host.port, "/healthz", &fingerprint).is_ok_and(|(s, _)| s == 200)),
+        "freed slots admit HTTPS again"
+    );
 }
