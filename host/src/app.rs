@@ -321,6 +321,8 @@ pub fn run(cli: Cli) -> ExitCode {
         allowed_origins: cli.allowed_origins.clone(),
         allowed_hosts: cli.allowed_hosts.clone(),
         max_clients: cli.max_clients as usize,
+        max_connections: cli.max_connections as usize,
+        header_read_timeout: Duration::from_secs_f64(cli.header_read_timeout_s),
         tls,
         lifecycle: lifecycle.clone(),
         metrics,

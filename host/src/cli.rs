@@ -231,6 +231,17 @@ pub struct Cli {
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub max_clients: u32,
 
+    /// Most TCP connections open at once (HTTP requests, /ws sockets, idle keep-alives). Beyond it
+    /// a new connection is closed as soon as it is accepted, so the connections already open (the
+    /// video clients) keep their share; a warning says so (at most every 10 s).
+    #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub max_connections: u32,
+
+    /// Longest a connection may take to send a request's headers (and longest an idle keep-alive
+    /// connection waits for the next request); then it is closed. Defeats slowloris clients.
+    #[arg(long, default_value_t = 10.0, value_parser = positive_seconds)]
+    pub header_read_timeout_s: f64,
+
     /// Serve HTTPS with this PEM certificate chain (leaf first); needs --tls-key. `/ws` becomes `wss`.
     #[arg(long, requires = "tls_key", conflicts_with = "tls_self_signed")]
     pub tls_cert: Option<PathBuf>,

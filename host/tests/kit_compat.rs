@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use ovhost_test_support::{Host, Ws, json_subset};
+use ovhost_test_support::{Host, Ws};
 use serde_json::{Value, json};
 
 const BIN: &str = env!("CARGO_BIN_EXE_ovhost");
@@ -72,16 +72,10 @@ fn kit_examples_replay_over_a_kit_connection() {
     let examples = plugins["examples"]["kit-usd-viewer"].as_array().expect("kit-usd-viewer declares examples").clone();
     assert!(examples.len() >= 5);
     let mut ws = kit(&host);
-    for example in &examples {
-        let request = &example["request"];
-        ws.send_text(&request.to_string());
-        for expected in example["responses"].as_array().unwrap() {
-            let event_type = expected["event_type"].as_str().unwrap();
-            let actual =
-                ws.recv_type(event_type, SECS).unwrap_or_else(|| panic!("no '{event_type}' reply to {request}"));
-            assert!(json_subset(expected, &actual), "expected {expected}\n within {actual}\n for {request}");
-        }
-    }
+    // Each reply is matched to its request (tests/support/src/replay.rs).
+    let replayed = ovhost_test_support::replay_examples(&mut ws, "kit-usd-viewer", &examples, SECS)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(replayed.exchanges.len(), examples.len());
 }
 
 #[test]
@@ -149,8 +143,12 @@ fn kit_selection_is_not_echoed_but_viewport_and_other_dialect_changes_are() {
     default.send("selectPrimsRequest", json!({"paths": ["/World/Ground"]}));
     let pushed = kit_client.recv_type("stageSelectionChanged", SECS).expect("a change the Kit client did not make");
     assert_eq!(pushed["payload"]["prims"], json!(["/World/Ground"]));
-    // Kit's selectPrimsRequest without paths clears.
+    // Without `paths` the request is refused (it would otherwise be silent: Kit does not echo);
+    // an empty list clears.
     kit_client.send("selectPrimsRequest", json!({}));
+    let refused = kit_client.recv_type("viewerError", SECS).expect("a selectPrimsRequest without paths is refused");
+    assert_eq!(refused["payload"]["code"], "invalid_input", "{refused}");
+    kit_client.send("selectPrimsRequest", json!({"paths": []}));
     assert_eq!(default.recv_type("stageSelectionChanged", SECS).unwrap()["payload"]["prims"], json!(["/World/Ground"]));
     assert_eq!(default.recv_type("stageSelectionChanged", SECS).unwrap()["payload"]["prims"], json!([]));
 }

@@ -109,23 +109,12 @@ fn handler_examples_replay_against_the_live_host() {
         } else {
             ovhost_test_support::Ws::connect(host.port, &format!("?dialect={dialect}"))
         };
-        for example in list.as_array().unwrap() {
-            let request = &example["request"];
-            ws.send_text(&request.to_string());
-            for expected in example["responses"].as_array().unwrap() {
-                let event_type = expected["event_type"].as_str().unwrap();
-                let actual = ws
-                    .recv_type(event_type, SECS)
-                    .unwrap_or_else(|| panic!("{handler}: no '{event_type}' reply to {request}"));
-                assert!(json_subset(expected, &actual), "{handler}: expected {expected} within {actual}");
-                if let Some(parsed) = ovhost_protocol::ServerMessages::check(event_type, &actual["payload"]) {
-                    assert!(
-                        parsed.is_ok(),
-                        "{handler}: '{event_type}' does not match its declared type: {parsed:?}\n{actual}"
-                    );
-                }
-                replayed += 1;
-            }
+        // Each reply is matched to its request and checked against its declared type
+        // (tests/support/src/replay.rs).
+        let done = ovhost_test_support::replay_examples(&mut ws, handler, list.as_array().unwrap(), SECS)
+            .unwrap_or_else(|e| panic!("{e}"));
+        if handler == "bookmarks" {
+            replayed += done.replies();
         }
     }
     assert!(replayed >= 3, "the bookmarks examples must be replayed, got {replayed}");

@@ -8,7 +8,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use ovhost_test_support::{Host, Ws, json_subset};
+use ovhost_test_support::{Host, Ws};
 use serde_json::{Value, json};
 
 const BIN: &str = env!("CARGO_BIN_EXE_ovhost");
@@ -104,17 +104,10 @@ fn handler_examples_replay_against_the_sample_stage() {
         plugins["examples"]["viewer-protocol"].as_array().expect("viewer-protocol declares examples").clone();
     assert!(examples.len() >= 20, "{}", examples.len());
     let mut ws = host.ws();
-    for example in &examples {
-        let request = &example["request"];
-        ws.send_text(&request.to_string());
-        for expected in example["responses"].as_array().unwrap() {
-            let event_type = expected["event_type"].as_str().unwrap();
-            let actual = ws
-                .recv_type(event_type, Duration::from_secs(10))
-                .unwrap_or_else(|| panic!("no '{event_type}' reply to {request}"));
-            assert!(json_subset(expected, &actual), "expected {expected}\n within {actual}\n for {request}");
-        }
-    }
+    // Each reply is matched to its request (tests/support/src/replay.rs).
+    let replayed = ovhost_test_support::replay_examples(&mut ws, "viewer-protocol", &examples, Duration::from_secs(10))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(replayed.exchanges.len(), examples.len());
 }
 
 #[test]
@@ -373,11 +366,12 @@ fn selection_is_canonical_broadcast_once_and_clicks_select() {
     // Pickable set: once only another prim is selectable, clicking the hit prim changes nothing.
     request(&mut ws, "selectPrimsRequest", json!({"paths": []}), "stageSelectionChanged");
     let elsewhere = if path.starts_with("/World/Ground") { "/World/Props" } else { "/World/Ground" };
-    ws.send("makePrimsPickable", json!({"paths": [elsewhere]}));
+    let answer = request(&mut ws, "makePrimsPickable", json!({"paths": [elsewhere]}), "makePrimsPickableResponse");
+    assert_eq!(answer["result"], "success", "{answer}");
     click(&mut ws);
     let after = drain(&mut ws, QUIET);
     assert_eq!(count_of(&after, "stageSelectionChanged"), 0, "{after:?}");
-    assert_eq!(count_of(&after, "viewerError"), 0, "makePrimsPickable has no reply in this dialect: {after:?}");
+    assert_eq!(count_of(&after, "viewerError"), 0, "{after:?}");
 }
 
 #[test]

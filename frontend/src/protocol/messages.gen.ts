@@ -269,6 +269,16 @@ export interface PickResultPayload {
 }
 
 /**
+ * `makePrimsPickableResponse`: Kit's `{result, error}`; the default dialect adds the pickable
+ * set's size (`null`: every prim is pickable).
+ */
+export interface PickableResponsePayload {
+  count?: number | null;
+  error: string;
+  result: string;
+}
+
+/**
  * A plugin instance the host disabled (a renderer or camera that panicked or kept failing); sent
  * once to each client. `fallback` names what took over (`testpattern`, the default camera scheme).
  */
@@ -435,6 +445,13 @@ export interface SchemePayload {
 }
 
 export interface SelectionPayload {
+  /**
+   * In the answer to a `selectPrimsRequest`: requested paths that are not prims of the open
+   * stage (the first 32), absent when every path was found.
+   */
+  ignored?: string[] | null;
+  /** How many requested paths were not found (with `ignored`). */
+  ignored_count?: number | null;
   prims: string[];
 }
 
@@ -457,6 +474,7 @@ export interface ServerMessages {
   hostShuttingDown: HostShuttingDownPayload;
   listScenesResult: ScenesPayload;
   loadingStateResponse: LoadingStatePayload;
+  makePrimsPickableResponse: PickableResponsePayload;
   openStageResult: OpenStageResultPayload;
   pickResult: PickResultPayload;
   pluginDisabled: PluginDisabledPayload;

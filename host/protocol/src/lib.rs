@@ -107,6 +107,7 @@ message_map! {
         getPropertiesResult: PropertiesPayload,
         getVariantsResponse: VariantsPayload,
         stageSelectionChanged: SelectionPayload,
+        makePrimsPickableResponse: PickableResponsePayload,
         pickResult: PickResultPayload,
         renderSettingsChanged: RenderSettingsPayload,
         activeAOVState: ActiveAovPayload,

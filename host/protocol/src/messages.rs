@@ -528,6 +528,23 @@ pub struct VariantsPayload {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct SelectionPayload {
     pub prims: Vec<String>,
+    /// In the answer to a `selectPrimsRequest`: requested paths that are not prims of the open
+    /// stage (the first 32), absent when every path was found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ignored: Option<Vec<String>>,
+    /// How many requested paths were not found (with `ignored`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ignored_count: Option<u64>,
+}
+
+/// `makePrimsPickableResponse`: Kit's `{result, error}`; the default dialect adds the pickable
+/// set's size (`null`: every prim is pickable).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct PickableResponsePayload {
+    pub result: String,
+    pub error: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

@@ -3,6 +3,7 @@
 
 pub mod access;
 mod capture;
+mod conn;
 pub mod tls;
 mod webrtc;
 mod ws;
@@ -39,6 +40,11 @@ pub struct HttpConfig {
     pub allowed_hosts: Vec<String>,
     /// Connected clients beyond which `/ws` handshakes get 503 (`--max-clients`).
     pub max_clients: usize,
+    /// Open TCP connections beyond which a new one is closed on accept (`--max-connections`).
+    pub max_connections: usize,
+    /// Longest a connection may take to send request headers, or idle between requests
+    /// (`--header-read-timeout-s`).
+    pub header_read_timeout: std::time::Duration,
     /// Serve HTTPS (and so `wss`) with this certificate.
     pub tls: Option<tls::TlsSetup>,
     /// Drain state for `/healthz` and `/ws`, the heartbeat bound for `/livez`.
@@ -97,10 +103,12 @@ pub async fn serve(
         let scheme = if config.tls.is_some() { "https" } else { "http" };
         std::io::Error::new(e.kind(), format!("cannot listen on {scheme}://{}: {e}", config.bind))
     })?;
+    let limits =
+        conn::Limits { max_connections: config.max_connections, header_read_timeout: config.header_read_timeout };
     if let Some(setup) = config.tls.clone() {
-        let listener = tls::TlsListener::new(listener, &setup)?;
+        let listener = tls::TlsListener::new(listener, &setup, config.max_connections)?;
         tracing::info!("serving https://{} (/ws is wss)", axum::serve::Listener::local_addr(&listener)?);
-        return axum::serve(listener, router(runtime, config)).with_graceful_shutdown(shutdown).await;
+        return conn::serve(listener, router(runtime, config), limits, shutdown).await;
     }
     tracing::info!("serving http://{}", listener.local_addr()?);
     // Video frames are many small writes (H.264 P-frames of a few KB): without TCP_NODELAY,
@@ -111,7 +119,7 @@ pub async fn serve(
             tracing::debug!("could not set TCP_NODELAY: {e}");
         }
     });
-    axum::serve(listener, router(runtime, config)).with_graceful_shutdown(shutdown).await
+    conn::serve(listener, router(runtime, config), limits, shutdown).await
 }
 
 /// Readiness: 200 once the first frame was rendered and converted; 503 before, and while draining.

@@ -145,10 +145,14 @@ pub struct TlsListener {
 
 impl TlsListener {
     /// Starts accepting on `listener` (on the current tokio runtime).
-    pub fn new(listener: TcpListener, setup: &TlsSetup) -> std::io::Result<Self> {
+    /// At most `max_pending` handshakes run at once (`--max-connections`); a socket beyond is
+    /// closed on accept, so slow handshakes cannot pile up tasks before the connection cap.
+    pub fn new(listener: TcpListener, setup: &TlsSetup, max_pending: usize) -> std::io::Result<Self> {
         let local = listener.local_addr()?;
         let acceptor = TlsAcceptor::from(setup.config.clone());
         let (tx, connections) = mpsc::channel(64);
+        let pending = std::sync::Arc::new(tokio::sync::Semaphore::new(max_pending));
+        let mut last_refusal_log: Option<std::time::Instant> = None;
         tokio::spawn(async move {
             loop {
                 let (tcp, peer) = match listener.accept().await {
@@ -163,8 +167,19 @@ impl TlsListener {
                 if tx.is_closed() {
                     return;
                 }
+                let Ok(slot) = pending.clone().try_acquire_owned() else {
+                    drop(tcp);
+                    if last_refusal_log.is_none_or(|t| t.elapsed() >= Duration::from_secs(10)) {
+                        tracing::warn!(
+                            "connection closed on accept: {max_pending} TLS handshakes are in progress (--max-connections {max_pending})"
+                        );
+                        last_refusal_log = Some(std::time::Instant::now());
+                    }
+                    continue;
+                };
                 let (acceptor, tx) = (acceptor.clone(), tx.clone());
                 tokio::spawn(async move {
+                    let _slot = slot;
                     match tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake(acceptor, tcp, local)).await {
                         Ok(Ok(Some(stream))) => {
                             let _ = tx.send((stream, peer)).await;

@@ -141,6 +141,11 @@ pub(crate) async fn upgrade(
         )
             .into_response();
     }
+    if let Some(Err(why)) =
+        query.dialect.as_deref().map(|d| crate::runtime::router::known_dialect_in(&state.runtime.status.plugins(), d))
+    {
+        return (StatusCode::BAD_REQUEST, format!("?dialect=: {why}")).into_response();
+    }
     let dialect = query.dialect;
     ws.max_message_size(MAX_FRAME_BYTES)
         .max_frame_size(MAX_FRAME_BYTES)

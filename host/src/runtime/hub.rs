@@ -579,7 +579,7 @@ pub fn valid_dialect(name: &str) -> bool {
 }
 
 /// `"default"` and `""` both mean the default dialect.
-fn normalize_dialect(dialect: &str) -> String {
+pub fn normalize_dialect(dialect: &str) -> String {
     let d = dialect.trim().to_ascii_lowercase();
     if d == "default" || d == "r" { String::new() } else { d }
 }

@@ -210,7 +210,18 @@ impl RenderLoop {
         self.core.hub().set_codec(client, chosen);
         if let Some(dialect) = payload.get("dialect") {
             match dialect.as_str().filter(|d| super::hub::valid_dialect(d)) {
-                Some(dialect) => self.core.hub().set_dialect(client, dialect),
+                Some(dialect) if self.router.knows_dialect(dialect) => self.core.hub().set_dialect(client, dialect),
+                Some(dialect) => self.core.hub().send(
+                    client,
+                    protocol::viewer_error(
+                        protocol::codes::INVALID_INPUT,
+                        &format!(
+                            "hello.dialect '{dialect}' is not a dialect this host serves (default{}); the connection keeps its dialect",
+                            self.router.dialects().iter().map(|d| format!(", {d}")).collect::<String>()
+                        ),
+                        None,
+                    ),
+                ),
                 None => self.core.hub().send(
                     client,
                     protocol::viewer_error(

@@ -12,6 +12,29 @@ use super::hub::{ClientHub, ClientId};
 use crate::plugins::Registry;
 use crate::protocol::{self, codes};
 
+/// Longest handler error message relayed to a client, in characters.
+pub const MAX_ERROR_CHARS: usize = 1024;
+
+/// Known dialects from `/api/plugins`' JSON (`handlers.active[].dialect`), for the `/ws`
+/// handshake, which runs off the render thread: see [`Router::knows_dialect`].
+pub fn known_dialect_in(plugins: &Value, dialect: &str) -> Result<(), String> {
+    let dialect = super::hub::normalize_dialect(dialect);
+    let mut known: Vec<&str> = plugins["handlers"]["active"]
+        .as_array()
+        .map(|handlers| handlers.iter().filter_map(|h| h["dialect"].as_str()).filter(|d| !d.is_empty()).collect())
+        .unwrap_or_default();
+    known.sort_unstable();
+    known.dedup();
+    if dialect.is_empty() || known.contains(&dialect.as_str()) {
+        Ok(())
+    } else {
+        Err(format!(
+            "unknown dialect '{dialect}'; this host serves: default{}",
+            known.iter().map(|d| format!(", {d}")).collect::<String>()
+        ))
+    }
+}
+
 /// Host services callable by handlers through `HostContext::call`.
 pub trait Services {
     /// Calls service `service` with JSON text arguments; the answer is JSON text (what crosses
@@ -80,6 +103,29 @@ impl Router {
             }
         }
         router
+    }
+
+    /// Whether a client may speak `dialect`: the default one (`""`, `default`) or one a running
+    /// handler serves. A client of any other dialect would be answered by the default handlers
+    /// but never see their broadcasts (they go to the default dialect's clients), so such names
+    /// are refused where a client picks them (`?dialect=`, `hello.dialect`).
+    pub fn knows_dialect(&self, dialect: &str) -> bool {
+        let dialect = super::hub::normalize_dialect(dialect);
+        dialect.is_empty() || self.dialects().contains(&dialect)
+    }
+
+    /// The dialects the running handlers serve, besides the default (sorted, once each).
+    pub fn dialects(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .handlers
+            .iter()
+            .enumerate()
+            .filter(|(i, h)| !h.dialect.is_empty() && !self.is_disabled(*i))
+            .map(|(_, h)| h.dialect.clone())
+            .collect();
+        names.sort();
+        names.dedup();
+        names
     }
 
     /// The handler for `event_type` in `dialect`, falling back to the default dialect.
@@ -199,11 +245,12 @@ impl Router {
             ));
         } else {
             tracing::debug!(handler = %id, "handler returned an error for '{event_type}': {error}");
+            // A handler may quote the client's input: the message is cut to a sane length.
             hub.send(
                 client,
                 protocol::viewer_error(
                     error.kind.name(),
-                    &error.message,
+                    &protocol::truncate_chars(&error.message, MAX_ERROR_CHARS),
                     Some(json!({ "event_type": event_type, "handler": id })),
                 ),
             );

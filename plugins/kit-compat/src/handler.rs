@@ -40,11 +40,11 @@ fn outcome(result: Result<(), PluginError>) -> Value {
     }
 }
 
-/// Kit's `paths` list: absent or null means none.
+/// Kit's `paths` list for `makePrimsPickable`: absent or null means none.
 fn paths(payload: &Value) -> Result<Vec<String>, PluginError> {
     match payload.get("paths") {
         None | Some(Value::Null) => Ok(Vec::new()),
-        Some(_) => fields::prim_paths(payload, "paths"),
+        Some(_) => fields::selectable_prim_paths(payload, "paths"),
     }
 }
 
@@ -111,11 +111,28 @@ impl KitUsdViewer {
                 ctx.reply_json("makePrimsPickableResponse", &outcome(result));
                 Ok(())
             }
+            // Kit answers a good request with nothing (it does not echo the selection back), so
+            // anything wrong must be said: a missing `paths` or a malformed path is
+            // `invalid_input`, paths that are not prims of the stage are `not_found` (the others
+            // are selected).
             "selectPrimsRequest" => {
-                let paths = paths(payload)?;
-                let selection = ctx.call::<SelectionSet>(&PathsArgs { paths })?;
+                let paths = fields::selectable_prim_paths(payload, "paths")?;
+                let selection = ctx.call::<SelectionSet>(&PathsArgs { paths: paths.clone() })?;
+                let ignored = ovhost_plugin_viewer_protocol::selection::ignored(&paths, &selection.prims);
                 self.selection_echo = Some(selection.prims);
-                Ok(())
+                match ignored.first() {
+                    None => Ok(()),
+                    Some(first) => Err(PluginError::not_found(format!(
+                        "{} of the {} requested paths are not prims of the open stage (first: '{}'); {} selected",
+                        ignored.len(),
+                        paths.len(),
+                        fields::shown(first),
+                        match paths.len() - ignored.len() {
+                            0 => "none was".to_string(),
+                            n => format!("the other {n} are"),
+                        }
+                    ))),
+                }
             }
             "loadingStateQuery" => {
                 let response = loading_state(ctx)?;

@@ -1,6 +1,8 @@
 //! The documented example exchanges of the `viewer-protocol` handler. The host's replay test sends
 //! each request in order to a live host started with `--asset-root examples/stages --stage
-//! sample_yup.usda` and checks every listed response (subset match), so they stay true.
+//! sample_yup.usda` and checks every listed response (subset match, values that depend on the
+//! machine given as type placeholders such as `"<number>"`; no empty payloads), each matched to
+//! the request it answers (`ovhost_test_support::replay`), so they stay true.
 
 use ovhost_plugin_api::HandlerExample;
 
@@ -50,7 +52,7 @@ pub fn examples() -> Vec<HandlerExample> {
         ),
         ex(
             r#"{"event_type":"getRenderSettingsRequest","payload":{}}"#,
-            &[r#"{"event_type":"renderSettingsChanged","payload":{}}"#],
+            &[r#"{"event_type":"renderSettingsChanged","payload":{"settings":"<object>","capabilities":"<array>"}}"#],
         ),
         ex(
             r#"{"event_type":"setRenderSettingRequest","payload":{"key":"no.such.setting","value":1}}"#,
@@ -60,22 +62,26 @@ pub fn examples() -> Vec<HandlerExample> {
         ),
         ex(
             r#"{"event_type":"getAvailableAOVs","payload":{}}"#,
-            &[r#"{"event_type":"availableAOVsResult","payload":{}}"#],
+            &[r#"{"event_type":"availableAOVsResult","payload":{"aovs":"<string[]>","available":"<string[]>"}}"#],
         ),
         ex(
             r#"{"event_type":"changeAOVRequest","payload":{"aov":"LdrColor"}}"#,
             &[
-                r#"{"event_type":"activeAOVState","payload":{"active":"LdrColor","result":"success"}}"#,
-                r#"{"event_type":"availableAOVsResult","payload":{}}"#,
+                r#"{"event_type":"activeAOVState","payload":{"active":"LdrColor","result":"success","available":"<string[]>"}}"#,
+                r#"{"event_type":"availableAOVsResult","payload":{"aovs":"<string[]>","available":"<string[]>"}}"#,
             ],
         ),
         ex(
             r#"{"event_type":"fitCameraRequest","payload":{"prim_path":"/World/Props/RedGroup/RedCube"}}"#,
-            &[r#"{"event_type":"cameraStateChanged","payload":{}}"#],
+            &[
+                r#"{"event_type":"cameraStateChanged","payload":{"scheme":"orbit","up_axis":"Y","target":[-150.0,50.0,0.0],"view":{"eye":"<number[]>","target":[-150.0,50.0,0.0],"up":[0.0,1.0,0.0],"fov_y_deg":"<number>","near":"<number>","far":"<number>","projection":"perspective"},"distance":"<number>"}}"#,
+            ],
         ),
         ex(
             r#"{"event_type":"cameraCommandRequest","payload":{"command":"reset"}}"#,
-            &[r#"{"event_type":"cameraStateChanged","payload":{}}"#],
+            &[
+                r#"{"event_type":"cameraStateChanged","payload":{"scheme":"orbit","up_axis":"Y","target":[0.0,60.0,0.0],"view":{"eye":"<number[]>","target":[0.0,60.0,0.0],"up":[0.0,1.0,0.0],"fov_y_deg":"<number>","near":"<number>","far":"<number>","projection":"perspective"},"azimuth_deg":45.0,"elevation_deg":25.0}}"#,
+            ],
         ),
         ex(
             r#"{"event_type":"set_camera","payload":{"path":"/World/Camera"}}"#,
@@ -91,13 +97,23 @@ pub fn examples() -> Vec<HandlerExample> {
         ),
         ex(
             r#"{"event_type":"getPrimCountRequest","payload":{}}"#,
-            &[r#"{"event_type":"getPrimCountResult","payload":{}}"#],
+            &[r#"{"event_type":"getPrimCountResult","payload":{"count":11}}"#],
         ),
-        ex(r#"{"event_type":"getStatsRequest","payload":{}}"#, &[r#"{"event_type":"getStatsResult","payload":{}}"#]),
-        ex(r#"{"event_type":"getPluginsRequest","payload":{}}"#, &[r#"{"event_type":"pluginsResult","payload":{}}"#]),
+        ex(
+            r#"{"event_type":"getStatsRequest","payload":{}}"#,
+            &[
+                r#"{"event_type":"getStatsResult","payload":{"clients":"<integer>","fps":"<number>","frame_ms":"<number>","render_ms":"<number>","convert_ms":"<number>","frames_rendered":"<integer>","frames_dropped":"<integer>","video_kbps":"<number>"}}"#,
+            ],
+        ),
+        ex(
+            r#"{"event_type":"getPluginsRequest","payload":{}}"#,
+            &[
+                r#"{"event_type":"pluginsResult","payload":{"api_version":"<string>","errors":[],"handlers":{"disabled":[]},"examples":{"viewer-protocol":"<array>"}}}"#,
+            ],
+        ),
         ex(
             r#"{"event_type":"listScenesRequest","payload":{}}"#,
-            &[r#"{"event_type":"listScenesResult","payload":{}}"#],
+            &[r#"{"event_type":"listScenesResult","payload":{"scenes":"<string[]>"}}"#],
         ),
         ex(
             r#"{"event_type":"getTimelineRequest","payload":{}}"#,

@@ -102,15 +102,49 @@ pub fn prim_paths(payload: &Value, key: &str) -> Result<Vec<String>, PluginError
         .collect()
 }
 
+/// Longest client string quoted back in an error message, in characters.
+pub const SHOWN_CHARS: usize = 128;
+
+/// A client-supplied string as quoted in errors: cut to [`SHOWN_CHARS`] characters with `…`.
+pub fn shown(text: &str) -> String {
+    match text.char_indices().nth(SHOWN_CHARS) {
+        Some((end, _)) => format!("{}… ({} bytes)", &text[..end], text.len()),
+        None => text.to_string(),
+    }
+}
+
+/// A required array of prim paths that can be selected or made pickable: as [`prim_paths`], and
+/// not the pseudo-root `/` (which is no prim).
+pub fn selectable_prim_paths(payload: &Value, key: &str) -> Result<Vec<String>, PluginError> {
+    let paths = prim_paths(payload, key)?;
+    if let Some(i) = paths.iter().position(|p| p == "/") {
+        return Err(PluginError::invalid_input(format!(
+            "payload.{key}[{i}] is the pseudo-root '/', which is not a prim; name prims such as /World"
+        )));
+    }
+    Ok(paths)
+}
+
 fn check_prim_path(path: &str) -> Result<(), String> {
     if path == "/" {
         return Ok(());
     }
     if !path.starts_with('/') {
-        return Err(format!("must be an absolute prim path such as /World, got '{path}'"));
+        return Err(format!("must be an absolute prim path such as /World, got '{}'", shown(path)));
     }
     if path[1..].split('/').any(|segment| segment.is_empty() || segment == "." || segment == "..") {
-        return Err(format!("'{path}' is not a valid prim path (empty, '.' or '..' segment)"));
+        return Err(format!("'{}' is not a valid prim path (empty, '.' or '..' segment)", shown(path)));
+    }
+    if let Some(dot) = path.find('.') {
+        // `/World.size`, `/World.rel[/Target]`: a property of a prim, not a prim.
+        return Err(format!(
+            "'{}' is a property path, not a prim path; name the prim '{}'",
+            shown(path),
+            shown(&path[..dot])
+        ));
+    }
+    if let Some(bad) = path.chars().find(|c| c.is_whitespace() || c.is_control() || "[]{}<>:@\\".contains(*c)) {
+        return Err(format!("'{}' is not a valid prim path (it contains {bad:?})", shown(path)));
     }
     Ok(())
 }
@@ -125,7 +159,7 @@ mod tests {
     fn prim_paths_are_checked() {
         assert_eq!(prim_path(&json!({"p": "/World/A"}), "p").unwrap(), "/World/A");
         assert_eq!(prim_path(&json!({"p": "/"}), "p").unwrap(), "/");
-        for bad in ["World", "/World/../x", "/World//x", "/World/", "/./x", ""] {
+        for bad in ["World", "/World/../x", "/World//x", "/World/", "/./x", "", "/World.size", "/World{v=a}", "/a b"] {
             let e = prim_path(&json!({ "p": bad }), "p").unwrap_err();
             assert!(e.message.starts_with("payload.p "), "{e}");
         }
@@ -133,6 +167,24 @@ mod tests {
         assert_eq!(e.message.as_str(), "payload.p must be a string, got a number");
         let e = prim_path(&json!({}), "p").unwrap_err();
         assert!(e.message.contains("missing"));
+    }
+
+    #[test]
+    fn property_paths_and_the_pseudo_root_are_not_selectable() {
+        let e = prim_path(&json!({"p": "/World.size"}), "p").unwrap_err();
+        assert!(e.message.contains("property path") && e.message.contains("'/World'"), "{e}");
+        assert!(selectable_prim_paths(&json!({"paths": ["/World"]}), "paths").is_ok());
+        let e = selectable_prim_paths(&json!({"paths": ["/World", "/"]}), "paths").unwrap_err();
+        assert!(e.message.starts_with("payload.paths[1] is the pseudo-root"), "{e}");
+    }
+
+    #[test]
+    fn echoed_strings_are_cut() {
+        let long = format!("/{}", "x".repeat(60_000));
+        let e = prim_path(&json!({ "p": long.replace('/', "") }), "p").unwrap_err();
+        assert!(e.message.len() < 400, "{} bytes", e.message.len());
+        assert!(e.message.contains("… (60000 bytes)"), "{e}");
+        assert_eq!(shown("short"), "short");
     }
 
     #[test]

@@ -13,6 +13,9 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use tungstenite::{Message, WebSocket};
 
+pub mod replay;
+pub use replay::replay_examples;
+
 /// The workspace root: `OVHOST_ROOT` when set, else two levels above this crate as built, else the
 /// current directory (a binary built here and run on another machine from the repo root).
 pub fn workspace_root() -> PathBuf {
@@ -595,9 +598,27 @@ impl Ws {
 
 /// True when every key in `expected` is present in `actual` with an equal value (objects compare
 /// recursively; arrays and scalars compare exactly). The rule handler examples use.
+///
+/// Where a value depends on the machine (a frame rate, a renderer's AOV list), the example names
+/// its type instead: `"<number>"`, `"<integer>"`, `"<string>"`, `"<bool>"`, `"<object>"`,
+/// `"<array>"`, `"<number[]>"` or `"<string[]>"` match any value of that JSON type (and only
+/// that: a placeholder is a shape, not a wildcard).
 pub fn json_subset(expected: &Value, actual: &Value) -> bool {
     match (expected, actual) {
         (Value::Object(e), Value::Object(a)) => e.iter().all(|(k, v)| a.get(k).is_some_and(|av| json_subset(v, av))),
+        (Value::String(placeholder), _) if placeholder.starts_with('<') && placeholder.ends_with('>') => {
+            match placeholder.as_str() {
+                "<number>" => actual.is_number(),
+                "<integer>" => actual.is_u64() || actual.is_i64(),
+                "<string>" => actual.is_string(),
+                "<bool>" => actual.is_boolean(),
+                "<object>" => actual.is_object(),
+                "<array>" => actual.is_array(),
+                "<number[]>" => actual.as_array().is_some_and(|a| a.iter().all(Value::is_number)),
+                "<string[]>" => actual.as_array().is_some_and(|a| a.iter().all(Value::is_string)),
+                _ => expected == actual,
+            }
+        }
         _ => expected == actual,
     }
 }
@@ -612,6 +633,11 @@ mod tests {
         assert!(json_subset(&json!({"a": {"b": 1}}), &json!({"a": {"b": 1, "c": 2}, "d": 3})));
         assert!(!json_subset(&json!({"a": [1]}), &json!({"a": [1, 2]})));
         assert!(!json_subset(&json!({"a": 1}), &json!({"b": 1})));
+        assert!(json_subset(&json!({"fps": "<number>", "v": "<number[]>"}), &json!({"fps": 29.5, "v": [1, 2.5]})));
+        assert!(!json_subset(&json!({"fps": "<number>"}), &json!({"fps": "fast"})), "a placeholder is a type");
+        assert!(!json_subset(&json!({"n": "<integer>"}), &json!({"n": 1.5})));
+        assert!(!json_subset(&json!({"s": "<string[]>"}), &json!({"s": ["a", 1]})));
+        assert!(json_subset(&json!({"s": "<b>"}), &json!({"s": "<b>"})), "other <...> strings compare exactly");
     }
 
     #[test]
