@@ -15,14 +15,8 @@ use ovhost_plugin_viewer_protocol as _;
 /// Renderer ids every stock host registers (sorted).
 pub const RENDERERS: &[&str] = &["ovrtx", "raster", "testpattern"];
 /// Converter ids (sorted).
-pub const CONVERTERS: &[&str] = &[
-    "i420-to-h264",
-    "rgba-to-bgra",
-    "rgba-to-bgra-cuda",
-    "rgba-to-bgra-cuda-upload",
-    "rgba-to-h264",
-    "rgba-to-jpeg",
-];
+pub const CONVERTERS: &[&str] =
+    &["i420-to-h264", "rgba-to-bgra", "rgba-to-bgra-cuda", "rgba-to-bgra-cuda-upload", "rgba-to-h264", "rgba-to-jpeg"];
 /// Camera scheme ids (sorted).
 pub const CAMERAS: &[&str] = &["fly", "kit", "orbit"];
 /// Message handler ids (sorted).

@@ -63,9 +63,11 @@ fn chains_built(host: &Host, from: &str, to: &str) -> usize {
 
 /// The source of the H.264 chain built last.
 fn last_h264_source(host: &Host) -> Option<String> {
-    host.logs().iter().rev().filter(|l| l.contains("converter chain built") && l.contains("to=h264@host")).find_map(|l| {
-        l.split_whitespace().find_map(|w| w.strip_prefix("from=")).map(str::to_string)
-    })
+    host.logs()
+        .iter()
+        .rev()
+        .filter(|l| l.contains("converter chain built") && l.contains("to=h264@host"))
+        .find_map(|l| l.split_whitespace().find_map(|w| w.strip_prefix("from=")).map(str::to_string))
 }
 
 fn get_bytes(port: u16, path: &str) -> Vec<u8> {
@@ -75,7 +77,11 @@ fn get_bytes(port: u16, path: &str) -> Vec<u8> {
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).unwrap();
     let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("an HTTP response");
-    assert!(raw.starts_with(b"HTTP/1.1 200") || raw.starts_with(b"HTTP/1.0 200"), "{}", String::from_utf8_lossy(&raw[..split]));
+    assert!(
+        raw.starts_with(b"HTTP/1.1 200") || raw.starts_with(b"HTTP/1.0 200"),
+        "{}",
+        String::from_utf8_lossy(&raw[..split])
+    );
     raw[split + 4..].to_vec()
 }
 
@@ -159,7 +165,11 @@ fn a_jpeg_client_moves_the_renderer_back_to_rgba_and_both_clients_keep_frames() 
     assert!(wait_until(SECS, || last_h264_source(&host).as_deref() == Some("i420@host")), "{:?}", host.logs());
     let rgba_h264_before = chains_built(&host, "rgba8@host", "h264@host");
     let mut jpeg = host.ws();
-    assert_eq!(jpeg.hello(&["jpeg"])["payload"]["video"]["codec"], "jpeg", "JPEG is offered whatever the last frame was");
+    assert_eq!(
+        jpeg.hello(&["jpeg"])["payload"]["video"]["codec"],
+        "jpeg",
+        "JPEG is offered whatever the last frame was"
+    );
     let frame = jpeg.recv_binary(SECS).expect("a JPEG frame");
     let (codec, keyframe, payload) = video(&frame);
     assert_eq!((codec, keyframe), (2, true));

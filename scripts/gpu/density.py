@@ -131,7 +131,10 @@ class Session:
             args.bin, "--http-port", str(self.port), "--renderer", "raster", "--asset-root", args.stages,
             "--stage", args.stage, "--width", str(args.width), "--height", str(args.height), "--fps", "30",
         ] + ([] if args.on_demand else ["--continuous-frames"]) + args.host_arg
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=open(self.log_path, "w"), env=os.environ)
+        env = dict(os.environ, NO_COLOR="1")
+        if args.yuv:
+            env["OVHOST_RASTER_YUV"] = args.yuv
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=open(self.log_path, "w"), env=env)
         self.frames = []  # (arrival time, bytes, input seq)
         self.ws = None
         self.error = None
@@ -191,6 +194,8 @@ def wait_healthy(sessions, timeout):
 def density(args):
     log_dir = args.log_dir
     os.makedirs(log_dir, exist_ok=True)
+    for name in os.listdir(log_dir):
+        os.remove(os.path.join(log_dir, name))
     sessions, results = [], []
     deadline = time.monotonic() + args.budget_s
     try:
@@ -231,7 +236,7 @@ def density(args):
                 "all_hold": holding == step, "fps_min": round(fps[0], 2), "fps_median": round(statistics.median(fps), 2),
                 "cpu_pct": round(100 * busy, 1), "gpu_util_pct": util, "gpu_mem_mib": mem,
                 "render_ms_sample": [round(x, 2) for x in render_ms], "convert_ms_sample": [round(x, 2) for x in convert_ms],
-                "errors": [s.error for s in sessions if s.error][:3], "yuv": os.environ.get("OVHOST_RASTER_YUV", "auto"),
+                "errors": [s.error for s in sessions if s.error][:3], "yuv": args.yuv or os.environ.get("OVHOST_RASTER_YUV", "auto"),
             }
             results.append(row)
             print(
@@ -269,13 +274,15 @@ def latency(args):
         sent = {}
         interval = args.latency_interval_ms / 1000
         end = time.monotonic() + args.seconds
-        seq, x = 0, cx
+        seq, x, step = 0, cx, 4
         while time.monotonic() < end:
             seq += 1
-            x += 4
+            if not 8 < x + step < args.width - 8:
+                step = -step
+            x += step
             sent[seq] = time.monotonic()
             s.ws.send_json("input", {"seq": seq, "events": [
-                {"type": "pointermove", "x": x, "y": cy, "dx": 4, "dy": 0, "buttons": 1}]})
+                {"type": "pointermove", "x": x, "y": cy, "dx": step, "dy": 0, "buttons": 1}]})
             time.sleep(interval)
         time.sleep(0.5)
         s.ws.send_json("input", {"events": [{"type": "pointerup", "x": x, "y": cy, "button": 0, "buttons": 0}]})
@@ -291,7 +298,7 @@ def latency(args):
         lat.sort()
         p = lambda f: lat[min(len(lat) - 1, int(f * len(lat)))] if lat else float("nan")  # noqa: E731
         print(f"BENCH input_to_display size={args.width}x{args.height} samples={len(lat)} p50_ms={p(0.5):.1f} "
-              f"p95_ms={p(0.95):.1f} max_ms={lat[-1] if lat else float('nan'):.1f} yuv={os.environ.get('OVHOST_RASTER_YUV', 'auto')}",
+              f"p95_ms={p(0.95):.1f} max_ms={lat[-1] if lat else float('nan'):.1f} yuv={args.yuv or os.environ.get('OVHOST_RASTER_YUV', 'auto')}",
               flush=True)
     finally:
         s.stop()
@@ -318,6 +325,7 @@ def main():
     ap.add_argument("--latency", action="store_true")
     ap.add_argument("--latency-interval-ms", type=float, default=16.0)
     ap.add_argument("--log-dir", default="/tmp/ovh-density")
+    ap.add_argument("--yuv", choices=["auto", "gpu", "cpu"], help="OVHOST_RASTER_YUV for the hosts")
     ap.add_argument("--host-arg", action="append", default=[], help="extra ovhost argument (repeatable)")
     args = ap.parse_args()
     args.width, args.height = (int(v) for v in args.size.split("x"))

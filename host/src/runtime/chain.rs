@@ -64,7 +64,8 @@ pub fn cheapest_source(registry: &Registry, offered: &[FrameSpec], wanted: &[Fra
     offered
         .iter()
         .filter_map(|from| {
-            let total = wanted.iter().try_fold(0u64, |sum, to| Some(sum + cost(registry, &plan(registry, *from, *to)?)))?;
+            let total =
+                wanted.iter().try_fold(0u64, |sum, to| Some(sum + cost(registry, &plan(registry, *from, *to)?)))?;
             Some((total, *from))
         })
         .min_by_key(|(total, _)| *total)

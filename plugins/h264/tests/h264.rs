@@ -279,7 +279,8 @@ fn to_i420(rgba: &[u8], width: usize, height: usize, pitch: usize, y_pitch: usiz
             let q = [px(2 * x, 2 * y), px(2 * x + 1, 2 * y), px(2 * x, 2 * y + 1), px(2 * x + 1, 2 * y + 1)];
             let avg: Vec<i32> = (0..3).map(|c| (q.iter().map(|p| p[c]).sum::<i32>() + 2) / 4).collect();
             out[y_pitch * height + y * cp + x] = (((-38 * avg[0] - 74 * avg[1] + 112 * avg[2]) >> 8) + 128) as u8;
-            out[y_pitch * height + cp * ch + y * cp + x] = (((112 * avg[0] - 94 * avg[1] - 18 * avg[2]) >> 8) + 128) as u8;
+            out[y_pitch * height + cp * ch + y * cp + x] =
+                (((112 * avg[0] - 94 * avg[1] - 18 * avg[2]) >> 8) + 128) as u8;
         }
     }
     out

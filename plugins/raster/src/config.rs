@@ -34,9 +34,9 @@ impl YuvChoice {
             "auto" | "" => Ok(Self::Auto),
             "gpu" | "on" => Ok(Self::Gpu),
             "cpu" | "off" => Ok(Self::Cpu),
-            other => {
-                Err(PluginError::invalid_input(format!("unknown yuv choice \"{other}\": use \"auto\", \"gpu\" or \"cpu\"")))
-            }
+            other => Err(PluginError::invalid_input(format!(
+                "unknown yuv choice \"{other}\": use \"auto\", \"gpu\" or \"cpu\""
+            ))),
         }
     }
 }
@@ -136,7 +136,10 @@ mod tests {
         let c = RasterConfig::from_parts(r#"{"backend":"gl","adapter":"llvm"}"#, None, None).unwrap();
         assert_eq!(c, RasterConfig { backend: BackendChoice::Gl, adapter: Some("llvm".into()), yuv: YuvChoice::Auto });
         let c = RasterConfig::from_parts(r#"{"backend":"gl"}"#, Some("vulkan".into()), Some("lava".into())).unwrap();
-        assert_eq!(c, RasterConfig { backend: BackendChoice::Vulkan, adapter: Some("lava".into()), yuv: YuvChoice::Auto });
+        assert_eq!(
+            c,
+            RasterConfig { backend: BackendChoice::Vulkan, adapter: Some("lava".into()), yuv: YuvChoice::Auto }
+        );
         let c = RasterConfig::from_parts(r#"{"yuv":"gpu"}"#, None, None).unwrap();
         assert_eq!(c.yuv, YuvChoice::Gpu);
         assert_eq!(RasterConfig::from_parts("{}", None, None).unwrap(), RasterConfig::default());

@@ -118,7 +118,11 @@ impl Raster {
                 crate::config::YuvChoice::Auto => gpu.info.device_type != wgpu::DeviceType::Cpu,
             };
         let yuv = offer_yuv.then(|| YuvPipeline::new(device));
-        tracing::info!(gpu_yuv = offer_yuv, "raster renderer: RGBA to I420 for H.264 on the {}", if offer_yuv { "GPU" } else { "CPU" });
+        tracing::info!(
+            gpu_yuv = offer_yuv,
+            "raster renderer: RGBA to I420 for H.264 on the {}",
+            if offer_yuv { "GPU" } else { "CPU" }
+        );
         gpu.take_error()?;
         Ok(Self {
             gpu,

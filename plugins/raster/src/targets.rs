@@ -155,9 +155,8 @@ impl Targets {
     pub fn yuv(&mut self, device: &wgpu::Device, pipeline: &crate::yuv::YuvPipeline) -> &mut crate::yuv::YuvTargets {
         let (width, height) = (self.width, self.height);
         let (color_raw, output_raw) = (&self.color_raw, &self.output_raw);
-        self.yuv.get_or_insert_with(|| {
-            crate::yuv::YuvTargets::new(device, pipeline, width, height, color_raw, output_raw)
-        })
+        self.yuv
+            .get_or_insert_with(|| crate::yuv::YuvTargets::new(device, pipeline, width, height, color_raw, output_raw))
     }
 
     /// Records the copy of the final image (`color`, or `output` after a post pass) into the

@@ -144,7 +144,12 @@ impl YuvTargets {
         }
         params_buffer.unmap();
         let buffer = |label, usage| {
-            device.create_buffer(&wgpu::BufferDescriptor { label: Some(label), size: len, usage, mapped_at_creation: false })
+            device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some(label),
+                size: len,
+                usage,
+                mapped_at_creation: false,
+            })
         };
         let storage = buffer("raster yuv planes", wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC);
         let staging = buffer("raster yuv readback", wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST);
@@ -175,8 +180,8 @@ impl YuvTargets {
     /// the copy of its planes into the staging buffer.
     pub fn encode(&self, encoder: &mut wgpu::CommandEncoder, pipeline: &YuvPipeline, from_output: bool) {
         {
-            let mut pass =
-                encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("raster yuv"), timestamp_writes: None });
+            let mut pass = encoder
+                .begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("raster yuv"), timestamp_writes: None });
             pass.set_pipeline(&pipeline.pipeline);
             pass.set_bind_group(0, if from_output { &self.from_output } else { &self.from_color }, &[]);
             pass.dispatch_workgroups(self.blocks.0.div_ceil(WORKGROUP), self.blocks.1.div_ceil(WORKGROUP), 1);

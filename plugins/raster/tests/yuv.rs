@@ -6,8 +6,8 @@
 
 mod support;
 
-use ovhost_plugin_api::prelude::*;
 use ovhost_plugin_api::i420_layout;
+use ovhost_plugin_api::prelude::*;
 use ovhost_plugin_raster::config::YuvChoice;
 use ovhost_plugin_raster::{Raster, RasterConfig};
 use support::*;
