@@ -98,7 +98,7 @@ impl std::fmt::Debug for MemoryLocation {
 /// total_len)`. The chroma pitch is `pitch_bytes / 2`; `None` for an odd pitch or a pitch shorter
 /// than a row (of either plane), or a size that overflows.
 pub fn i420_layout(width: u32, height: u32, pitch_bytes: u32) -> Option<(u64, u64, u64, u64)> {
-    if width == 0 || height == 0 || pitch_bytes % 2 != 0 || pitch_bytes < width {
+    if width == 0 || height == 0 || !pitch_bytes.is_multiple_of(2) || pitch_bytes < width {
         return None;
     }
     let chroma_pitch = u64::from(pitch_bytes / 2);

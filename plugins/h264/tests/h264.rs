@@ -302,7 +302,7 @@ fn i420_input_encodes_the_same_picture_as_rgba_input() {
         let out = from_i420.convert(&input).into_result().expect("convert I420");
         assert_eq!((out.format, out.width, out.height), (FrameFormat::H264, 320, 240));
         assert_eq!(out.is_keyframe(), t == 0);
-        let (dw, dh, rgba) = decode(&mut decoder, out.host_bytes().unwrap());
+        let (dw, dh, rgba) = decode(&mut decoder, out.host_bytes().expect("host bytes"));
         assert_eq!((dw, dh), (320, 240));
         worst = worst.min(psnr(&src, pitch, &rgba, dw, dh));
     }
@@ -310,5 +310,5 @@ fn i420_input_encodes_the_same_picture_as_rgba_input() {
     // A short I420 frame is refused before anything reads it.
     let yuv = vec![0u8; 100];
     let short = Frame::host(FrameFormat::I420, 64, 48, 64, &yuv);
-    assert_eq!(from_i420.convert(&short).into_result().unwrap_err().kind, ErrorKind::INVALID_INPUT);
+    assert_eq!(from_i420.convert(&short).into_result().expect_err("refused").kind, ErrorKind::INVALID_INPUT);
 }

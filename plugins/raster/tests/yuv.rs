@@ -35,9 +35,9 @@ fn raster_with(yuv: YuvChoice) -> Option<Raster> {
 fn capture_i420(frame: &Frame<'_>) -> Planes {
     frame.validate().expect("the I420 descriptor is self-consistent");
     assert_eq!(frame.format, FrameFormat::I420);
-    let bytes = frame.host_bytes().unwrap();
+    let bytes = frame.host_bytes().expect("host bytes");
     let (w, h, pitch) = (frame.width as usize, frame.height as usize, frame.pitch_bytes as usize);
-    let (u_off, v_off, cp, total) = i420_layout(frame.width, frame.height, frame.pitch_bytes).unwrap();
+    let (u_off, v_off, cp, total) = i420_layout(frame.width, frame.height, frame.pitch_bytes).expect("an I420 layout");
     assert_eq!(bytes.len() as u64, total, "the frame is exactly its three planes");
     let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
     let plane = |offset: usize, pitch: usize, rw: usize, rows: usize| -> Vec<u8> {
@@ -143,7 +143,7 @@ fn i420_is_offered_only_where_asked_for() {
     r.resize(64, 32).unwrap();
     let offered: Vec<FrameSpec> = r.output_formats().unwrap().into_iter().collect();
     assert_eq!(offered, vec![FrameSpec::host(FrameFormat::RGBA8)]);
-    let refused = r.set_output_format(FrameSpec::host(FrameFormat::I420)).into_result().unwrap_err();
+    let refused = r.set_output_format(FrameSpec::host(FrameFormat::I420)).into_result().expect_err("I420 refused");
     assert_eq!(refused.kind, ErrorKind::UNSUPPORTED);
     assert_eq!(frame(&mut r).format, FrameFormat::RGBA8, "a refused format changes nothing");
     // `auto` offers I420 exactly on hardware adapters.
