@@ -129,7 +129,7 @@ class Session:
         self.log_path = os.path.join(log_dir, f"host{index}.log")
         cmd = [
             args.bin, "--http-port", str(self.port), "--renderer", "raster", "--asset-root", args.stages,
-            "--stage", args.stage, "--width", str(args.width), "--height", str(args.height), "--fps", "30",
+            "--stage", args.stage, "--width", str(args.width), "--height", str(args.height), "--fps", str(args.fps),
         ] + ([] if args.on_demand else ["--continuous-frames"]) + args.host_arg
         env = dict(os.environ, NO_COLOR="1")
         if args.yuv:
@@ -297,7 +297,7 @@ def latency(args):
                 lat.append(1000 * (frames[j][0] - sent[q]))
         lat.sort()
         p = lambda f: lat[min(len(lat) - 1, int(f * len(lat)))] if lat else float("nan")  # noqa: E731
-        print(f"BENCH input_to_display size={args.width}x{args.height} samples={len(lat)} p50_ms={p(0.5):.1f} "
+        print(f"BENCH input_to_display size={args.width}x{args.height} fps={args.fps} samples={len(lat)} p50_ms={p(0.5):.1f} "
               f"p95_ms={p(0.95):.1f} max_ms={lat[-1] if lat else float('nan'):.1f} yuv={args.yuv or os.environ.get('OVHOST_RASTER_YUV', 'auto')}",
               flush=True)
     finally:
@@ -317,6 +317,7 @@ def main():
     ap.add_argument("--steps", default="24,32,40,48")
     ap.add_argument("--seconds", type=float, default=8.0)
     ap.add_argument("--warmup", type=float, default=4.0)
+    ap.add_argument("--fps", type=int, default=30, help="each host's --fps")
     ap.add_argument("--hold-fps", type=float, default=29.0)
     ap.add_argument("--base-port", type=int, default=19000)
     ap.add_argument("--budget-s", type=float, default=240.0, help="start no new step after this")
