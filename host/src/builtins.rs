@@ -18,6 +18,7 @@ pub const RENDERERS: &[&str] = &["ovrtx", "raster", "testpattern"];
 pub const CONVERTERS: &[&str] = &[
     "cuda-download-bgra",
     "cuda-download-rgba",
+    "i420-to-h264",
     "rgba-to-bgra",
     "rgba-to-bgra-cuda",
     "rgba-to-bgra-cuda-upload",

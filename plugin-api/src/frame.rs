@@ -22,6 +22,13 @@ impl FrameFormat {
     pub const H264: Self = Self(3);
     /// One baseline JPEG image.
     pub const JPEG: Self = Self(4);
+    /// Since 0.2.2. Planar 8-bit Y'CbCr 4:2:0 (BT.601 limited range), three planes back to back:
+    /// Y, `height` rows of `pitch_bytes` (at least `width`); then U (Cb) and V (Cr), each
+    /// `ceil(height / 2)` rows of `pitch_bytes / 2` bytes (at least `ceil(width / 2)`), chroma
+    /// sample (x, y) covering pixels (2x..2x+1, 2y..2y+1). `pitch_bytes` is even. What an H.264
+    /// encoder takes natively: a GPU renderer converting before readback moves 1.5 bytes per
+    /// pixel instead of 4. See [`i420_layout`].
+    pub const I420: Self = Self(5);
 
     pub fn name(self) -> &'static str {
         match self {
@@ -29,12 +36,13 @@ impl FrameFormat {
             Self::BGRA8 => "bgra8",
             Self::H264 => "h264",
             Self::JPEG => "jpeg",
+            Self::I420 => "i420",
             _ => "unknown",
         }
     }
 
     pub fn from_name(name: &str) -> Option<Self> {
-        [Self::RGBA8, Self::BGRA8, Self::H264, Self::JPEG].into_iter().find(|f| f.name() == name)
+        [Self::RGBA8, Self::BGRA8, Self::H264, Self::JPEG, Self::I420].into_iter().find(|f| f.name() == name)
     }
 
     /// Encoded formats carry a bitstream of `len_bytes`; raw formats carry `height` rows.
@@ -42,7 +50,8 @@ impl FrameFormat {
         matches!(self, Self::H264 | Self::JPEG)
     }
 
-    /// Bytes per pixel for raw formats, 0 for encoded ones.
+    /// Bytes per pixel for packed raw formats; 0 for encoded ones and for planar ones
+    /// ([`FrameFormat::I420`], whose planes [`i420_layout`] describes).
     pub fn bytes_per_pixel(self) -> u32 {
         match self {
             Self::RGBA8 | Self::BGRA8 => 4,
@@ -82,6 +91,23 @@ impl std::fmt::Debug for MemoryLocation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
     }
+}
+
+/// Since 0.2.2. Where the planes of an [`FrameFormat::I420`] frame of `width`x`height` at Y pitch
+/// `pitch_bytes` lie, as byte offsets from the frame's data: `(u_offset, v_offset, chroma_pitch,
+/// total_len)`. The chroma pitch is `pitch_bytes / 2`; `None` for an odd pitch or a pitch shorter
+/// than a row (of either plane), or a size that overflows.
+pub fn i420_layout(width: u32, height: u32, pitch_bytes: u32) -> Option<(u64, u64, u64, u64)> {
+    if width == 0 || height == 0 || !pitch_bytes.is_multiple_of(2) || pitch_bytes < width {
+        return None;
+    }
+    let chroma_pitch = u64::from(pitch_bytes / 2);
+    if chroma_pitch < u64::from(width.div_ceil(2)) {
+        return None;
+    }
+    let luma = u64::from(pitch_bytes).checked_mul(u64::from(height))?;
+    let chroma = chroma_pitch.checked_mul(u64::from(height.div_ceil(2)))?;
+    Some((luma, luma + chroma, chroma_pitch, luma + 2 * chroma))
 }
 
 /// A format at a location: what a converter accepts or produces, what a sink takes.
@@ -274,6 +300,21 @@ impl<'a> Frame<'a> {
             }
             return Ok(());
         }
+        if self.format == FrameFormat::I420 {
+            let Some((_, _, _, need)) = i420_layout(self.width, self.height, self.pitch_bytes) else {
+                return Err(PluginError::invalid_input(format!(
+                    "i420 frame {}x{} at pitch {}: the pitch must be even and cover a row (and half a row per chroma plane)",
+                    self.width, self.height, self.pitch_bytes
+                )));
+            };
+            if self.len_bytes < need {
+                return Err(PluginError::invalid_input(format!(
+                    "i420 frame holds {} bytes but {}x{} at pitch {} needs {need} (Y plane and two chroma planes)",
+                    self.len_bytes, self.width, self.height, self.pitch_bytes
+                )));
+            }
+            return Ok(());
+        }
         let bpp = self.format.bytes_per_pixel();
         if bpp == 0 || self.width == 0 || self.height == 0 {
             return Err(PluginError::invalid_input(format!(
@@ -321,5 +362,22 @@ mod tests {
         let nowhere =
             unsafe { Frame::from_raw_parts(FrameFormat::RGBA8, MemoryLocation(9), 4, 4, 16, bytes.as_ptr(), 64) };
         assert!(nowhere.host_bytes().is_err());
+    }
+
+    #[test]
+    fn i420_planes_are_checked_against_their_sizes() {
+        // 6x5 at pitch 8: Y 8*5 = 40, chroma pitch 4, 3 rows each: 12 + 12 = 64 bytes.
+        assert_eq!(i420_layout(6, 5, 8), Some((40, 52, 4, 64)));
+        let bytes = vec![0u8; 64];
+        assert!(Frame::host(FrameFormat::I420, 6, 5, 8, &bytes).validate().is_ok());
+        assert!(Frame::host(FrameFormat::I420, 6, 5, 8, &bytes[..63]).validate().is_err());
+        // An odd pitch, a pitch shorter than a row, an empty frame.
+        assert!(Frame::host(FrameFormat::I420, 6, 5, 7, &bytes).validate().is_err());
+        assert!(Frame::host(FrameFormat::I420, 6, 5, 4, &bytes).validate().is_err());
+        assert!(Frame::host(FrameFormat::I420, 0, 5, 8, &bytes).validate().is_err());
+        // An odd width needs a chroma row of ceil(w/2): 7 wide at pitch 8 gives chroma pitch 4.
+        assert_eq!(i420_layout(7, 2, 8), Some((16, 20, 4, 24)));
+        assert_eq!(FrameFormat::from_name("i420"), Some(FrameFormat::I420));
+        assert!(!FrameFormat::I420.is_encoded());
     }
 }

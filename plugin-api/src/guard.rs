@@ -99,6 +99,12 @@ impl<T: RendererBackend> RendererBackend for Guarded<T> {
     fn scene_sections(&self) -> RResult<ROption<RVec<RString>>, PluginError> {
         self.call_ref(|t| t.scene_sections())
     }
+    fn output_formats(&self) -> RResult<RVec<crate::FrameSpec>, PluginError> {
+        self.call_ref(|t| t.output_formats())
+    }
+    fn set_output_format(&mut self, spec: crate::FrameSpec) -> RResult<(), PluginError> {
+        self.call(|t| t.set_output_format(spec))
+    }
 }
 
 impl<T: FrameConverter> FrameConverter for Guarded<T> {

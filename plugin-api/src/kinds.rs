@@ -98,6 +98,22 @@ pub trait RendererBackend: Send {
     fn scene_sections(&self) -> RResult<ROption<RVec<RString>>, PluginError> {
         RResult::ROk(ROption::RNone)
     }
+
+    /// Since 0.2.2: the frame specs `render` can return, the default (what it returns until told
+    /// otherwise) first, e.g. `[rgba8@host, i420@host]` for a GPU renderer that converts to YUV
+    /// before readback. The host picks, per frame, the one from which the chains every watching
+    /// sink needs cost least, and says so with [`RendererBackend::set_output_format`]. Empty (the
+    /// default body, and a 0.2.0/0.2.1 renderer): one format, whatever `render` returns.
+    fn output_formats(&self) -> RResult<RVec<crate::FrameSpec>, PluginError> {
+        RResult::ROk(RVec::new())
+    }
+
+    /// Since 0.2.2: `render` returns frames of `spec` (one of [`RendererBackend::output_formats`])
+    /// from the next call on. The default body refuses with `unsupported`; the host then keeps
+    /// taking whatever `render` returns.
+    fn set_output_format(&mut self, spec: crate::FrameSpec) -> RResult<(), PluginError> {
+        RResult::RErr(PluginError::unsupported(format!("this renderer produces one output format, not {spec}")))
+    }
 }
 
 /// A frame converter: one input [`crate::FrameSpec`] to one output spec (declared at registration

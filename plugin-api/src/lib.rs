@@ -59,7 +59,7 @@ pub use inventory;
 pub use camera::{CameraView, Projection};
 pub use context::HostContextExt;
 pub use error::{ErrorKind, PluginError, PluginResult};
-pub use frame::{FRAME_FLAG_CHANGING, FRAME_FLAG_KEYFRAME, Frame, FrameFormat, FrameSpec, MemoryLocation};
+pub use frame::{FRAME_FLAG_CHANGING, FRAME_FLAG_KEYFRAME, Frame, FrameFormat, FrameSpec, MemoryLocation, i420_layout};
 pub use guard::{Guarded, camera_box, converter_box, guard, handler_box, renderer_box};
 pub use input::*;
 pub use json::{Json, JsonHandler};

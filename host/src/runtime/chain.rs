@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use abi_stable::std_types::RResult;
-use ovhost_plugin_api::{ConverterBox, Frame, FrameSpec, PluginError};
+use ovhost_plugin_api::{ConverterBox, Frame, FrameSpec, PluginError, RendererBox};
 
 use crate::plugins::Registry;
 
@@ -62,6 +62,62 @@ pub fn candidates(registry: &Registry, from: FrameSpec, accepted: &[FrameSpec]) 
         .collect();
     found.sort_by_key(|(crossings, _, _)| *crossings); // stable: the sink's order within a class
     found.into_iter().map(|(_, spec, ids)| (spec, ids)).collect()
+}
+
+/// The total declared cost of a planned chain (its converters' `cost`s; 0 for no converter).
+pub fn cost(registry: &Registry, ids: &[String]) -> u64 {
+    ids.iter().filter_map(|id| registry.converters.get(id)).map(|c| u64::from(c.entry.cost())).sum()
+}
+
+/// Which of the renderer's output specs (`offered`, its default first) to render this frame
+/// from: the one from which every spec in `wanted` can be produced at the least total chain cost
+/// (ties: the earlier offer). `None` when nothing is wanted, the renderer offers no choice, or
+/// no offer feeds every wanted spec (the renderer's default then stays, as before 0.2.2).
+///
+/// One spec per frame: a renderer renders once, so sinks that want different things share
+/// the source that feeds them all; an H.264-only audience gets I420 from a GPU renderer, a JPEG
+/// or BGRA consumer beside it keeps everyone on RGBA.
+pub fn cheapest_source(registry: &Registry, offered: &[FrameSpec], wanted: &[FrameSpec]) -> Option<FrameSpec> {
+    if offered.len() < 2 || wanted.is_empty() {
+        return None;
+    }
+    offered
+        .iter()
+        .filter_map(|from| {
+            let total =
+                wanted.iter().try_fold(0u64, |sum, to| Some(sum + cost(registry, &plan(registry, *from, *to)?)))?;
+            Some((total, *from))
+        })
+        .min_by_key(|(total, _)| *total)
+        .map(|(_, from)| from)
+}
+
+/// Before a frame: asks the renderer for the output spec [`cheapest_source`] picks for the specs
+/// the sinks want now (its default when `wanted` is empty: warm-up, a still, nobody watching),
+/// if that is not what it produced last (`current`). Returns the renderer's default spec (its
+/// first offer; `None` for a renderer without a choice), from which the codecs a new client may
+/// ask for are judged.
+pub fn choose_renderer_output(
+    registry: &Registry,
+    renderer: &mut RendererBox,
+    current: Option<FrameSpec>,
+    wanted: &[FrameSpec],
+) -> Option<FrameSpec> {
+    let offered: Vec<FrameSpec> = match renderer.output_formats() {
+        RResult::ROk(offered) => offered.into_vec(),
+        RResult::RErr(e) => {
+            tracing::debug!("the renderer's output formats are unknown: {e}");
+            Vec::new()
+        }
+    };
+    let default = *offered.first()?;
+    let choice = cheapest_source(registry, &offered, wanted).unwrap_or(default);
+    if current != Some(choice)
+        && let RResult::RErr(e) = renderer.set_output_format(choice)
+    {
+        tracing::warn!(spec = %choice, "the renderer refused an output format it offered: {e}");
+    }
+    Some(default)
 }
 
 type FrameSpecKey = (u32, u32);

@@ -35,6 +35,9 @@ pub struct Delivery {
     per_converter: Option<Value>,
     /// The spec the renderer produced last (chains are planned from it).
     pub renderer_output: Option<FrameSpec>,
+    /// The renderer's default output when it offers several (`chain::choose_renderer_output`):
+    /// what a new client's codecs are judged against, whatever this frame was rendered as.
+    pub renderer_default: Option<FrameSpec>,
     /// Time spent in converter chains for the last frame.
     pub last_convert_ns: u64,
     /// Why the host is not ready although it renders: a sink no chain can feed.
@@ -59,6 +62,7 @@ impl Delivery {
             video: VideoOptions::default(),
             per_converter: None,
             renderer_output: None,
+            renderer_default: None,
             last_convert_ns: 0,
             unfed: None,
         }
@@ -321,7 +325,7 @@ impl Delivery {
 
     /// Codecs the web sink could deliver given the registered converters.
     pub fn available_codecs(&self, registry: &Registry) -> Vec<FrameFormat> {
-        let from = self.renderer_output.unwrap_or(FrameSpec::host(FrameFormat::RGBA8));
+        let from = self.renderer_default.or(self.renderer_output).unwrap_or(FrameSpec::host(FrameFormat::RGBA8));
         [FrameFormat::H264, FrameFormat::JPEG]
             .into_iter()
             .filter(|f| chain::plan(registry, from, FrameSpec::host(*f)).is_some())

@@ -479,6 +479,16 @@ impl RenderLoop {
         let refresh = kind == FrameKind::Refresh;
         let status = self.core.status().clone();
         let registry = self.core.registry().clone();
+        // GPU colour conversion (issue 13): the renderer output the watching sinks' chains want
+        // cheapest (I420 from a GPU renderer for H.264); its default for warm-up and stills.
+        let wanted: Vec<_> = if status.is_ready() && !self.capture.as_ref().is_some_and(|c| c.still_pending()) {
+            self.out.sinks.iter().flat_map(|s| s.wanted()).collect()
+        } else {
+            Vec::new()
+        };
+        let current = self.out.renderer_output;
+        self.out.renderer_default =
+            super::chain::choose_renderer_output(&registry, &mut self.core.renderer_mut().instance, current, &wanted);
         let failure = request.with_ref(|request| {
             // The frame borrows the renderer: it is delivered before the renderer is called again.
             let (renderer, stats) = self.core.renderer_and_stats();
@@ -488,7 +498,11 @@ impl RenderLoop {
                 .map_err(|e| PluginError::new(e.kind, format!("invalid frame descriptor: {}", e.message)))?;
             frame.frame_number = frame_number;
             frame.timestamp_us = now_us;
-            if let Some(capture) = &self.capture {
+            // A still is a PNG of RGBA: one asked for after this frame chose I420 (issue 13) waits
+            // for the next frame, which the pending still renders as RGBA.
+            if let Some(capture) = &self.capture
+                && frame.format != ovhost_plugin_api::FrameFormat::I420
+            {
                 capture.fulfil_stills(&frame);
             }
             changing = frame.flags & FRAME_FLAG_CHANGING != 0;

@@ -1,4 +1,6 @@
-//! The `rgba-to-h264` converter: RGBA8@host → one H.264 access unit (Annex B) @host per frame.
+//! The `rgba-to-h264` and `i420-to-h264` converters: RGBA8@host or I420@host → one H.264 access
+//! unit (Annex B) @host per frame; an RGBA frame is converted to BT.601 limited-range I420 first
+//! (OpenH264's converter), an I420 frame is read in place.
 //!
 //! Stream shape: Constrained Baseline (OpenH264 `Baseline`, no B-frames, CAVLC), one slice per
 //! frame, SPS+PPS in front of every IDR, an IDR every `gop_frames` frames and on
@@ -20,9 +22,9 @@ use openh264::encoder::{
     BitRate, Encoder, EncoderConfig, FrameRate, FrameType, IntraFramePeriod, Profile, RateControlMode, SpsPpsStrategy,
     UsageType, VuiConfig,
 };
-use openh264::formats::YUVBuffer;
+use openh264::formats::{YUVBuffer, YUVSource};
 use ovhost_plugin_api::{FRAME_FLAG_KEYFRAME, prelude::*};
-use ovhost_plugin_convert::input::{host_rgba, output_frame};
+use ovhost_plugin_convert::input::{HostImage, host_rgba, output_frame};
 
 use crate::options::{H264Settings, REFRESH_BITRATE_FACTOR, wants_refresh};
 use crate::rgba_source::{PitchedRgba, even_size};
@@ -30,6 +32,79 @@ use crate::rgba_source::{PitchedRgba, even_size};
 /// OpenH264's limit (level 5.2): 3840x2160 landscape or 2160x3840 portrait.
 const MAX_LONG_SIDE: usize = 3840;
 const MAX_SHORT_SIDE: usize = 2160;
+
+/// The frame being encoded, as it came.
+enum Input<'a> {
+    Rgba(HostImage<'a>),
+    I420(I420Planes<'a>),
+}
+
+/// The three planes of a validated host I420 frame (layout: [`ovhost_plugin_api::i420_layout`]).
+pub struct I420Planes<'a> {
+    pub width: usize,
+    pub height: usize,
+    y: &'a [u8],
+    u: &'a [u8],
+    v: &'a [u8],
+    pitch: usize,
+    chroma_pitch: usize,
+}
+
+impl<'a> I420Planes<'a> {
+    /// Splits a host I420 frame into its planes (the descriptor is validated first).
+    pub fn new(frame: &Frame<'a>) -> Result<Self, PluginError> {
+        if frame.location != MemoryLocation::HOST {
+            return Err(PluginError::invalid_input(format!("this converter takes host frames, got {}", frame.spec())));
+        }
+        let bytes = frame.host_bytes()?;
+        let (u_offset, v_offset, chroma_pitch, total) =
+            ovhost_plugin_api::i420_layout(frame.width, frame.height, frame.pitch_bytes)
+                .ok_or_else(|| PluginError::invalid_input("i420 frame with an inconsistent pitch"))?;
+        let [u_offset, v_offset, chroma_pitch, total] = [u_offset, v_offset, chroma_pitch, total].map(|n| n as usize);
+        Ok(Self {
+            width: frame.width as usize,
+            height: frame.height as usize,
+            y: &bytes[..u_offset],
+            u: &bytes[u_offset..v_offset],
+            v: &bytes[v_offset..total],
+            pitch: frame.pitch_bytes as usize,
+            chroma_pitch,
+        })
+    }
+
+    /// The planes cropped to `size` (even, at most the frame's), for the encoder.
+    fn cropped(&self, size: (usize, usize)) -> CroppedI420<'_> {
+        CroppedI420 { planes: self, size }
+    }
+}
+
+/// An even-sized window on [`I420Planes`] that OpenH264 reads in place (no copy).
+struct CroppedI420<'a> {
+    planes: &'a I420Planes<'a>,
+    size: (usize, usize),
+}
+
+impl YUVSource for CroppedI420<'_> {
+    fn dimensions(&self) -> (usize, usize) {
+        self.size
+    }
+
+    fn strides(&self) -> (usize, usize, usize) {
+        (self.planes.pitch, self.planes.chroma_pitch, self.planes.chroma_pitch)
+    }
+
+    fn y(&self) -> &[u8] {
+        self.planes.y
+    }
+
+    fn u(&self) -> &[u8] {
+        self.planes.u
+    }
+
+    fn v(&self) -> &[u8] {
+        self.planes.v
+    }
+}
 
 /// An OpenH264 encoder and the per-size buffers that go with it.
 struct Session {
@@ -109,21 +184,25 @@ impl RgbaToH264 {
         Ok(Session { encoder, yuv: YUVBuffer::new(size.0, size.1), size, settings })
     }
 
-    /// Encodes one frame; the returned descriptor points into `self` until the next call.
+    /// Encodes one frame (RGBA8, converted to I420 here; or I420 as it comes, e.g. converted on
+    /// the GPU before readback); the returned descriptor points into `self` until the next call.
     pub fn convert_frame(&mut self, input: &Frame<'_>) -> Result<Frame<'_>, PluginError> {
-        let image = host_rgba(input)?;
-        let size = even_size(image.width, image.height);
+        let input_image = match input.format {
+            FrameFormat::I420 => Input::I420(I420Planes::new(input)?),
+            _ => Input::Rgba(host_rgba(input)?),
+        };
+        let (width, height) = match &input_image {
+            Input::Rgba(image) => (image.width, image.height),
+            Input::I420(planes) => (planes.width, planes.height),
+        };
+        let size = even_size(width, height);
         if size.0 == 0 || size.1 == 0 {
-            return Err(PluginError::invalid_input(format!(
-                "H.264 needs at least 2x2 pixels, got {}x{}",
-                image.width, image.height
-            )));
+            return Err(PluginError::invalid_input(format!("H.264 needs at least 2x2 pixels, got {width}x{height}")));
         }
         let (long, short) = (size.0.max(size.1), size.0.min(size.1));
         if long > MAX_LONG_SIDE || short > MAX_SHORT_SIDE {
             return Err(PluginError::unsupported(format!(
-                "the software H.264 encoder handles up to 3840x2160, got {}x{}",
-                image.width, image.height
+                "the software H.264 encoder handles up to 3840x2160, got {width}x{height}"
             )));
         }
 
@@ -150,11 +229,17 @@ impl RgbaToH264 {
             session.encoder.force_intra_frame();
         }
 
-        session.yuv.read_rgba8(PitchedRgba::new(&image, &mut self.scratch));
-        let stream =
-            session.encoder.encode_at(&session.yuv, Timestamp::from_millis(input.timestamp_us / 1000)).map_err(
-                |e| PluginError::internal(format!("H.264 encoding of a {}x{} frame failed: {e}", size.0, size.1)),
-            )?;
+        let at = Timestamp::from_millis(input.timestamp_us / 1000);
+        let encoded = match &input_image {
+            Input::Rgba(image) => {
+                session.yuv.read_rgba8(PitchedRgba::new(image, &mut self.scratch));
+                session.encoder.encode_at(&session.yuv, at)
+            }
+            Input::I420(planes) => session.encoder.encode_at(&planes.cropped(size), at),
+        };
+        let stream = encoded.map_err(|e| {
+            PluginError::internal(format!("H.264 encoding of a {}x{} frame failed: {e}", size.0, size.1))
+        })?;
         let is_idr = stream.frame_type() == FrameType::IDR;
         self.output.clear();
         stream.write_vec(&mut self.output);

@@ -1,8 +1,10 @@
 //! # ovhost-plugin-h264
 //!
-//! The software H.264 encoder, registered as the built-in plugin `h264` with one converter:
-//! `rgba-to-h264` (`rgba8@host` → `h264@host`), one Annex B access unit per frame. See
-//! [`encoder`] for the stream shape and [`options`] for its settings.
+//! The software H.264 encoder, registered as the built-in plugin `h264` with two converters:
+//! `rgba-to-h264` (`rgba8@host` → `h264@host`, converting to I420 on the CPU first) and
+//! `i420-to-h264` (`i420@host` → `h264@host`, for renderers that convert on the GPU before
+//! readback), one Annex B access unit per frame. See [`encoder`] for the stream shape and
+//! [`options`] for its settings.
 //!
 //! OpenH264 2.7 is compiled from source (BSD-2-Clause) by the `openh264` crate; a source build is
 //! not covered by Cisco's H.264 patent licence, which only applies to Cisco's prebuilt binaries.
@@ -18,6 +20,9 @@ pub use options::H264Settings;
 
 /// Relative chain cost of `rgba-to-h264` (a video encode).
 pub const RGBA_TO_H264_COST: u32 = 60;
+/// Relative chain cost of `i420-to-h264`: the same encode without the RGBA→I420 conversion on
+/// the CPU (`h264_bench` compares both inputs), so a renderer that offers I420 feeds this one.
+pub const I420_TO_H264_COST: u32 = 48;
 
 ovhost_plugin_api::builtin_plugin! {
     name: "h264",
@@ -25,7 +30,7 @@ ovhost_plugin_api::builtin_plugin! {
     register: register,
 }
 
-/// Registers this crate's converter.
+/// Registers this crate's converters.
 pub fn register(r: &mut Registry<'_>) -> Result<(), PluginError> {
     r.converter::<RgbaToH264>(
         "rgba-to-h264",
@@ -33,6 +38,13 @@ pub fn register(r: &mut Registry<'_>) -> Result<(), PluginError> {
         FrameSpec::host(FrameFormat::RGBA8),
         FrameSpec::host(FrameFormat::H264),
         RGBA_TO_H264_COST,
+    );
+    r.converter::<RgbaToH264>(
+        "i420-to-h264",
+        "Encodes I420 frames (e.g. converted on the GPU) to H.264 Constrained Baseline access units, no colour conversion (options as rgba-to-h264)",
+        FrameSpec::host(FrameFormat::I420),
+        FrameSpec::host(FrameFormat::H264),
+        I420_TO_H264_COST,
     );
     Ok(())
 }

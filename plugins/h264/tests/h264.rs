@@ -1,4 +1,4 @@
-//! `rgba-to-h264` through its factory: decodability and quality (OpenH264's decoder), stream
+//! `rgba-to-h264` (and `i420-to-h264`) through its factory: decodability and quality (OpenH264's decoder), stream
 //! shape (IDR = SPS + PPS + IDR slice, Constrained Baseline), GOP cadence, requested keyframes,
 //! size changes, odd sizes and option changes.
 
@@ -218,12 +218,16 @@ fn refuses_too_small_and_too_large_frames() {
 }
 
 #[test]
-fn registers_one_converter() {
+fn registers_the_rgba_and_i420_converters() {
     let entries = registry_probe::converter_entries(register).expect("register");
     let ids: Vec<String> = entries.iter().map(|e| e.id().to_string()).collect();
-    assert_eq!(ids, vec!["rgba-to-h264"]);
+    assert_eq!(ids, vec!["rgba-to-h264", "i420-to-h264"]);
     assert_eq!(entries[0].input(), ovhost_plugin_api::FrameSpec::host(FrameFormat::RGBA8));
     assert_eq!(entries[0].output(), ovhost_plugin_api::FrameSpec::host(FrameFormat::H264));
+    assert_eq!(entries[1].input(), ovhost_plugin_api::FrameSpec::host(FrameFormat::I420));
+    assert_eq!(entries[1].output(), ovhost_plugin_api::FrameSpec::host(FrameFormat::H264));
+    // Cheaper: no colour conversion, so a chain from I420 wins where a renderer offers it.
+    assert!(entries[1].cost() < entries[0].cost());
 }
 
 #[test]
@@ -253,4 +257,58 @@ fn refresh_is_an_idr_at_a_better_quality_then_the_bitrate_returns() {
     assert!(refresh_psnr > plain_psnr, "and looks better: {refresh_psnr:.2} dB vs {plain_psnr:.2} dB");
     let next = encode(&mut conv, w, h, w * 4, 65).0;
     assert!(!next.keyframe, "one refresh, then ordinary frames");
+}
+
+/// BT.601 limited-range I420 of an RGBA image (the GPU pass's arithmetic), Y pitch `y_pitch`
+/// (even, padding junk), chroma pitch `y_pitch / 2`, odd sizes covered by clamping.
+fn to_i420(rgba: &[u8], width: usize, height: usize, pitch: usize, y_pitch: usize) -> Vec<u8> {
+    let px = |x: usize, y: usize| {
+        let p = y.min(height - 1) * pitch + x.min(width - 1) * 4;
+        [i32::from(rgba[p]), i32::from(rgba[p + 1]), i32::from(rgba[p + 2])]
+    };
+    let (cw, ch, cp) = (width.div_ceil(2), height.div_ceil(2), y_pitch / 2);
+    let mut out = vec![0x33u8; y_pitch * height + 2 * cp * ch];
+    for y in 0..height {
+        for x in 0..width {
+            let [r, g, b] = px(x, y);
+            out[y * y_pitch + x] = (((66 * r + 129 * g + 25 * b) >> 8) + 16) as u8;
+        }
+    }
+    for y in 0..ch {
+        for x in 0..cw {
+            let q = [px(2 * x, 2 * y), px(2 * x + 1, 2 * y), px(2 * x, 2 * y + 1), px(2 * x + 1, 2 * y + 1)];
+            let avg: Vec<i32> = (0..3).map(|c| (q.iter().map(|p| p[c]).sum::<i32>() + 2) / 4).collect();
+            out[y_pitch * height + y * cp + x] = (((-38 * avg[0] - 74 * avg[1] + 112 * avg[2]) >> 8) + 128) as u8;
+            out[y_pitch * height + cp * ch + y * cp + x] =
+                (((112 * avg[0] - 94 * avg[1] - 18 * avg[2]) >> 8) + 128) as u8;
+        }
+    }
+    out
+}
+
+#[test]
+fn i420_input_encodes_the_same_picture_as_rgba_input() {
+    // An odd size with a padded Y pitch: the encoder crops to 320x240 as for RGBA.
+    let (w, h, pitch, y_pitch) = (321usize, 241usize, 321 * 4, 336usize);
+    let mut from_i420 =
+        registry_probe::create_converter(register, "i420-to-h264", r#"{"bitrate_kbps": 3000, "fps": 30}"#)
+            .expect("create i420-to-h264");
+    let mut decoder = Decoder::new().expect("decoder");
+    let mut worst = f64::INFINITY;
+    for t in 0..6 {
+        let src = smooth(w, h, pitch, t);
+        let yuv = to_i420(&src, w, h, pitch, y_pitch);
+        let input = Frame::host(FrameFormat::I420, w as u32, h as u32, y_pitch as u32, &yuv);
+        let out = from_i420.convert(&input).into_result().expect("convert I420");
+        assert_eq!((out.format, out.width, out.height), (FrameFormat::H264, 320, 240));
+        assert_eq!(out.is_keyframe(), t == 0);
+        let (dw, dh, rgba) = decode(&mut decoder, out.host_bytes().expect("host bytes"));
+        assert_eq!((dw, dh), (320, 240));
+        worst = worst.min(psnr(&src, pitch, &rgba, dw, dh));
+    }
+    assert!(worst >= 30.0, "I420 input decodes to the RGBA source: worst PSNR {worst:.1} dB");
+    // A short I420 frame is refused before anything reads it.
+    let yuv = vec![0u8; 100];
+    let short = Frame::host(FrameFormat::I420, 64, 48, 64, &yuv);
+    assert_eq!(from_i420.convert(&short).into_result().expect_err("refused").kind, ErrorKind::INVALID_INPUT);
 }

@@ -11,6 +11,35 @@ use serde::Deserialize;
 pub const ENV_BACKEND: &str = "OVHOST_WGPU_BACKEND";
 /// Environment override for [`RasterConfig::adapter`].
 pub const ENV_ADAPTER: &str = "OVHOST_WGPU_ADAPTER";
+/// Environment override for [`RasterConfig::yuv`].
+pub const ENV_YUV: &str = "OVHOST_RASTER_YUV";
+
+/// Where RGBA → I420 happens for H.264 sinks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum YuvChoice {
+    /// On the GPU for hardware adapters (discrete, integrated, virtual GPUs); on the CPU (the
+    /// encoder's own conversion) for software adapters such as lavapipe, where the compute pass
+    /// and its readback cost more than they save (`raster_bench --yuv`).
+    #[default]
+    Auto,
+    /// On the GPU on any adapter (lavapipe included): tests, and measuring both.
+    Gpu,
+    /// Never on the GPU: the renderer offers RGBA8 only.
+    Cpu,
+}
+
+impl YuvChoice {
+    pub fn parse(text: &str) -> Result<Self, PluginError> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "auto" | "" => Ok(Self::Auto),
+            "gpu" | "on" => Ok(Self::Gpu),
+            "cpu" | "off" => Ok(Self::Cpu),
+            other => Err(PluginError::invalid_input(format!(
+                "unknown yuv choice \"{other}\": use \"auto\", \"gpu\" or \"cpu\""
+            ))),
+        }
+    }
+}
 
 /// Which graphics API family the renderer may use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -49,6 +78,8 @@ pub struct RasterConfig {
     pub backend: BackendChoice,
     /// Case-insensitive substring of the adapter name to require (e.g. `"llvmpipe"`, `"NVIDIA"`).
     pub adapter: Option<String>,
+    /// Where RGBA → I420 happens (`"yuv": "auto"|"gpu"|"cpu"`, env `OVHOST_RASTER_YUV`).
+    pub yuv: YuvChoice,
 }
 
 #[derive(Deserialize, Default)]
@@ -56,13 +87,18 @@ pub struct RasterConfig {
 struct RawConfig {
     backend: Option<String>,
     adapter: Option<String>,
+    yuv: Option<String>,
 }
 
 impl RasterConfig {
     /// Parses the JSON config, then applies the environment overrides.
     pub fn from_json_and_env(config_json: &str) -> Result<Self, PluginError> {
         let env = |key: &str| std::env::var(key).ok().filter(|v| !v.trim().is_empty());
-        Self::from_parts(config_json, env(ENV_BACKEND), env(ENV_ADAPTER))
+        let mut config = Self::from_parts(config_json, env(ENV_BACKEND), env(ENV_ADAPTER))?;
+        if let Some(text) = env(ENV_YUV) {
+            config.yuv = YuvChoice::parse(&text)?;
+        }
+        Ok(config)
     }
 
     /// Parses the JSON config with explicit override values (what the environment would give).
@@ -86,7 +122,8 @@ impl RasterConfig {
             None => BackendChoice::Any,
         };
         let adapter = adapter_override.or(raw.adapter).filter(|a| !a.trim().is_empty());
-        Ok(Self { backend, adapter })
+        let yuv = raw.yuv.as_deref().map(YuvChoice::parse).transpose()?.unwrap_or_default();
+        Ok(Self { backend, adapter, yuv })
     }
 }
 
@@ -97,9 +134,14 @@ mod tests {
     #[test]
     fn parses_json_and_applies_overrides() {
         let c = RasterConfig::from_parts(r#"{"backend":"gl","adapter":"llvm"}"#, None, None).unwrap();
-        assert_eq!(c, RasterConfig { backend: BackendChoice::Gl, adapter: Some("llvm".into()) });
+        assert_eq!(c, RasterConfig { backend: BackendChoice::Gl, adapter: Some("llvm".into()), yuv: YuvChoice::Auto });
         let c = RasterConfig::from_parts(r#"{"backend":"gl"}"#, Some("vulkan".into()), Some("lava".into())).unwrap();
-        assert_eq!(c, RasterConfig { backend: BackendChoice::Vulkan, adapter: Some("lava".into()) });
+        assert_eq!(
+            c,
+            RasterConfig { backend: BackendChoice::Vulkan, adapter: Some("lava".into()), yuv: YuvChoice::Auto }
+        );
+        let c = RasterConfig::from_parts(r#"{"yuv":"gpu"}"#, None, None).unwrap();
+        assert_eq!(c.yuv, YuvChoice::Gpu);
         assert_eq!(RasterConfig::from_parts("{}", None, None).unwrap(), RasterConfig::default());
         assert_eq!(RasterConfig::from_parts("", None, None).unwrap(), RasterConfig::default());
     }
@@ -110,5 +152,6 @@ mod tests {
         assert_eq!(e.kind, ovhost_plugin_api::ErrorKind::INVALID_INPUT);
         assert!(RasterConfig::from_parts(r#"{"backnd":"gl"}"#, None, None).is_err());
         assert!(RasterConfig::from_parts("[1]", None, None).is_err());
+        assert!(RasterConfig::from_parts(r#"{"yuv":"fpga"}"#, None, None).is_err());
     }
 }

@@ -28,6 +28,7 @@ mod selection;
 pub mod settings;
 pub mod synthetic;
 mod targets;
+mod yuv;
 
 pub use aov::Aov;
 pub use config::{BackendChoice, RasterConfig};

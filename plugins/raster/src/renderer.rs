@@ -5,7 +5,7 @@
 use ovhost_plugin_api::abi_stable::std_types::ROption;
 use ovhost_plugin_api::prelude::{RResult, RSlice, RStr, RString, RVec};
 use ovhost_plugin_api::{
-    CameraView, Frame, FrameFormat, FromConfig, PluginError, RenderRequestRef, RendererBackend, SceneRef,
+    CameraView, Frame, FrameFormat, FrameSpec, FromConfig, PluginError, RenderRequestRef, RendererBackend, SceneRef,
 };
 
 use crate::adapter::Gpu;
@@ -19,6 +19,7 @@ use crate::pipelines::{Globals, Pipelines, PostParams};
 use crate::selection::SelectionSet;
 use crate::settings::{Background, RenderMode, RenderSettings};
 use crate::targets::Targets;
+use crate::yuv::YuvPipeline;
 
 /// The wgpu raster renderer.
 pub struct Raster {
@@ -45,6 +46,10 @@ pub struct Raster {
     selection: SelectionSet,
     settings: RenderSettings,
     aov: Aov,
+    /// The GPU RGBA → I420 pass, when this adapter offers I420 frames (`config.rs` `yuv`).
+    yuv: Option<YuvPipeline>,
+    /// What `render` returns: RGBA8, or I420 converted on the GPU (the host's choice).
+    output: FrameFormat,
 }
 
 fn srgb_to_linear(c: u8) -> f32 {
@@ -103,6 +108,21 @@ impl Raster {
         let globals_bind = globals_bind_group(device, &pipelines, &globals, &lights, &env);
         let post_params = uniform_buffer(device, "raster post", std::mem::size_of::<PostParams>());
         let selection = SelectionSet::new(device, &gpu.queue, &[]);
+        // View-format reinterpretation (the YUV pass reads the sRGB targets' raw bytes) is not
+        // available on GL; software adapters convert faster on the CPU (see `YuvChoice::Auto`).
+        let raw_views = gpu.info.backend != wgpu::Backend::Gl;
+        let offer_yuv = raw_views
+            && match config.yuv {
+                crate::config::YuvChoice::Gpu => true,
+                crate::config::YuvChoice::Cpu => false,
+                crate::config::YuvChoice::Auto => gpu.info.device_type != wgpu::DeviceType::Cpu,
+            };
+        let yuv = offer_yuv.then(|| YuvPipeline::new(device));
+        tracing::info!(
+            gpu_yuv = offer_yuv,
+            "raster renderer: RGBA to I420 for H.264 on the {}",
+            if offer_yuv { "GPU" } else { "CPU" }
+        );
         gpu.take_error()?;
         Ok(Self {
             gpu,
@@ -122,6 +142,8 @@ impl Raster {
             selection,
             settings: RenderSettings::default(),
             aov: Aov::LdrColor,
+            yuv,
+            output: FrameFormat::RGBA8,
         })
     }
 
@@ -153,7 +175,7 @@ impl Raster {
         if self.targets.as_ref().is_some_and(|t| t.width == width && t.height == height) {
             return Ok(());
         }
-        self.targets = Some(Targets::new(&self.gpu.device, width, height));
+        self.targets = Some(Targets::new(&self.gpu.device, width, height, self.yuv.is_some()));
         self.post_bind = None;
         self.frame_ready = false;
         self.gpu.take_error()
@@ -384,16 +406,39 @@ impl Raster {
             pass.set_bind_group(0, self.post_bind.as_ref(), &[]);
             pass.draw(0..3, 0..1);
         }
-        targets.encode_readback(&mut encoder, outline);
-        self.gpu.queue.submit([encoder.finish()]);
-        let (width, height, pitch_bytes) = (targets.width, targets.height, targets.pitch_bytes);
-        let bytes = targets.map_frame(&self.gpu.device)?;
-        let mut frame = Frame::host(FrameFormat::RGBA8, width, height, pitch_bytes, bytes);
+        let (width, height) = (targets.width, targets.height);
+        let yuv = self.yuv.as_ref().filter(|_| self.output == FrameFormat::I420);
+        let (format, pitch_bytes, bytes) = if let Some(pipeline) = yuv {
+            // Converted on the GPU: the planes are what is read back (`yuv.rs`).
+            let planes = targets.yuv(&self.gpu.device, pipeline);
+            planes.encode(&mut encoder, pipeline, outline);
+            self.gpu.queue.submit([encoder.finish()]);
+            (FrameFormat::I420, planes.pitch_bytes, planes.map_frame(&self.gpu.device)?)
+        } else {
+            targets.encode_readback(&mut encoder, outline);
+            self.gpu.queue.submit([encoder.finish()]);
+            (FrameFormat::RGBA8, targets.pitch_bytes, targets.map_frame(&self.gpu.device)?)
+        };
+        let mut frame = Frame::host(format, width, height, pitch_bytes, bytes);
         frame.frame_number = request.frame_number();
         frame.timestamp_us = request.time_us();
         self.gpu.take_error()?;
         self.frame_ready = true;
         Ok(frame)
+    }
+
+    /// RGBA8 always; I420 where the GPU conversion is on (`output_formats`).
+    pub fn set_output_format_impl(&mut self, spec: FrameSpec) -> Result<(), PluginError> {
+        let offered = spec == FrameSpec::host(FrameFormat::RGBA8)
+            || (spec == FrameSpec::host(FrameFormat::I420) && self.yuv.is_some());
+        if !offered {
+            return Err(PluginError::unsupported(format!(
+                "the raster renderer on {} does not produce {spec} frames",
+                self.gpu.describe()
+            )));
+        }
+        self.output = spec.format;
+        Ok(())
     }
 
     fn pick_impl(&mut self, x: u32, y: u32) -> Result<u32, PluginError> {
@@ -480,5 +525,17 @@ impl RendererBackend for Raster {
             "tracks",
         ];
         RResult::ROk(ROption::RSome(sections.into_iter().map(RString::from).collect()))
+    }
+
+    fn output_formats(&self) -> RResult<RVec<FrameSpec>, PluginError> {
+        let mut specs = RVec::from(vec![FrameSpec::host(FrameFormat::RGBA8)]);
+        if self.yuv.is_some() {
+            specs.push(FrameSpec::host(FrameFormat::I420));
+        }
+        RResult::ROk(specs)
+    }
+
+    fn set_output_format(&mut self, spec: FrameSpec) -> RResult<(), PluginError> {
+        self.set_output_format_impl(spec).into()
     }
 }

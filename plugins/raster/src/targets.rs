@@ -3,7 +3,8 @@
 //!
 //! Readback is zero-copy on our side: the image is copied into a `MAP_READ` staging buffer whose
 //! mapping stays open until the next frame, and the returned [`ovhost_plugin_api::Frame`] points
-//! straight into it with rows padded to wgpu's 256-byte copy alignment.
+//! straight into it with rows padded to wgpu's 256-byte copy alignment. An I420 frame is read back
+//! the same way from the planes `yuv.rs` converts on the GPU (made on the first I420 frame).
 
 use std::sync::mpsc;
 
@@ -27,6 +28,11 @@ pub struct Targets {
     /// The mapped staging buffer of the last frame; kept open so the frame can point into it.
     pub mapped: Option<wgpu::BufferView>,
     pick_buffer: wgpu::Buffer,
+    /// Non-sRGB views of `color` and `output` (their bytes as stored), read by the YUV pass.
+    color_raw: wgpu::TextureView,
+    output_raw: wgpu::TextureView,
+    /// The GPU I420 conversion's buffers at this size, once an I420 frame was asked for.
+    yuv: Option<crate::yuv::YuvTargets>,
 }
 
 fn target(
@@ -35,6 +41,7 @@ fn target(
     size: wgpu::Extent3d,
     format: wgpu::TextureFormat,
     usage: wgpu::TextureUsages,
+    view_formats: &[wgpu::TextureFormat],
 ) -> wgpu::Texture {
     device.create_texture(&wgpu::TextureDescriptor {
         label: Some(label),
@@ -44,7 +51,7 @@ fn target(
         dimension: wgpu::TextureDimension::D2,
         format,
         usage,
-        view_formats: &[],
+        view_formats,
     })
 }
 
@@ -65,15 +72,20 @@ pub fn map_read(device: &wgpu::Device, slice: wgpu::BufferSlice<'_>) -> Result<(
 }
 
 impl Targets {
-    pub fn new(device: &wgpu::Device, width: u32, height: u32) -> Self {
+    /// `raw_views`: give `color` and `output` a non-sRGB view for the GPU YUV pass (needs
+    /// view-format reinterpretation, which GL lacks; without it the views are the plain ones and
+    /// no I420 frame is asked for).
+    pub fn new(device: &wgpu::Device, width: u32, height: u32, raw_views: bool) -> Self {
         let size = wgpu::Extent3d { width, height, depth_or_array_layers: 1 };
         let attach = wgpu::TextureUsages::RENDER_ATTACHMENT;
+        let raw: &[wgpu::TextureFormat] = if raw_views { &[crate::yuv::RAW_VIEW_FORMAT] } else { &[] };
         let color = target(
             device,
             "raster color",
             size,
             COLOR_FORMAT,
             attach | wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_SRC,
+            raw,
         );
         let id = target(
             device,
@@ -81,9 +93,17 @@ impl Targets {
             size,
             ID_FORMAT,
             attach | wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_SRC,
+            &[],
         );
-        let depth = target(device, "raster depth", size, DEPTH_FORMAT, attach);
-        let output = target(device, "raster output", size, OUTPUT_FORMAT, attach | wgpu::TextureUsages::COPY_SRC);
+        let depth = target(device, "raster depth", size, DEPTH_FORMAT, attach, &[]);
+        let output = target(
+            device,
+            "raster output",
+            size,
+            OUTPUT_FORMAT,
+            attach | wgpu::TextureUsages::COPY_SRC | wgpu::TextureUsages::TEXTURE_BINDING,
+            raw,
+        );
         let pitch_bytes = (width * 4).next_multiple_of(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT);
         let staging = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("raster readback"),
@@ -98,7 +118,13 @@ impl Targets {
             mapped_at_creation: false,
         });
         let view = |t: &wgpu::Texture| t.create_view(&wgpu::TextureViewDescriptor::default());
+        let raw_view = |t: &wgpu::Texture| {
+            t.create_view(&wgpu::TextureViewDescriptor { format: raw.first().copied(), ..Default::default() })
+        };
         Self {
+            color_raw: raw_view(&color),
+            output_raw: raw_view(&output),
+            yuv: None,
             width,
             height,
             pitch_bytes,
@@ -120,6 +146,17 @@ impl Targets {
         if self.mapped.take().is_some() {
             self.staging.unmap();
         }
+        if let Some(yuv) = &mut self.yuv {
+            yuv.release_frame();
+        }
+    }
+
+    /// The GPU I420 conversion's buffers at this size (made on first use).
+    pub fn yuv(&mut self, device: &wgpu::Device, pipeline: &crate::yuv::YuvPipeline) -> &mut crate::yuv::YuvTargets {
+        let (width, height) = (self.width, self.height);
+        let (color_raw, output_raw) = (&self.color_raw, &self.output_raw);
+        self.yuv
+            .get_or_insert_with(|| crate::yuv::YuvTargets::new(device, pipeline, width, height, color_raw, output_raw))
     }
 
     /// Records the copy of the final image (`color`, or `output` after a post pass) into the

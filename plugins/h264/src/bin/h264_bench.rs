@@ -1,5 +1,6 @@
 //! Benchmark: `rgba-to-h264` encode time per frame at 640x360 and 1920x1080 on moving synthetic
-//! content, and, when `ffmpeg` with libx264 is on PATH, `libx264 -preset ultrafast -tune
+//! content, the same frames as I420 through `i420-to-h264` (what the CPU saves when the renderer
+//! converts on the GPU), and, when `ffmpeg` with libx264 is on PATH, `libx264 -preset ultrafast -tune
 //! zerolatency` on the same raw frames. Prints one JSON object per measurement on stdout.
 //! Run with `--release`.
 
@@ -42,18 +43,51 @@ fn frames(width: usize, height: usize, count: usize) -> Vec<Vec<u8>> {
         .collect()
 }
 
+/// BT.601 limited-range I420 (Y pitch = width) of an RGBA frame: the GPU pass's arithmetic.
+fn to_i420(width: usize, height: usize, rgba: &[u8]) -> Vec<u8> {
+    let px = |x: usize, y: usize| {
+        let p = (y * width + x) * 4;
+        [i32::from(rgba[p]), i32::from(rgba[p + 1]), i32::from(rgba[p + 2])]
+    };
+    let mut out = Vec::with_capacity(width * height * 3 / 2);
+    for y in 0..height {
+        for x in 0..width {
+            let [r, g, b] = px(x, y);
+            out.push((((66 * r + 129 * g + 25 * b) >> 8) + 16) as u8);
+        }
+    }
+    let (mut u, mut v) = (Vec::new(), Vec::new());
+    for y in 0..height / 2 {
+        for x in 0..width / 2 {
+            let q = [px(2 * x, 2 * y), px(2 * x + 1, 2 * y), px(2 * x, 2 * y + 1), px(2 * x + 1, 2 * y + 1)];
+            let avg: Vec<i32> = (0..3).map(|c| (q.iter().map(|p| p[c]).sum::<i32>() + 2) / 4).collect();
+            u.push((((-38 * avg[0] - 74 * avg[1] + 112 * avg[2]) >> 8) + 128) as u8);
+            v.push((((112 * avg[0] - 94 * avg[1] - 18 * avg[2]) >> 8) + 128) as u8);
+        }
+    }
+    out.extend(u);
+    out.extend(v);
+    out
+}
+
 fn bench_openh264(
     width: usize,
     height: usize,
     frames: &[Vec<u8>],
     threads: u16,
+    i420: bool,
 ) -> Result<(), Box<dyn std::error::Error>> {
+    let yuv: Vec<Vec<u8>> = if i420 { frames.iter().map(|f| to_i420(width, height, f)).collect() } else { Vec::new() };
     let settings = H264Settings { bitrate_kbps: BITRATE_KBPS, fps: FPS as f32, gop_frames: 60, threads };
     let mut enc = RgbaToH264::new(settings);
     let mut times_ms = Vec::with_capacity(frames.len());
     let mut bytes = 0usize;
     for (i, f) in frames.iter().enumerate() {
-        let mut input = Frame::host(FrameFormat::RGBA8, width as u32, height as u32, (width * 4) as u32, f);
+        let mut input = if i420 {
+            Frame::host(FrameFormat::I420, width as u32, height as u32, width as u32, &yuv[i])
+        } else {
+            Frame::host(FrameFormat::RGBA8, width as u32, height as u32, (width * 4) as u32, f)
+        };
         input.timestamp_us = i as u64 * 1_000_000 / u64::from(FPS);
         let start = Instant::now();
         let out = enc.convert_frame(&input)?;
@@ -69,6 +103,7 @@ fn bench_openh264(
         "{}",
         json!({
             "bench": "h264_encode_openh264",
+            "input": if i420 { "i420" } else { "rgba8" },
             "width": width, "height": height, "frames": frames.len(), "threads": threads,
             "bitrate_kbps": BITRATE_KBPS,
             "ms_per_frame_mean": mean,
@@ -132,8 +167,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for (width, height, count) in [(640usize, 360usize, 240usize), (1920, 1080, 90)] {
         let frames = frames(width, height, count);
         for threads in [1u16, 0] {
-            bench_openh264(width, height, &frames, threads)?;
+            bench_openh264(width, height, &frames, threads, false)?;
         }
+        bench_openh264(width, height, &frames, 1, true)?;
         match x264 {
             Some(true) => {
                 for threads in [1u16, 0] {

@@ -1,7 +1,8 @@
 //! Benchmark: frames per second of the raster renderer (render + readback into host memory) at
 //! 640×360 and 1920×1080 with ~5k and ~100k triangles, plus pick latency. Prints one JSON object
-//! on stdout and nothing else. Usage: `raster_bench [--json] [--seconds S]` (S per case, default
-//! 2). The adapter follows `OVHOST_WGPU_BACKEND` / `OVHOST_WGPU_ADAPTER` like the plugin.
+//! on stdout and nothing else. Usage: `raster_bench [--json] [--seconds S] [--yuv]` (S per case,
+//! default 2; `--yuv`: frames converted to I420 on the GPU before readback, on any adapter). The
+//! adapter follows `OVHOST_WGPU_BACKEND` / `OVHOST_WGPU_ADAPTER` like the plugin.
 
 use std::time::{Duration, Instant};
 
@@ -40,10 +41,12 @@ fn percentile_ms(sorted: &[Duration], p: f64) -> f64 {
 
 fn main() {
     let mut seconds = 2.0f64;
+    let mut yuv = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--json" => {}
+            "--yuv" => yuv = true,
             "--seconds" => {
                 seconds = args.next().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
                     eprintln!("raster_bench: --seconds needs a number");
@@ -51,13 +54,18 @@ fn main() {
                 })
             }
             other => {
-                eprintln!("raster_bench: unknown argument {other}; usage: raster_bench [--json] [--seconds S]");
+                eprintln!("raster_bench: unknown argument {other}; usage: raster_bench [--json] [--seconds S] [--yuv]");
                 std::process::exit(2)
             }
         }
     }
-    let config = RasterConfig::from_json_and_env("{}").unwrap_or_else(|e| fail("config", e));
+    let mut config = RasterConfig::from_json_and_env("{}").unwrap_or_else(|e| fail("config", e));
+    if yuv {
+        config.yuv = ovhost_plugin_raster::config::YuvChoice::Gpu;
+    }
     let mut raster = Raster::new(&config).unwrap_or_else(|e| fail("creating the renderer", e));
+    let output = if yuv { FrameFormat::I420 } else { FrameFormat::RGBA8 };
+    raster.set_output_format(FrameSpec::host(output)).into_result().unwrap_or_else(|e| fail("output format", e));
     let info = raster.adapter_info().clone();
     let mut results = Vec::new();
     let mut pick_ms = Vec::new();
@@ -116,6 +124,7 @@ fn main() {
     let mean_pick_ms = pick_ms.iter().sum::<f64>() / pick_ms.len().max(1) as f64;
     let report = json!({
         "benchmark": "raster_render_readback",
+        "output": output.name(),
         "adapter": info.name,
         "backend": format!("{:?}", info.backend),
         "device_type": format!("{:?}", info.device_type),
