@@ -107,6 +107,8 @@ pub struct LoadedStage {
     /// cameras and other bounds-only prims left out), what the camera fits to.
     pub drawn_bounds: Bounds,
     path_ids: BTreeMap<String, u32>,
+    /// Each mesh's local bounds (indexed like the scene's meshes).
+    mesh_bounds: Vec<Bounds>,
     /// Answers the loader fetched with the stage (see `prefetch`).
     prefetched: HashMap<Query, Answer>,
 }
@@ -114,11 +116,22 @@ pub struct LoadedStage {
 impl LoadedStage {
     pub fn new(opened: OpenedStage) -> Self {
         let path_ids = opened.scene.prim_paths.iter().enumerate().map(|(i, p)| (p.to_string(), i as u32 + 1)).collect();
-        let mut drawn_bounds = drawn_bounds(&opened.scene);
+        let mesh_bounds: Vec<Bounds> = opened.scene.meshes.iter().map(|m| local_bounds(&m.positions)).collect();
+        let mut drawn_bounds = placed_bounds(&opened.scene, &mesh_bounds, |_| true);
         if drawn_bounds.is_empty() {
             drawn_bounds = opened.info.bounds;
         }
-        Self { info: opened.info, scene: opened.scene, drawn_bounds, path_ids, prefetched: HashMap::new() }
+        Self { info: opened.info, scene: opened.scene, drawn_bounds, path_ids, mesh_bounds, prefetched: HashMap::new() }
+    }
+
+    /// World bounds of what is drawn under `paths`, from the scene the render thread holds
+    /// (empty when nothing is drawn there, or the prims are unknown).
+    pub fn drawn_under(&self, paths: &[String]) -> Bounds {
+        let ids: std::collections::HashSet<u32> = paths.iter().flat_map(|p| self.ids_under(p)).collect();
+        if ids.is_empty() {
+            return Bounds::EMPTY;
+        }
+        placed_bounds(&self.scene, &self.mesh_bounds, |id| ids.contains(&id))
     }
 
     /// Prim ids of `path` and every prim with geometry below it (outline expansion): a range of
@@ -479,9 +492,16 @@ impl StageSlot {
     /// World bounds of the union of `paths` (the whole drawn stage when empty).
     pub fn bounds_of(&mut self, paths: &[String]) -> Result<Bounds, PluginError> {
         let Some(current) = &self.current else { return Err(PluginError::bad_state("no stage is open")) };
-        if paths.is_empty() {
+        if paths.is_empty() || paths.iter().all(|p| p == "/") {
             return Ok(current.drawn_bounds);
         }
+        // What is drawn under the prims, from the scene held here: no worker trip (and usable
+        // from host input, such as `F`, where nothing can wait).
+        let drawn = current.drawn_under(paths);
+        if !drawn.is_empty() {
+            return Ok(drawn);
+        }
+        // Nothing drawn under them, or unknown prims: the worker says which (`not_found`).
         match self.ask(Query::Bounds(paths.to_vec()))? {
             Answer::Bounds(bounds) => Ok(bounds),
             _ => Err(mismatch()),
@@ -719,16 +739,26 @@ pub fn stage_error(error: StageError) -> PluginError {
 
 /// World bounds of every mesh instance (each mesh's local box, transformed corner by corner).
 pub fn drawn_bounds(scene: &StageScene) -> Bounds {
+    let mesh_bounds: Vec<Bounds> = scene.meshes.iter().map(|m| local_bounds(&m.positions)).collect();
+    placed_bounds(scene, &mesh_bounds, |_| true)
+}
+
+fn local_bounds(positions: &[[f32; 3]]) -> Bounds {
+    let mut local = Bounds::EMPTY;
+    for p in positions {
+        local.include_point(p.map(f64::from));
+    }
+    local
+}
+
+/// World bounds of the mesh instances whose prim id `keep` accepts.
+fn placed_bounds(scene: &StageScene, mesh_bounds: &[Bounds], keep: impl Fn(u32) -> bool) -> Bounds {
     let mut out = Bounds::EMPTY;
-    for mesh in scene.meshes.iter() {
-        let mut local = Bounds::EMPTY;
-        for p in mesh.positions.iter() {
-            local.include_point(p.map(f64::from));
-        }
+    for (mesh, local) in scene.meshes.iter().zip(mesh_bounds) {
         if local.is_empty() {
             continue;
         }
-        for inst in mesh.instances.iter() {
+        for inst in mesh.instances.iter().filter(|i| keep(i.prim_id)) {
             let m = &inst.world_transform;
             for corner in 0..8 {
                 let p: [f64; 3] =
