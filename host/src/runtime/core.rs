@@ -432,6 +432,23 @@ impl Core {
         }
     }
 
+    /// A message dispatch starts (questions to the stage worker may park it).
+    pub fn begin_dispatch(&mut self) {
+        if let Some(slot) = &mut self.stage {
+            slot.begin_dispatch();
+        }
+    }
+
+    /// The dispatch ended: the ticket of the stage answer it waits for, if it was parked.
+    pub fn end_dispatch(&mut self) -> Option<u64> {
+        self.stage.as_mut().and_then(StageSlot::end_dispatch)
+    }
+
+    /// Whether the dispatch in progress waits for a stage answer (nothing it does counts).
+    pub fn is_parked(&self) -> bool {
+        self.stage.as_ref().is_some_and(StageSlot::is_parked)
+    }
+
     /// Frames `paths` with the active camera keeping the viewing direction (`"/"` frames the
     /// whole stage that way: the viewer's "Frame all" and `F` without a selection); an empty list
     /// resets the view to the default direction around the whole stage (`reset` commands).

@@ -5,7 +5,10 @@
 //! this module, and this module imports none of them but the hub's client id, so the runtime's
 //! files do not import each other in a circle.
 
-use ovhost_stage::{OpenedStage, StageError};
+use std::collections::BTreeMap;
+
+use ovhost_plugin_api::{Bounds, PluginError};
+use ovhost_stage::{ChildRow, OpenedStage, Properties, StageError, VariantSet};
 
 use super::hub::ClientId;
 use crate::protocol::Envelope;
@@ -25,6 +28,8 @@ pub enum Inbound {
     },
     /// A stage load finished on the loader thread.
     StageLoaded(Box<LoadResult>),
+    /// The stage query thread answered a question a parked message asked.
+    StageAnswer(StageAnswer),
     Shutdown,
 }
 
@@ -61,4 +66,42 @@ pub struct LoadResult {
     pub url: String,
     pub reason: LoadReason,
     pub result: Result<OpenedStage, StageError>,
+    /// A variant change: the selected prims that exist in the new composition.
+    pub kept: Vec<String>,
+    /// Answers fetched in the same trip as the load (the root prim's children; for a variant
+    /// change, the prim's variant sets): what host events ask about a new stage.
+    pub prefetched: Vec<(Query, Answer)>,
+}
+
+/// A question about the loaded stage for the stage query thread (also the key its answer is
+/// kept under until the message that asked has used it).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Query {
+    Children(String),
+    /// Prim path and the answer's byte cap.
+    Properties(String, usize),
+    Variants(String),
+    /// World bounds of the union of these prims.
+    Bounds(Vec<String>),
+    /// Which of these paths name prims (one worker round trip).
+    Existing(Vec<String>),
+    /// USD files under the asset root.
+    Scenes,
+}
+
+/// What the query thread answers, one variant per [`Query`] variant.
+#[derive(Clone, Debug)]
+pub enum Answer {
+    Children(Vec<ChildRow>),
+    Properties(Properties),
+    Variants(BTreeMap<String, VariantSet>),
+    Bounds(Bounds),
+    Existing(Vec<String>),
+    Scenes(Vec<String>),
+}
+
+/// An answer posted by the stage query thread for the question with this ticket.
+pub struct StageAnswer {
+    pub ticket: u64,
+    pub result: Result<Answer, PluginError>,
 }

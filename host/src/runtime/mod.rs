@@ -5,6 +5,7 @@ pub mod camera;
 pub mod capture;
 pub mod chain;
 pub mod core;
+pub mod deferred;
 pub mod delivery;
 pub mod hub;
 pub mod inbound;

@@ -61,6 +61,8 @@ pub struct RenderLoop {
     last_view: Option<CameraView>,
     /// A sink asked for a keyframe; kept until a frame is delivered.
     keyframe_pending: bool,
+    /// Messages waiting for the stage query thread's answers, per client in order.
+    deferred: super::deferred::Deferred,
 }
 
 impl RenderLoop {
@@ -80,6 +82,7 @@ impl RenderLoop {
             max_fps,
             last_view: None,
             keyframe_pending: false,
+            deferred: super::deferred::Deferred::default(),
         }
     }
 
@@ -144,6 +147,7 @@ impl RenderLoop {
         }
         match item {
             Inbound::StageLoaded(result) => self.stage_loaded(*result),
+            Inbound::StageAnswer(answer) => self.stage_answer(answer),
             Inbound::Shutdown => return false,
             Inbound::Connected(client) => {
                 let hub = self.core.hub().clone();
@@ -155,6 +159,7 @@ impl RenderLoop {
             Inbound::Disconnected(client) => {
                 let hub = self.core.hub().clone();
                 self.core.viewers_mut().disconnected(&hub, client);
+                self.deferred.forget(client);
                 self.router.notify(&hub, &mut self.core, client, "clientDisconnected", &json!({ "client_id": client }));
             }
             Inbound::Message { client, envelope } => self.handle_message(client, &envelope),
@@ -192,8 +197,52 @@ impl RenderLoop {
         if self.host_message(client, &envelope.event_type, &envelope.payload) {
             return;
         }
+        if self.deferred.holds(client) {
+            // Behind a message that waits for the stage worker: in order, after it.
+            if let Err(reason) = self.deferred.queue(client, envelope.clone()) {
+                self.core
+                    .hub()
+                    .send(client, crate::protocol::viewer_error(crate::protocol::codes::BUSY, &reason, None));
+            }
+            return;
+        }
+        self.dispatch_to_handler(client, envelope);
+    }
+
+    /// Dispatches a message to its handler; false when it was parked to wait for the stage
+    /// worker (`super::deferred`).
+    fn dispatch_to_handler(&mut self, client: ClientId, envelope: &Envelope) -> bool {
         let hub = self.core.hub().clone();
+        self.core.begin_dispatch();
         self.router.dispatch(&hub, &mut self.core, client, &envelope.event_type, &envelope.payload);
+        match self.core.end_dispatch() {
+            Some(ticket) => {
+                self.deferred.park(client, envelope.clone(), ticket);
+                false
+            }
+            None => true,
+        }
+    }
+
+    /// The stage query thread answered: the messages that waited for it are dispatched again,
+    /// each client's waiting messages after them in order.
+    fn stage_answer(&mut self, answer: super::inbound::StageAnswer) {
+        let ticket = answer.ticket;
+        if let Ok(slot) = self.core.stage_slot() {
+            slot.answered(answer);
+        }
+        for client in self.deferred.ready_for(ticket) {
+            while let Some(envelope) = self.deferred.next(client) {
+                if self.core.hub().is_forgotten(client) {
+                    self.deferred.forget(client);
+                    break;
+                }
+                if !self.dispatch_to_handler(client, &envelope) {
+                    break;
+                }
+                self.flush_events();
+            }
+        }
     }
 
     /// The `hello` handshake: records what the client decodes and answers with the host's facts.
@@ -659,16 +708,12 @@ impl RenderLoop {
             up_axis = info.up_axis.as_str(), reason = ?loaded.reason, "stage opened"
         );
         let Some((slot, selection)) = self.core.stage_and_selection() else { return };
-        let previous = selection.prims().to_vec();
-        slot.commit(opened);
+        slot.commit(loaded.request_id, opened, loaded.prefetched);
         let had_selection = selection.reset();
         // A variant switch recomposes the same stage: the selected prims that still exist stay
-        // selected (a new stage starts with none).
-        let kept = if loaded.reason == LoadReason::Variant && had_selection {
-            slot.existing(&previous).unwrap_or_default()
-        } else {
-            Vec::new()
-        };
+        // selected (a new stage starts with none); the loader checked them against the new
+        // composition in the same trip as the load.
+        let kept = if loaded.reason == LoadReason::Variant && had_selection { loaded.kept } else { Vec::new() };
         self.input.clear();
         self.core.viewers_mut().clear_presses();
         let keep_view = loaded.reason == LoadReason::Variant && had_stage;

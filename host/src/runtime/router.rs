@@ -46,6 +46,12 @@ pub trait Services {
     fn take_denied(&mut self) -> Option<String> {
         None
     }
+
+    /// Whether the message being dispatched waits for an answer from the stage worker: then
+    /// nothing the handler sends or returns reaches anyone (it is dispatched again later).
+    fn parked(&self) -> bool {
+        false
+    }
 }
 
 struct Handler {
@@ -165,6 +171,9 @@ impl Router {
             let mut ctx = Ctx { client, hub, services, scope: handler.dialect.clone(), handler: &handler.id };
             handler.instance.handle(HostContextMut::new(&mut ctx), event_type.into(), payload_text.as_str().into())
         };
+        if services.parked() {
+            return;
+        }
         if let Some(message) = services.take_denied() {
             let role = hub.role(client);
             hub.send(
@@ -316,6 +325,9 @@ impl HostContext for Ctx<'_> {
     }
 
     fn reply(&mut self, event_type: &str, payload_json: &str) {
+        if self.services.parked() {
+            return;
+        }
         if let Some(text) = self.envelope(event_type, payload_json) {
             if self.client == 0 {
                 self.hub.broadcast_dialect(&self.scope, &text);
@@ -326,6 +338,9 @@ impl HostContext for Ctx<'_> {
     }
 
     fn broadcast(&mut self, event_type: &str, payload_json: &str) {
+        if self.services.parked() {
+            return;
+        }
         if let Some(text) = self.envelope(event_type, payload_json) {
             self.hub.broadcast_dialect(&self.scope, &text);
         }

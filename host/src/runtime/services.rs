@@ -16,7 +16,6 @@ use super::core::Core;
 use super::hub::ClientId;
 use super::inbound::LoadReason;
 use super::router::Services;
-use super::stage::{LoadJob, stage_error};
 use super::video_options::{CONVERTER_SETTINGS_KEY, VIDEO_SETTINGS_KEY};
 
 /// A service as the table holds it: JSON text in, JSON text out.
@@ -169,7 +168,7 @@ fn dispatch_table() -> &'static BTreeMap<&'static str, (u32, Entry)> {
                 })
             },
             svc::StageChildren => |core, _, args| {
-                let rows = core.stage_slot()?.query()?.children(&args.prim_path).map_err(stage_error)?;
+                let rows = core.stage_slot()?.children(&args.prim_path)?;
                 Ok(svc::Children {
                     children: rows
                         .into_iter()
@@ -187,13 +186,12 @@ fn dispatch_table() -> &'static BTreeMap<&'static str, (u32, Entry)> {
                 let max_bytes = args
                     .max_bytes
                     .map_or(ovhost_stage::DEFAULT_PROPERTIES_MAX_BYTES, |v| v.clamp(256, 1 << 20) as usize);
-                let properties =
-                    core.stage_slot()?.query()?.properties(&args.prim_path, max_bytes).map_err(stage_error)?;
+                let properties = core.stage_slot()?.properties(&args.prim_path, max_bytes)?;
                 let text = serde_json::to_string(&properties).map_err(|e| PluginError::internal(e.to_string()))?;
                 serde_json::from_str(&text).map_err(|e| PluginError::internal(e.to_string()))
             },
             svc::StageVariants => |core, _, args| {
-                let variants = core.stage_slot()?.query()?.variants(&args.prim_path).map_err(stage_error)?;
+                let variants = core.stage_slot()?.variants(&args.prim_path)?;
                 Ok(svc::Variants {
                     variants: variants
                         .into_iter()
@@ -212,10 +210,10 @@ fn dispatch_table() -> &'static BTreeMap<&'static str, (u32, Entry)> {
                 Ok(svc::Count { count: count as u64 })
             },
             svc::StageBounds => |core, _, args| {
-                let bounds = core.stage_slot()?.query()?.bounds(&args.prim_path).map_err(stage_error)?;
+                let bounds = core.stage_slot()?.bounds_of(std::slice::from_ref(&args.prim_path))?;
                 Ok(svc::PrimBounds { prim_path: args.prim_path, min: bounds.min, max: bounds.max })
             },
-            svc::StageListScenes => |core, _, _| Ok(svc::Scenes { scenes: core.stage_slot()?.list_scenes() }),
+            svc::StageListScenes => |core, _, _| Ok(svc::Scenes { scenes: core.stage_slot()?.list_scenes()? }),
             svc::SelectionGet => |core, _, _| {
                 Ok(svc::Prims { prims: core.selection().prims().to_vec() })
             },
@@ -267,6 +265,10 @@ impl Services for Core {
 
     fn take_denied(&mut self) -> Option<String> {
         Core::take_denied(self)
+    }
+
+    fn parked(&self) -> bool {
+        self.is_parked()
     }
 }
 
@@ -340,10 +342,11 @@ fn stage_open(core: &mut Core, args: svc::OpenArgs) -> Result<svc::OpenAnswer, P
 
 fn stage_set_variant(core: &mut Core, args: svc::SetVariantArgs) -> Result<svc::LoadingAnswer, PluginError> {
     let svc::SetVariantArgs { prim_path, variant_set: set, variant_selection: selection } = args;
+    let keep = core.selection().prims().to_vec();
     let slot = core.stage_slot()?;
     let current = slot.current().ok_or_else(|| PluginError::bad_state("no stage is open"))?;
     let url = current.info.url.clone();
-    let variants = slot.query()?.variants(&prim_path).map_err(stage_error)?;
+    let variants = slot.variants(&prim_path)?;
     let options = variants
         .get(&set)
         .ok_or_else(|| PluginError::not_found(format!("prim '{prim_path}' has no variant set '{set}'")))?;
@@ -353,11 +356,7 @@ fn stage_set_variant(core: &mut Core, args: svc::SetVariantArgs) -> Result<svc::
             options.options.join(", ")
         )));
     }
-    let request_id = slot.request(
-        |request_id| LoadJob::Variant { request_id, prim_path, set, selection },
-        &url,
-        LoadReason::Variant,
-    )?;
+    let request_id = slot.set_variant(prim_path, set, selection, keep)?;
     let superseded = slot.take_superseded();
     raise_superseded(core, superseded, request_id);
     core.status().set_state(super::state::RuntimeState::Loading);

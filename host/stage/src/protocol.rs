@@ -55,6 +55,11 @@ pub enum Request {
     MaterialBindings {
         purpose: String,
     },
+    /// Which of `paths` name active prims on the open stage (one round trip for many paths);
+    /// the answer keeps the request's order.
+    Existing {
+        paths: Vec<String>,
+    },
 }
 
 /// The error classes a worker reports, so the client can map them to [`crate::StageError`].

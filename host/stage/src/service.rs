@@ -60,6 +60,19 @@ impl Canceller {
     }
 }
 
+/// The stage a service has open: its URL, file and variant selections. Handed from one service
+/// to another ([`StageService::target`], [`StageService::set_variant_on`]) so a second service can
+/// recompose what the first opened.
+#[derive(Clone, Debug)]
+pub struct StageTarget(CurrentStage);
+
+impl StageTarget {
+    /// The client URL of the stage.
+    pub fn url(&self) -> &str {
+        &self.0.url
+    }
+}
+
 /// The stage the worker should have open (re-opened after a restart).
 #[derive(Clone, Debug)]
 struct CurrentStage {
@@ -124,6 +137,21 @@ impl StageService {
         self.canceller.clone()
     }
 
+    /// Attaches `canceller` to this service (it then stops this service's calls), detaching the
+    /// previous one: a service handed to another thread gets a fresh canceller, so cancelling the
+    /// first thread's work never stops it.
+    pub fn set_canceller(&mut self, canceller: Canceller) {
+        self.canceller.pid.store(0, Ordering::Release);
+        canceller.cancelled.store(false, Ordering::Release);
+        canceller.pid.store(self.worker.as_ref().map_or(0, |w| w.child.id()), Ordering::Release);
+        self.canceller = canceller;
+    }
+
+    /// The stage this service has open, if any.
+    pub fn target(&self) -> Option<StageTarget> {
+        self.current.clone().map(StageTarget)
+    }
+
     /// The canonical asset root.
     pub fn asset_root(&self) -> &Path {
         self.root.path()
@@ -159,7 +187,19 @@ impl StageService {
 
     /// Selects a variant and recomposes. Returns the new stage (new generation).
     pub fn set_variant(&mut self, prim_path: &str, set: &str, selection: &str) -> Result<OpenedStage, StageError> {
-        let mut target = self.current.clone().ok_or(StageError::NoStage)?;
+        let target = self.current.clone().ok_or(StageError::NoStage)?;
+        self.set_variant_on(StageTarget(target), prim_path, set, selection)
+    }
+
+    /// Opens `base` (a stage another service opened) with one more variant selection.
+    pub fn set_variant_on(
+        &mut self,
+        base: StageTarget,
+        prim_path: &str,
+        set: &str,
+        selection: &str,
+    ) -> Result<OpenedStage, StageError> {
+        let StageTarget(mut target) = base;
         target.variants.retain(|v| !(v.prim_path == prim_path && v.set == set));
         target.variants.push(VariantSelection {
             prim_path: prim_path.to_owned(),
@@ -185,6 +225,12 @@ impl StageService {
     /// A prim's variant sets: options and current selection.
     pub fn variants(&mut self, prim_path: &str) -> Result<BTreeMap<String, VariantSet>, StageError> {
         self.query(Request::Variants { prim_path: prim_path.to_owned() }, &format!("reading variants of {prim_path}"))
+    }
+
+    /// Which of `paths` name active prims on the open stage, in their order (one round trip).
+    pub fn existing(&mut self, paths: &[String]) -> Result<Vec<String>, StageError> {
+        let request = Request::Existing { paths: paths.to_vec() };
+        self.query(request, &format!("checking {} prim paths", paths.len()))
     }
 
     /// Active prims on the stage.

@@ -137,6 +137,9 @@ fn handle(
             json(&values::variants(&state.stage, &prim).map_err(|e| read_failed(&prim_path, e))?)?
         }
         Request::PrimCount => json(&state.hierarchy.prim_count())?,
+        Request::Existing { paths } => {
+            json(&paths.into_iter().filter(|p| state.hierarchy.contains(p)).collect::<Vec<_>>())?
+        }
         Request::MaterialBindings { purpose } => json(&material_bindings(&state.stage, &purpose))?,
         Request::Bounds { prim_path } => {
             if !state.hierarchy.contains(&prim_path) {
