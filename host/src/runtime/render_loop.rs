@@ -61,15 +61,18 @@ pub struct RenderLoop {
     last_view: Option<CameraView>,
     /// A sink asked for a keyframe; kept until a frame is delivered.
     keyframe_pending: bool,
+    /// Tiers that alone asked for a keyframe (a bit per tier); kept until a frame is delivered.
+    tier_keyframes_pending: u8,
 }
 
 impl RenderLoop {
     pub fn new(core: Core, router: Router, sinks: Vec<Box<dyn Sink>>) -> Self {
         let max_fps = core.stream().fps;
+        let out = Delivery::new(sinks, core.registry().clone());
         Self {
             core,
             router,
-            out: Delivery::new(sinks),
+            out,
             input: InputQueue::default(),
             frame_number: 0,
             last_tick_us: None,
@@ -80,6 +83,7 @@ impl RenderLoop {
             max_fps,
             last_view: None,
             keyframe_pending: false,
+            tier_keyframes_pending: 0,
         }
     }
 
@@ -384,7 +388,7 @@ impl RenderLoop {
                 "spectators watch the stream at the size the controlling viewer chose".into(),
             ));
         }
-        if let Some(sink) = self.out.sinks.iter().find(|s| s.fixed_size()) {
+        if let Some(sink) = self.out.sinks().iter().find(|s| s.fixed_size()) {
             return Err(("unsupported", format!("the {} transport streams a fixed size", sink.name())));
         }
         let (width, height) = self.core.viewers().config.clamp_size(request.width, request.height);
@@ -411,7 +415,7 @@ impl RenderLoop {
     pub fn tick(&mut self, now_us: u64) -> bool {
         let started = Instant::now();
         let hub = self.core.hub().clone();
-        let polled: Vec<Inbound> = self.out.sinks.iter_mut().flat_map(|s| s.poll(&hub, now_us)).collect();
+        let polled: Vec<Inbound> = self.out.sinks().iter_mut().flat_map(|s| s.poll(&hub, now_us)).collect();
         for item in polled {
             self.handle_inbound(item);
         }
@@ -420,6 +424,8 @@ impl RenderLoop {
             tracing::info!(?video, "video options changed; converters reconfigured");
             self.out.set_video_options(video, per_converter);
         }
+        let video = self.out.video_options();
+        hub.set_video_base(video.bitrate_kbps.unwrap_or(super::sinks::DEFAULT_BITRATE_KBPS), self.core.stream().fps);
         let dt_us = self.last_tick_us.map_or(0, |last| now_us.saturating_sub(last));
         self.last_tick_us = Some(now_us);
         let (view, had_input) = self.update_camera(dt_us);
@@ -429,10 +435,10 @@ impl RenderLoop {
         if self.last_view != Some(view) {
             self.core.mark_dirty("camera");
         }
-        if self.out.take_keyframe_requests() {
-            self.keyframe_pending = true;
-        }
-        if self.keyframe_pending {
+        let (keyframe, tiers) = self.out.take_keyframe_requests();
+        self.keyframe_pending |= keyframe;
+        self.tier_keyframes_pending |= tiers;
+        if self.keyframe_pending || self.tier_keyframes_pending != 0 {
             self.core.mark_dirty("keyframe");
         }
         if self.core.timeline_mut().advance(dt_us, now_us) {
@@ -465,9 +471,10 @@ impl RenderLoop {
         let mut became_ready = false;
         let mut changing = false;
         let keyframe = std::mem::take(&mut self.keyframe_pending);
+        let keyframe_tiers = std::mem::take(&mut self.tier_keyframes_pending);
+        let fps = self.core.stream().fps;
         let refresh = kind == FrameKind::Refresh;
         let status = self.core.status().clone();
-        let registry = self.core.registry().clone();
         let failure = request.with_ref(|request| {
             // The frame borrows the renderer: it is delivered before the renderer is called again.
             let (renderer, stats) = self.core.renderer_and_stats();
@@ -484,9 +491,9 @@ impl RenderLoop {
             self.last_render_ns = render_started.elapsed().as_nanos() as u64;
             crate::metrics::record_render(self.last_render_ns);
             status.frames_rendered.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            self.out.set_renderer_output(&registry, frame.spec());
-            self.out.deliver(&registry, &frame, stats, self.input.last_seq, now_us, keyframe, refresh);
-            if !status.is_ready() && self.out.warm_up(&registry, &frame) {
+            self.out.set_renderer_output(frame.spec());
+            self.out.deliver(&frame, stats, self.input.last_seq, now_us, keyframe, keyframe_tiers, refresh, fps);
+            if !status.is_ready() && self.out.warm_up(&frame) {
                 became_ready = true;
             }
             Ok::<(), PluginError>(())
@@ -517,6 +524,9 @@ impl RenderLoop {
         self.flush_events();
         self.publish_if_changed();
         self.last_tick_ns = started.elapsed().as_nanos() as u64;
+        let stats = self.core.stats_mut();
+        self.out.collect(stats);
+        stats.set_pipeline(self.out.last_copy_ns, self.out.superseded);
         self.core.stats_mut().record(now_us, self.last_tick_ns, self.last_render_ns, self.out.last_convert_ns);
         true
     }
@@ -699,7 +709,7 @@ impl RenderLoop {
             "renderer_sections": core.renderer().sections,
             "camera": core.camera_state(),
             "stream": { "width": stream.width, "height": stream.height, "fps": stream.fps },
-            "sinks": self.out.sinks.iter().map(|s| s.name()).collect::<Vec<_>>(),
+            "sinks": self.out.sinks().iter().map(|s| s.name()).collect::<Vec<_>>(),
             "clients": core.hub().stats(),
             "handlers": self.router.to_json(),
             "disabled": core.disabled(),
@@ -726,6 +736,9 @@ impl RenderLoop {
     /// Runs until shutdown: waits for inbound work until each frame's deadline, then renders.
     /// Frames whose deadline has already passed are dropped, never rendered concurrently.
     pub fn run(mut self, inbound: Receiver<Inbound>, clock: Instant) {
+        if let Err(e) = self.out.start_encoder_thread() {
+            tracing::error!("the encoder thread could not start ({e}); frames are encoded on the render thread");
+        }
         let mut deadline = Instant::now();
         let mut last_publish = Instant::now();
         loop {
@@ -765,6 +778,8 @@ impl RenderLoop {
             // The camera view and the frame statistics change every frame: published at most
             // four times a second rather than per frame.
             if last_publish.elapsed() >= Duration::from_millis(250) {
+                let clients = self.core.hub().stats();
+                self.core.stats_mut().set_clients(clients);
                 self.publish_state();
                 last_publish = Instant::now();
             }
