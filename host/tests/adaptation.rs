@@ -122,7 +122,11 @@ fn parse(frame: &[u8]) -> Received {
 
 /// Reads a client's video on its own thread while `paused` is false; on resuming, its receive
 /// buffer goes back to a normal size (a client that reads again, not one on a tiny window).
-fn reader(mut ws: Ws, paused: Arc<AtomicBool>, stop: Arc<AtomicBool>) -> (Arc<Mutex<Vec<Received>>>, std::thread::JoinHandle<Ws>) {
+fn reader(
+    mut ws: Ws,
+    paused: Arc<AtomicBool>,
+    stop: Arc<AtomicBool>,
+) -> (Arc<Mutex<Vec<Received>>>, std::thread::JoinHandle<Ws>) {
     let frames = Arc::new(Mutex::new(Vec::new()));
     let out = frames.clone();
     let handle = std::thread::spawn(move || {
@@ -222,8 +226,10 @@ fn a_throttled_client_adapts_down_and_recovers_while_the_other_keeps_its_rate_an
         let now = Instant::now();
         let window = now.checked_sub(Duration::from_millis(500)).unwrap();
         if window > t2 && recovered_at.is_none() {
-            let slow_rate =
-                between(&slow_frames.lock().unwrap(), window, now).iter().filter(|f| f.frame_number > fresh_from).count();
+            let slow_rate = between(&slow_frames.lock().unwrap(), window, now)
+                .iter()
+                .filter(|f| f.frame_number > fresh_from)
+                .count();
             let good_rate = between(&good_frames.lock().unwrap(), window, now).len();
             if good_rate > 0 && slow_rate * 10 >= good_rate * 9 {
                 recovered_at = Some(now - t2);
@@ -244,7 +250,9 @@ fn a_throttled_client_adapts_down_and_recovers_while_the_other_keeps_its_rate_an
     let after = client_stats(&host, slow_id);
     let good_after = client_stats(&host, good_id);
 
-    let fps = |frames: &[Received], from: Instant, to: Instant| between(frames, from, to).len() as f64 / (to - from).as_secs_f64();
+    let fps = |frames: &[Received], from: Instant, to: Instant| {
+        between(frames, from, to).len() as f64 / (to - from).as_secs_f64()
+    };
     let good_base = fps(&good_frames, t0, t1);
     let good_throttled = fps(&good_frames, t1, t2);
     let good_resumed = fps(&good_frames, t2, t3);
@@ -263,11 +271,17 @@ fn a_throttled_client_adapts_down_and_recovers_while_the_other_keeps_its_rate_an
     assert!(throttled["tier"].as_u64().unwrap() >= 1, "{throttled}");
     assert!(throttled["frames_dropped"].as_u64().unwrap() > 0, "{throttled}");
     assert!(good_base >= FPS / 3.0, "baseline: the stream flows ({good_base:.1} fps)");
-    assert!(good_throttled >= 0.9 * good_base, "the good client keeps >= 90 % of its rate: {good_throttled:.1} of {good_base:.1}");
+    assert!(
+        good_throttled >= 0.9 * good_base,
+        "the good client keeps >= 90 % of its rate: {good_throttled:.1} of {good_base:.1}"
+    );
     assert_eq!(good_after["tier"], 0, "{good_after}");
     assert!(idrs.len() >= 3, "periodic keyframes: {idrs:?}");
     let gop_frames = (GOP_S * FPS) as u64;
-    assert!(gaps.iter().all(|g| *g >= gop_frames), "no extra keyframes for the good client: gaps {gaps:?} (interval {gop_frames} frames)");
+    assert!(
+        gaps.iter().all(|g| *g >= gop_frames),
+        "no extra keyframes for the good client: gaps {gaps:?} (interval {gop_frames} frames)"
+    );
     let recovered = recovered_at.expect("the slow client recovers its frame rate after resuming");
     assert!(recovered <= Duration::from_secs(3), "recovered after {recovered:?}");
     assert!(tier0_at.is_some(), "climbs back to tier 0 within 5 s of resuming: {after}");
@@ -290,7 +304,16 @@ fn cpu_seconds(pid: u32) -> f64 {
 fn bench_host_cpu_idle_static_orbiting() {
     const WINDOW: Duration = Duration::from_secs(10);
     let args = [
-        "--asset-root", "examples/stages", "--stage", "sample_yup.usda", "--width", "1280", "--height", "720", "--fps", "30",
+        "--asset-root",
+        "examples/stages",
+        "--stage",
+        "sample_yup.usda",
+        "--width",
+        "1280",
+        "--height",
+        "720",
+        "--fps",
+        "30",
     ];
     let host = Host::start(Path::new(BIN), &args);
     assert!(host.wait_ready(Duration::from_secs(120)), "ready: {}", host.logs().join("\n"));

@@ -341,10 +341,9 @@ fn on_text(runtime: &crate::runtime::RuntimeHandle, client: u64, text: &str, rat
         }
         match serde_json::from_value::<ovhost_protocol::VideoAck>(envelope.payload.clone()) {
             Ok(ack) => runtime.hub.ack(client, ack.frame_number),
-            Err(e) => runtime.hub.send(
-                client,
-                protocol::viewer_error(codes::INVALID_INPUT, &format!("videoAck: {e}"), None),
-            ),
+            Err(e) => {
+                runtime.hub.send(client, protocol::viewer_error(codes::INVALID_INPUT, &format!("videoAck: {e}"), None))
+            }
         }
         return;
     }

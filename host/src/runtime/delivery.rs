@@ -159,7 +159,8 @@ impl Encoder {
         }
         let t = Tier::get(tier);
         let mut options: serde_json::Map<String, Value> = serde_json::from_str(&base).unwrap_or_default();
-        options.insert("bitrate_kbps".into(), t.bitrate_kbps(video.bitrate_kbps.unwrap_or(DEFAULT_BITRATE_KBPS)).into());
+        options
+            .insert("bitrate_kbps".into(), t.bitrate_kbps(video.bitrate_kbps.unwrap_or(DEFAULT_BITRATE_KBPS)).into());
         options.insert("fps".into(), t.fps(video.fps).into());
         options.insert("gop_frames".into(), (video.gop_frames() / t.fps_divisor).into());
         Value::Object(options).to_string()

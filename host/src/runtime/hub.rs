@@ -313,8 +313,12 @@ impl Adaptation {
     }
 
     fn sent_kbps(&self, now: Instant) -> u64 {
-        let bytes: usize =
-            self.sent.iter().filter(|(at, _)| now.saturating_duration_since(*at) <= Duration::from_secs(1)).map(|s| s.1).sum();
+        let bytes: usize = self
+            .sent
+            .iter()
+            .filter(|(at, _)| now.saturating_duration_since(*at) <= Duration::from_secs(1))
+            .map(|s| s.1)
+            .sum();
         bytes as u64 * 8 / 1000
     }
 }
@@ -641,11 +645,8 @@ impl ClientHub {
     /// The tiers some client of `format` receives or is moving to.
     pub fn tiers_for(&self, format: FrameFormat) -> Vec<u8> {
         let clients = self.clients.lock();
-        let tiers: BTreeSet<u8> = clients
-            .values()
-            .filter(|c| c.codec == Some(format))
-            .flat_map(|c| [c.adapt.tier, c.adapt.target])
-            .collect();
+        let tiers: BTreeSet<u8> =
+            clients.values().filter(|c| c.codec == Some(format)).flat_map(|c| [c.adapt.tier, c.adapt.target]).collect();
         tiers.into_iter().collect()
     }
 
@@ -699,7 +700,12 @@ impl ClientHub {
                     a.target_since = now;
                     a.last_change = Some(now);
                     a.tier_changes += 1;
-                    tracing::info!(client = id, tier = a.target, delay_ms = delay.as_millis() as u64, "client link congested; a tier down");
+                    tracing::info!(
+                        client = id,
+                        tier = a.target,
+                        delay_ms = delay.as_millis() as u64,
+                        "client link congested; a tier down"
+                    );
                 }
             } else if clear {
                 let since = *a.clear_since.get_or_insert(now);
@@ -730,8 +736,10 @@ impl ClientHub {
             let Some(tier) = waiting_for else { continue };
             let others_watch = tiers.iter().any(|(other, t)| other != id && *t == tier);
             let moving_up = a.target < a.tier;
-            let may_wait = moving_up && others_watch && now.saturating_duration_since(a.target_since) < NATURAL_KEYFRAME_WAIT;
-            let recently = a.last_keyframe_request.is_some_and(|at| now.saturating_duration_since(at) < KEYFRAME_REQUEST_GAP);
+            let may_wait =
+                moving_up && others_watch && now.saturating_duration_since(a.target_since) < NATURAL_KEYFRAME_WAIT;
+            let recently =
+                a.last_keyframe_request.is_some_and(|at| now.saturating_duration_since(at) < KEYFRAME_REQUEST_GAP);
             if backlog_empty && !may_wait && !recently {
                 a.last_keyframe_request = Some(now);
                 keyframes |= 1 << tier;
@@ -806,7 +814,11 @@ impl ClientHub {
                     }
                     a.unacked.push_back((packet.frame_number, now));
                     a.sent.push_back((now, len));
-                    while a.sent.front().is_some_and(|(at, _)| now.saturating_duration_since(*at) > Duration::from_secs(1)) {
+                    while a
+                        .sent
+                        .front()
+                        .is_some_and(|(at, _)| now.saturating_duration_since(*at) > Duration::from_secs(1))
+                    {
                         a.sent.pop_front();
                     }
                 }
