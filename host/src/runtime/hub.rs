@@ -1011,6 +1011,27 @@ mod tests {
     }
 
     #[test]
+    fn a_viewer_that_stops_acknowledging_frames_moves_down_a_tier() {
+        let hub = ClientHub::default();
+        let mut a = hub.connect();
+        hub.set_codec(a.id, Some(FrameFormat::H264));
+        hub.send_video(&VideoPacket { frame_number: 1, ..packet(true) });
+        drain(&mut a);
+        hub.ack(a.id, 1);
+        assert_eq!(hub.stats()[0]["unacked_frames"], 0);
+        hub.send_video(&VideoPacket { frame_number: 2, ..packet(false) });
+        drain(&mut a);
+        let now = Instant::now();
+        hub.adapt(now + Duration::from_millis(300));
+        assert_eq!(hub.stats()[0]["tier"], 0, "frame 2 unacknowledged for 300 ms: still clear enough");
+        hub.adapt(now + UNACKED_CONGESTED + Duration::from_millis(100));
+        let stats = &hub.stats()[0];
+        assert_eq!(stats["tier"], 1, "frame 2 unacknowledged for over a second: a tier down ({stats})");
+        assert_eq!(stats["unacked_frames"], 1);
+        assert_eq!(stats["acked_frame"], 1);
+    }
+
+    #[test]
     fn client_that_never_reads_text_is_closed_not_buffered() {
         let hub = ClientHub::default();
         let channels = hub.connect();
