@@ -629,6 +629,8 @@ impl ClientHub {
             client.codec = codec;
             client.awaiting_keyframe = true;
             tier = client.adapt.tier;
+            // Asked below: `adapt` does not ask again while this one is on its way.
+            client.adapt.last_keyframe_request = Some(Instant::now());
         }
         if codec.is_some() {
             // Only the stream this client joins needs the keyframe.
@@ -844,6 +846,7 @@ impl ClientHub {
             client.awaiting_keyframe = true;
             client.keyframes_requested += 1;
             tier = Some(client.adapt.tier);
+            client.adapt.last_keyframe_request = Some(Instant::now());
         }
         if let Some(tier) = tier {
             self.request_tier_keyframe(tier);
@@ -962,7 +965,7 @@ mod tests {
         assert_eq!(hub.tiers_for(FrameFormat::H264), vec![0, 1], "the slow client moves a tier down");
         assert_eq!(hub.take_tier_keyframes(), 0, "no keyframe while its backlog is full");
         assert_eq!(drain(&mut slow), VIDEO_QUEUE_LEN);
-        hub.adapt(Instant::now());
+        hub.adapt(Instant::now() + KEYFRAME_REQUEST_GAP); // after the join's request was answered
         assert_eq!(hub.take_tier_keyframes(), 1 << 1, "once drained: a keyframe of the tier it joins, only");
         hub.send_video(&packet(false));
         assert!(slow.video.try_recv().is_err(), "waits for a keyframe after a drop");
