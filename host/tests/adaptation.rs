@@ -331,6 +331,7 @@ fn bench_host_cpu_idle_static_orbiting() {
     std::thread::sleep(Duration::from_secs(1));
     let idle = measure(&mut || std::thread::sleep(Duration::from_millis(100)));
     let mut ws = host.ws();
+    ws.set_read_timeout(Duration::from_millis(10));
     ws.hello(&["h264"]);
     let _ = ws.recv_binary(SECS);
     let frames0 = ws.binary_frames;
@@ -357,9 +358,13 @@ fn bench_host_cpu_idle_static_orbiting() {
         let _ = ws.recv_binary(Duration::from_millis(20));
     });
     let orbit_frames = ws.binary_frames - frames1;
+    let stats = host.get_json("/api/state")["stats"].clone();
     let profile = if cfg!(debug_assertions) { "debug" } else { "release" };
     println!(
-        "BENCH host CPU ({profile}, raster 1280x720@30, {} cores online): idle no client {idle:.1} % of a core; static stage with one H.264 client {still:.1} % ({still_frames} frames in 10 s); orbiting with one client {orbit:.1} % ({orbit_frames} frames in 10 s)",
+        "BENCH host CPU ({profile}, raster 1280x720@30, {} cores online): idle no client {idle:.1} % of a core; static stage with one H.264 client {still:.1} % ({still_frames} frames in 10 s); orbiting with one client {orbit:.1} % ({orbit_frames} frames in 10 s; last second: render {:.1} ms, convert {:.1} ms, copy {:.2} ms a frame)",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
+        stats["render_ms"].as_f64().unwrap_or(-1.0),
+        stats["convert_ms"].as_f64().unwrap_or(-1.0),
+        stats["copy_ms"].as_f64().unwrap_or(-1.0),
     );
 }
