@@ -81,7 +81,7 @@ fn a_slow_encoder_leaves_hello_round_trips_under_one_frame_interval() {
     // encode (the render thread never runs the encoder); the tail is the machine's scheduling
     // (on a loaded CI machine, a few round trips wait for a core).
     let encode = Duration::from_secs_f64(stats["convert_ms"].as_f64().unwrap() / 1e3);
-    assert!(encode >= Duration::from_millis(50), "the encoder is slowed: {stats}");
+    assert!(encode >= Duration::from_millis(45), "the encoder is slowed (a window mean of ~50 ms): {stats}");
     assert!(
         percentile(&round_trips, 0.5) < interval,
         "hello round trips wait behind the encoder: p50 {:?} (interval {interval:?})",
