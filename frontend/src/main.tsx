@@ -74,9 +74,13 @@ async function boot(): Promise<void> {
     createDriver = () => new WsDriver({ url: defaultWsUrl(location), codecs });
     client = new ViewerClient({ createDriver, viewerName });
     const viewer = client;
-    pipeline = new VideoPipeline(canvas, client.stats, undefined, (reason) => {
-      viewer.send('requestKeyframe', { reason });
-    });
+    pipeline = new VideoPipeline(
+      canvas,
+      client.stats,
+      undefined,
+      (reason) => viewer.send('requestKeyframe', { reason }),
+      (frameNumber) => viewer.send('videoAck', { frame_number: frameNumber }),
+    );
     const video = pipeline;
     client.setVideoSink((frame) => video.push(frame));
     client.onStatus((status) => {

@@ -101,12 +101,12 @@ fn chains_from_cuda_frames_keep_them_on_the_gpu_as_long_as_they_can() {
 
 #[test]
 fn readiness_and_delivery_share_one_negotiated_spec_per_sink() {
-    let r = builtins();
+    let r = Arc::new(builtins());
     let told = Arc::new(Mutex::new(Vec::new()));
     let sink = RawSinkDouble { told: told.clone(), negotiated: None };
-    let mut out = Delivery::new(vec![Box::new(sink)]);
+    let mut out = Delivery::new(vec![Box::new(sink)], r.clone());
 
-    out.set_renderer_output(&r, host(FrameFormat::RGBA8));
+    out.set_renderer_output(host(FrameFormat::RGBA8));
     assert_eq!(told.lock().unwrap().last(), Some(&Some(host(FrameFormat::BGRA8))));
     assert_eq!(out.negotiated(), vec![("raw-double".to_string(), Some(host(FrameFormat::BGRA8)))]);
     let state = out.to_json();
@@ -114,9 +114,9 @@ fn readiness_and_delivery_share_one_negotiated_spec_per_sink() {
     assert_eq!(state["sinks"][0]["wanted"], serde_json::json!(["bgra8@host"]), "delivery asks what readiness uses");
     let pixels = [7u8; 16 * 4];
     let frame = Frame::host(FrameFormat::RGBA8, 4, 4, 16, &pixels);
-    assert!(out.warm_up(&r, &frame), "a host renderer feeds it: {:?}", out.not_ready_reason());
+    assert!(out.warm_up(&frame), "a host renderer feeds it: {:?}", out.not_ready_reason());
 
-    out.set_renderer_output(&r, cuda(FrameFormat::RGBA8));
+    out.set_renderer_output(cuda(FrameFormat::RGBA8));
     if ovhost_plugin_cuda::driver_present() {
         assert_eq!(told.lock().unwrap().last(), Some(&Some(cuda(FrameFormat::BGRA8))));
         assert_eq!(out.to_json()["sinks"][0]["chain"], serde_json::json!(["rgba-to-bgra-cuda"]));
@@ -139,7 +139,7 @@ fn readiness_and_delivery_share_one_negotiated_spec_per_sink() {
             64,
         )
     };
-    assert!(!out.warm_up(&r, &cuda_frame), "a sink nothing can feed keeps the host not ready");
+    assert!(!out.warm_up(&cuda_frame), "a sink nothing can feed keeps the host not ready");
     let reason = out.not_ready_reason().unwrap();
     assert!(
         reason.contains("'raw-double'") && reason.contains("rgba8@cuda") && reason.contains("CUDA not available"),

@@ -9,7 +9,7 @@ class FakeDecoder {
   static last: FakeDecoder | null = null;
   state = 'unconfigured';
   decodeQueueSize = 0;
-  constructor(private readonly init: { error: (e: Error) => void }) {
+  constructor(private readonly init: { error: (e: Error) => void; output: (frame: unknown) => void }) {
     FakeDecoder.last = this;
   }
   configure(): void {
@@ -23,6 +23,11 @@ class FakeDecoder {
   }
   fail(): void {
     this.init.error(new Error('corrupt slice'));
+  }
+  /** Outputs the decoded frame with this timestamp (the header's frame number). */
+  emit(timestamp: number): void {
+    this.decodeQueueSize -= 1;
+    this.init.output({ timestamp, displayWidth: 64, displayHeight: 48, close: () => undefined });
   }
 }
 
@@ -51,5 +56,29 @@ describe('VideoPipeline keyframe requests', () => {
     pipeline.push(frame(6, true)); // back in sync
     FakeDecoder.last?.fail();
     expect(requests).toEqual(['dropped', 'decoder_error']);
+  });
+});
+
+describe('VideoPipeline acknowledgements', () => {
+  afterEach(() => vi.unstubAllGlobals());
+
+  it('acknowledges each decoded frame by its frame number, not the ones it dropped', () => {
+    vi.stubGlobal('VideoDecoder', FakeDecoder);
+    vi.stubGlobal('EncodedVideoChunk', class { constructor(readonly init: unknown) {} });
+    const acks: number[] = [];
+    const pipeline = new VideoPipeline(
+      document.createElement('canvas'),
+      new StatsTracker(),
+      undefined,
+      () => undefined,
+      (n) => acks.push(n),
+    );
+    pipeline.push(frame(7, false)); // no keyframe yet: dropped, never decoded
+    pipeline.push(frame(8, true));
+    pipeline.push(frame(9, false));
+    expect(acks).toEqual([]);
+    FakeDecoder.last?.emit(8);
+    FakeDecoder.last?.emit(9);
+    expect(acks).toEqual([8, 9]);
   });
 });

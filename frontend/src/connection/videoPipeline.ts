@@ -41,6 +41,9 @@ export class VideoPipeline {
     /** Asks the host for a keyframe (`requestKeyframe`) when the decoder lost sync, so the
      * picture does not freeze until the next periodic keyframe. */
     private readonly onKeyframeNeeded: (reason: string) => void = () => undefined,
+    /** Acknowledges a decoded frame to the host (`videoAck {frame_number}`), which measures the
+     * link with it and adapts this client's quality. */
+    private readonly onFrameDecoded: (frameNumber: number) => void = () => undefined,
   ) {
     this.context = canvas.getContext('2d', { alpha: false, desynchronized: true });
   }
@@ -134,6 +137,7 @@ export class VideoPipeline {
     }
     const decodeMs = entry ? performance.now() - entry.queuedAt : 0;
     this.stats.frameDecoded(decodeMs, entry?.header.inputSeq ?? 0);
+    this.onFrameDecoded(frame.timestamp);
   }
 
   private paint(image: CanvasImageSource, width: number, height: number): void {
@@ -160,6 +164,7 @@ export class VideoPipeline {
         this.paint(bitmap, header.width, header.height);
         bitmap.close();
         this.stats.frameDecoded(performance.now() - started, header.inputSeq);
+        this.onFrameDecoded(header.frameNumber);
       })
       .catch((error: unknown) => console.warn(`ovhost: could not decode a JPEG frame: ${String(error)}`))
       .finally(() => {

@@ -135,6 +135,7 @@ export interface ClientMessages {
   timelineSeekRequest: TimelineSeekRequest;
   timelineSetLoopRequest: TimelineLoopRequest;
   timelineSetRateRequest: TimelineRateRequest;
+  videoAck: VideoAck;
 }
 
 export interface CountPayload {
@@ -605,6 +606,16 @@ export interface VariantSet {
 export interface VariantsPayload {
   prim_path: string;
   variants: Record<string, VariantSet>;
+}
+
+/**
+ * `videoAck`: the viewer decoded a video frame (sent from its decoder's output, at most once
+ * per frame). The host measures each client's link with it (frames sent and not acknowledged,
+ * and how long acknowledgements take) and adapts that client's quality tier.
+ */
+export interface VideoAck {
+  /** The `frame_number` of the decoded frame's video header. */
+  frame_number: number;
 }
 
 export interface VideoChoice {

@@ -47,6 +47,7 @@ message_map! {
         hello: HelloPayload,
         input: InputPayload,
         requestKeyframe: KeyframeRequest,
+        videoAck: VideoAck,
         openStageRequest: UrlPayload,
         loadingStateQuery: Empty,
         resetStage: Empty,

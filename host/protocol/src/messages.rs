@@ -112,6 +112,15 @@ pub struct KeyframeRequest {
     pub reason: Option<String>,
 }
 
+/// `videoAck`: the viewer decoded a video frame (sent from its decoder's output, at most once
+/// per frame). The host measures each client's link with it (frames sent and not acknowledged,
+/// and how long acknowledgements take) and adapts that client's quality tier.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+pub struct VideoAck {
+    /// The `frame_number` of the decoded frame's video header.
+    pub frame_number: u64,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct UrlPayload {
     pub url: String,

@@ -11,6 +11,11 @@
 //! - writes time out after [`WRITE_TIMEOUT`]; a client closed by the hub (too slow) or here gets
 //!   a WebSocket close code and reason, then its socket ends and its later messages are ignored;
 //! - frames over 1 MiB close with 1009, WebSocket protocol violations with 1002.
+//!
+//! The link measurements the hub adapts each client's video to come from here: every video
+//! write is timed from the moment the sink queued the frame ([`crate::runtime::hub::LinkMeter`]),
+//! and the viewer's `videoAck {frame_number}` (a decoded frame) goes straight to the hub from
+//! this I/O task, not through the render thread's queue.
 
 use std::time::{Duration, Instant};
 
@@ -33,6 +38,9 @@ use crate::runtime::inbound::{Inbound, inbound_cost};
 /// Frames larger than this are refused by the socket layer itself; between
 /// `MAX_MESSAGE_BYTES` and this the host answers with a `message_too_large` error.
 const MAX_FRAME_BYTES: usize = 1024 * 1024;
+
+/// The viewer acknowledges a decoded frame (`ovhost_protocol::VideoAck`).
+pub const VIDEO_ACK_EVENT_TYPE: &str = "videoAck";
 
 /// A socket write (one message) that takes longer than this closes the client.
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -231,7 +239,9 @@ async fn write_loop(
     mut channels: crate::runtime::hub::ClientChannels,
 ) {
     let gate = channels.gate.clone();
+    let link = channels.link.clone();
     loop {
+        let mut queued_at = None;
         let message = tokio::select! {
             biased;
             () = gate.wait() => break,
@@ -245,12 +255,18 @@ async fn write_loop(
             video = channels.video.recv() => match video {
                 Some(packet) => {
                     channels.video_bytes.taken(packet.bytes.len());
+                    queued_at = Some(packet.queued_at);
+                    link.write_started();
                     Message::Binary(packet.bytes)
                 }
                 None => break,
             },
         };
-        match tokio::time::timeout(WRITE_TIMEOUT, writer.send(message)).await {
+        let written = tokio::time::timeout(WRITE_TIMEOUT, writer.send(message)).await;
+        if let Some(queued_at) = queued_at {
+            link.write_finished(queued_at);
+        }
+        match written {
             Ok(Ok(())) => {}
             Ok(Err(_)) => return,
             Err(_) => {
@@ -323,6 +339,19 @@ fn on_text(runtime: &crate::runtime::RuntimeHandle, client: u64, text: &str, rat
             return;
         }
     };
+    if envelope.event_type == VIDEO_ACK_EVENT_TYPE {
+        if !rates.messages.take(1.0, now) {
+            rate_limited(runtime, client, rates, now);
+            return;
+        }
+        match serde_json::from_value::<ovhost_protocol::VideoAck>(envelope.payload.clone()) {
+            Ok(ack) => runtime.hub.ack(client, ack.frame_number),
+            Err(e) => {
+                runtime.hub.send(client, protocol::viewer_error(codes::INVALID_INPUT, &format!("videoAck: {e}"), None))
+            }
+        }
+        return;
+    }
     let item = if envelope.event_type == INPUT_EVENT_TYPE {
         match protocol::parse_input(&envelope.payload, runtime.now_us()) {
             Ok(events) => {

@@ -5,12 +5,24 @@
 //! are freed, and what it sends later is ignored. Video overflow drops frames (for H.264 the
 //! client then waits for the next keyframe, which the hub requests).
 //!
+//! Per-client adaptation ([`ClientHub::adapt`]): each H.264 client's link is measured (the
+//! socket writer's send-queue delay, [`LinkMeter`]; frames dropped at its queue; the frames its
+//! viewer acknowledged with `videoAck`), and the client moves between the quality tiers of
+//! `sinks.rs` ([`super::sinks::TIERS`]) with hysteresis: down one tier when congested (at most
+//! every [`DOWN_HOLD`]), up one after [`UP_AFTER_CLEAR`] of a clear link. A client changes tier
+//! only at a keyframe of the tier it joins, and keeps receiving its old tier until then; a
+//! keyframe is asked of that tier alone, once the client's backlog has drained, and moving up
+//! into a tier other clients watch waits for that tier's next periodic keyframe (at most
+//! [`NATURAL_KEYFRAME_WAIT`]) so they get no extra keyframe. A client whose queue overflows
+//! gets frames dropped to its tier's next keyframe; other clients' streams are left alone.
+//!
 //! The hub also keeps each client's share of the render thread's inbound queue in bytes
 //! ([`ClientHub::reserve_inbound`]), so a client cannot fill it with large messages.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use ovhost_plugin_api::FrameFormat;
@@ -33,6 +45,69 @@ pub const VIDEO_BYTES_PER_CLIENT: usize = 8 << 20;
 pub const INBOUND_BYTES_PER_CLIENT: usize = 1 << 20;
 /// Bytes of parsed messages all clients together may have waiting there.
 pub const INBOUND_BYTES_TOTAL: usize = 16 << 20;
+
+/// Send-queue delay above which a client's link is congested (a tier down).
+pub const CONGESTED_DELAY: Duration = Duration::from_millis(250);
+/// Send-queue delay below which a client's link is clear (a tier up after [`UP_AFTER_CLEAR`]).
+pub const CLEAR_DELAY: Duration = Duration::from_millis(80);
+/// The oldest frame a client's viewer has not acknowledged, above which its link is congested
+/// (only for viewers that acknowledge frames).
+pub const UNACKED_CONGESTED: Duration = Duration::from_millis(1000);
+/// ... and below which it is clear.
+pub const UNACKED_CLEAR: Duration = Duration::from_millis(400);
+/// At most one step down per this long (the previous step needs time to show).
+pub const DOWN_HOLD: Duration = Duration::from_millis(500);
+/// A link clear for this long (and this long after the last change) steps a tier up.
+pub const UP_AFTER_CLEAR: Duration = Duration::from_millis(750);
+/// Moving up into a tier others watch waits this long for its periodic keyframe, then asks.
+pub const NATURAL_KEYFRAME_WAIT: Duration = Duration::from_millis(2500);
+/// A client asks its tier for a keyframe at most this often.
+pub const KEYFRAME_REQUEST_GAP: Duration = Duration::from_millis(500);
+/// Sent frames remembered per client for acknowledgements.
+const UNACKED_KEPT: usize = 256;
+
+/// A client's link as its socket writer sees it (`http/ws.rs` reports each video write).
+pub struct LinkMeter {
+    epoch: Instant,
+    /// Smoothed time from queueing a video packet until the socket took it, in µs.
+    delay_us: AtomicU64,
+    /// When the write in progress started (µs since `epoch`, plus one); 0 when idle.
+    writing_since: AtomicU64,
+}
+
+impl Default for LinkMeter {
+    fn default() -> Self {
+        Self { epoch: Instant::now(), delay_us: AtomicU64::new(0), writing_since: AtomicU64::new(0) }
+    }
+}
+
+impl LinkMeter {
+    /// A video write starts.
+    pub fn write_started(&self) {
+        self.writing_since.store(self.epoch.elapsed().as_micros() as u64 + 1, Ordering::Release);
+    }
+
+    /// A video write queued at `queued_at` finished.
+    pub fn write_finished(&self, queued_at: Instant) {
+        let delay = queued_at.elapsed().as_micros() as u64;
+        let old = self.delay_us.load(Ordering::Acquire);
+        self.delay_us.store((old + delay) / 2, Ordering::Release);
+        self.writing_since.store(0, Ordering::Release);
+    }
+
+    /// The send-queue delay now: the smoothed one, or how long the write in progress has been
+    /// stuck, whichever is longer.
+    pub fn queue_delay(&self) -> Duration {
+        let smoothed = self.delay_us.load(Ordering::Acquire);
+        let since = self.writing_since.load(Ordering::Acquire);
+        let stuck = if since == 0 { 0 } else { (self.epoch.elapsed().as_micros() as u64).saturating_sub(since - 1) };
+        Duration::from_micros(smoothed.max(stuck))
+    }
+
+    fn writing(&self) -> bool {
+        self.writing_since.load(Ordering::Acquire) != 0
+    }
+}
 
 /// WebSocket close codes the host uses (RFC 6455 section 7.4.1).
 pub mod close_codes {
@@ -130,6 +205,11 @@ pub struct VideoPacket {
     pub format: FrameFormat,
     pub keyframe: bool,
     pub bytes: Bytes,
+    /// The quality tier it was encoded for (`sinks::TIERS`).
+    pub tier: u8,
+    pub frame_number: u64,
+    /// When the sink queued it (the writer measures the send-queue delay from here).
+    pub queued_at: Instant,
 }
 
 /// What a connected client receives.
@@ -142,6 +222,8 @@ pub struct ClientChannels {
     /// Bytes in `text` and `video`: the writer reports what it takes.
     pub text_bytes: ByteCount,
     pub video_bytes: ByteCount,
+    /// The writer reports each video write here (adaptation).
+    pub link: Arc<LinkMeter>,
 }
 
 struct Client {
@@ -169,6 +251,76 @@ struct Client {
     name: String,
     /// A `requestControl` the owner has not answered.
     requested: bool,
+    adapt: Adaptation,
+}
+
+/// One client's link measurements and quality tier.
+struct Adaptation {
+    link: Arc<LinkMeter>,
+    /// The tier whose stream the client receives.
+    tier: u8,
+    /// The tier it should receive; it switches at that tier's next keyframe.
+    target: u8,
+    target_since: Instant,
+    /// The last tier change (`None`: never).
+    last_change: Option<Instant>,
+    clear_since: Option<Instant>,
+    /// Frames dropped at its queue since the last evaluation.
+    drops: u64,
+    last_keyframe_request: Option<Instant>,
+    /// Sent frames not yet acknowledged (frame number, when sent), oldest first.
+    unacked: VecDeque<(u64, Instant)>,
+    acks: u64,
+    acked_frame: u64,
+    /// Smoothed time from sending a frame to its acknowledgement, ms.
+    ack_ms: f64,
+    /// Bytes sent in the last second.
+    sent: VecDeque<(Instant, usize)>,
+    tier_changes: u64,
+}
+
+impl Adaptation {
+    fn new(link: Arc<LinkMeter>, now: Instant) -> Self {
+        Self {
+            link,
+            tier: 0,
+            target: 0,
+            target_since: now,
+            last_change: None,
+            clear_since: None,
+            drops: 0,
+            last_keyframe_request: None,
+            unacked: VecDeque::new(),
+            acks: 0,
+            acked_frame: 0,
+            ack_ms: 0.0,
+            sent: VecDeque::new(),
+            tier_changes: 0,
+        }
+    }
+
+    /// Whether the last tier change is at least `hold` old.
+    fn held(&self, now: Instant, hold: Duration) -> bool {
+        self.last_change.is_none_or(|at| now.saturating_duration_since(at) >= hold)
+    }
+
+    /// How long the oldest unacknowledged frame has waited (zero for viewers that never ack).
+    fn unacked_age(&self, now: Instant) -> Duration {
+        if self.acks == 0 {
+            return Duration::ZERO;
+        }
+        self.unacked.front().map_or(Duration::ZERO, |(_, at)| now.saturating_duration_since(*at))
+    }
+
+    fn sent_kbps(&self, now: Instant) -> u64 {
+        let bytes: usize = self
+            .sent
+            .iter()
+            .filter(|(at, _)| now.saturating_duration_since(*at) <= Duration::from_secs(1))
+            .map(|s| s.1)
+            .sum();
+        bytes as u64 * 8 / 1000
+    }
 }
 
 #[derive(Default)]
@@ -176,6 +328,11 @@ pub struct ClientHub {
     clients: Mutex<BTreeMap<ClientId, Client>>,
     next_id: AtomicU64,
     keyframe_requested: AtomicBool,
+    /// Keyframes asked of some tiers only (a bit per tier).
+    tier_keyframes: AtomicU8,
+    /// The tier-0 bitrate (kbit/s) and the stream frame rate, for the stats.
+    base_kbps: AtomicU32,
+    stream_fps: AtomicU32,
     /// Dialect given to clients that do not choose one (`--dialect`).
     default_dialect: Mutex<String>,
     text_total: Arc<AtomicUsize>,
@@ -245,6 +402,7 @@ impl ClientHub {
         let gate = Arc::new(ClientGate::default());
         let text_bytes = ByteCount { client: Default::default(), total: self.text_total.clone() };
         let video_bytes = ByteCount { client: Default::default(), total: self.video_total.clone() };
+        let link = Arc::new(LinkMeter::default());
         self.clients.lock().insert(
             id,
             Client {
@@ -264,9 +422,10 @@ impl ClientHub {
                 role: Role::Spectator,
                 name: format!("client {id}"),
                 requested: false,
+                adapt: Adaptation::new(link.clone(), Instant::now()),
             },
         );
-        ClientChannels { id, text, video, gate, text_bytes, video_bytes }
+        ClientChannels { id, text, video, gate, text_bytes, video_bytes, link }
     }
 
     /// Forgets a client whose connection ended; its queued bytes leave the totals.
@@ -465,13 +624,143 @@ impl ClientHub {
 
     /// Chooses the codec a client receives; a new video consumer needs a keyframe at once.
     pub fn set_codec(&self, id: ClientId, codec: Option<FrameFormat>) {
+        let mut tier = 0;
         if let Some(client) = self.clients.lock().get_mut(&id) {
             client.codec = codec;
             client.awaiting_keyframe = true;
+            tier = client.adapt.tier;
+            // Asked below: `adapt` does not ask again while this one is on its way.
+            client.adapt.last_keyframe_request = Some(Instant::now());
         }
         if codec.is_some() {
-            self.request_keyframe();
+            // Only the stream this client joins needs the keyframe.
+            self.request_tier_keyframe(tier);
         }
+    }
+
+    /// Sets the tier-0 bitrate and the stream frame rate the per-client stats report.
+    pub fn set_video_base(&self, base_kbps: u32, fps: u32) {
+        self.base_kbps.store(base_kbps, Ordering::Relaxed);
+        self.stream_fps.store(fps, Ordering::Relaxed);
+    }
+
+    /// The tiers some client of `format` receives or is moving to.
+    pub fn tiers_for(&self, format: FrameFormat) -> Vec<u8> {
+        let clients = self.clients.lock();
+        let tiers: BTreeSet<u8> =
+            clients.values().filter(|c| c.codec == Some(format)).flat_map(|c| [c.adapt.tier, c.adapt.target]).collect();
+        tiers.into_iter().collect()
+    }
+
+    /// A viewer acknowledged decoding `frame_number` (`videoAck`).
+    pub fn ack(&self, id: ClientId, frame_number: u64) {
+        let now = Instant::now();
+        if let Some(client) = self.clients.lock().get_mut(&id) {
+            let a = &mut client.adapt;
+            a.acks += 1;
+            a.acked_frame = a.acked_frame.max(frame_number);
+            while let Some(&(n, at)) = a.unacked.front() {
+                if n > frame_number {
+                    break;
+                }
+                a.unacked.pop_front();
+                if n == frame_number {
+                    let ms = now.saturating_duration_since(at).as_secs_f64() * 1e3;
+                    a.ack_ms = if a.acks == 1 { ms } else { a.ack_ms * 0.75 + ms * 0.25 };
+                }
+            }
+        }
+    }
+
+    /// Moves H.264 clients between quality tiers from their link measurements (hysteresis: see
+    /// the module text) and asks tiers for the keyframes their joining clients need. Called by
+    /// the encoder thread before each frame.
+    pub fn adapt(&self, now: Instant) {
+        let mut clients = self.clients.lock();
+        let tiers: Vec<(ClientId, u8)> = clients
+            .iter()
+            .filter(|(_, c)| c.codec == Some(FrameFormat::H264))
+            .map(|(id, c)| (*id, c.adapt.tier))
+            .collect();
+        let mut keyframes = 0u8;
+        for (id, client) in clients.iter_mut() {
+            if client.codec != Some(FrameFormat::H264) {
+                continue;
+            }
+            let backlog_empty = client.video_bytes.client() == 0 && !client.adapt.link.writing();
+            let a = &mut client.adapt;
+            let delay = a.link.queue_delay();
+            let unacked = a.unacked_age(now);
+            let congested = delay > CONGESTED_DELAY || a.drops > 0 || unacked > UNACKED_CONGESTED;
+            let clear = delay < CLEAR_DELAY && a.drops == 0 && unacked < UNACKED_CLEAR;
+            a.drops = 0;
+            let lowest = (super::sinks::MAX_TIERS - 1) as u8;
+            if congested {
+                a.clear_since = None;
+                if a.target < lowest && a.held(now, DOWN_HOLD) {
+                    a.target += 1;
+                    a.target_since = now;
+                    a.last_change = Some(now);
+                    a.tier_changes += 1;
+                    tracing::info!(
+                        client = id,
+                        tier = a.target,
+                        delay_ms = delay.as_millis() as u64,
+                        "client link congested; a tier down"
+                    );
+                }
+            } else if clear {
+                let since = *a.clear_since.get_or_insert(now);
+                if a.target > 0
+                    && a.target == a.tier
+                    && now.saturating_duration_since(since) >= UP_AFTER_CLEAR
+                    && a.held(now, UP_AFTER_CLEAR)
+                {
+                    a.target -= 1;
+                    a.target_since = now;
+                    a.last_change = Some(now);
+                    a.clear_since = Some(now);
+                    a.tier_changes += 1;
+                    tracing::info!(client = id, tier = a.target, "client link clear; a tier up");
+                }
+            } else {
+                a.clear_since = None;
+            }
+            // The keyframe this client waits for: of the tier it joins, or of its own after a
+            // drop; asked once its backlog drained, and never more often than the gap.
+            let waiting_for = if a.target != a.tier {
+                Some(a.target)
+            } else if client.awaiting_keyframe {
+                Some(a.tier)
+            } else {
+                None
+            };
+            let Some(tier) = waiting_for else { continue };
+            let others_watch = tiers.iter().any(|(other, t)| other != id && *t == tier);
+            let moving_up = a.target < a.tier;
+            let may_wait =
+                moving_up && others_watch && now.saturating_duration_since(a.target_since) < NATURAL_KEYFRAME_WAIT;
+            let recently =
+                a.last_keyframe_request.is_some_and(|at| now.saturating_duration_since(at) < KEYFRAME_REQUEST_GAP);
+            if backlog_empty && !may_wait && !recently {
+                a.last_keyframe_request = Some(now);
+                keyframes |= 1 << tier;
+            }
+        }
+        drop(clients);
+        if keyframes != 0 {
+            self.tier_keyframes.fetch_or(keyframes, Ordering::AcqRel);
+        }
+    }
+
+    /// Asks one tier's encoder for a keyframe.
+    pub fn request_tier_keyframe(&self, tier: u8) {
+        self.tier_keyframes.fetch_or(1 << tier.min(7), Ordering::AcqRel);
+    }
+
+    /// Returns and clears the keyframes asked of single tiers (a bit per tier).
+    pub fn take_tier_keyframes(&self) -> u8 {
+        self.tier_keyframes.swap(0, Ordering::AcqRel)
     }
 
     /// The codecs some connected client currently wants.
@@ -482,14 +771,19 @@ impl ClientHub {
         codecs
     }
 
-    /// Offers a packet to every client that decodes its format. Never blocks.
+    /// Offers a packet to every client that decodes its format and receives its tier (or waits
+    /// to join that tier at this keyframe). Never blocks. A client whose queue is full loses the
+    /// frame and, for H.264, every frame up to its tier's next keyframe, which [`ClientHub::adapt`]
+    /// asks of that tier alone once the backlog drained: other clients' streams are untouched.
     pub fn send_video(&self, packet: &VideoPacket) {
-        let mut need_keyframe = false;
+        let now = Instant::now();
         for (id, client) in self.clients.lock().iter_mut() {
             if client.codec != Some(packet.format) {
                 continue;
             }
-            if client.awaiting_keyframe && !packet.keyframe {
+            let a = &client.adapt;
+            let joins = a.target != a.tier && packet.tier == a.target && packet.keyframe;
+            if !joins && (packet.tier != a.tier || (client.awaiting_keyframe && !packet.keyframe)) {
                 continue;
             }
             let len = packet.bytes.len();
@@ -512,32 +806,51 @@ impl ClientHub {
                 Ok(()) => {
                     client.awaiting_keyframe = false;
                     client.frames_sent += 1;
+                    let a = &mut client.adapt;
+                    if joins {
+                        tracing::debug!(client = id, from = a.tier, to = a.target, "client changed tier at a keyframe");
+                        a.tier = a.target;
+                    }
+                    if a.unacked.len() >= UNACKED_KEPT {
+                        a.unacked.pop_front();
+                    }
+                    a.unacked.push_back((packet.frame_number, now));
+                    a.sent.push_back((now, len));
+                    while a
+                        .sent
+                        .front()
+                        .is_some_and(|(at, _)| now.saturating_duration_since(*at) > Duration::from_secs(1))
+                    {
+                        a.sent.pop_front();
+                    }
                 }
                 Err(mpsc::error::TrySendError::Full(())) => {
                     client.frames_dropped += 1;
-                    if packet.format == FrameFormat::H264 {
+                    client.adapt.drops += 1;
+                    if packet.format == FrameFormat::H264 && !joins {
                         // The decoder cannot skip a frame: resume at the next keyframe.
                         client.awaiting_keyframe = true;
-                        need_keyframe = true;
                     }
                     tracing::debug!(client = id, "client video queue full; frame dropped");
                 }
                 Err(mpsc::error::TrySendError::Closed(())) => {}
             }
         }
-        if need_keyframe {
-            self.request_keyframe();
-        }
     }
 
     /// A client's decoder lost sync: it gets no delta frame until the next keyframe, which is
-    /// requested.
+    /// requested of its tier.
     pub fn resync(&self, id: ClientId) {
+        let mut tier = None;
         if let Some(client) = self.clients.lock().get_mut(&id) {
             client.awaiting_keyframe = true;
             client.keyframes_requested += 1;
+            tier = Some(client.adapt.tier);
+            client.adapt.last_keyframe_request = Some(Instant::now());
         }
-        self.request_keyframe();
+        if let Some(tier) = tier {
+            self.request_tier_keyframe(tier);
+        }
     }
 
     pub fn request_keyframe(&self) {
@@ -552,10 +865,16 @@ impl ClientHub {
     /// Per-client video counters for `/api/state`.
     pub fn stats(&self) -> serde_json::Value {
         let clients = self.clients.lock();
+        let now = Instant::now();
+        let base_kbps = self.base_kbps.load(Ordering::Relaxed);
+        let fps = self.stream_fps.load(Ordering::Relaxed);
         serde_json::Value::Array(
             clients
                 .iter()
                 .map(|(id, c)| {
+                    let a = &c.adapt;
+                    let tier = super::sinks::Tier::get(a.target);
+                    let h264 = c.codec == Some(FrameFormat::H264);
                     serde_json::json!({
                         "id": id,
                         "codec": c.codec.map(|f| f.name()),
@@ -565,6 +884,16 @@ impl ClientHub {
                         "frames_sent": c.frames_sent,
                         "frames_dropped": c.frames_dropped,
                         "keyframes_requested": c.keyframes_requested,
+                        "tier": a.target,
+                        "receiving_tier": a.tier,
+                        "bitrate_kbps": h264.then(|| tier.bitrate_kbps(base_kbps)),
+                        "fps": if h264 { tier.fps(fps) } else { fps },
+                        "sent_kbps": a.sent_kbps(now),
+                        "queue_delay_ms": a.link.queue_delay().as_millis() as u64,
+                        "acked_frame": a.acked_frame,
+                        "unacked_frames": if a.acks > 0 { a.unacked.len() } else { 0 },
+                        "ack_ms": (a.ack_ms * 10.0).round() / 10.0,
+                        "tier_changes": a.tier_changes,
                     })
                 })
                 .collect(),
@@ -589,29 +918,120 @@ mod tests {
     use super::*;
 
     fn packet(keyframe: bool) -> VideoPacket {
-        VideoPacket { format: FrameFormat::H264, keyframe, bytes: Bytes::from_static(b"x") }
+        VideoPacket {
+            format: FrameFormat::H264,
+            keyframe,
+            bytes: Bytes::from_static(b"x"),
+            tier: 0,
+            frame_number: 0,
+            queued_at: Instant::now(),
+        }
+    }
+
+    fn tiered(keyframe: bool, tier: u8) -> VideoPacket {
+        VideoPacket { tier, ..packet(keyframe) }
+    }
+
+    fn drain(channels: &mut ClientChannels) -> usize {
+        let mut n = 0;
+        while let Ok(p) = channels.video.try_recv() {
+            channels.video_bytes.taken(p.bytes.len());
+            n += 1;
+        }
+        n
     }
 
     #[test]
-    fn slow_video_client_drops_then_resumes_at_keyframe() {
+    fn slow_video_client_drops_to_its_tiers_next_keyframe_without_keyframes_for_others() {
         let hub = ClientHub::default();
-        let mut channels = hub.connect();
-        hub.set_codec(channels.id, Some(FrameFormat::H264));
-        assert!(hub.take_keyframe_request(), "a new video client asks for a keyframe");
+        let mut slow = hub.connect();
+        let mut good = hub.connect();
+        hub.set_codec(slow.id, Some(FrameFormat::H264));
+        hub.set_codec(good.id, Some(FrameFormat::H264));
+        assert_eq!(hub.take_tier_keyframes(), 1, "a new video client asks its tier (0) for a keyframe");
+        assert!(!hub.take_keyframe_request(), "not every stream");
         hub.send_video(&packet(false));
-        assert!(channels.video.try_recv().is_err(), "no P-frame before the first keyframe");
-        for _ in 0..VIDEO_QUEUE_LEN {
-            hub.send_video(&packet(true));
-        }
-        hub.send_video(&packet(false)); // queue full: dropped
-        assert!(hub.take_keyframe_request());
-        for _ in 0..VIDEO_QUEUE_LEN {
-            assert!(channels.video.try_recv().is_ok());
-        }
-        hub.send_video(&packet(false));
-        assert!(channels.video.try_recv().is_err(), "waits for a keyframe after a drop");
+        assert!(slow.video.try_recv().is_err(), "no P-frame before the first keyframe");
         hub.send_video(&packet(true));
-        assert!(channels.video.try_recv().unwrap().keyframe);
+        assert_eq!(drain(&mut good), 1);
+        for _ in 0..VIDEO_QUEUE_LEN {
+            hub.send_video(&packet(false));
+            drain(&mut good);
+        }
+        hub.send_video(&packet(false)); // the slow client's queue is full: dropped
+        assert_eq!(drain(&mut good), 1, "the good client still gets every frame");
+        assert!(!hub.take_keyframe_request() && hub.take_tier_keyframes() == 0, "a drop forces no keyframe");
+        hub.adapt(Instant::now());
+        assert_eq!(hub.tiers_for(FrameFormat::H264), vec![0, 1], "the slow client moves a tier down");
+        assert_eq!(hub.take_tier_keyframes(), 0, "no keyframe while its backlog is full");
+        assert_eq!(drain(&mut slow), VIDEO_QUEUE_LEN);
+        hub.adapt(Instant::now() + KEYFRAME_REQUEST_GAP); // after the join's request was answered
+        assert_eq!(hub.take_tier_keyframes(), 1 << 1, "once drained: a keyframe of the tier it joins, only");
+        hub.send_video(&packet(false));
+        assert!(slow.video.try_recv().is_err(), "waits for a keyframe after a drop");
+        assert_eq!(drain(&mut good), 1);
+        hub.send_video(&tiered(false, 1));
+        assert!(slow.video.try_recv().is_err());
+        hub.send_video(&tiered(true, 1));
+        assert!(slow.video.try_recv().unwrap().keyframe, "joins tier 1 at its keyframe");
+        assert_eq!(drain(&mut good), 0, "the good client receives tier 0 only");
+        hub.send_video(&tiered(false, 1));
+        assert!(slow.video.try_recv().is_ok());
+        let stats = hub.stats();
+        assert_eq!(stats[0]["tier"], 1);
+        assert_eq!(stats[1]["tier"], 0);
+    }
+
+    #[test]
+    fn a_clear_link_climbs_back_after_the_hold_waiting_for_a_shared_tiers_keyframe() {
+        let hub = ClientHub::default();
+        let mut a = hub.connect();
+        let mut b = hub.connect();
+        hub.set_codec(a.id, Some(FrameFormat::H264));
+        hub.set_codec(b.id, Some(FrameFormat::H264));
+        hub.send_video(&packet(true));
+        drain(&mut a);
+        drain(&mut b);
+        hub.clients.lock().get_mut(&a.id).unwrap().adapt.drops = 1;
+        let t0 = Instant::now();
+        hub.adapt(t0);
+        hub.send_video(&tiered(true, 1));
+        assert_eq!(drain(&mut a), 1);
+        hub.take_tier_keyframes();
+        hub.adapt(t0 + Duration::from_millis(100));
+        hub.adapt(t0 + Duration::from_millis(500));
+        assert_eq!(hub.stats()[0]["tier"], 1, "not before the link was clear long enough");
+        hub.adapt(t0 + Duration::from_millis(900));
+        assert_eq!(hub.stats()[0]["tier"], 0, "clear for 800 ms, changed 900 ms ago: up");
+        assert_eq!(hub.take_tier_keyframes(), 0, "tier 0 has a viewer: wait for its periodic keyframe");
+        hub.send_video(&tiered(false, 1));
+        assert_eq!(drain(&mut a), 1, "keeps its old tier meanwhile");
+        hub.send_video(&packet(true));
+        assert_eq!(drain(&mut a), 1);
+        assert_eq!(hub.stats()[0]["receiving_tier"], 0);
+        hub.adapt(t0 + Duration::from_millis(4000));
+        assert_eq!(hub.take_tier_keyframes(), 0);
+    }
+
+    #[test]
+    fn a_viewer_that_stops_acknowledging_frames_moves_down_a_tier() {
+        let hub = ClientHub::default();
+        let mut a = hub.connect();
+        hub.set_codec(a.id, Some(FrameFormat::H264));
+        hub.send_video(&VideoPacket { frame_number: 1, ..packet(true) });
+        drain(&mut a);
+        hub.ack(a.id, 1);
+        assert_eq!(hub.stats()[0]["unacked_frames"], 0);
+        hub.send_video(&VideoPacket { frame_number: 2, ..packet(false) });
+        drain(&mut a);
+        let now = Instant::now();
+        hub.adapt(now + Duration::from_millis(300));
+        assert_eq!(hub.stats()[0]["tier"], 0, "frame 2 unacknowledged for 300 ms: still clear enough");
+        hub.adapt(now + UNACKED_CONGESTED + Duration::from_millis(100));
+        let stats = &hub.stats()[0];
+        assert_eq!(stats["tier"], 1, "frame 2 unacknowledged for over a second: a tier down ({stats})");
+        assert_eq!(stats["unacked_frames"], 1);
+        assert_eq!(stats["acked_frame"], 1);
     }
 
     #[test]

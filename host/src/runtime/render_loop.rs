@@ -63,15 +63,18 @@ pub struct RenderLoop {
     keyframe_pending: bool,
     /// Messages waiting for the stage query thread's answers, per client in order.
     deferred: super::deferred::Deferred,
+    /// Tiers that alone asked for a keyframe (a bit per tier); kept until a frame is delivered.
+    tier_keyframes_pending: u8,
 }
 
 impl RenderLoop {
     pub fn new(core: Core, router: Router, sinks: Vec<Box<dyn Sink>>) -> Self {
         let max_fps = core.stream().fps;
+        let out = Delivery::new(sinks, core.registry().clone());
         Self {
             core,
             router,
-            out: Delivery::new(sinks),
+            out,
             input: InputQueue::default(),
             frame_number: 0,
             last_tick_us: None,
@@ -83,6 +86,7 @@ impl RenderLoop {
             last_view: None,
             keyframe_pending: false,
             deferred: super::deferred::Deferred::default(),
+            tier_keyframes_pending: 0,
         }
     }
 
@@ -444,7 +448,7 @@ impl RenderLoop {
                 "spectators watch the stream at the size the controlling viewer chose".into(),
             ));
         }
-        if let Some(sink) = self.out.sinks.iter().find(|s| s.fixed_size()) {
+        if let Some(sink) = self.out.sinks().iter().find(|s| s.fixed_size()) {
             return Err(("unsupported", format!("the {} transport streams a fixed size", sink.name())));
         }
         let (width, height) = self.core.viewers().config.clamp_size(request.width, request.height);
@@ -471,7 +475,7 @@ impl RenderLoop {
     pub fn tick(&mut self, now_us: u64) -> bool {
         let started = Instant::now();
         let hub = self.core.hub().clone();
-        let polled: Vec<Inbound> = self.out.sinks.iter_mut().flat_map(|s| s.poll(&hub, now_us)).collect();
+        let polled: Vec<Inbound> = self.out.sinks().iter_mut().flat_map(|s| s.poll(&hub, now_us)).collect();
         for item in polled {
             self.handle_inbound(item);
         }
@@ -480,6 +484,8 @@ impl RenderLoop {
             tracing::info!(?video, "video options changed; converters reconfigured");
             self.out.set_video_options(video, per_converter);
         }
+        let video = self.out.video_options();
+        hub.set_video_base(video.bitrate_kbps.unwrap_or(super::sinks::DEFAULT_BITRATE_KBPS), self.core.stream().fps);
         let dt_us = self.last_tick_us.map_or(0, |last| now_us.saturating_sub(last));
         self.last_tick_us = Some(now_us);
         let (view, had_input) = self.update_camera(dt_us);
@@ -489,10 +495,10 @@ impl RenderLoop {
         if self.last_view != Some(view) {
             self.core.mark_dirty("camera");
         }
-        if self.out.take_keyframe_requests() {
-            self.keyframe_pending = true;
-        }
-        if self.keyframe_pending {
+        let (keyframe, tiers) = self.out.take_keyframe_requests();
+        self.keyframe_pending |= keyframe;
+        self.tier_keyframes_pending |= tiers;
+        if self.keyframe_pending || self.tier_keyframes_pending != 0 {
             self.core.mark_dirty("keyframe");
         }
         if self.core.timeline_mut().advance(dt_us, now_us) {
@@ -525,13 +531,15 @@ impl RenderLoop {
         let mut became_ready = false;
         let mut changing = false;
         let keyframe = std::mem::take(&mut self.keyframe_pending);
+        let keyframe_tiers = std::mem::take(&mut self.tier_keyframes_pending);
+        let fps = self.core.stream().fps;
         let refresh = kind == FrameKind::Refresh;
         let status = self.core.status().clone();
         let registry = self.core.registry().clone();
         // GPU colour conversion (issue 13): the renderer output the watching sinks' chains want
         // cheapest (I420 from a GPU renderer for H.264); its default for warm-up and stills.
         let wanted: Vec<_> = if status.is_ready() && !self.capture.as_ref().is_some_and(|c| c.still_pending()) {
-            self.out.sinks.iter().flat_map(|s| s.wanted()).collect()
+            self.out.sinks().iter().flat_map(|s| s.wanted()).collect()
         } else {
             Vec::new()
         };
@@ -558,9 +566,9 @@ impl RenderLoop {
             self.last_render_ns = render_started.elapsed().as_nanos() as u64;
             crate::metrics::record_render(self.last_render_ns);
             status.frames_rendered.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            self.out.set_renderer_output(&registry, frame.spec());
-            self.out.deliver(&registry, &frame, stats, self.input.last_seq, now_us, keyframe, refresh);
-            if !status.is_ready() && self.out.warm_up(&registry, &frame) {
+            self.out.set_renderer_output(frame.spec());
+            self.out.deliver(&frame, stats, self.input.last_seq, now_us, keyframe, keyframe_tiers, refresh, fps);
+            if !status.is_ready() && self.out.warm_up(&frame) {
                 became_ready = true;
             }
             Ok::<(), PluginError>(())
@@ -591,6 +599,9 @@ impl RenderLoop {
         self.flush_events();
         self.publish_if_changed();
         self.last_tick_ns = started.elapsed().as_nanos() as u64;
+        let stats = self.core.stats_mut();
+        self.out.collect(stats);
+        stats.set_pipeline(self.out.last_copy_ns, self.out.superseded);
         self.core.stats_mut().record(now_us, self.last_tick_ns, self.last_render_ns, self.out.last_convert_ns);
         true
     }
@@ -769,7 +780,7 @@ impl RenderLoop {
             "renderer_sections": core.renderer().sections,
             "camera": core.camera_state(),
             "stream": { "width": stream.width, "height": stream.height, "fps": stream.fps },
-            "sinks": self.out.sinks.iter().map(|s| s.name()).collect::<Vec<_>>(),
+            "sinks": self.out.sinks().iter().map(|s| s.name()).collect::<Vec<_>>(),
             "clients": core.hub().stats(),
             "handlers": self.router.to_json(),
             "disabled": core.disabled(),
@@ -797,6 +808,9 @@ impl RenderLoop {
     /// Runs until shutdown: waits for inbound work until each frame's deadline, then renders.
     /// Frames whose deadline has already passed are dropped, never rendered concurrently.
     pub fn run(mut self, inbound: Receiver<Inbound>, clock: Instant) {
+        if let Err(e) = self.out.start_encoder_thread() {
+            tracing::error!("the encoder thread could not start ({e}); frames are encoded on the render thread");
+        }
         let mut deadline = Instant::now();
         let mut last_publish = Instant::now();
         loop {
@@ -836,6 +850,8 @@ impl RenderLoop {
             // The camera view and the frame statistics change every frame: published at most
             // four times a second rather than per frame.
             if last_publish.elapsed() >= Duration::from_millis(250) {
+                let clients = self.core.hub().stats();
+                self.core.stats_mut().set_clients(clients);
                 self.publish_state();
                 last_publish = Instant::now();
             }

@@ -13,6 +13,48 @@ use ovhost_plugin_api::{Frame, FrameFormat, FrameSpec};
 
 use super::hub::{ClientHub, VideoPacket};
 
+/// Quality tiers: the web sink encodes one stream per tier some client is on (never more than
+/// [`MAX_TIERS`], whatever the number of clients). Tier 0 is the configured quality; each lower
+/// tier takes a share of the base bitrate first, then a fraction of the frame rate (the
+/// adaptation ladder: bitrate and quantizer, then frame rate). `hub.rs` moves clients between
+/// tiers with hysteresis.
+pub const MAX_TIERS: usize = 3;
+
+/// One quality tier: its bitrate as a share of the base bitrate, and its frame-rate divisor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tier {
+    pub bitrate_percent: u32,
+    pub fps_divisor: u32,
+}
+
+pub const TIERS: [Tier; MAX_TIERS] = [
+    Tier { bitrate_percent: 100, fps_divisor: 1 },
+    Tier { bitrate_percent: 40, fps_divisor: 1 },
+    Tier { bitrate_percent: 15, fps_divisor: 2 },
+];
+
+/// The base bitrate when none is configured: the H.264 plugin's own default (kbit/s).
+pub const DEFAULT_BITRATE_KBPS: u32 = 6000;
+
+impl Tier {
+    pub fn get(index: u8) -> Tier {
+        TIERS[usize::from(index).min(MAX_TIERS - 1)]
+    }
+
+    /// This tier's bitrate given the base (tier 0's).
+    pub fn bitrate_kbps(&self, base_kbps: u32) -> u32 {
+        (u64::from(base_kbps) * u64::from(self.bitrate_percent) / 100).max(50) as u32
+    }
+
+    /// This tier's frame rate given the stream's.
+    pub fn fps(&self, stream_fps: u32) -> u32 {
+        (stream_fps / self.fps_divisor).max(1)
+    }
+}
+
+/// A bit per tier in keyframe-request masks.
+pub const ALL_TIERS: u8 = 0xff;
+
 /// A destination for frames.
 pub trait Sink: Send {
     fn name(&self) -> String;
@@ -28,6 +70,20 @@ pub trait Sink: Send {
     }
     /// True when a consumer needs a keyframe (joins, losses).
     fn take_keyframe_request(&self) -> bool;
+    /// The quality tiers (see [`TIERS`]) some consumer of `spec` is on right now; the encoder
+    /// thread asks before each frame (the web sink adapts its clients here). Default: tier 0.
+    fn tiers(&mut self, _spec: FrameSpec) -> Vec<u8> {
+        vec![0]
+    }
+    /// Delivers one frame of a wanted spec encoded for `tier`; sinks without tiers take tier 0.
+    fn submit_tier(&mut self, frame: &Frame<'_>, input_seq: u32, tier: u8) -> Result<(), String> {
+        if tier == 0 { self.submit(frame, input_seq) } else { Ok(()) }
+    }
+    /// Keyframes a consumer needs from some tiers only (a bit per tier), taken and cleared;
+    /// unlike [`Sink::take_keyframe_request`] the other tiers' streams are left alone.
+    fn take_tier_keyframes(&self) -> u8 {
+        0
+    }
     /// New options for the converters feeding this sink (JSON, the converters' `configure`), e.g.
     /// a bitrate from a bandwidth estimate; `Some("")` restores their configured options.
     fn converter_options(&mut self) -> Option<String> {
@@ -108,14 +164,34 @@ impl Sink for WebSink {
     }
 
     fn submit(&mut self, frame: &Frame<'_>, input_seq: u32) -> Result<(), String> {
+        self.submit_tier(frame, input_seq, 0)
+    }
+
+    fn submit_tier(&mut self, frame: &Frame<'_>, input_seq: u32, tier: u8) -> Result<(), String> {
         let payload = frame.host_bytes().map_err(|e| format!("web sink: {e}"))?;
         let bytes = encode_video_message(frame, payload, input_seq).ok_or("web sink cannot send this format")?;
-        self.hub.send_video(&VideoPacket { format: frame.format, keyframe: frame.is_keyframe(), bytes });
+        self.hub.send_video(&VideoPacket {
+            format: frame.format,
+            keyframe: frame.is_keyframe(),
+            bytes,
+            tier,
+            frame_number: frame.frame_number,
+            queued_at: std::time::Instant::now(),
+        });
         Ok(())
     }
 
     fn take_keyframe_request(&self) -> bool {
         self.hub.take_keyframe_request()
+    }
+
+    fn tiers(&mut self, spec: FrameSpec) -> Vec<u8> {
+        self.hub.adapt(std::time::Instant::now());
+        self.hub.tiers_for(spec.format)
+    }
+
+    fn take_tier_keyframes(&self) -> u8 {
+        self.hub.take_tier_keyframes()
     }
 }
 

@@ -1,4 +1,6 @@
-//! Frame statistics for `stats.get` and `/api/state`: a one-second window of frame times.
+//! Frame statistics for `stats.get` and `/api/state`: a one-second window of frame times, the
+//! encoder pipeline's copy time and superseded frames, and each client's adapted video (tier,
+//! bitrate, frame rate, link measurements; refreshed by the render loop four times a second).
 
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
@@ -13,6 +15,12 @@ pub struct FrameStats {
     window: VecDeque<(u64, u64, u64, u64)>,
     /// Video bytes sent in the window.
     video_bytes: VecDeque<(u64, u64)>,
+    /// Time copying the last frame for the encoder thread took.
+    copy_ns: u64,
+    /// Frames the encoder never started because a newer one replaced them.
+    superseded: u64,
+    /// Each client's video as the hub adapted it (`ClientHub::stats`).
+    clients: Value,
 }
 
 impl FrameStats {
@@ -28,6 +36,15 @@ impl FrameStats {
         while self.video_bytes.front().is_some_and(|(t, _)| now_us.saturating_sub(*t) > 1_000_000) {
             self.video_bytes.pop_front();
         }
+    }
+
+    pub fn set_pipeline(&mut self, copy_ns: u64, superseded: u64) {
+        self.copy_ns = copy_ns;
+        self.superseded = superseded;
+    }
+
+    pub fn set_clients(&mut self, clients: Value) {
+        self.clients = clients;
     }
 
     pub fn to_json(&self, status: &SharedStatus, clients: usize) -> Value {
@@ -48,6 +65,9 @@ impl FrameStats {
             "frames_dropped": status.frames_dropped.load(Ordering::Relaxed),
             "clients": clients,
             "video_kbps": video_bits / 1000,
+            "copy_ms": self.copy_ns as f64 / 1e6,
+            "encodes_superseded": self.superseded,
+            "client_video": self.clients,
         })
     }
 }

@@ -76,10 +76,21 @@ impl Host {
             .unwrap_or_else(|(logs, why)| panic!("host did not start: {why}\n{}", logs.join("\n")))
     }
 
+    /// Like `start`, with extra environment variables for the host process (fixture knobs).
+    pub fn start_with_env(binary: &Path, args: &[&str], env: &[(&str, &str)]) -> Host {
+        Self::try_start_with_env(binary, args, env)
+            .unwrap_or_else(|(logs, why)| panic!("host did not start: {why}\n{}", logs.join("\n")))
+    }
+
     /// Like `start`, but returns the logs instead of panicking when the host exits or never serves.
     pub fn try_start(binary: &Path, args: &[&str]) -> Result<Host, (Vec<String>, String)> {
+        Self::try_start_with_env(binary, args, &[])
+    }
+
+    fn try_start_with_env(binary: &Path, args: &[&str], env: &[(&str, &str)]) -> Result<Host, (Vec<String>, String)> {
         let mut child = Command::new(binary)
             .args(args)
+            .envs(env.iter().copied())
             .args(["--http-port", "0"])
             .current_dir(workspace_root())
             .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()))
@@ -478,6 +489,14 @@ impl Ws {
 
     /// How long one socket read may block (200 ms by default): a client that must also keep a
     /// send schedule (the soak) sets it short. Plain connections only.
+    /// Shrinks the socket's receive buffer (`SO_RCVBUF`), so a client that stops reading
+    /// pushes back on the host within a few frames instead of megabytes (plain connections).
+    pub fn set_recv_buffer(&self, bytes: usize) {
+        if let Some(tcp) = &self.tcp {
+            nix::sys::socket::setsockopt(tcp, nix::sys::socket::sockopt::RcvBuf, &bytes).expect("SO_RCVBUF");
+        }
+    }
+
     pub fn set_read_timeout(&self, timeout: Duration) {
         if let Some(tcp) = &self.tcp {
             let _ = tcp.set_read_timeout(Some(timeout));
