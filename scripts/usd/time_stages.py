@@ -16,6 +16,9 @@ anim.usda: startTimeCode 1, endTimeCode 48, 24 codes per second;
 anim_unranged.usda: one xform animated at 10..20, no authored time range.
 tet.usda: a TetMesh of two tetrahedra sharing a face, translated.
 curves.usda: BasisCurves of every type/basis/wrap with constant, vertex and no widths; Points with widths.
+anim_shapes.usda: startTimeCode 1, endTimeCode 24: a Sphere whose radius and displayColor are
+  sampled, linear BasisCurves and Points whose points and widths are sampled, a TetMesh whose
+  points are sampled, and a static Cube.
 skinned.usda: a 3-joint arm (UsdSkel) skinning a 28-point column, rotations sampled at 1, 12, 24.
 
     time_stages.py skinned STAGE T...     -> JSON: {T: world-space points of /Rig/Arm} from pxr's
@@ -79,6 +82,50 @@ def author(out_dir):
     op.Set(Gf.Vec3d(0, 0, 0), 10)
     op.Set(Gf.Vec3d(0, 4, 0), 20)
     UsdGeom.Cube.Define(stage, "/World/Slider/Box")
+    stage.GetRootLayer().Save()
+
+
+def author_shapes(out_dir):
+    stage = Usd.Stage.CreateNew(f"{out_dir}/anim_shapes.usda")
+    stage.SetStartTimeCode(1)
+    stage.SetEndTimeCode(24)
+    stage.SetTimeCodesPerSecond(24)
+    UsdGeom.SetStageUpAxis(stage, UsdGeom.Tokens.y)
+    world = UsdGeom.Xform.Define(stage, "/World")
+    stage.SetDefaultPrim(world.GetPrim())
+    ball = UsdGeom.Sphere.Define(stage, "/World/Ball")
+    ball.AddTranslateOp().Set(Gf.Vec3d(-4, 0, 0))
+    radius = ball.CreateRadiusAttr()
+    radius.Set(0.5, 1)
+    radius.Set(2.0, 24)
+    color = ball.CreateDisplayColorAttr()
+    color.Set(Vt.Vec3fArray([(1, 0, 0)]), 1)
+    color.Set(Vt.Vec3fArray([(0, 0, 1)]), 24)
+    hair = UsdGeom.BasisCurves.Define(stage, "/World/Hair")
+    hair.CreateTypeAttr(UsdGeom.Tokens.linear)
+    hair.CreateCurveVertexCountsAttr([3])
+    pts = hair.CreatePointsAttr()
+    pts.Set(Vt.Vec3fArray([(0, 0, 0), (1, 1, 0), (2, 0, 0)]), 1)
+    pts.Set(Vt.Vec3fArray([(0, 0, 0), (1, 3, 1), (2, 0, 2)]), 24)
+    widths = hair.CreateWidthsAttr()
+    hair.SetWidthsInterpolation(UsdGeom.Tokens.constant)
+    widths.Set(Vt.FloatArray([0.1]), 1)
+    widths.Set(Vt.FloatArray([0.4]), 24)
+    dots = UsdGeom.Points.Define(stage, "/World/Dots")
+    dots.AddTranslateOp().Set(Gf.Vec3d(0, 0, 5))
+    dpts = dots.CreatePointsAttr()
+    dpts.Set(Vt.Vec3fArray([(0, 0, 0), (1, 0, 0)]), 1)
+    dpts.Set(Vt.Vec3fArray([(0, 2, 0), (3, 0, 0)]), 24)
+    dw = dots.CreateWidthsAttr()
+    dw.Set(Vt.FloatArray([0.2, 0.2]), 1)
+    dw.Set(Vt.FloatArray([0.6, 1.0]), 24)
+    tet = UsdGeom.TetMesh.Define(stage, "/World/Tet")
+    tet.AddTranslateOp().Set(Gf.Vec3d(5, 0, 0))
+    tet.CreateTetVertexIndicesAttr(Vt.Vec4iArray([(0, 1, 2, 3)]))
+    tpts = tet.CreatePointsAttr()
+    tpts.Set(Vt.Vec3fArray([(0, 0, 0), (1, 0, 0), (0, 1, 0), (0, 0, 1)]), 1)
+    tpts.Set(Vt.Vec3fArray([(0, 0, 0), (1, 0, 0), (0, 3, 0), (0, 0, 1)]), 24)
+    UsdGeom.Cube.Define(stage, "/World/Still").AddTranslateOp().Set(Gf.Vec3d(0, 0, -6))
     stage.GetRootLayer().Save()
 
 
@@ -238,6 +285,10 @@ def oracle(path, times):
             }
             if prim.IsA(UsdGeom.Mesh):
                 entry["points"] = [list(p) for p in UsdGeom.Mesh(prim).GetPointsAttr().Get(code)]
+            if prim.IsA(UsdGeom.Gprim):
+                colors = UsdGeom.Gprim(prim).GetDisplayColorAttr().Get(code)
+                if colors:
+                    entry["displayColor"] = [list(c) for c in colors]
             prims[str(prim.GetPath())] = entry
         out["times"][repr(float(t))] = prims
     print(json.dumps(out))
@@ -247,6 +298,7 @@ if __name__ == "__main__":
     if sys.argv[1] == "author":
         author(sys.argv[2])
         author_skinned(sys.argv[2])
+        author_shapes(sys.argv[2])
         author_tet(sys.argv[2])
         author_curves(sys.argv[2])
     elif sys.argv[1] == "bounds":

@@ -8,7 +8,7 @@
 
 use super::materials::MaterialTable;
 use super::xform::{self, Mat4};
-use super::{curves, extents, gprims, lights, mesh, skel, tetmesh, time};
+use super::{animated, curves, extents, gprims, lights, mesh, skel, tetmesh, time};
 use openusd::{sdf, usd};
 use ovhost_plugin_api::abi_stable::std_types::{RString, RVec};
 use ovhost_plugin_api::{AuthoredCamera, Bounds, FaceSubset, MeshInstance, StageScene, TimeRange, Track, TrackTarget};
@@ -66,6 +66,9 @@ struct Extractor<'s> {
     /// The `Mesh` prim each mesh index was built from and the texture-coordinate set it was built
     /// with (time-sampled and skinned points are rebuilt the same way, so vertices line up).
     mesh_sources: HashMap<usize, (usd::Prim, Option<String>)>,
+    /// The prim and builder of each mesh the worker tessellated itself (gprims, curves, points,
+    /// tet meshes): rebuilt at each sample time when their attributes are time-sampled.
+    shape_sources: HashMap<usize, (usd::Prim, animated::Builder)>,
     /// Bound materials and the textures they use (`materials.rs`).
     materials: MaterialTable,
 }
@@ -203,6 +206,7 @@ impl Extractor<'_> {
             ignore_visibility_of,
             frozen: false,
             mesh_sources: HashMap::new(),
+            shape_sources: HashMap::new(),
             materials: MaterialTable::default(),
         }
     }
@@ -356,17 +360,13 @@ impl Extractor<'_> {
             if skel::Skinning::of(self.stage, &prim).is_some() {
                 continue; // posed by `bake_skinning`
             }
-            let attrs = ["points", "normals", "primvars:normals"].map(|n| prim.attribute(n));
-            if !attrs.iter().any(time::varies) {
+            let attrs = animated::varying(&prim);
+            if attrs.is_empty() {
                 continue;
             }
-            let mut sample_times: Vec<f64> = attrs.iter().flat_map(time::sample_times).collect();
-            sample_times.sort_by(f64::total_cmp);
-            sample_times.dedup();
+            let sample_times = animated::sample_times(&attrs);
             let base = &self.scene.meshes[mesh];
-            let (n_positions, with_normals) = (base.positions.len(), !base.normals.is_empty());
-            let mut positions = Vec::with_capacity(sample_times.len() * n_positions * 3);
-            let mut normals = Vec::new();
+            let mut samples = animated::MeshSamples::new(base);
             let mut consistent = true;
             // The points' samples are read once (each read at a time would resolve the whole
             // sample map again) and the topology once; each sample only swaps the points in.
@@ -383,20 +383,9 @@ impl Extractor<'_> {
                 };
                 let built =
                     time::at(Some(t), || topo.map(|topo| mesh::build_full(&prim, &topo, uv_set.as_deref()).mesh));
-                match built {
-                    Some(data)
-                        if data.positions.len() == n_positions
-                            && (!with_normals || data.normals.len() == n_positions) =>
-                    {
-                        positions.extend(data.positions.iter().flatten());
-                        if with_normals {
-                            normals.extend(data.normals.iter().flatten());
-                        }
-                    }
-                    _ => {
-                        consistent = false;
-                        break;
-                    }
+                if !built.is_some_and(|data| samples.push(t, &data)) {
+                    consistent = false;
+                    break;
                 }
             }
             if !consistent {
@@ -406,9 +395,22 @@ impl Extractor<'_> {
                 );
                 continue;
             }
-            push_track(&mut tracks, &mut budget, TrackTarget::MESH_POSITIONS, mesh, 0, false, &sample_times, positions);
-            if with_normals {
-                push_track(&mut tracks, &mut budget, TrackTarget::MESH_NORMALS, mesh, 0, false, &sample_times, normals);
+            for (target, times, values) in samples.finish() {
+                push_track(&mut tracks, &mut budget, target, mesh, 0, false, &times, values);
+            }
+        }
+        // Gprims, curves, points and tet meshes whose own attributes are time-sampled.
+        let mut shapes: Vec<(usize, usd::Prim, animated::Builder)> =
+            self.shape_sources.iter().map(|(i, (p, b))| (*i, p.clone(), b.clone())).collect();
+        shapes.sort_by_key(|(i, _, _)| *i);
+        for (mesh, prim, builder) in shapes {
+            match time::at(None, || animated::bake(&prim, &builder, &self.scene.meshes[mesh])) {
+                Ok(baked) => {
+                    for (target, times, values) in baked {
+                        push_track(&mut tracks, &mut budget, target, mesh, 0, false, &times, values);
+                    }
+                }
+                Err(why) => eprintln!("ovhost stage worker: {why}"),
             }
         }
         tracks
@@ -459,10 +461,18 @@ impl Extractor<'_> {
                     // Equal shapes with the same material share one mesh, whether or not they are
                     // native instances.
                     let plan = self.materials.plan_mesh(self.stage, &prim);
-                    let key = gprims::dedupe_key(&prim, shape).unwrap_or_else(|| path.clone());
+                    // An animated shape gets its own mesh (its samples are baked into it).
+                    let key = gprims::dedupe_key(&prim, shape)
+                        .filter(|_| !animated::is_animated(&prim))
+                        .unwrap_or_else(|| path.clone());
                     let key = format!("{key}#material{}", plan.mesh_material);
                     let pick_path = inst.as_ref().map_or_else(|| path.clone(), |c| c.instance_path.clone());
                     let mesh = self.gprim_for(&prim, shape, key, plan.mesh_material);
+                    if let Some(m) = mesh.filter(|_| !self.frozen) {
+                        self.shape_sources
+                            .entry(m)
+                            .or_insert_with(|| (prim.clone(), animated::Builder::Gprim(shape.to_owned())));
+                    }
                     // Bounds as pxr's BBoxCache reports them (authored extent wins), drawn or not.
                     let local = extents::implicit_extent(&prim, shape)
                         .or_else(|| mesh.map(|m| self.mesh_local_bounds[m]))
@@ -479,11 +489,19 @@ impl Extractor<'_> {
                     let mesh = match self.mesh_by_key.get(&key) {
                         Some(&idx) => Some(idx),
                         None if self.frozen => None,
-                        None if shape == "Points" => {
-                            curves::build_points(&prim).and_then(|d| self.push_mesh(d, key, Vec::new(), RVec::new()))
+                        None => {
+                            let builder = if shape == "Points" {
+                                animated::Builder::Points
+                            } else {
+                                animated::Builder::Curves(shape.to_owned())
+                            };
+                            let mesh =
+                                builder.build(&prim).and_then(|d| self.push_mesh(d, key, Vec::new(), RVec::new()));
+                            if let Some(m) = mesh {
+                                self.shape_sources.insert(m, (prim.clone(), builder));
+                            }
+                            mesh
                         }
-                        None => curves::build_curves(&prim, shape)
-                            .and_then(|d| self.push_mesh(d, key, Vec::new(), RVec::new())),
                     };
                     // Bounds as pxr's extents (points padded by the widest half-width), drawn or not.
                     let local = curves::extent(&prim, shape == "Points")
@@ -503,7 +521,12 @@ impl Extractor<'_> {
                         Some(&idx) => Some(idx),
                         None if self.frozen => None,
                         None => {
-                            tetmesh::build(&prim).and_then(|data| self.push_mesh(data, key, Vec::new(), RVec::new()))
+                            let mesh = tetmesh::build(&prim)
+                                .and_then(|data| self.push_mesh(data, key, Vec::new(), RVec::new()));
+                            if let Some(m) = mesh {
+                                self.shape_sources.insert(m, (prim.clone(), animated::Builder::Tet));
+                            }
+                            mesh
                         }
                     };
                     if let Some(mesh) = mesh {
