@@ -18,7 +18,8 @@ tet.usda: a TetMesh of two tetrahedra sharing a face, translated.
 curves.usda: BasisCurves of every type/basis/wrap with constant, vertex and no widths; Points with widths.
 anim_shapes.usda: startTimeCode 1, endTimeCode 24: a Sphere whose radius and displayColor are
   sampled, linear BasisCurves and Points whose points and widths are sampled, a TetMesh whose
-  points are sampled, and a static Cube.
+  points are sampled, a static Cube, and a PointInstancer of 3 cubes whose invisibleIds is
+  sampled (none at 1, id 1 from 10, ids 0 and 2 from 20).
 skinned.usda: a 3-joint arm (UsdSkel) skinning a 28-point column, rotations sampled at 1, 12, 24.
 
     time_stages.py skinned STAGE T...     -> JSON: {T: world-space points of /Rig/Arm} from pxr's
@@ -126,6 +127,16 @@ def author_shapes(out_dir):
     tpts.Set(Vt.Vec3fArray([(0, 0, 0), (1, 0, 0), (0, 1, 0), (0, 0, 1)]), 1)
     tpts.Set(Vt.Vec3fArray([(0, 0, 0), (1, 0, 0), (0, 3, 0), (0, 0, 1)]), 24)
     UsdGeom.Cube.Define(stage, "/World/Still").AddTranslateOp().Set(Gf.Vec3d(0, 0, -6))
+    crowd = UsdGeom.PointInstancer.Define(stage, "/World/Crowd")
+    crowd.AddTranslateOp().Set(Gf.Vec3d(0, 0, -12))
+    UsdGeom.Cube.Define(stage, "/World/Crowd/Protos/Box").CreateSizeAttr(1.0)
+    crowd.CreatePrototypesRel().SetTargets(["/World/Crowd/Protos/Box"])
+    crowd.CreateProtoIndicesAttr([0, 0, 0])
+    crowd.CreatePositionsAttr(Vt.Vec3fArray([(-3, 0, 0), (0, 0, 0), (3, 0, 0)]))
+    mask = crowd.CreateInvisibleIdsAttr()
+    mask.Set(Vt.Int64Array([]), 1)
+    mask.Set(Vt.Int64Array([1]), 10)
+    mask.Set(Vt.Int64Array([0, 2]), 20)
     stage.GetRootLayer().Save()
 
 

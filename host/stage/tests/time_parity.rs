@@ -369,3 +369,26 @@ fn sampled_shapes_widths_and_colors_follow_pxr() {
     }
     assert!(ball_sizes.windows(2).take(3).all(|w| w[1] > w[0]), "the ball grows: {ball_sizes:?}");
 }
+
+/// A PointInstancer whose `invisibleIds` is time-sampled: every instance is placed, each one's
+/// visibility is a held track, and at each time the shown instances' bounds are pxr's
+/// `BBoxCache(t)` bounds of the instancer (which applies the mask).
+#[test]
+fn a_sampled_invisible_ids_mask_hides_instances_over_time() {
+    let Some((python, dir)) = stages() else { return };
+    let times = [1.0, 9.5, 10.0, 15.0, 20.0, 30.0];
+    let facts = oracle(&python, &dir.join("anim_shapes.usda"), &times);
+    let mut service = common::service(&dir);
+    let opened = service.open("anim_shapes.usda").expect("open");
+    let mut shown_counts = Vec::new();
+    for t in times {
+        let crowd: Vec<Posed> = pose(&opened.scene, t).into_iter().filter(|p| p.path == "/World/Crowd").collect();
+        assert_eq!(crowd.len(), 3, "every instance is placed");
+        let shown: Vec<&Posed> = crowd.iter().filter(|p| p.visible).collect();
+        shown_counts.push(shown.len());
+        let ours = shown.iter().fold(Bounds::EMPTY, |acc, p| acc.union(&world_bounds(p)));
+        let theirs = their_bounds(&facts["times"][format!("{t:?}")]["/World/Crowd"]["bounds"]);
+        close_bounds(&format!("/World/Crowd at t={t}"), &ours, &theirs);
+    }
+    assert_eq!(shown_counts, [3, 3, 2, 2, 1, 1], "instances shown over time");
+}

@@ -37,6 +37,9 @@ struct Placement {
     pick_path: String,
     /// Where it lives in namespace (for subtree bounds).
     namespace_path: String,
+    /// A PointInstancer instance whose instancer's `invisibleIds` is time-sampled: its id
+    /// (its visibility is baked as a held track; statically masked instances are not placed).
+    mask_id: Option<i64>,
 }
 
 /// A skinned mesh posed at the start: its index, prim, skinning, world transform and the
@@ -83,7 +86,7 @@ pub fn extract(stage: &usd::Stage) -> Extracted {
     let skinned = time::at(Some(t0), || ex.pose_skinned(&placements));
     let visibility = VisibilityChains::new(stage, &placements);
     let visible_at_start: Vec<bool> =
-        time::at(Some(t0), || placements.iter().map(|p| visibility.visible(stage, &p.namespace_path)).collect());
+        time::at(Some(t0), || placements.iter().map(|p| shown(stage, &visibility, p)).collect());
     let mut drawn = Vec::with_capacity(placements.len());
     let mut bounds = Bounds::EMPTY;
     let mut slots: Vec<Option<(usize, usize)>> = Vec::with_capacity(placements.len());
@@ -283,7 +286,8 @@ impl Extractor<'_> {
         // Per placement: baked matrices so far (None while equal to the start pose).
         let mut matrices: Vec<Option<Vec<f32>>> = vec![None; placements.len()];
         let mut visible: Vec<Vec<f32>> = vec![Vec::new(); placements.len()];
-        let animated_vis: Vec<bool> = placements.iter().map(|p| visibility.animated(&p.namespace_path)).collect();
+        let animated_vis: Vec<bool> =
+            placements.iter().map(|p| p.mask_id.is_some() || visibility.animated(&p.namespace_path)).collect();
         let mut walked = 0usize;
         for &t in &times {
             let now = time::at(Some(t), || self.walk(root, xform::IDENTITY, true, 0));
@@ -312,7 +316,7 @@ impl Extractor<'_> {
                     None => {}
                 }
                 if animated_vis[i] {
-                    let shown = time::at(Some(t), || visibility.visible(self.stage, &p.namespace_path));
+                    let shown = time::at(Some(t), || shown(self.stage, visibility, p));
                     visible[i].push(if shown { 1.0 } else { 0.0 });
                 }
             }
@@ -454,7 +458,14 @@ impl Extractor<'_> {
                     if let Some(mesh) = self.mesh_for(&prim, key) {
                         let pick_path = inst.as_ref().map_or_else(|| path.clone(), |c| c.instance_path.clone());
                         let local = self.mesh_local_bounds[mesh];
-                        out.push(Placement { mesh: Some(mesh), local, world, pick_path, namespace_path: path.clone() });
+                        out.push(Placement {
+                            mesh: Some(mesh),
+                            local,
+                            world,
+                            pick_path,
+                            namespace_path: path.clone(),
+                            mask_id: None,
+                        });
                     }
                 }
                 shape if gprims::is_implicit(shape) => {
@@ -478,7 +489,14 @@ impl Extractor<'_> {
                         .or_else(|| mesh.map(|m| self.mesh_local_bounds[m]))
                         .unwrap_or(Bounds::EMPTY);
                     if mesh.is_some() || !local.is_empty() {
-                        out.push(Placement { mesh, local, world, pick_path, namespace_path: path.clone() });
+                        out.push(Placement {
+                            mesh,
+                            local,
+                            world,
+                            pick_path,
+                            namespace_path: path.clone(),
+                            mask_id: None,
+                        });
                     }
                 }
                 shape if curves::is_curves(shape) || shape == "Points" => {
@@ -509,7 +527,14 @@ impl Extractor<'_> {
                         .unwrap_or(Bounds::EMPTY);
                     let pick_path = inst.as_ref().map_or_else(|| path.clone(), |c| c.instance_path.clone());
                     if mesh.is_some() || !local.is_empty() {
-                        out.push(Placement { mesh, local, world, pick_path, namespace_path: path.clone() });
+                        out.push(Placement {
+                            mesh,
+                            local,
+                            world,
+                            pick_path,
+                            namespace_path: path.clone(),
+                            mask_id: None,
+                        });
                     }
                 }
                 "TetMesh" => {
@@ -532,7 +557,14 @@ impl Extractor<'_> {
                     if let Some(mesh) = mesh {
                         let pick_path = inst.as_ref().map_or_else(|| path.clone(), |c| c.instance_path.clone());
                         let local = self.mesh_local_bounds[mesh];
-                        out.push(Placement { mesh: Some(mesh), local, world, pick_path, namespace_path: path.clone() });
+                        out.push(Placement {
+                            mesh: Some(mesh),
+                            local,
+                            world,
+                            pick_path,
+                            namespace_path: path.clone(),
+                            mask_id: None,
+                        });
                     }
                 }
                 "Camera" if top_level => self.add_camera(&prim, &path, world),
@@ -549,6 +581,7 @@ impl Extractor<'_> {
                             world,
                             pick_path: path.clone(),
                             namespace_path: path.clone(),
+                            mask_id: None,
                         });
                     }
                 }
@@ -567,6 +600,7 @@ impl Extractor<'_> {
                             world,
                             pick_path: path.clone(),
                             namespace_path: path.clone(),
+                            mask_id: None,
                         });
                     }
                 }
@@ -732,10 +766,9 @@ impl Extractor<'_> {
                 .unwrap_or_default();
             protos.push(rel);
         }
-        let invisible: Vec<i64> = match get("invisibleIds") {
-            Some(sdf::Value::Int64Vec(v)) => v,
-            _ => Vec::new(),
-        };
+        // A time-sampled mask places every instance and bakes each one's visibility.
+        let mask_varies = time::varies(&prim.attribute("invisibleIds"));
+        let invisible: Vec<i64> = if mask_varies { Vec::new() } else { invisible_ids(prim) };
         let ids: Option<Vec<i64>> = match get("ids") {
             Some(sdf::Value::Int64Vec(v)) => Some(v),
             _ => None,
@@ -760,11 +793,30 @@ impl Extractor<'_> {
                     world: xform::mul(rel_world, &inst_world),
                     pick_path: pick_path.to_owned(),
                     namespace_path: namespace_path.clone(),
+                    mask_id: mask_varies.then_some(id),
                 });
             }
         }
         out
     }
+}
+
+/// A PointInstancer's `invisibleIds` at the current time.
+fn invisible_ids(prim: &usd::Prim) -> Vec<i64> {
+    match time::get(&prim.attribute("invisibleIds")) {
+        Ok(Some(sdf::Value::Int64Vec(v))) => v,
+        Ok(Some(sdf::Value::IntVec(v))) => v.into_iter().map(i64::from).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Whether placement `p` is shown at the current time: its visibility chain, and for an instance
+/// of a PointInstancer with a time-sampled mask, that mask.
+fn shown(stage: &usd::Stage, visibility: &VisibilityChains, p: &Placement) -> bool {
+    visibility.visible(stage, &p.namespace_path)
+        && p.mask_id.is_none_or(|id| {
+            prim_at(stage, &p.namespace_path).is_none_or(|instancer| !invisible_ids(&instancer).contains(&id))
+        })
 }
 
 /// The entries of `v` whose `keep` flag is set.
