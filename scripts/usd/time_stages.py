@@ -19,9 +19,13 @@ curves.usda: BasisCurves of every type/basis/wrap with constant, vertex and no w
 anim_shapes.usda: startTimeCode 1, endTimeCode 24: a Sphere whose radius and displayColor are
   sampled, linear BasisCurves and Points whose points and widths are sampled, a TetMesh whose
   points are sampled, a static Cube, and a PointInstancer of 3 cubes whose invisibleIds is
-  sampled (none at 1, id 1 from 10, ids 0 and 2 from 20).
-skinned.usda: a 3-joint arm (UsdSkel) skinning a 28-point column, rotations sampled at 1, 12, 24.
+  sampled (none at 1, id 1 from 10, ids 0 and 2 from 20), and a Camera whose translate,
+  rotateY, focalLength and clippingRange are sampled.
+skinned.usda: a 3-joint arm (UsdSkel) skinning a 28-point column, rotations sampled at 1, 12, 24,
+  and a sparse blend shape on its top ring weighted 0, 1, 0.5 at 1, 12, 24.
 
+    time_stages.py camera STAGE PATH T... -> JSON: {T: world transform, vertical field of view,
+                                             clipping range} of the camera at PATH (pxr GfCamera)
     time_stages.py skinned STAGE T...     -> JSON: {T: world-space points of /Rig/Arm} from pxr's
                                              UsdSkel.BakeSkinning, and the stage's time range
 """
@@ -137,6 +141,19 @@ def author_shapes(out_dir):
     mask.Set(Vt.Int64Array([]), 1)
     mask.Set(Vt.Int64Array([1]), 10)
     mask.Set(Vt.Int64Array([0, 2]), 20)
+    cam = UsdGeom.Camera.Define(stage, "/World/Cam")
+    ct = cam.AddTranslateOp()
+    ct.Set(Gf.Vec3d(0, 1, 10), 1)
+    ct.Set(Gf.Vec3d(4, 1, 20), 24)
+    cr = cam.AddRotateYOp()
+    cr.Set(0.0, 1)
+    cr.Set(30.0, 24)
+    focal = cam.CreateFocalLengthAttr()
+    focal.Set(24.0, 1)
+    focal.Set(85.0, 24)
+    clip = cam.CreateClippingRangeAttr()
+    clip.Set(Gf.Vec2f(0.1, 100), 1)
+    clip.Set(Gf.Vec2f(1, 500), 24)
     stage.GetRootLayer().Save()
 
 
@@ -189,6 +206,16 @@ def author_skinned(out_dir):
     binding.CreateJointIndicesPrimvar(False, 2).Set(Vt.IntArray(joint_indices))
     binding.CreateJointWeightsPrimvar(False, 2).Set(Vt.FloatArray(weights))
     binding.CreateGeomBindTransformAttr(Gf.Matrix4d(1))
+    # A blend shape pushing the top ring out along +x (sparse: pointIndices), weighted 0 -> 1 -> 0.5.
+    bulge = UsdSkel.BlendShape.Define(stage, "/Rig/Arm/Bulge")
+    bulge.CreateOffsetsAttr(Vt.Vec3fArray([(0.5, 0, 0)] * 4))
+    bulge.CreatePointIndicesAttr(Vt.IntArray([24, 25, 26, 27]))
+    binding.CreateBlendShapesAttr(["bulge"])
+    binding.CreateBlendShapeTargetsRel().SetTargets([bulge.GetPrim().GetPath()])
+    anim.CreateBlendShapesAttr(["bulge"])
+    bsw = anim.CreateBlendShapeWeightsAttr()
+    for time, w in ((1, 0.0), (12, 1.0), (24, 0.5)):
+        bsw.Set(Vt.FloatArray([w]), time)
     stage.GetRootLayer().Save()
 
 
@@ -271,6 +298,24 @@ def skinned_oracle(path, times):
     print(json.dumps(out))
 
 
+def camera_oracle(path, cam_path, times):
+    stage = Usd.Stage.Open(path)
+    cam = UsdGeom.Camera(stage.GetPrimAtPath(cam_path))
+    out = {}
+    for t in times:
+        code = Usd.TimeCode(t)
+        gf = cam.GetCamera(code)
+        m = UsdGeom.XformCache(code).GetLocalToWorldTransform(cam.GetPrim())
+        clip = gf.clippingRange
+        out[repr(float(t))] = {
+            "world": [m[i][j] for i in range(4) for j in range(4)],
+            "fov_y_deg": gf.GetFieldOfView(Gf.Camera.FOVVertical),
+            "near": clip.min,
+            "far": clip.max,
+        }
+    print(json.dumps(out))
+
+
 def oracle(path, times):
     stage = Usd.Stage.Open(path)
     out = {
@@ -316,6 +361,8 @@ if __name__ == "__main__":
         bounds_oracle(sys.argv[2])
     elif sys.argv[1] == "tet":
         tet_oracle(sys.argv[2])
+    elif sys.argv[1] == "camera":
+        camera_oracle(sys.argv[2], sys.argv[3], [float(t) for t in sys.argv[4:]])
     elif sys.argv[1] == "skinned":
         skinned_oracle(sys.argv[2], [float(t) for t in sys.argv[3:]])
     else:

@@ -392,3 +392,48 @@ fn a_sampled_invisible_ids_mask_hides_instances_over_time() {
     }
     assert_eq!(shown_counts, [3, 3, 2, 2, 1, 1], "instances shown over time");
 }
+
+/// An authored camera whose transform, focal length and clipping range are time-sampled bakes a
+/// `CAMERA` track: at each time its world transform is pxr's `XformCache(t)`, and its vertical
+/// field of view and clipping range are pxr's `GfCamera` at t.
+#[test]
+fn an_animated_camera_bakes_a_track_that_matches_pxr() {
+    let Some((python, dir)) = stages() else { return };
+    let times = [0.0, 1.0, 7.0, 12.5, 24.0, 40.0];
+    let stage = dir.join("anim_shapes.usda");
+    let mut args = vec!["camera".to_owned(), stage.to_str().expect("utf-8").to_owned(), "/World/Cam".to_owned()];
+    args.extend(times.iter().map(|t| t.to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let facts: Value =
+        serde_json::from_str(&common::run_python(&python, "time_stages.py", &args)).expect("oracle JSON");
+    let mut service = common::service(&dir);
+    let opened = service.open("anim_shapes.usda").expect("open");
+    let scene = &opened.scene;
+    let index = scene.cameras.iter().position(|c| c.path.as_str() == "/World/Cam").expect("the camera is extracted");
+    let track = scene
+        .tracks
+        .iter()
+        .find(|k| k.target == TrackTarget::CAMERA && k.mesh as usize == index)
+        .expect("the animated camera bakes a camera track");
+    assert_eq!(track.stride(), ovhost_plugin_api::CAMERA_TRACK_STRIDE);
+    for t in times {
+        let mut sample = [0.0f32; ovhost_plugin_api::CAMERA_TRACK_STRIDE];
+        assert!(track.sample_into(t, &mut sample));
+        let cam = scene.cameras[index].with_track_sample(&sample);
+        let theirs = &facts[format!("{t:?}")];
+        for (k, (ours, pxr)) in cam.world_transform.iter().zip(theirs["world"].as_array().expect("world")).enumerate() {
+            let pxr = pxr.as_f64().expect("number");
+            assert!(
+                (ours - pxr).abs() < 2e-3 * pxr.abs().max(1.0),
+                "camera at t={t}: world[{k}] ours {ours} vs pxr {pxr}"
+            );
+        }
+        // Between whole time codes the field of view is blended from the ones baked at them.
+        let fov = theirs["fov_y_deg"].as_f64().expect("fov");
+        assert!((cam.fov_y_deg - fov).abs() < 0.05, "camera at t={t}: fov ours {} vs pxr {fov}", cam.fov_y_deg);
+        for (ours, key) in [(cam.near, "near"), (cam.far, "far")] {
+            let pxr = theirs[key].as_f64().expect("clip");
+            assert!((ours - pxr).abs() < 1e-3 * pxr.max(1.0), "camera at t={t}: {key} ours {ours} vs pxr {pxr}");
+        }
+    }
+}

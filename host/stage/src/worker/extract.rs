@@ -126,7 +126,9 @@ pub fn extract(stage: &usd::Stage) -> Extracted {
     ex.scene.tracks = tracks
         .into_iter()
         .filter_map(|mut t| {
-            t.mesh = *remap.get(t.mesh as usize).filter(|m| **m != u32::MAX)?;
+            if t.target != TrackTarget::CAMERA {
+                t.mesh = *remap.get(t.mesh as usize).filter(|m| **m != u32::MAX)?;
+            }
             Some(t)
         })
         .collect();
@@ -289,15 +291,24 @@ impl Extractor<'_> {
         let animated_vis: Vec<bool> =
             placements.iter().map(|p| p.mask_id.is_some() || visibility.animated(&p.namespace_path)).collect();
         let mut walked = 0usize;
+        // Per authored camera: its samples at each walked time, and whether any differs.
+        let mut camera_values: Vec<Vec<f32>> = vec![Vec::new(); cameras];
+        let mut camera_moves = vec![false; cameras];
         for &t in &times {
             let now = time::at(Some(t), || self.walk(root, xform::IDENTITY, true, 0));
-            self.scene.cameras.truncate(cameras);
+            let posed_cameras: Vec<AuthoredCamera> = self.scene.cameras.drain(cameras..).collect();
             let aligned = now.len() == placements.len() && now.iter().zip(placements).all(|(a, b)| a.mesh == b.mesh);
             if !aligned {
                 eprintln!(
                     "ovhost stage worker: the prims drawn at time {t} differ from the start; that time is not baked"
                 );
                 continue;
+            }
+            for (c, start) in self.scene.cameras.iter().enumerate() {
+                let posed = posed_cameras.iter().find(|p| p.path == start.path).unwrap_or(start);
+                let sample = posed.track_sample();
+                camera_moves[c] |= sample != start.track_sample();
+                camera_values[c].extend(sample);
             }
             for (i, (p, start)) in now.iter().zip(placements).enumerate() {
                 if slots[i].is_none() {
@@ -356,6 +367,12 @@ impl Extractor<'_> {
             }
         }
         let _ = t0; // the start pose is the walk at `t0`, already in the scene
+        // Authored cameras whose transform or lens is sampled.
+        for (c, values) in camera_values.into_iter().enumerate() {
+            if complete && camera_moves[c] {
+                push_track(&mut tracks, &mut budget, TrackTarget::CAMERA, c, 0, false, &baked_times, values);
+            }
+        }
         // Mesh points and normals, at their own sample times.
         let mut sources: Vec<(usize, usd::Prim, Option<String>)> =
             self.mesh_sources.iter().map(|(i, (p, uv))| (*i, p.clone(), uv.clone())).collect();
