@@ -441,14 +441,13 @@ impl RenderLoop {
         }
         // Looking through an animated authored camera: the view follows the timeline.
         let t = self.core.timeline().time_code();
-        if let Some(path) = self.core.camera_mut().authored_to_pose(t) {
-            if let Ok(posed) = super::services::authored_camera_view(&self.core, &path, t)
-                && posed != view
-                && self.core.camera_mut().set_view(posed).is_ok()
-            {
-                view = posed;
-                self.core.mark_dirty("camera");
-            }
+        if let Some(path) = self.core.camera_mut().authored_to_pose(t)
+            && let Ok(posed) = super::services::authored_camera_view(&self.core, &path, t)
+            && posed != view
+            && self.core.camera_mut().set_view(posed).is_ok()
+        {
+            view = posed;
+            self.core.mark_dirty("camera");
         }
         // A playing timeline moves the picture every interval; a still waits for the next frame.
         let playing = self.core.timeline().is_playing();
