@@ -69,9 +69,9 @@ pub use module::BuiltinPlugin;
 pub use module::{PluginInfo, PluginMod, PluginModRef};
 pub use registry::*;
 pub use scene::{
-    AuthoredCamera, Bounds, ColorSpace, CurveBasis, Curves, FaceSubset, Light, LightKind, Material, MaterialInput,
-    MeshData, MeshInstance, PointSet, Scene, Scene_TO, SceneExt, SceneRef, StageFacts, StageScene, Texture, TimeRange,
-    Track, TrackTarget, UpAxis, WrapMode,
+    AuthoredCamera, Bounds, CAMERA_TRACK_STRIDE, ColorSpace, CurveBasis, Curves, FaceSubset, Light, LightKind,
+    Material, MaterialInput, MeshData, MeshInstance, PointSet, Scene, Scene_TO, SceneExt, SceneRef, StageFacts,
+    StageScene, Texture, TimeRange, Track, TrackTarget, UpAxis, WrapMode,
 };
 
 /// The plugin API version: this crate's version. Plugins built against another 0.x minor version

@@ -141,6 +141,34 @@ pub struct AuthoredCamera {
     pub lens_shift: [f64; 2],
 }
 
+impl AuthoredCamera {
+    /// Since 0.2.2. This camera as one sample of a [`TrackTarget::CAMERA`] track.
+    pub fn track_sample(&self) -> [f32; CAMERA_TRACK_STRIDE] {
+        let mut out = [0.0f32; CAMERA_TRACK_STRIDE];
+        for (o, m) in out.iter_mut().zip(self.world_transform) {
+            *o = m as f32;
+        }
+        let rest = [self.fov_y_deg, self.near, self.far, self.ortho_height, self.lens_shift[0], self.lens_shift[1]];
+        for (o, v) in out[16..].iter_mut().zip(rest) {
+            *o = v as f32;
+        }
+        out
+    }
+
+    /// Since 0.2.2. This camera posed by a [`TrackTarget::CAMERA`] sample (`values`:
+    /// [`CAMERA_TRACK_STRIDE`] floats; a short slice leaves the camera as it is).
+    pub fn with_track_sample(&self, values: &[f32]) -> Self {
+        let mut out = self.clone();
+        if values.len() >= CAMERA_TRACK_STRIDE {
+            out.world_transform = std::array::from_fn(|i| f64::from(values[i]));
+            let v = |i: usize| f64::from(values[16 + i]);
+            (out.fov_y_deg, out.near, out.far, out.ortho_height) = (v(0), v(1), v(2), v(3));
+            out.lens_shift = [v(4), v(5)];
+        }
+        out
+    }
+}
+
 /// Facts about the open stage.
 #[repr(C)]
 #[derive(StableAbi, Clone, Debug)]
@@ -345,7 +373,15 @@ impl TrackTarget {
     pub const MESH_COLORS: Self = Self(4);
     /// An instance's visibility; values: 1 (0 invisible, 1 visible).
     pub const INSTANCE_VISIBILITY: Self = Self(5);
+    /// Since 0.2.2. An authored camera over time (`mesh`: index into [`Scene::cameras`],
+    /// `instance` 0); values: [`CAMERA_TRACK_STRIDE`] per sample: the world transform (16,
+    /// row-major as [`AuthoredCamera::world_transform`]), then `fov_y_deg`, `near`, `far`,
+    /// `ortho_height`, `lens_shift[0]`, `lens_shift[1]`.
+    pub const CAMERA: Self = Self(6);
 }
+
+/// Since 0.2.2. Floats per sample of a [`TrackTarget::CAMERA`] track.
+pub const CAMERA_TRACK_STRIDE: usize = 22;
 
 /// Time-varying data baked at load: one attribute of one mesh (or instance) sampled at
 /// `times` (time codes, ascending), `values.len() / times.len()` floats per sample.

@@ -16,8 +16,16 @@ anim.usda: startTimeCode 1, endTimeCode 48, 24 codes per second;
 anim_unranged.usda: one xform animated at 10..20, no authored time range.
 tet.usda: a TetMesh of two tetrahedra sharing a face, translated.
 curves.usda: BasisCurves of every type/basis/wrap with constant, vertex and no widths; Points with widths.
-skinned.usda: a 3-joint arm (UsdSkel) skinning a 28-point column, rotations sampled at 1, 12, 24.
+anim_shapes.usda: startTimeCode 1, endTimeCode 24: a Sphere whose radius and displayColor are
+  sampled, linear BasisCurves and Points whose points and widths are sampled, a TetMesh whose
+  points are sampled, a static Cube, and a PointInstancer of 3 cubes whose invisibleIds is
+  sampled (none at 1, id 1 from 10, ids 0 and 2 from 20), and a Camera whose translate,
+  rotateY, focalLength and clippingRange are sampled.
+skinned.usda: a 3-joint arm (UsdSkel) skinning a 28-point column, rotations sampled at 1, 12, 24,
+  and a sparse blend shape on its top ring weighted 0, 1, 0.5 at 1, 12, 24.
 
+    time_stages.py camera STAGE PATH T... -> JSON: {T: world transform, vertical field of view,
+                                             clipping range} of the camera at PATH (pxr GfCamera)
     time_stages.py skinned STAGE T...     -> JSON: {T: world-space points of /Rig/Arm} from pxr's
                                              UsdSkel.BakeSkinning, and the stage's time range
 """
@@ -82,6 +90,73 @@ def author(out_dir):
     stage.GetRootLayer().Save()
 
 
+def author_shapes(out_dir):
+    stage = Usd.Stage.CreateNew(f"{out_dir}/anim_shapes.usda")
+    stage.SetStartTimeCode(1)
+    stage.SetEndTimeCode(24)
+    stage.SetTimeCodesPerSecond(24)
+    UsdGeom.SetStageUpAxis(stage, UsdGeom.Tokens.y)
+    world = UsdGeom.Xform.Define(stage, "/World")
+    stage.SetDefaultPrim(world.GetPrim())
+    ball = UsdGeom.Sphere.Define(stage, "/World/Ball")
+    ball.AddTranslateOp().Set(Gf.Vec3d(-4, 0, 0))
+    radius = ball.CreateRadiusAttr()
+    radius.Set(0.5, 1)
+    radius.Set(2.0, 24)
+    color = ball.CreateDisplayColorAttr()
+    color.Set(Vt.Vec3fArray([(1, 0, 0)]), 1)
+    color.Set(Vt.Vec3fArray([(0, 0, 1)]), 24)
+    hair = UsdGeom.BasisCurves.Define(stage, "/World/Hair")
+    hair.CreateTypeAttr(UsdGeom.Tokens.linear)
+    hair.CreateCurveVertexCountsAttr([3])
+    pts = hair.CreatePointsAttr()
+    pts.Set(Vt.Vec3fArray([(0, 0, 0), (1, 1, 0), (2, 0, 0)]), 1)
+    pts.Set(Vt.Vec3fArray([(0, 0, 0), (1, 3, 1), (2, 0, 2)]), 24)
+    widths = hair.CreateWidthsAttr()
+    hair.SetWidthsInterpolation(UsdGeom.Tokens.constant)
+    widths.Set(Vt.FloatArray([0.1]), 1)
+    widths.Set(Vt.FloatArray([0.4]), 24)
+    dots = UsdGeom.Points.Define(stage, "/World/Dots")
+    dots.AddTranslateOp().Set(Gf.Vec3d(0, 0, 5))
+    dpts = dots.CreatePointsAttr()
+    dpts.Set(Vt.Vec3fArray([(0, 0, 0), (1, 0, 0)]), 1)
+    dpts.Set(Vt.Vec3fArray([(0, 2, 0), (3, 0, 0)]), 24)
+    dw = dots.CreateWidthsAttr()
+    dw.Set(Vt.FloatArray([0.2, 0.2]), 1)
+    dw.Set(Vt.FloatArray([0.6, 1.0]), 24)
+    tet = UsdGeom.TetMesh.Define(stage, "/World/Tet")
+    tet.AddTranslateOp().Set(Gf.Vec3d(5, 0, 0))
+    tet.CreateTetVertexIndicesAttr(Vt.Vec4iArray([(0, 1, 2, 3)]))
+    tpts = tet.CreatePointsAttr()
+    tpts.Set(Vt.Vec3fArray([(0, 0, 0), (1, 0, 0), (0, 1, 0), (0, 0, 1)]), 1)
+    tpts.Set(Vt.Vec3fArray([(0, 0, 0), (1, 0, 0), (0, 3, 0), (0, 0, 1)]), 24)
+    UsdGeom.Cube.Define(stage, "/World/Still").AddTranslateOp().Set(Gf.Vec3d(0, 0, -6))
+    crowd = UsdGeom.PointInstancer.Define(stage, "/World/Crowd")
+    crowd.AddTranslateOp().Set(Gf.Vec3d(0, 0, -12))
+    UsdGeom.Cube.Define(stage, "/World/Crowd/Protos/Box").CreateSizeAttr(1.0)
+    crowd.CreatePrototypesRel().SetTargets(["/World/Crowd/Protos/Box"])
+    crowd.CreateProtoIndicesAttr([0, 0, 0])
+    crowd.CreatePositionsAttr(Vt.Vec3fArray([(-3, 0, 0), (0, 0, 0), (3, 0, 0)]))
+    mask = crowd.CreateInvisibleIdsAttr()
+    mask.Set(Vt.Int64Array([]), 1)
+    mask.Set(Vt.Int64Array([1]), 10)
+    mask.Set(Vt.Int64Array([0, 2]), 20)
+    cam = UsdGeom.Camera.Define(stage, "/World/Cam")
+    ct = cam.AddTranslateOp()
+    ct.Set(Gf.Vec3d(0, 1, 10), 1)
+    ct.Set(Gf.Vec3d(4, 1, 20), 24)
+    cr = cam.AddRotateYOp()
+    cr.Set(0.0, 1)
+    cr.Set(30.0, 24)
+    focal = cam.CreateFocalLengthAttr()
+    focal.Set(24.0, 1)
+    focal.Set(85.0, 24)
+    clip = cam.CreateClippingRangeAttr()
+    clip.Set(Gf.Vec2f(0.1, 100), 1)
+    clip.Set(Gf.Vec2f(1, 500), 24)
+    stage.GetRootLayer().Save()
+
+
 def author_skinned(out_dir):
     stage = Usd.Stage.CreateNew(f"{out_dir}/skinned.usda")
     stage.SetStartTimeCode(1)
@@ -131,6 +206,16 @@ def author_skinned(out_dir):
     binding.CreateJointIndicesPrimvar(False, 2).Set(Vt.IntArray(joint_indices))
     binding.CreateJointWeightsPrimvar(False, 2).Set(Vt.FloatArray(weights))
     binding.CreateGeomBindTransformAttr(Gf.Matrix4d(1))
+    # A blend shape pushing the top ring out along +x (sparse: pointIndices), weighted 0 -> 1 -> 0.5.
+    bulge = UsdSkel.BlendShape.Define(stage, "/Rig/Arm/Bulge")
+    bulge.CreateOffsetsAttr(Vt.Vec3fArray([(0.5, 0, 0)] * 4))
+    bulge.CreatePointIndicesAttr(Vt.IntArray([24, 25, 26, 27]))
+    binding.CreateBlendShapesAttr(["bulge"])
+    binding.CreateBlendShapeTargetsRel().SetTargets([bulge.GetPrim().GetPath()])
+    anim.CreateBlendShapesAttr(["bulge"])
+    bsw = anim.CreateBlendShapeWeightsAttr()
+    for time, w in ((1, 0.0), (12, 1.0), (24, 0.5)):
+        bsw.Set(Vt.FloatArray([w]), time)
     stage.GetRootLayer().Save()
 
 
@@ -213,6 +298,24 @@ def skinned_oracle(path, times):
     print(json.dumps(out))
 
 
+def camera_oracle(path, cam_path, times):
+    stage = Usd.Stage.Open(path)
+    cam = UsdGeom.Camera(stage.GetPrimAtPath(cam_path))
+    out = {}
+    for t in times:
+        code = Usd.TimeCode(t)
+        gf = cam.GetCamera(code)
+        m = UsdGeom.XformCache(code).GetLocalToWorldTransform(cam.GetPrim())
+        clip = gf.clippingRange
+        out[repr(float(t))] = {
+            "world": [m[i][j] for i in range(4) for j in range(4)],
+            "fov_y_deg": gf.GetFieldOfView(Gf.Camera.FOVVertical),
+            "near": clip.min,
+            "far": clip.max,
+        }
+    print(json.dumps(out))
+
+
 def oracle(path, times):
     stage = Usd.Stage.Open(path)
     out = {
@@ -238,6 +341,10 @@ def oracle(path, times):
             }
             if prim.IsA(UsdGeom.Mesh):
                 entry["points"] = [list(p) for p in UsdGeom.Mesh(prim).GetPointsAttr().Get(code)]
+            if prim.IsA(UsdGeom.Gprim):
+                colors = UsdGeom.Gprim(prim).GetDisplayColorAttr().Get(code)
+                if colors:
+                    entry["displayColor"] = [list(c) for c in colors]
             prims[str(prim.GetPath())] = entry
         out["times"][repr(float(t))] = prims
     print(json.dumps(out))
@@ -247,12 +354,15 @@ if __name__ == "__main__":
     if sys.argv[1] == "author":
         author(sys.argv[2])
         author_skinned(sys.argv[2])
+        author_shapes(sys.argv[2])
         author_tet(sys.argv[2])
         author_curves(sys.argv[2])
     elif sys.argv[1] == "bounds":
         bounds_oracle(sys.argv[2])
     elif sys.argv[1] == "tet":
         tet_oracle(sys.argv[2])
+    elif sys.argv[1] == "camera":
+        camera_oracle(sys.argv[2], sys.argv[3], [float(t) for t in sys.argv[4:]])
     elif sys.argv[1] == "skinned":
         skinned_oracle(sys.argv[2], [float(t) for t in sys.argv[3:]])
     else:

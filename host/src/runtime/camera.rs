@@ -20,8 +20,11 @@ pub struct CameraRig {
     default_scheme: String,
     /// The view used when no camera controller is available, and the last view produced.
     view: CameraView,
-    /// The authored camera whose view was last adopted, until the camera moves on its own terms.
+    /// The authored camera whose view was last adopted (and follows the timeline when it is
+    /// animated), until input moves the view: then the user has the camera.
     authored: Option<String>,
+    /// The time code the authored camera's view was last posed at (NaN: not yet).
+    authored_time: f64,
 }
 
 /// The failure of a camera call that panicked: the caller disables the scheme.
@@ -37,6 +40,7 @@ impl CameraRig {
             default_scheme: default_scheme.to_string(),
             view: CameraView::default(),
             authored: None,
+            authored_time: f64::NAN,
         }
     }
 
@@ -101,7 +105,19 @@ impl CameraRig {
     pub fn adopt_authored(&mut self, path: &str, view: CameraView) -> Result<(), PluginError> {
         self.set_view(view)?;
         self.authored = Some(path.to_string());
+        self.authored_time = f64::NAN;
         Ok(())
+    }
+
+    /// The adopted authored camera when the time code moved to `t` since its view was last posed
+    /// (so other view changes, a fit say, are not undone while the timeline stands still).
+    pub fn authored_to_pose(&mut self, t: f64) -> Option<String> {
+        let path = self.authored.clone()?;
+        if t.to_bits() == self.authored_time.to_bits() {
+            return None;
+        }
+        self.authored_time = t;
+        Some(path)
     }
 
     /// The camera state: the controller's own JSON object (never trusted to be one: anything
@@ -171,6 +187,15 @@ impl CameraRig {
     /// Feeds the frame's input and advances by `dt_us`; a panic comes back for the caller to
     /// disable the scheme.
     pub fn advance(&mut self, events: &[InputEvent], dt_us: u64) -> Result<CameraView, CameraPanic> {
+        let before = self.view;
+        let result = self.advance_controller(events, dt_us);
+        if !events.is_empty() && self.view != before {
+            self.authored = None;
+        }
+        result
+    }
+
+    fn advance_controller(&mut self, events: &[InputEvent], dt_us: u64) -> Result<CameraView, CameraPanic> {
         if let Some(camera) = &mut self.controller {
             for event in events {
                 if let RResult::RErr(e) = camera.instance.input(event) {

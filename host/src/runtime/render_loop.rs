@@ -488,7 +488,7 @@ impl RenderLoop {
         hub.set_video_base(video.bitrate_kbps.unwrap_or(super::sinks::DEFAULT_BITRATE_KBPS), self.core.stream().fps);
         let dt_us = self.last_tick_us.map_or(0, |last| now_us.saturating_sub(last));
         self.last_tick_us = Some(now_us);
-        let (view, had_input) = self.update_camera(dt_us);
+        let (mut view, had_input) = self.update_camera(dt_us);
         if had_input {
             self.core.mark_dirty("input");
         }
@@ -504,6 +504,16 @@ impl RenderLoop {
         if self.core.timeline_mut().advance(dt_us, now_us) {
             let state = self.core.timeline().state();
             self.core.raise_event::<svc::TimelineChanged>(0, &state);
+        }
+        // Looking through an animated authored camera: the view follows the timeline.
+        let t = self.core.timeline().time_code();
+        if let Some(path) = self.core.camera_mut().authored_to_pose(t)
+            && let Ok(posed) = super::services::authored_camera_view(&self.core, &path, t)
+            && posed != view
+            && self.core.camera_mut().set_view(posed).is_ok()
+        {
+            view = posed;
+            self.core.mark_dirty("camera");
         }
         // A playing timeline moves the picture every interval; a still waits for the next frame.
         let playing = self.core.timeline().is_playing();

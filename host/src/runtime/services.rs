@@ -272,11 +272,22 @@ impl Services for Core {
     }
 }
 
-pub(super) fn use_authored_camera(core: &mut Core, path: &str) -> Result<svc::CameraState, PluginError> {
+/// The view through authored camera `path` of the open stage at time code `t` (its
+/// [`TrackTarget::CAMERA`](ovhost_plugin_api::TrackTarget::CAMERA) track sampled; NaN or no track:
+/// the camera as extracted).
+pub(super) fn authored_camera_view(core: &Core, path: &str, t: f64) -> Result<CameraView, PluginError> {
     let current = core.stage().and_then(|s| s.current());
-    let authored = current
-        .and_then(|c| c.scene.cameras.iter().find(|cam| cam.path.as_str() == path).cloned())
+    let (index, authored) = current
+        .and_then(|c| c.scene.cameras.iter().enumerate().find(|(_, cam)| cam.path.as_str() == path))
         .ok_or_else(|| PluginError::not_found(format!("no authored camera at '{path}'")))?;
+    let track = current.and_then(|c| {
+        c.scene.tracks.iter().find(|k| k.target == ovhost_plugin_api::TrackTarget::CAMERA && k.mesh as usize == index)
+    });
+    let mut sample = [0.0f32; ovhost_plugin_api::CAMERA_TRACK_STRIDE];
+    let authored = match track {
+        Some(track) if track.sample_into(t, &mut sample) => authored.with_track_sample(&sample),
+        _ => authored.clone(),
+    };
     let m = authored.world_transform;
     let eye = [m[12], m[13], m[14]];
     let forward = [-m[8], -m[9], -m[10]];
@@ -300,6 +311,11 @@ pub(super) fn use_authored_camera(core: &mut Core, path: &str) -> Result<svc::Ca
     if !view.is_finite() {
         return Err(PluginError::invalid_input(format!("authored camera '{path}' has a non-finite transform")));
     }
+    Ok(view)
+}
+
+pub(super) fn use_authored_camera(core: &mut Core, path: &str) -> Result<svc::CameraState, PluginError> {
+    let view = authored_camera_view(core, path, core.timeline().time_code())?;
     core.camera_mut().adopt_authored(path, view)?;
     core.mark_changed();
     let state = core.camera_state();

@@ -281,3 +281,159 @@ fn curves_and_points_are_drawn_with_pxr_bounds() {
     }
     close_bounds("stage", &opened.scene.bounds, &their_bounds(&prims["/World"]));
 }
+
+/// A mesh's positions and colours at `t` from its tracks (as the renderer samples them).
+fn posed_mesh(scene: &StageScene, m: usize, t: f64) -> (Vec<[f32; 3]>, Vec<[f32; 3]>) {
+    let mesh = &scene.meshes[m];
+    let mut positions: Vec<[f32; 3]> = mesh.positions.to_vec();
+    let mut colors: Vec<[f32; 3]> = mesh.colors.to_vec();
+    for track in scene.tracks.iter().filter(|k| k.mesh as usize == m) {
+        let mut flat = vec![0.0f32; track.stride()];
+        assert!(track.sample_into(t, &mut flat), "a well-formed track");
+        let values: Vec<[f32; 3]> = flat.chunks_exact(3).map(|c| [c[0], c[1], c[2]]).collect();
+        match track.target {
+            TrackTarget::MESH_POSITIONS => positions = values,
+            TrackTarget::MESH_COLORS => colors = values,
+            _ => {}
+        }
+    }
+    (positions, colors)
+}
+
+/// Time-sampled gprim attributes (a sphere's radius and displayColor), curve and point positions
+/// and widths, and tet mesh points are baked: at times on and between samples the drawn shapes'
+/// bounds are pxr's `BBoxCache(t)` (tubes and spheres inside pxr's width-padded boxes, within a
+/// half-width of them) and the colour is pxr's interpolated `displayColor`.
+#[test]
+fn sampled_shapes_widths_and_colors_follow_pxr() {
+    let Some((python, dir)) = stages() else { return };
+    let times = [1.0, 6.0, 12.5, 24.0, 30.0];
+    let facts = oracle(&python, &dir.join("anim_shapes.usda"), &times);
+    let mut service = common::service(&dir);
+    let opened = service.open("anim_shapes.usda").expect("open");
+    let scene = &opened.scene;
+    let mesh_of = |path: &str| {
+        scene
+            .meshes
+            .iter()
+            .position(|m| m.instances.iter().any(|i| scene.prim_path(i.prim_id) == Some(path)))
+            .unwrap_or_else(|| panic!("{path} is drawn"))
+    };
+    for path in ["/World/Ball", "/World/Hair", "/World/Dots", "/World/Tet"] {
+        let m = mesh_of(path);
+        assert!(
+            scene.tracks.iter().any(|k| k.mesh as usize == m && k.target == TrackTarget::MESH_POSITIONS),
+            "{path} bakes a positions track"
+        );
+    }
+    let still = mesh_of("/World/Still");
+    assert!(scene.tracks.iter().all(|k| k.mesh as usize != still), "the static cube has no track");
+    let mut ball_sizes = Vec::new();
+    for t in times {
+        let theirs = &facts["times"][format!("{t:?}")];
+        for (path, slack) in [("/World/Ball", 0.0), ("/World/Tet", 0.0), ("/World/Hair", 0.2), ("/World/Dots", 0.08)] {
+            let m = mesh_of(path);
+            let (positions, colors) = posed_mesh(scene, m, t);
+            let world = scene.meshes[m].instances[0].world_transform;
+            let p = Posed { path: path.to_owned(), world, visible: true, positions };
+            let ours = world_bounds(&p);
+            let pxr = their_bounds(&theirs[path]["bounds"]);
+            if slack == 0.0 {
+                // Tessellated spheres reach their radius at the poles and the equator.
+                close_bounds(&format!("{path} at t={t}"), &ours, &pxr);
+            } else {
+                // Tubes and point spheres (icosahedra) sit inside pxr's box (points padded by the
+                // widest half-width in every axis) and reach within a half-width (tubes) or 15 %
+                // of the largest radius (spheres) of it.
+                for i in 0..3 {
+                    assert!(
+                        ours.min[i] >= pxr.min[i] - 1e-4 && ours.max[i] <= pxr.max[i] + 1e-4,
+                        "{path} at t={t}: ours {ours:?} inside pxr {pxr:?}"
+                    );
+                    assert!(
+                        ours.min[i] - pxr.min[i] <= slack && pxr.max[i] - ours.max[i] <= slack,
+                        "{path} at t={t}: ours {ours:?} within a half-width of pxr {pxr:?}"
+                    );
+                }
+            }
+            if path == "/World/Ball" {
+                ball_sizes.push(ours.size()[0]);
+                let want = theirs[path]["displayColor"][0].as_array().expect("displayColor");
+                assert_eq!(colors.len(), 1, "one colour for the sphere");
+                for c in 0..3 {
+                    let w = want[c].as_f64().expect("number");
+                    assert!((f64::from(colors[0][c]) - w).abs() < 1e-5, "ball colour at t={t}: {colors:?} vs {want:?}");
+                }
+            }
+        }
+    }
+    assert!(ball_sizes.windows(2).take(3).all(|w| w[1] > w[0]), "the ball grows: {ball_sizes:?}");
+}
+
+/// A PointInstancer whose `invisibleIds` is time-sampled: every instance is placed, each one's
+/// visibility is a held track, and at each time the shown instances' bounds are pxr's
+/// `BBoxCache(t)` bounds of the instancer (which applies the mask).
+#[test]
+fn a_sampled_invisible_ids_mask_hides_instances_over_time() {
+    let Some((python, dir)) = stages() else { return };
+    let times = [1.0, 9.5, 10.0, 15.0, 20.0, 30.0];
+    let facts = oracle(&python, &dir.join("anim_shapes.usda"), &times);
+    let mut service = common::service(&dir);
+    let opened = service.open("anim_shapes.usda").expect("open");
+    let mut shown_counts = Vec::new();
+    for t in times {
+        let crowd: Vec<Posed> = pose(&opened.scene, t).into_iter().filter(|p| p.path == "/World/Crowd").collect();
+        assert_eq!(crowd.len(), 3, "every instance is placed");
+        let shown: Vec<&Posed> = crowd.iter().filter(|p| p.visible).collect();
+        shown_counts.push(shown.len());
+        let ours = shown.iter().fold(Bounds::EMPTY, |acc, p| acc.union(&world_bounds(p)));
+        let theirs = their_bounds(&facts["times"][format!("{t:?}")]["/World/Crowd"]["bounds"]);
+        close_bounds(&format!("/World/Crowd at t={t}"), &ours, &theirs);
+    }
+    assert_eq!(shown_counts, [3, 3, 2, 2, 1, 1], "instances shown over time");
+}
+
+/// An authored camera whose transform, focal length and clipping range are time-sampled bakes a
+/// `CAMERA` track: at each time its world transform is pxr's `XformCache(t)`, and its vertical
+/// field of view and clipping range are pxr's `GfCamera` at t.
+#[test]
+fn an_animated_camera_bakes_a_track_that_matches_pxr() {
+    let Some((python, dir)) = stages() else { return };
+    let times = [0.0, 1.0, 7.0, 12.5, 24.0, 40.0];
+    let stage = dir.join("anim_shapes.usda");
+    let mut args = vec!["camera".to_owned(), stage.to_str().expect("utf-8").to_owned(), "/World/Cam".to_owned()];
+    args.extend(times.iter().map(|t| t.to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let facts: Value =
+        serde_json::from_str(&common::run_python(&python, "time_stages.py", &args)).expect("oracle JSON");
+    let mut service = common::service(&dir);
+    let opened = service.open("anim_shapes.usda").expect("open");
+    let scene = &opened.scene;
+    let index = scene.cameras.iter().position(|c| c.path.as_str() == "/World/Cam").expect("the camera is extracted");
+    let track = scene
+        .tracks
+        .iter()
+        .find(|k| k.target == TrackTarget::CAMERA && k.mesh as usize == index)
+        .expect("the animated camera bakes a camera track");
+    assert_eq!(track.stride(), ovhost_plugin_api::CAMERA_TRACK_STRIDE);
+    for t in times {
+        let mut sample = [0.0f32; ovhost_plugin_api::CAMERA_TRACK_STRIDE];
+        assert!(track.sample_into(t, &mut sample));
+        let cam = scene.cameras[index].with_track_sample(&sample);
+        let theirs = &facts[format!("{t:?}")];
+        for (k, (ours, pxr)) in cam.world_transform.iter().zip(theirs["world"].as_array().expect("world")).enumerate() {
+            let pxr = pxr.as_f64().expect("number");
+            assert!(
+                (ours - pxr).abs() < 2e-3 * pxr.abs().max(1.0),
+                "camera at t={t}: world[{k}] ours {ours} vs pxr {pxr}"
+            );
+        }
+        // Between whole time codes the field of view is blended from the ones baked at them.
+        let fov = theirs["fov_y_deg"].as_f64().expect("fov");
+        assert!((cam.fov_y_deg - fov).abs() < 0.05, "camera at t={t}: fov ours {} vs pxr {fov}", cam.fov_y_deg);
+        for (ours, key) in [(cam.near, "near"), (cam.far, "far")] {
+            let pxr = theirs[key].as_f64().expect("clip");
+            assert!((ours - pxr).abs() < 1e-3 * pxr.max(1.0), "camera at t={t}: {key} ours {ours} vs pxr {pxr}");
+        }
+    }
+}

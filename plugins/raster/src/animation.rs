@@ -3,7 +3,7 @@
 //!
 //! Instance tracks (transform, visibility) rewrite the affected entries of the instance buffer;
 //! an invisible instance gets a zero matrix, so it covers no pixel and cannot be picked. Mesh
-//! tracks (positions, normals) rewrite that mesh's range of the vertex buffer from a CPU copy.
+//! tracks (positions, normals, colours: one per vertex or one for the mesh) rewrite that mesh's range of the vertex buffer from a CPU copy.
 //! Nothing is written when the time code did not change since the last frame, so a paused or
 //! static stage costs nothing per frame.
 
@@ -27,6 +27,7 @@ struct AnimatedMesh {
     vertices: Vec<Vertex>,
     positions: Option<usize>,
     normals: Option<usize>,
+    colors: Option<usize>,
 }
 
 pub struct Animation {
@@ -78,8 +79,9 @@ impl Animation {
                         entry.visibility = Some(index);
                     }
                 }
-                TrackTarget::MESH_POSITIONS | TrackTarget::MESH_NORMALS => {
-                    if stride != 3 * mesh.positions.len() {
+                TrackTarget::MESH_POSITIONS | TrackTarget::MESH_NORMALS | TrackTarget::MESH_COLORS => {
+                    let colors = track.target == TrackTarget::MESH_COLORS;
+                    if stride != 3 * mesh.positions.len() && !(colors && stride == 3) {
                         continue;
                     }
                     let entry = by_mesh.entry(track.mesh).or_insert_with(|| AnimatedMesh {
@@ -87,6 +89,7 @@ impl Animation {
                         vertices: vertices_of(mesh, scene.mesh_uvs(track.mesh as usize).as_slice()).collect(),
                         positions: None,
                         normals: None,
+                        colors: None,
                     });
                     if track.target == TrackTarget::MESH_POSITIONS {
                         entry.positions = Some(index);
@@ -97,6 +100,8 @@ impl Animation {
                         for inst in mesh.instances.iter() {
                             bounds = bounds.union(&transform_bounds(&local, &inst.world_transform));
                         }
+                    } else if colors {
+                        entry.colors = Some(index);
                     } else if !mesh.normals.is_empty() {
                         entry.normals = Some(index);
                     }
@@ -159,18 +164,24 @@ impl Animation {
             write_instances(queue, gpu, run_start, &run);
         }
         for mesh in &mut self.meshes {
-            for (k, is_position) in [(mesh.positions, true), (mesh.normals, false)] {
+            for (k, which) in [(mesh.positions, 0), (mesh.normals, 1), (mesh.colors, 2)] {
                 let Some(k) = k else { continue };
                 self.scratch.resize(self.tracks[k].stride(), 0.0);
                 if !self.tracks[k].sample_into(t, &mut self.scratch) {
                     continue;
                 }
+                if self.scratch.len() == 3 && which == 2 {
+                    // One colour for the whole mesh.
+                    let c = [self.scratch[0], self.scratch[1], self.scratch[2]];
+                    mesh.vertices.iter_mut().for_each(|v| v.color = c);
+                    continue;
+                }
                 for (v, p) in mesh.vertices.iter_mut().zip(self.scratch.chunks_exact(3)) {
                     let value = [p[0], p[1], p[2]];
-                    if is_position {
-                        v.position = value;
-                    } else {
-                        v.normal = value;
+                    match which {
+                        0 => v.position = value,
+                        1 => v.normal = value,
+                        _ => v.color = value,
                     }
                 }
             }

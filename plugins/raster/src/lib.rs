@@ -6,8 +6,9 @@
 //! llvmpipe, so the host streams a real image on machines without a GPU.
 //!
 //! Per frame: a scene pass (background, then meshes with a headlight) into an sRGB RGBA8 colour
-//! target and an `R32Uint` prim-id target; while something is selected, a post pass drawing the
-//! selection outline from the id target; then a readback into mapped host memory that the
+//! target and an `R32Uint` prim-id target; while something is selected, three cheap full-screen
+//! passes drawing the selection outline from the id target (mask, row distances, disk test down
+//! the column: 4r+6 texel reads a pixel instead of (2r+1)², `shaders/post.wgsl`); then a readback into mapped host memory that the
 //! returned frame points into (rows padded to 256 bytes; `pitch_bytes` says so). Picks copy one
 //! texel of the id target.
 //!

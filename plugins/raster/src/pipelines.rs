@@ -1,5 +1,5 @@
-//! The render pipelines (background, triangles, wireframe edges, post) and their bind group
-//! layouts. Built once per device; independent of output size and stage.
+//! The render pipelines (background, triangles, wireframe edges, the outline passes) and their
+//! bind group layouts. Built once per device; independent of output size and stage.
 
 use bytemuck::{Pod, Zeroable};
 
@@ -11,6 +11,9 @@ use crate::geometry::{Instance, Vertex};
 pub const COLOR_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8UnormSrgb;
 pub const ID_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::R32Uint;
 pub const DEPTH_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Depth32Float;
+/// The selection outline's intermediate targets (`post.wgsl`): the selected mask and the row
+/// distances, both small integers.
+pub const OUTLINE_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::R8Uint;
 /// The post pass output (only used while something is selected); same encoding as the colour.
 pub const OUTPUT_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8UnormSrgb;
 
@@ -45,7 +48,10 @@ pub struct Pipelines {
     /// Triangles of translucent materials: alpha-blended, no depth writes, drawn back to front.
     pub blended: wgpu::RenderPipeline,
     pub edges: wgpu::RenderPipeline,
-    pub post: wgpu::RenderPipeline,
+    /// The selection outline's three passes (`post.wgsl`): mask, rows, outline.
+    pub post_mask: wgpu::RenderPipeline,
+    pub post_rows: wgpu::RenderPipeline,
+    pub post_outline: wgpu::RenderPipeline,
 }
 
 fn uniform_entry(binding: u32, visibility: wgpu::ShaderStages) -> wgpu::BindGroupLayoutEntry {
@@ -103,7 +109,8 @@ impl Pipelines {
                 texture_entry(0, wgpu::TextureSampleType::Float { filterable: true }),
                 texture_entry(1, wgpu::TextureSampleType::Uint),
                 texture_entry(2, wgpu::TextureSampleType::Uint),
-                uniform_entry(3, wgpu::ShaderStages::FRAGMENT),
+                texture_entry(3, wgpu::TextureSampleType::Uint),
+                uniform_entry(4, wgpu::ShaderStages::FRAGMENT),
             ],
         });
         let scene_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
@@ -193,31 +200,47 @@ impl Pipelines {
             multiview_mask: None,
             cache: None,
         });
-        let post = device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
-            label: Some("raster post"),
-            layout: Some(&post_pipeline_layout),
-            vertex: wgpu::VertexState {
-                module: &post_shader,
-                entry_point: Some("vs_main"),
-                compilation_options: Default::default(),
-                buffers: &[],
-            },
-            primitive: wgpu::PrimitiveState::default(),
-            depth_stencil: None,
-            multisample: wgpu::MultisampleState::default(),
-            fragment: Some(wgpu::FragmentState {
-                module: &post_shader,
-                entry_point: Some("fs_main"),
-                compilation_options: Default::default(),
-                targets: &[Some(wgpu::ColorTargetState {
-                    format: OUTPUT_FORMAT,
-                    blend: None,
-                    write_mask: wgpu::ColorWrites::ALL,
-                })],
-            }),
-            multiview_mask: None,
-            cache: None,
-        });
-        Self { globals_layout, material_layout, post_layout, background, triangles, blended, edges, post }
+        let post_pipeline = |label: &str, entry: &str, format: wgpu::TextureFormat| {
+            device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+                label: Some(label),
+                layout: Some(&post_pipeline_layout),
+                vertex: wgpu::VertexState {
+                    module: &post_shader,
+                    entry_point: Some("vs_main"),
+                    compilation_options: Default::default(),
+                    buffers: &[],
+                },
+                primitive: wgpu::PrimitiveState::default(),
+                depth_stencil: None,
+                multisample: wgpu::MultisampleState::default(),
+                fragment: Some(wgpu::FragmentState {
+                    module: &post_shader,
+                    entry_point: Some(entry),
+                    compilation_options: Default::default(),
+                    targets: &[Some(wgpu::ColorTargetState {
+                        format,
+                        blend: None,
+                        write_mask: wgpu::ColorWrites::ALL,
+                    })],
+                }),
+                multiview_mask: None,
+                cache: None,
+            })
+        };
+        let post_mask = post_pipeline("raster outline mask", "fs_mask", OUTLINE_FORMAT);
+        let post_rows = post_pipeline("raster outline rows", "fs_rows", OUTLINE_FORMAT);
+        let post_outline = post_pipeline("raster outline", "fs_outline", OUTPUT_FORMAT);
+        Self {
+            globals_layout,
+            material_layout,
+            post_layout,
+            background,
+            triangles,
+            blended,
+            edges,
+            post_mask,
+            post_rows,
+            post_outline,
+        }
     }
 }

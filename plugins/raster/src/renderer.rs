@@ -16,7 +16,7 @@ use crate::geometry::GpuScene;
 use crate::lights::LightsUniform;
 use crate::material::GpuMaterials;
 use crate::pipelines::{Globals, Pipelines, PostParams};
-use crate::selection::SelectionSet;
+use crate::selection::{OutlineTargets, SelectionSet};
 use crate::settings::{Background, RenderMode, RenderSettings};
 use crate::targets::Targets;
 use crate::yuv::YuvPipeline;
@@ -35,8 +35,11 @@ pub struct Raster {
     stage_lights: Vec<ovhost_plugin_api::Light>,
     dome_texture: bool,
     post_params: wgpu::Buffer,
-    /// Rebuilt lazily after a resize or a selection change.
-    post_bind: Option<wgpu::BindGroup>,
+    /// The outline passes' bind groups (mask, rows, outline); rebuilt lazily after a resize or a
+    /// selection change.
+    post_bind: Option<[wgpu::BindGroup; 3]>,
+    /// The outline's intermediate targets at the current size (made on the first selection).
+    outline_targets: Option<OutlineTargets>,
     targets: Option<Targets>,
     /// True once a frame has been rendered at the current size (picks read that frame).
     frame_ready: bool,
@@ -135,6 +138,7 @@ impl Raster {
             dome_texture: false,
             post_params,
             post_bind: None,
+            outline_targets: None,
             targets: None,
             frame_ready: false,
             scene: None,
@@ -280,23 +284,35 @@ impl Raster {
         queue.write_buffer(&self.lights, 0, bytemuck::bytes_of(&lights));
         queue.write_buffer(&self.globals, 0, bytemuck::bytes_of(&globals));
         queue.write_buffer(&self.post_params, 0, bytemuck::bytes_of(&post));
-        if self.post_bind.is_none() {
-            self.post_bind = Some(self.gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
-                label: Some("raster post"),
-                layout: &self.pipelines.post_layout,
-                entries: &[
-                    wgpu::BindGroupEntry {
-                        binding: 0,
-                        resource: wgpu::BindingResource::TextureView(&targets.color_view),
-                    },
-                    wgpu::BindGroupEntry { binding: 1, resource: wgpu::BindingResource::TextureView(&targets.id_view) },
-                    wgpu::BindGroupEntry {
-                        binding: 2,
-                        resource: wgpu::BindingResource::TextureView(&self.selection.view),
-                    },
-                    wgpu::BindGroupEntry { binding: 3, resource: self.post_params.as_entire_binding() },
-                ],
-            }));
+        let outline = self.selection.count > 0;
+        if outline && self.post_bind.is_none() {
+            let device = &self.gpu.device;
+            let outline_targets = match self.outline_targets.take() {
+                Some(o) if o.width == targets.width && o.height == targets.height => o,
+                _ => OutlineTargets::new(device, targets.width, targets.height),
+            };
+            let bind = |label: &str, stage: &wgpu::TextureView| {
+                let view = wgpu::BindingResource::TextureView;
+                device.create_bind_group(&wgpu::BindGroupDescriptor {
+                    label: Some(label),
+                    layout: &self.pipelines.post_layout,
+                    entries: &[
+                        wgpu::BindGroupEntry { binding: 0, resource: view(&targets.color_view) },
+                        wgpu::BindGroupEntry { binding: 1, resource: view(&targets.id_view) },
+                        wgpu::BindGroupEntry { binding: 2, resource: view(&self.selection.view) },
+                        wgpu::BindGroupEntry { binding: 3, resource: view(stage) },
+                        wgpu::BindGroupEntry { binding: 4, resource: self.post_params.as_entire_binding() },
+                    ],
+                })
+            };
+            // Each pass reads the previous pass's target; the mask pass binds (and ignores) the
+            // rows target, which it does not write.
+            self.post_bind = Some([
+                bind("raster outline mask", &outline_targets.rows_view),
+                bind("raster outline rows", &outline_targets.mask_view),
+                bind("raster outline", &outline_targets.rows_view),
+            ]);
+            self.outline_targets = Some(outline_targets);
         }
         let Some(targets) = self.targets.as_mut() else {
             return Err(PluginError::bad_state("the raster renderer must be resized before the first render"));
@@ -382,29 +398,35 @@ impl Raster {
                 }
             }
         }
-        // The outline pass runs only while something is selected; otherwise the colour target is
-        // the frame.
-        let outline = self.selection.count > 0;
-        if outline {
-            let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
-                label: Some("raster post"),
-                color_attachments: &[Some(wgpu::RenderPassColorAttachment {
-                    view: &targets.output_view,
-                    depth_slice: None,
-                    resolve_target: None,
-                    ops: wgpu::Operations {
-                        load: wgpu::LoadOp::Clear(wgpu::Color::BLACK),
-                        store: wgpu::StoreOp::Store,
-                    },
-                })],
-                depth_stencil_attachment: None,
-                timestamp_writes: None,
-                occlusion_query_set: None,
-                multiview_mask: None,
-            });
-            pass.set_pipeline(&self.pipelines.post);
-            pass.set_bind_group(0, self.post_bind.as_ref(), &[]);
-            pass.draw(0..3, 0..1);
+        // The outline passes run only while something is selected; otherwise the colour target
+        // is the frame.
+        if let (true, Some(binds), Some(outline_targets)) = (outline, &self.post_bind, &self.outline_targets) {
+            let passes = [
+                (&self.pipelines.post_mask, &outline_targets.mask_view),
+                (&self.pipelines.post_rows, &outline_targets.rows_view),
+                (&self.pipelines.post_outline, &targets.output_view),
+            ];
+            for ((pipeline, target), bind) in passes.into_iter().zip(binds) {
+                let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+                    label: Some("raster outline"),
+                    color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+                        view: target,
+                        depth_slice: None,
+                        resolve_target: None,
+                        ops: wgpu::Operations {
+                            load: wgpu::LoadOp::Clear(wgpu::Color::TRANSPARENT),
+                            store: wgpu::StoreOp::Store,
+                        },
+                    })],
+                    depth_stencil_attachment: None,
+                    timestamp_writes: None,
+                    occlusion_query_set: None,
+                    multiview_mask: None,
+                });
+                pass.set_pipeline(pipeline);
+                pass.set_bind_group(0, bind, &[]);
+                pass.draw(0..3, 0..1);
+            }
         }
         let (width, height) = (targets.width, targets.height);
         let yuv = self.yuv.as_ref().filter(|_| self.output == FrameFormat::I420);
@@ -439,6 +461,15 @@ impl Raster {
         }
         self.output = spec.format;
         Ok(())
+    }
+
+    /// The prim id of every pixel of the last frame, row by row (0: background).
+    pub fn id_image(&self) -> Result<Vec<u32>, PluginError> {
+        let targets = match (&self.targets, self.frame_ready) {
+            (Some(t), true) => t,
+            _ => return Err(PluginError::bad_state("no frame has been rendered at this size yet")),
+        };
+        crate::selection::read_id_image(&self.gpu.device, &self.gpu.queue, &targets.id)
     }
 
     fn pick_impl(&mut self, x: u32, y: u32) -> Result<u32, PluginError> {

@@ -83,3 +83,32 @@ fn tracks_move_hide_and_deform_and_a_seek_repeats_the_frame() {
     let static_frame = render_at(&mut r, f64::NAN);
     assert_eq!(static_frame.rgba, again.rgba, "no time code keeps the last pose");
 }
+
+/// A colour track (one colour for the mesh, as a gprim's time-sampled `displayColor` bakes)
+/// recolours the cube: red at t=0, blue at t=10, and a per-vertex track works the same way.
+#[test]
+fn colour_tracks_recolour_the_mesh() {
+    let _gpu = gpu_lock();
+    let mut r = raster();
+    let mut scene = synthetic::scene(vec![
+        ("/World/Shape", synthetic::cube(0.8, Some(RED)), vec![synthetic::transform([-1.5, 0.5, 0.0], 1.0)]),
+        ("/World/Other", synthetic::cube(0.8, Some(RED)), vec![synthetic::transform([1.5, 0.5, 0.0], 1.0)]),
+    ]);
+    scene.meshes[0].colors = vec![RED].into();
+    let n = scene.meshes[1].positions.len();
+    let per_vertex: Vec<f32> = [vec![RED; n], vec![GREEN; n]].concat().into_iter().flatten().collect();
+    scene.tracks = vec![
+        track(TrackTarget::MESH_COLORS, 0, false, &[0.0, 10.0], [RED, BLUE].concat()),
+        track(TrackTarget::MESH_COLORS, 1, false, &[0.0, 10.0], per_vertex),
+    ]
+    .into();
+    r.open_stage(scene.as_scene()).unwrap();
+    let (x, y) = project([-1.5, 0.5, 0.8]);
+    let (ox, oy) = project([1.5, 0.5, 0.8]);
+    let start = render_at(&mut r, 0.0);
+    assert!(is_red(start.px(x, y)) && is_red(start.px(ox, oy)), "t=0: both red");
+    let end = render_at(&mut r, 10.0);
+    assert!(is_blue(end.px(x, y)), "t=10: the one-colour track made it blue: {:?}", end.px(x, y));
+    assert!(is_green(end.px(ox, oy)), "t=10: the per-vertex track made it green: {:?}", end.px(ox, oy));
+    assert_eq!(render_at(&mut r, 0.0).rgba, start.rgba, "seeking back gives the same frame");
+}

@@ -110,6 +110,66 @@ fn selection_draws_an_outline_around_the_selected_prim_only() {
     assert_eq!(render(&mut r).count(is_orange), 0, "clearing the selection clears the outline");
 }
 
+/// The outline's definition (the pre-separable shader, which read every id of the disk): an
+/// unselected pixel is outlined when a selected pixel lies within dx² + dy² <= r² + r, neighbours
+/// beyond the edge reading the edge pixel.
+fn reference_outline(ids: &[u32], selected: &[u32], r: i32) -> Vec<bool> {
+    let (w, h) = (WIDTH as i32, HEIGHT as i32);
+    let sel = |x: i32, y: i32| {
+        let id = ids[(y.clamp(0, h - 1) * w + x.clamp(0, w - 1)) as usize];
+        id != 0 && selected.contains(&id)
+    };
+    let mut out = vec![false; ids.len()];
+    for y in 0..h {
+        for x in 0..w {
+            out[(y * w + x) as usize] = !sel(x, y)
+                && (-r..=r).any(|dy| (-r..=r).any(|dx| dx * dx + dy * dy <= r * r + r && sel(x + dx, y + dy)));
+        }
+    }
+    out
+}
+
+#[test]
+fn the_separable_outline_matches_the_disk_outline_pixel_for_pixel() {
+    let _gpu = gpu_lock();
+    let mut r = raster();
+    r.open_stage(cubes_scene().as_scene()).unwrap();
+    let plain = render(&mut r);
+    let ids = r.id_image().unwrap();
+    assert_eq!(ids.len(), (WIDTH * HEIGHT) as usize);
+    // The id image is the pick answer, pixel for pixel.
+    let (rx, ry) = project(RED_CENTER);
+    assert_eq!(ids[(ry * WIDTH + rx) as usize], r.pick(rx, ry).unwrap());
+    // A cube, both cubes, and the ground plane (it touches the frame's edges: clamping).
+    for selected in [&[1u32][..], &[1, 2], &[3]] {
+        r.set_selection(RSlice::from_slice(selected)).unwrap();
+        for width in 1..=6u32 {
+            r.set_render_setting(RStr::from_str("outline_width_px"), RStr::from_str(&width.to_string())).unwrap();
+            let outlined = render(&mut r);
+            let expected = reference_outline(&ids, selected, width as i32);
+            let want = expected.iter().filter(|&&o| o).count();
+            assert!(want > 50, "selection {selected:?} width {width}: a visible outline expected ({want} px)");
+            let orange = [0xff, 0x8c, 0x00];
+            let mut wrong = Vec::new();
+            for (i, &outline) in expected.iter().enumerate() {
+                let (x, y) = (i as u32 % WIDTH, i as u32 / WIDTH);
+                let got = outlined.px(x, y);
+                let want_px = if outline { orange } else { [plain.px(x, y)[0], plain.px(x, y)[1], plain.px(x, y)[2]] };
+                if (0..3).any(|c| got[c].abs_diff(want_px[c]) > 1) {
+                    wrong.push((x, y, got, outline));
+                }
+            }
+            assert!(
+                wrong.is_empty(),
+                "selection {selected:?} width {width}: {} of {} pixels differ from the disk outline, first {:?}",
+                wrong.len(),
+                ids.len(),
+                &wrong[..wrong.len().min(5)]
+            );
+        }
+    }
+}
+
 #[test]
 fn every_aov_gives_a_distinct_non_trivial_image() {
     let _gpu = gpu_lock();

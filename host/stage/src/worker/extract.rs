@@ -8,7 +8,7 @@
 
 use super::materials::MaterialTable;
 use super::xform::{self, Mat4};
-use super::{curves, extents, gprims, lights, mesh, skel, tetmesh, time};
+use super::{animated, curves, extents, gprims, lights, mesh, skel, tetmesh, time};
 use openusd::{sdf, usd};
 use ovhost_plugin_api::abi_stable::std_types::{RString, RVec};
 use ovhost_plugin_api::{AuthoredCamera, Bounds, FaceSubset, MeshInstance, StageScene, TimeRange, Track, TrackTarget};
@@ -37,6 +37,9 @@ struct Placement {
     pick_path: String,
     /// Where it lives in namespace (for subtree bounds).
     namespace_path: String,
+    /// A PointInstancer instance whose instancer's `invisibleIds` is time-sampled: its id
+    /// (its visibility is baked as a held track; statically masked instances are not placed).
+    mask_id: Option<i64>,
 }
 
 /// A skinned mesh posed at the start: its index, prim, skinning, world transform and the
@@ -66,6 +69,9 @@ struct Extractor<'s> {
     /// The `Mesh` prim each mesh index was built from and the texture-coordinate set it was built
     /// with (time-sampled and skinned points are rebuilt the same way, so vertices line up).
     mesh_sources: HashMap<usize, (usd::Prim, Option<String>)>,
+    /// The prim and builder of each mesh the worker tessellated itself (gprims, curves, points,
+    /// tet meshes): rebuilt at each sample time when their attributes are time-sampled.
+    shape_sources: HashMap<usize, (usd::Prim, animated::Builder)>,
     /// Bound materials and the textures they use (`materials.rs`).
     materials: MaterialTable,
 }
@@ -80,7 +86,7 @@ pub fn extract(stage: &usd::Stage) -> Extracted {
     let skinned = time::at(Some(t0), || ex.pose_skinned(&placements));
     let visibility = VisibilityChains::new(stage, &placements);
     let visible_at_start: Vec<bool> =
-        time::at(Some(t0), || placements.iter().map(|p| visibility.visible(stage, &p.namespace_path)).collect());
+        time::at(Some(t0), || placements.iter().map(|p| shown(stage, &visibility, p)).collect());
     let mut drawn = Vec::with_capacity(placements.len());
     let mut bounds = Bounds::EMPTY;
     let mut slots: Vec<Option<(usize, usize)>> = Vec::with_capacity(placements.len());
@@ -120,7 +126,9 @@ pub fn extract(stage: &usd::Stage) -> Extracted {
     ex.scene.tracks = tracks
         .into_iter()
         .filter_map(|mut t| {
-            t.mesh = *remap.get(t.mesh as usize).filter(|m| **m != u32::MAX)?;
+            if t.target != TrackTarget::CAMERA {
+                t.mesh = *remap.get(t.mesh as usize).filter(|m| **m != u32::MAX)?;
+            }
             Some(t)
         })
         .collect();
@@ -203,6 +211,7 @@ impl Extractor<'_> {
             ignore_visibility_of,
             frozen: false,
             mesh_sources: HashMap::new(),
+            shape_sources: HashMap::new(),
             materials: MaterialTable::default(),
         }
     }
@@ -279,17 +288,27 @@ impl Extractor<'_> {
         // Per placement: baked matrices so far (None while equal to the start pose).
         let mut matrices: Vec<Option<Vec<f32>>> = vec![None; placements.len()];
         let mut visible: Vec<Vec<f32>> = vec![Vec::new(); placements.len()];
-        let animated_vis: Vec<bool> = placements.iter().map(|p| visibility.animated(&p.namespace_path)).collect();
+        let animated_vis: Vec<bool> =
+            placements.iter().map(|p| p.mask_id.is_some() || visibility.animated(&p.namespace_path)).collect();
         let mut walked = 0usize;
+        // Per authored camera: its samples at each walked time, and whether any differs.
+        let mut camera_values: Vec<Vec<f32>> = vec![Vec::new(); cameras];
+        let mut camera_moves = vec![false; cameras];
         for &t in &times {
             let now = time::at(Some(t), || self.walk(root, xform::IDENTITY, true, 0));
-            self.scene.cameras.truncate(cameras);
+            let posed_cameras: Vec<AuthoredCamera> = self.scene.cameras.drain(cameras..).collect();
             let aligned = now.len() == placements.len() && now.iter().zip(placements).all(|(a, b)| a.mesh == b.mesh);
             if !aligned {
                 eprintln!(
                     "ovhost stage worker: the prims drawn at time {t} differ from the start; that time is not baked"
                 );
                 continue;
+            }
+            for (c, start) in self.scene.cameras.iter().enumerate() {
+                let posed = posed_cameras.iter().find(|p| p.path == start.path).unwrap_or(start);
+                let sample = posed.track_sample();
+                camera_moves[c] |= sample != start.track_sample();
+                camera_values[c].extend(sample);
             }
             for (i, (p, start)) in now.iter().zip(placements).enumerate() {
                 if slots[i].is_none() {
@@ -308,7 +327,7 @@ impl Extractor<'_> {
                     None => {}
                 }
                 if animated_vis[i] {
-                    let shown = time::at(Some(t), || visibility.visible(self.stage, &p.namespace_path));
+                    let shown = time::at(Some(t), || shown(self.stage, visibility, p));
                     visible[i].push(if shown { 1.0 } else { 0.0 });
                 }
             }
@@ -348,6 +367,12 @@ impl Extractor<'_> {
             }
         }
         let _ = t0; // the start pose is the walk at `t0`, already in the scene
+        // Authored cameras whose transform or lens is sampled.
+        for (c, values) in camera_values.into_iter().enumerate() {
+            if complete && camera_moves[c] {
+                push_track(&mut tracks, &mut budget, TrackTarget::CAMERA, c, 0, false, &baked_times, values);
+            }
+        }
         // Mesh points and normals, at their own sample times.
         let mut sources: Vec<(usize, usd::Prim, Option<String>)> =
             self.mesh_sources.iter().map(|(i, (p, uv))| (*i, p.clone(), uv.clone())).collect();
@@ -356,17 +381,13 @@ impl Extractor<'_> {
             if skel::Skinning::of(self.stage, &prim).is_some() {
                 continue; // posed by `bake_skinning`
             }
-            let attrs = ["points", "normals", "primvars:normals"].map(|n| prim.attribute(n));
-            if !attrs.iter().any(time::varies) {
+            let attrs = animated::varying(&prim);
+            if attrs.is_empty() {
                 continue;
             }
-            let mut sample_times: Vec<f64> = attrs.iter().flat_map(time::sample_times).collect();
-            sample_times.sort_by(f64::total_cmp);
-            sample_times.dedup();
+            let sample_times = animated::sample_times(&attrs);
             let base = &self.scene.meshes[mesh];
-            let (n_positions, with_normals) = (base.positions.len(), !base.normals.is_empty());
-            let mut positions = Vec::with_capacity(sample_times.len() * n_positions * 3);
-            let mut normals = Vec::new();
+            let mut samples = animated::MeshSamples::new(base);
             let mut consistent = true;
             // The points' samples are read once (each read at a time would resolve the whole
             // sample map again) and the topology once; each sample only swaps the points in.
@@ -383,20 +404,9 @@ impl Extractor<'_> {
                 };
                 let built =
                     time::at(Some(t), || topo.map(|topo| mesh::build_full(&prim, &topo, uv_set.as_deref()).mesh));
-                match built {
-                    Some(data)
-                        if data.positions.len() == n_positions
-                            && (!with_normals || data.normals.len() == n_positions) =>
-                    {
-                        positions.extend(data.positions.iter().flatten());
-                        if with_normals {
-                            normals.extend(data.normals.iter().flatten());
-                        }
-                    }
-                    _ => {
-                        consistent = false;
-                        break;
-                    }
+                if !built.is_some_and(|data| samples.push(t, &data)) {
+                    consistent = false;
+                    break;
                 }
             }
             if !consistent {
@@ -406,9 +416,22 @@ impl Extractor<'_> {
                 );
                 continue;
             }
-            push_track(&mut tracks, &mut budget, TrackTarget::MESH_POSITIONS, mesh, 0, false, &sample_times, positions);
-            if with_normals {
-                push_track(&mut tracks, &mut budget, TrackTarget::MESH_NORMALS, mesh, 0, false, &sample_times, normals);
+            for (target, times, values) in samples.finish() {
+                push_track(&mut tracks, &mut budget, target, mesh, 0, false, &times, values);
+            }
+        }
+        // Gprims, curves, points and tet meshes whose own attributes are time-sampled.
+        let mut shapes: Vec<(usize, usd::Prim, animated::Builder)> =
+            self.shape_sources.iter().map(|(i, (p, b))| (*i, p.clone(), b.clone())).collect();
+        shapes.sort_by_key(|(i, _, _)| *i);
+        for (mesh, prim, builder) in shapes {
+            match time::at(None, || animated::bake(&prim, &builder, &self.scene.meshes[mesh])) {
+                Ok(baked) => {
+                    for (target, times, values) in baked {
+                        push_track(&mut tracks, &mut budget, target, mesh, 0, false, &times, values);
+                    }
+                }
+                Err(why) => eprintln!("ovhost stage worker: {why}"),
             }
         }
         tracks
@@ -452,23 +475,45 @@ impl Extractor<'_> {
                     if let Some(mesh) = self.mesh_for(&prim, key) {
                         let pick_path = inst.as_ref().map_or_else(|| path.clone(), |c| c.instance_path.clone());
                         let local = self.mesh_local_bounds[mesh];
-                        out.push(Placement { mesh: Some(mesh), local, world, pick_path, namespace_path: path.clone() });
+                        out.push(Placement {
+                            mesh: Some(mesh),
+                            local,
+                            world,
+                            pick_path,
+                            namespace_path: path.clone(),
+                            mask_id: None,
+                        });
                     }
                 }
                 shape if gprims::is_implicit(shape) => {
                     // Equal shapes with the same material share one mesh, whether or not they are
                     // native instances.
                     let plan = self.materials.plan_mesh(self.stage, &prim);
-                    let key = gprims::dedupe_key(&prim, shape).unwrap_or_else(|| path.clone());
+                    // An animated shape gets its own mesh (its samples are baked into it).
+                    let key = gprims::dedupe_key(&prim, shape)
+                        .filter(|_| !animated::is_animated(&prim))
+                        .unwrap_or_else(|| path.clone());
                     let key = format!("{key}#material{}", plan.mesh_material);
                     let pick_path = inst.as_ref().map_or_else(|| path.clone(), |c| c.instance_path.clone());
                     let mesh = self.gprim_for(&prim, shape, key, plan.mesh_material);
+                    if let Some(m) = mesh.filter(|_| !self.frozen) {
+                        self.shape_sources
+                            .entry(m)
+                            .or_insert_with(|| (prim.clone(), animated::Builder::Gprim(shape.to_owned())));
+                    }
                     // Bounds as pxr's BBoxCache reports them (authored extent wins), drawn or not.
                     let local = extents::implicit_extent(&prim, shape)
                         .or_else(|| mesh.map(|m| self.mesh_local_bounds[m]))
                         .unwrap_or(Bounds::EMPTY);
                     if mesh.is_some() || !local.is_empty() {
-                        out.push(Placement { mesh, local, world, pick_path, namespace_path: path.clone() });
+                        out.push(Placement {
+                            mesh,
+                            local,
+                            world,
+                            pick_path,
+                            namespace_path: path.clone(),
+                            mask_id: None,
+                        });
                     }
                 }
                 shape if curves::is_curves(shape) || shape == "Points" => {
@@ -479,11 +524,19 @@ impl Extractor<'_> {
                     let mesh = match self.mesh_by_key.get(&key) {
                         Some(&idx) => Some(idx),
                         None if self.frozen => None,
-                        None if shape == "Points" => {
-                            curves::build_points(&prim).and_then(|d| self.push_mesh(d, key, Vec::new(), RVec::new()))
+                        None => {
+                            let builder = if shape == "Points" {
+                                animated::Builder::Points
+                            } else {
+                                animated::Builder::Curves(shape.to_owned())
+                            };
+                            let mesh =
+                                builder.build(&prim).and_then(|d| self.push_mesh(d, key, Vec::new(), RVec::new()));
+                            if let Some(m) = mesh {
+                                self.shape_sources.insert(m, (prim.clone(), builder));
+                            }
+                            mesh
                         }
-                        None => curves::build_curves(&prim, shape)
-                            .and_then(|d| self.push_mesh(d, key, Vec::new(), RVec::new())),
                     };
                     // Bounds as pxr's extents (points padded by the widest half-width), drawn or not.
                     let local = curves::extent(&prim, shape == "Points")
@@ -491,7 +544,14 @@ impl Extractor<'_> {
                         .unwrap_or(Bounds::EMPTY);
                     let pick_path = inst.as_ref().map_or_else(|| path.clone(), |c| c.instance_path.clone());
                     if mesh.is_some() || !local.is_empty() {
-                        out.push(Placement { mesh, local, world, pick_path, namespace_path: path.clone() });
+                        out.push(Placement {
+                            mesh,
+                            local,
+                            world,
+                            pick_path,
+                            namespace_path: path.clone(),
+                            mask_id: None,
+                        });
                     }
                 }
                 "TetMesh" => {
@@ -503,13 +563,25 @@ impl Extractor<'_> {
                         Some(&idx) => Some(idx),
                         None if self.frozen => None,
                         None => {
-                            tetmesh::build(&prim).and_then(|data| self.push_mesh(data, key, Vec::new(), RVec::new()))
+                            let mesh = tetmesh::build(&prim)
+                                .and_then(|data| self.push_mesh(data, key, Vec::new(), RVec::new()));
+                            if let Some(m) = mesh {
+                                self.shape_sources.insert(m, (prim.clone(), animated::Builder::Tet));
+                            }
+                            mesh
                         }
                     };
                     if let Some(mesh) = mesh {
                         let pick_path = inst.as_ref().map_or_else(|| path.clone(), |c| c.instance_path.clone());
                         let local = self.mesh_local_bounds[mesh];
-                        out.push(Placement { mesh: Some(mesh), local, world, pick_path, namespace_path: path.clone() });
+                        out.push(Placement {
+                            mesh: Some(mesh),
+                            local,
+                            world,
+                            pick_path,
+                            namespace_path: path.clone(),
+                            mask_id: None,
+                        });
                     }
                 }
                 "Camera" if top_level => self.add_camera(&prim, &path, world),
@@ -526,6 +598,7 @@ impl Extractor<'_> {
                             world,
                             pick_path: path.clone(),
                             namespace_path: path.clone(),
+                            mask_id: None,
                         });
                     }
                 }
@@ -544,6 +617,7 @@ impl Extractor<'_> {
                             world,
                             pick_path: path.clone(),
                             namespace_path: path.clone(),
+                            mask_id: None,
                         });
                     }
                 }
@@ -709,10 +783,9 @@ impl Extractor<'_> {
                 .unwrap_or_default();
             protos.push(rel);
         }
-        let invisible: Vec<i64> = match get("invisibleIds") {
-            Some(sdf::Value::Int64Vec(v)) => v,
-            _ => Vec::new(),
-        };
+        // A time-sampled mask places every instance and bakes each one's visibility.
+        let mask_varies = time::varies(&prim.attribute("invisibleIds"));
+        let invisible: Vec<i64> = if mask_varies { Vec::new() } else { invisible_ids(prim) };
         let ids: Option<Vec<i64>> = match get("ids") {
             Some(sdf::Value::Int64Vec(v)) => Some(v),
             _ => None,
@@ -737,11 +810,30 @@ impl Extractor<'_> {
                     world: xform::mul(rel_world, &inst_world),
                     pick_path: pick_path.to_owned(),
                     namespace_path: namespace_path.clone(),
+                    mask_id: mask_varies.then_some(id),
                 });
             }
         }
         out
     }
+}
+
+/// A PointInstancer's `invisibleIds` at the current time.
+fn invisible_ids(prim: &usd::Prim) -> Vec<i64> {
+    match time::get(&prim.attribute("invisibleIds")) {
+        Ok(Some(sdf::Value::Int64Vec(v))) => v,
+        Ok(Some(sdf::Value::IntVec(v))) => v.into_iter().map(i64::from).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Whether placement `p` is shown at the current time: its visibility chain, and for an instance
+/// of a PointInstancer with a time-sampled mask, that mask.
+fn shown(stage: &usd::Stage, visibility: &VisibilityChains, p: &Placement) -> bool {
+    visibility.visible(stage, &p.namespace_path)
+        && p.mask_id.is_none_or(|id| {
+            prim_at(stage, &p.namespace_path).is_none_or(|instancer| !invisible_ids(&instancer).contains(&id))
+        })
 }
 
 /// The entries of `v` whose `keep` flag is set.

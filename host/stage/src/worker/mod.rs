@@ -2,6 +2,7 @@
 //! the one open `openusd` stage (which is `!Send`) on a single large-stack thread, and answers on
 //! stdout. It is meant to die on parser stack overflow; the client notices and restarts it.
 
+mod animated;
 mod confined;
 mod curves;
 mod extents;

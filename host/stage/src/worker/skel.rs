@@ -5,8 +5,11 @@
 //! animation's translations/rotations/scales (rest transforms for joints it does not name),
 //! concatenated down the joint hierarchy, skinning transforms `inverse(bindTransform) · joint`,
 //! and each point `Σ wᵢ · (p · geomBindTransform) · skinningᵢ` (weights normalized), carried from
-//! skeleton space into the mesh's space. Blend shapes are not applied (say so, not silently: the
-//! pose is the skinned one without them).
+//! skeleton space into the mesh's space. Blend shapes come first, as UsdSkel applies them: the
+//! mesh's `skel:blendShapes` names its `skel:blendShapeTargets` (`BlendShape` prims: `offsets`,
+//! optional `pointIndices`), the animation's `blendShapes`/`blendShapeWeights` weight them, and
+//! each point moves by `Σ weight · offset` before skinning. Inbetween shapes are not applied (a
+//! weight scales the full offset linearly).
 
 use super::{mesh, time, xform};
 use openusd::{sdf, usd};
@@ -29,6 +32,15 @@ pub struct Skinning {
     weights: Vec<f32>,
     constant: bool,
     geom_bind: Mat4,
+    /// The mesh's blend shapes: the animation channel that weights each, its offsets and the
+    /// points they apply to (`None`: every point, in order).
+    blend_shapes: Vec<BlendShape>,
+}
+
+struct BlendShape {
+    channel: Option<usize>,
+    offsets: Vec<[f32; 3]>,
+    point_indices: Option<Vec<i32>>,
 }
 
 fn value(prim: &usd::Prim, name: &str) -> Option<sdf::Value> {
@@ -120,9 +132,25 @@ impl Skinning {
             Some(sdf::Value::Matrix4d(m)) => m.0,
             _ => xform::IDENTITY,
         };
+        let blend_names = tokens(prim, "skel:blendShapes");
+        let channels =
+            animation.as_ref().map(|a| index_of(&tokens(a, "blendShapes"), &blend_names)).unwrap_or_default();
+        let targets = prim.relationship("skel:blendShapeTargets").targets().unwrap_or_default();
+        let blend_shapes = targets
+            .iter()
+            .take(blend_names.len())
+            .enumerate()
+            .filter_map(|(i, path)| {
+                let shape = stage.prim(path.clone());
+                let offsets = value(&shape, "offsets").and_then(mesh::vec3s)?;
+                let point_indices = mesh::ints(value(&shape, "pointIndices"));
+                Some(BlendShape { channel: channels.get(i).copied().flatten(), offsets, point_indices })
+            })
+            .collect();
         Some(Self {
             skeleton,
             animation,
+            blend_shapes,
             parents,
             bind_inverse,
             rest,
@@ -139,13 +167,46 @@ impl Skinning {
     /// The animation's sample times (empty: the pose does not change).
     pub fn sample_times(&self) -> Vec<f64> {
         let Some(anim) = &self.animation else { return Vec::new() };
-        let mut times: Vec<f64> = ["translations", "rotations", "scales"]
+        let mut times: Vec<f64> = ["translations", "rotations", "scales", "blendShapeWeights"]
             .into_iter()
             .flat_map(|n| time::sample_times(&anim.attribute(n)))
             .collect();
         times.sort_by(f64::total_cmp);
         times.dedup();
         times
+    }
+
+    /// The points moved by the blend shapes weighted at the current time (`None`: no shape has
+    /// a weight).
+    fn apply_blend_shapes(&self, points: &[[f32; 3]]) -> Option<Vec<[f32; 3]>> {
+        let anim = self.animation.as_ref()?;
+        let weights: Vec<f32> = match value(anim, "blendShapeWeights")? {
+            sdf::Value::FloatVec(v) => v,
+            sdf::Value::DoubleVec(v) => v.into_iter().map(|x| x as f32).collect(),
+            sdf::Value::HalfVec(v) => v.into_iter().map(|x| x.to_f32()).collect(),
+            _ => return None,
+        };
+        let mut out = points.to_vec();
+        let mut any = false;
+        for shape in &self.blend_shapes {
+            let Some(&w) = shape.channel.and_then(|c| weights.get(c)) else { continue };
+            if w == 0.0 {
+                continue;
+            }
+            any = true;
+            for (k, offset) in shape.offsets.iter().enumerate() {
+                let target = match &shape.point_indices {
+                    Some(indices) => indices.get(k).and_then(|&i| usize::try_from(i).ok()),
+                    None => Some(k),
+                };
+                if let Some(p) = target.and_then(|i| out.get_mut(i)) {
+                    for c in 0..3 {
+                        p[c] += w * offset[c];
+                    }
+                }
+            }
+        }
+        any.then_some(out)
     }
 
     /// Skinning transforms at the current time (see [`time::at`]), per skeleton joint.
@@ -184,6 +245,8 @@ impl Skinning {
     /// The mesh's points posed at the current time, in the mesh's own space (`mesh_world` and
     /// the skeleton's world transform carry them from skeleton space).
     pub fn pose(&self, points: &[[f32; 3]], mesh_world: &Mat4) -> Vec<[f32; 3]> {
+        let shaped = self.apply_blend_shapes(points);
+        let points = shaped.as_deref().unwrap_or(points);
         let skinning = self.skinning_transforms();
         let skel_world = super::xform::world_transform(&self.skeleton);
         let to_mesh = openusd::gf::Matrix4d(*mesh_world).inverse().map_or(xform::IDENTITY, |m| m.0);

@@ -1,6 +1,15 @@
-// Post pass, only while something is selected: copies the colour target to the output and draws
-// the selection outline on unselected pixels within `outline_px` of a selected prim's pixels.
-// Both textures are sRGB: reads decode and writes encode, so copied pixels keep their bytes.
+// Selection outline, only while something is selected. An unselected pixel p is outlined when a
+// selected prim's pixel q lies in the disk |q - p|² <= r² + r (r = outline radius in pixels;
+// neighbours beyond the frame's edge read the edge pixel). Evaluated separably in three cheap
+// full-screen passes instead of reading (2r+1)² ids per pixel:
+//   1. `fs_mask`: 1 where this pixel's prim is selected (one id and one bitset read per pixel);
+//   2. `fs_rows`: the horizontal distance to the nearest selected pixel of the same row within r
+//      (r+1 when none; 0 on a selected pixel): 2r+1 mask reads;
+//   3. `fs_outline`: copies the colour target to the output, with the outline colour where some
+//      dy in -r..r has rows(x, y+dy)² + dy² <= r² + r and the pixel itself is unselected: 2r+1
+//      reads. Exactly the disk test above, since clamping at the edges is per axis.
+// Both colour textures are sRGB: reads decode and writes encode, so copied pixels keep their
+// bytes.
 
 struct Post {
     // y: outline radius in pixels, z: 1 when anything is selected. outline_color is linear.
@@ -8,11 +17,15 @@ struct Post {
     outline_color: vec4<f32>,
 };
 
+// Pass 3 copies the colour; pass 1 reads ids and the selection.
 @group(0) @binding(0) var color_tex: texture_2d<f32>;
 @group(0) @binding(1) var id_tex: texture_2d<u32>;
-// Selection bitset: bit (id % 32) of word (id / 32); words laid out row by row.
+// Selection bitset: bit (id % 32) of word (id / 32); words laid out row by row, 1024 words a row
+// (`ROW_WORDS` in selection.rs).
 @group(0) @binding(2) var selection_tex: texture_2d<u32>;
-@group(0) @binding(3) var<uniform> p: Post;
+// Pass 2 reads the mask, pass 3 the row distances.
+@group(0) @binding(3) var stage_tex: texture_2d<u32>;
+@group(0) @binding(4) var<uniform> p: Post;
 
 @vertex
 fn vs_main(@builtin(vertex_index) i: u32) -> @builtin(position) vec4<f32> {
@@ -25,39 +38,51 @@ fn is_selected(id: u32) -> bool {
     if (id == 0u) {
         return false;
     }
-    let dims = textureDimensions(selection_tex);
-    let word = id / 32u;
-    let row = word / dims.x;
-    if (row >= dims.y) {
+    let word = id >> 5u;
+    let row = word >> 10u;
+    if (row >= textureDimensions(selection_tex).y) {
         return false;
     }
-    let bits = textureLoad(selection_tex, vec2<u32>(word % dims.x, row), 0).r;
-    return ((bits >> (id % 32u)) & 1u) == 1u;
+    let bits = textureLoad(selection_tex, vec2<u32>(word & 1023u, row), 0).r;
+    return ((bits >> (id & 31u)) & 1u) == 1u;
 }
 
 @fragment
-fn fs_main(@builtin(position) pos: vec4<f32>) -> @location(0) vec4<f32> {
+fn fs_mask(@builtin(position) pos: vec4<f32>) -> @location(0) u32 {
+    return select(0u, 1u, is_selected(textureLoad(id_tex, vec2<i32>(pos.xy), 0).r));
+}
+
+@fragment
+fn fs_rows(@builtin(position) pos: vec4<f32>) -> @location(0) u32 {
+    let pixel = vec2<i32>(pos.xy);
+    let last = i32(textureDimensions(stage_tex).x) - 1;
+    let r = i32(p.flags.y);
+    var best = r + 1;
+    for (var dx = -r; dx <= r; dx++) {
+        let x = clamp(pixel.x + dx, 0, last);
+        if (textureLoad(stage_tex, vec2<i32>(x, pixel.y), 0).r == 1u) {
+            best = min(best, abs(dx));
+        }
+    }
+    return u32(best);
+}
+
+@fragment
+fn fs_outline(@builtin(position) pos: vec4<f32>) -> @location(0) vec4<f32> {
     let pixel = vec2<i32>(pos.xy);
     var c = textureLoad(color_tex, pixel, 0).rgb;
-    if (p.flags.z == 1u) {
-        let size = vec2<i32>(textureDimensions(id_tex));
+    if (textureLoad(stage_tex, pixel, 0).r != 0u) {
+        let last = i32(textureDimensions(stage_tex).y) - 1;
         let r = i32(p.flags.y);
-        if (!is_selected(textureLoad(id_tex, pixel, 0).r)) {
-            var near = false;
-            for (var dy = -r; dy <= r; dy++) {
-                for (var dx = -r; dx <= r; dx++) {
-                    if (dx * dx + dy * dy > r * r + r) {
-                        continue;
-                    }
-                    let q = clamp(pixel + vec2<i32>(dx, dy), vec2<i32>(0), size - 1);
-                    if (is_selected(textureLoad(id_tex, q, 0).r)) {
-                        near = true;
-                    }
-                }
+        var near = false;
+        for (var dy = -r; dy <= r; dy++) {
+            let h = i32(textureLoad(stage_tex, vec2<i32>(pixel.x, clamp(pixel.y + dy, 0, last)), 0).r);
+            if (h * h + dy * dy <= r * r + r) {
+                near = true;
             }
-            if (near) {
-                c = p.outline_color.rgb;
-            }
+        }
+        if (near) {
+            c = p.outline_color.rgb;
         }
     }
     return vec4<f32>(c, 1.0);
