@@ -345,6 +345,11 @@ impl TrackTarget {
     pub const MESH_COLORS: Self = Self(4);
     /// An instance's visibility; values: 1 (0 invisible, 1 visible).
     pub const INSTANCE_VISIBILITY: Self = Self(5);
+    /// Since 0.2.2: a light's local-to-world matrix (`mesh` = index into [`Scene::lights`]);
+    /// values: 16 per sample, row-major like [`Light::world_transform`].
+    pub const LIGHT_TRANSFORM: Self = Self(6);
+    /// Since 0.2.2: a light's visibility (`mesh` = index into [`Scene::lights`]); values: 1.
+    pub const LIGHT_VISIBILITY: Self = Self(7);
 }
 
 /// Time-varying data baked at load: one attribute of one mesh (or instance) sampled at
@@ -458,6 +463,14 @@ pub trait Scene {
     fn tracks(&self) -> RSlice<'_, Track> {
         RSlice::EMPTY
     }
+
+    /// Since 0.2.2: per mesh (indexed like [`Scene::meshes`]), whether both sides are drawn
+    /// (`UsdGeomGprim.doubleSided`; tessellated curves and points are double-sided). A
+    /// single-sided mesh's back faces (clockwise as seen, after `orientation` was applied by
+    /// the host) are culled, as usdview does. Empty (an older host): not said; draw both sides.
+    fn mesh_double_sided(&self) -> RSlice<'_, bool> {
+        RSlice::EMPTY
+    }
 }
 
 /// The scene handle renderers receive, valid for the call it is passed to.
@@ -488,6 +501,8 @@ pub struct StageScene {
     pub points: RVec<PointSet>,
     pub time_range: Option<TimeRange>,
     pub tracks: RVec<Track>,
+    /// Indexed like `meshes` (or empty: not said, draw both sides).
+    pub mesh_double_sided: RVec<bool>,
 }
 
 impl Default for StageScene {
@@ -519,6 +534,7 @@ impl StageScene {
             points: RVec::new(),
             time_range: None,
             tracks: RVec::new(),
+            mesh_double_sided: RVec::new(),
         }
     }
 
@@ -585,6 +601,9 @@ impl Scene for StageScene {
     }
     fn tracks(&self) -> RSlice<'_, Track> {
         self.tracks.as_rslice()
+    }
+    fn mesh_double_sided(&self) -> RSlice<'_, bool> {
+        self.mesh_double_sided.as_rslice()
     }
 }
 
