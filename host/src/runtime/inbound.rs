@@ -25,6 +25,8 @@ pub enum Inbound {
     },
     /// A stage load finished on the loader thread.
     StageLoaded(Box<LoadResult>),
+    /// Textures of the loaded stage decoded after it (the loader streams them in batches).
+    StageTextures(Box<ovhost_stage::TextureBatch>),
     Shutdown,
 }
 

@@ -9,6 +9,14 @@
 //! the latest request's. Only the newest pending load is kept, and a newer request cancels the
 //! one in progress by stopping the worker (its result, `cancelled`, is dropped as stale). Quick queries (children, properties, bounds) run on the
 //! render thread between frames; while a load holds the service they answer "loading".
+//!
+//! Textures stream: the stage is opened with every texture still without pixels (it appears at
+//! once, materials on their fallbacks), then the loader asks the worker for the textures batch
+//! by batch (about one decode per core each, [`stream_textures`]) and posts each batch to the
+//! render thread ([`Inbound::StageTextures`]), which hands it to the renderer and marks the frame
+//! dirty; frames keep flowing meanwhile. A newer load stops the streaming before its next batch.
+//! Between batches the loader lets go of the service, and a quick query waits for the batch in
+//! flight (at most [`QUERY_WAIT_WHILE_STREAMING`]) rather than answering "loading".
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -42,6 +50,9 @@ impl LoadJob {
 /// Time limit for a hierarchy, properties or bounds query to the worker.
 const QUERY_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How long a quick query waits for a texture batch in flight (no load awaited).
+pub const QUERY_WAIT_WHILE_STREAMING: Duration = Duration::from_secs(2);
+
 impl Mailbox {
     /// The next job, waiting for one; `None` once the slot is dropped.
     fn next(&self) -> Option<LoadJob> {
@@ -74,6 +85,9 @@ pub struct LoadedStage {
     /// cameras and other bounds-only prims left out), what the camera fits to.
     pub drawn_bounds: Bounds,
     path_ids: HashMap<String, u32>,
+    /// When the stage was made current, and whether textures are still streaming in.
+    opened_at: std::time::Instant,
+    textures_pending: bool,
 }
 
 impl LoadedStage {
@@ -83,7 +97,14 @@ impl LoadedStage {
         if drawn_bounds.is_empty() {
             drawn_bounds = opened.info.bounds;
         }
-        Self { info: opened.info, scene: opened.scene, drawn_bounds, path_ids }
+        Self {
+            info: opened.info,
+            scene: opened.scene,
+            drawn_bounds,
+            path_ids,
+            opened_at: std::time::Instant::now(),
+            textures_pending: true,
+        }
     }
 
     /// Prim ids of `path` and every prim with geometry below it (outline expansion).
@@ -149,6 +170,7 @@ impl StageSlot {
         let mut service = StageService::new(worker, asset_root)
             .map_err(|e| PluginError::invalid_input(format!("stage service: {e}")))?;
         service.set_timeouts(limits.open_timeout, QUERY_TIMEOUT);
+        service.set_defer_textures(true);
         service.set_memory_limit(limits.memory_bytes);
         let canceller = service.canceller();
         let service = Arc::new(Mutex::new(service));
@@ -177,8 +199,12 @@ impl StageSlot {
                         }
                     };
                     loader_mailbox.state.lock().running = None;
-                    crate::metrics::record_stage_load(started.elapsed(), result.result.is_ok());
+                    let opened = result.result.is_ok();
+                    crate::metrics::record_stage_load(started.elapsed(), opened);
                     if inbound.send(Inbound::StageLoaded(Box::new(result))).is_err() {
+                        break;
+                    }
+                    if opened && !stream_textures(&loader_service, &loader_mailbox, &inbound) {
                         break;
                     }
                 }
@@ -239,14 +265,49 @@ impl StageSlot {
         self.request(move |request_id| LoadJob::Open { request_id, url: url_owned, reason }, url, reason)
     }
 
-    /// The service for a quick query, unless a load holds it.
+    /// The service for a quick query, unless a load holds it (a texture batch in flight is
+    /// waited for, up to [`QUERY_WAIT_WHILE_STREAMING`]).
     pub fn query(&self) -> Result<MutexGuard<'_, StageService>, PluginError> {
         if self.current.is_none() && self.loading.is_none() {
             return Err(PluginError::bad_state("no stage is open; send openStageRequest first"));
         }
-        self.service
-            .try_lock()
-            .ok_or_else(|| PluginError::bad_state("a stage is loading; try again when it has loaded"))
+        let streaming = self.loading.is_none() && self.current.as_ref().is_some_and(|c| c.textures_pending);
+        let guard =
+            if streaming { self.service.try_lock_for(QUERY_WAIT_WHILE_STREAMING) } else { self.service.try_lock() };
+        guard.ok_or_else(|| PluginError::bad_state("a stage is loading; try again when it has loaded"))
+    }
+
+    /// A streamed texture batch arrived: the current stage takes it when it is of the current
+    /// generation (else it is stale: `None`). Returns the 0-based texture indices it filled.
+    pub fn take_textures(&mut self, batch: ovhost_stage::TextureBatch) -> Option<Vec<u32>> {
+        let current = self.current.as_mut()?;
+        if current.scene.generation != batch.generation {
+            tracing::debug!(
+                batch = batch.generation,
+                current = current.scene.generation,
+                "stale texture batch dropped"
+            );
+            return None;
+        }
+        let mut indices = Vec::with_capacity(batch.textures.len());
+        for (index, texture) in batch.textures {
+            if let Some(slot) = current.scene.textures.get_mut(index as usize) {
+                *slot = texture;
+                indices.push(index);
+            }
+        }
+        if batch.remaining == 0 && current.textures_pending {
+            current.textures_pending = false;
+            let with_pixels = current.scene.textures.iter().filter(|t| !t.rgba8.is_empty()).count();
+            tracing::info!(
+                url = %current.info.url,
+                textures = current.scene.textures.len(),
+                with_pixels,
+                ms = current.opened_at.elapsed().as_millis() as u64,
+                "stage textures all arrived"
+            );
+        }
+        Some(indices)
     }
 
     pub fn list_scenes(&self) -> Vec<String> {
@@ -321,6 +382,40 @@ impl StageSlot {
     pub fn commit(&mut self, opened: OpenedStage) -> &LoadedStage {
         self.last_error = None;
         self.current.insert(LoadedStage::new(opened))
+    }
+}
+
+/// Streams the just-opened stage's textures to the render thread, batch by batch, until none
+/// remain, a newer job is waiting (it cancels the rest) or the slot closed. Returns false when
+/// the render thread is gone.
+fn stream_textures(service: &Mutex<StageService>, mailbox: &Mailbox, inbound: &Sender<Inbound>) -> bool {
+    loop {
+        {
+            let state = mailbox.state.lock();
+            if state.closed || state.pending.is_some() {
+                tracing::info!("texture streaming stopped for a newer stage request");
+                return true;
+            }
+        }
+        let mut guard = service.lock();
+        let batch = guard.next_textures();
+        // Fair hand-over: a quick query waiting on the render thread gets the service next.
+        MutexGuard::unlock_fair(guard);
+        match batch {
+            Ok(batch) => {
+                let done = batch.remaining == 0;
+                if inbound.send(Inbound::StageTextures(Box::new(batch))).is_err() {
+                    return false;
+                }
+                if done {
+                    return true;
+                }
+            }
+            Err(e) => {
+                tracing::warn!("texture streaming stopped: {e}; the rest stay on their fallbacks");
+                return true;
+            }
+        }
     }
 }
 
