@@ -99,6 +99,9 @@ impl<T: RendererBackend> RendererBackend for Guarded<T> {
     fn scene_sections(&self) -> RResult<ROption<RVec<RString>>, PluginError> {
         self.call_ref(|t| t.scene_sections())
     }
+    fn update_textures(&mut self, scene: SceneRef<'_>, indices: RSlice<'_, u32>) -> RResult<bool, PluginError> {
+        self.call(|t| t.update_textures(scene, indices))
+    }
 }
 
 impl<T: FrameConverter> FrameConverter for Guarded<T> {

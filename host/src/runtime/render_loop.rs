@@ -674,6 +674,13 @@ impl RenderLoop {
     /// Streamed textures arrived: the loaded stage takes them and the renderer uploads them
     /// (a renderer older than API 0.2.2 gets the whole stage again once all have arrived).
     fn stage_textures(&mut self, batch: ovhost_stage::TextureBatch) {
+        self.apply_textures(batch);
+        if let (_, Some(slot)) = self.core.renderer_and_stage() {
+            slot.texture_handled();
+        }
+    }
+
+    fn apply_textures(&mut self, batch: ovhost_stage::TextureBatch) {
         let (renderer, slot) = self.core.renderer_and_stage();
         let Some(slot) = slot else { return };
         let remaining = batch.remaining;

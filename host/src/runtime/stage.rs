@@ -12,9 +12,10 @@
 //!
 //! Textures stream: the stage is opened with every texture still without pixels (it appears at
 //! once, materials on their fallbacks), then the loader asks the worker for the textures batch
-//! by batch (about one decode per core each, [`stream_textures`]) and posts each batch to the
-//! render thread ([`Inbound::StageTextures`]), which hands it to the renderer and marks the frame
-//! dirty; frames keep flowing meanwhile. A newer load stops the streaming before its next batch.
+//! by batch ([`stream_textures`]) and posts them to the render thread one texture at a time
+//! ([`Inbound::StageTextures`], the next once the last was handled, so a frame waits for at most
+//! one upload), which hands each to the renderer and marks the frame dirty; frames keep flowing
+//! meanwhile. A newer load stops the streaming before its next batch.
 //! Between batches the loader lets go of the service, and a quick query waits for the batch in
 //! flight (at most [`QUERY_WAIT_WHILE_STREAMING`]) rather than answering "loading".
 
@@ -120,6 +121,10 @@ impl LoadedStage {
 
 pub struct StageSlot {
     service: Arc<Mutex<StageService>>,
+    /// Set by the loader when it posts a streamed texture, cleared by the render thread once it
+    /// handled it: one texture in the inbound queue at a time, so a frame waits for at most one
+    /// upload.
+    texture_in_queue: Arc<std::sync::atomic::AtomicBool>,
     mailbox: Arc<Mailbox>,
     canceller: Canceller,
     next_request: u64,
@@ -177,6 +182,8 @@ impl StageSlot {
         let mailbox = Arc::new(Mailbox::default());
         let loader_service = service.clone();
         let loader_mailbox = mailbox.clone();
+        let texture_in_queue = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let loader_in_queue = texture_in_queue.clone();
         std::thread::Builder::new()
             .name("ovhost-stage-loader".into())
             .spawn(move || {
@@ -204,7 +211,7 @@ impl StageSlot {
                     if inbound.send(Inbound::StageLoaded(Box::new(result))).is_err() {
                         break;
                     }
-                    if opened && !stream_textures(&loader_service, &loader_mailbox, &inbound) {
+                    if opened && !stream_textures(&loader_service, &loader_mailbox, &inbound, &loader_in_queue) {
                         break;
                     }
                 }
@@ -212,6 +219,7 @@ impl StageSlot {
             .map_err(|e| PluginError::internal(format!("cannot start the stage loader thread: {e}")))?;
         Ok(Self {
             service,
+            texture_in_queue,
             mailbox,
             canceller,
             next_request: 0,
@@ -275,6 +283,11 @@ impl StageSlot {
         let guard =
             if streaming { self.service.try_lock_for(QUERY_WAIT_WHILE_STREAMING) } else { self.service.try_lock() };
         guard.ok_or_else(|| PluginError::bad_state("a stage is loading; try again when it has loaded"))
+    }
+
+    /// The render thread handled a streamed texture item; the loader may post the next.
+    pub fn texture_handled(&self) {
+        self.texture_in_queue.store(false, std::sync::atomic::Ordering::Release);
     }
 
     /// A streamed texture batch arrived: the current stage takes it when it is of the current
@@ -388,14 +401,21 @@ impl StageSlot {
 /// Streams the just-opened stage's textures to the render thread, batch by batch, until none
 /// remain, a newer job is waiting (it cancels the rest) or the slot closed. Returns false when
 /// the render thread is gone.
-fn stream_textures(service: &Mutex<StageService>, mailbox: &Mailbox, inbound: &Sender<Inbound>) -> bool {
+fn stream_textures(
+    service: &Mutex<StageService>,
+    mailbox: &Mailbox,
+    inbound: &Sender<Inbound>,
+    in_queue: &std::sync::atomic::AtomicBool,
+) -> bool {
+    use std::sync::atomic::Ordering;
+    let superseded = || {
+        let state = mailbox.state.lock();
+        state.closed || state.pending.is_some()
+    };
     loop {
-        {
-            let state = mailbox.state.lock();
-            if state.closed || state.pending.is_some() {
-                tracing::info!("texture streaming stopped for a newer stage request");
-                return true;
-            }
+        if superseded() {
+            tracing::info!("texture streaming stopped for a newer stage request");
+            return true;
         }
         let mut guard = service.lock();
         let batch = guard.next_textures();
@@ -404,8 +424,21 @@ fn stream_textures(service: &Mutex<StageService>, mailbox: &Mailbox, inbound: &S
         match batch {
             Ok(batch) => {
                 let done = batch.remaining == 0;
-                if inbound.send(Inbound::StageTextures(Box::new(batch))).is_err() {
-                    return false;
+                // One item per texture, so the render thread uploads one between frames at a
+                // time instead of a whole batch at once.
+                for item in split_batch(batch) {
+                    // Wait until the render thread took the previous one.
+                    while in_queue.load(Ordering::Acquire) {
+                        if superseded() {
+                            tracing::info!("texture streaming stopped for a newer stage request");
+                            return true;
+                        }
+                        std::thread::sleep(Duration::from_millis(1));
+                    }
+                    in_queue.store(true, Ordering::Release);
+                    if inbound.send(Inbound::StageTextures(Box::new(item))).is_err() {
+                        return false;
+                    }
                 }
                 if done {
                     return true;
@@ -417,6 +450,21 @@ fn stream_textures(service: &Mutex<StageService>, mailbox: &Mailbox, inbound: &S
             }
         }
     }
+}
+
+/// A batch as one batch per texture (the last keeps `remaining`; the ones before it count the
+/// textures still to come after them). An empty batch stays one (empty) item.
+fn split_batch(batch: ovhost_stage::TextureBatch) -> Vec<ovhost_stage::TextureBatch> {
+    let ovhost_stage::TextureBatch { generation, textures, remaining } = batch;
+    if textures.is_empty() {
+        return vec![ovhost_stage::TextureBatch { generation, textures, remaining }];
+    }
+    let n = textures.len();
+    textures
+        .into_iter()
+        .enumerate()
+        .map(|(i, t)| ovhost_stage::TextureBatch { generation, textures: vec![t], remaining: remaining + (n - 1 - i) })
+        .collect()
 }
 
 /// Maps a stage error to a plugin error with the service's own sentence.

@@ -14,7 +14,9 @@
 //! - Decoding runs on all cores (one scoped thread per core).
 //! - **Streaming** ([`TextureCache::defer`], [`TextureCache::next_batch`]): the stage can be sent
 //!   with every texture still without pixels and the textures decoded afterwards, one batch (as
-//!   many misses as there are cores) per request, so the stage appears at once on fallbacks.
+//!   many misses as there are decode threads) per request, so the stage appears at once on
+//!   fallbacks. Streamed decoding uses one core fewer than the machine has, at background
+//!   priority (nice +10 per thread), so the host's render and encode threads keep the CPU.
 
 use super::materials::TextureRequest;
 use ovhost_plugin_api::Texture;
@@ -210,8 +212,7 @@ impl TextureCache {
     /// (decoded in parallel) and any cached ones on the way. Returns them with their 0-based
     /// indices, and the errors of those that failed (by resolved path).
     pub fn next_batch(&mut self, pending: &mut Pending, max_decodes: usize) -> (Vec<(u32, Texture)>, Loaded) {
-        let max_decodes =
-            if max_decodes == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { max_decodes };
+        let max_decodes = if max_decodes == 0 { decode_threads(true, usize::MAX) } else { max_decodes };
         let start = pending.next;
         let mut end = start;
         let mut misses = 0;
@@ -259,7 +260,7 @@ impl TextureCache {
         misses.retain(|k| !self.entries.contains_key(*k));
         misses.sort();
         misses.dedup();
-        let decoded = decode_parallel(&misses);
+        let decoded = decode_parallel(&misses, halvings.is_some());
         let mut failed: HashMap<String, String> = HashMap::new();
         for (key, result) in misses.into_iter().zip(decoded) {
             match result {
@@ -314,14 +315,33 @@ impl TextureCache {
     }
 }
 
-fn decode_parallel(keys: &[&CacheKey]) -> Vec<Result<Decoded, String>> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(keys.len().max(1));
+/// Lowers the calling thread's scheduling priority (Linux: per-thread nice +10), so decoding in
+/// the background yields the CPU to the host's render and encode threads.
+fn background_priority() {
+    // SAFETY: setpriority has no memory effects; on Linux `who = 0` with PRIO_PROCESS names the
+    // calling thread only. A failure leaves the priority as it was (nothing to clean up).
+    let _ = unsafe { nix::libc::setpriority(nix::libc::PRIO_PROCESS, 0, 10) };
+}
+
+/// Decode threads: every core during an open (nothing else to do), one core fewer and at
+/// background priority while streaming (the stage is on screen and must keep streaming).
+fn decode_threads(background: bool, jobs: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = if background { cores.saturating_sub(1).max(1) } else { cores };
+    threads.min(jobs.max(1))
+}
+
+fn decode_parallel(keys: &[&CacheKey], background: bool) -> Vec<Result<Decoded, String>> {
+    let threads = decode_threads(background, keys.len());
     let next = std::sync::atomic::AtomicUsize::new(0);
     let mut results: Vec<Option<Result<Decoded, String>>> = (0..keys.len()).map(|_| None).collect();
     let slots = std::sync::Mutex::new(&mut results);
     std::thread::scope(|s| {
         for _ in 0..threads {
             s.spawn(|| {
+                if background {
+                    background_priority();
+                }
                 loop {
                     let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let Some(key) = keys.get(i) else { break };
