@@ -47,7 +47,8 @@ fn quad(name: &str, x: f32, material: &str) -> String {
     )
 }
 
-const COLOURS: [[u8; 3]; 6] = [[200, 10, 10], [10, 200, 10], [10, 10, 200], [200, 200, 10], [10, 200, 200], [200, 10, 200]];
+const COLOURS: [[u8; 3]; 6] =
+    [[200, 10, 10], [10, 200, 10], [10, 10, 200], [200, 200, 10], [10, 200, 200], [200, 10, 200]];
 
 /// Six textured quads and one whose texture is truncated.
 fn author_textured(dir: &Path) -> &'static str {
@@ -62,7 +63,9 @@ fn author_textured(dir: &Path) -> &'static str {
     std::fs::write(dir.join("tex/truncated.png"), &bytes[..bytes.len() / 2]).expect("write");
     looks.push_str(&material("Broken", "tex/truncated.png"));
     meshes.push_str(&quad("Broken", -2.0, "Broken"));
-    let text = format!("#usda 1.0\n(\n    defaultPrim = \"World\"\n)\ndef Xform \"World\" {{\n  def Scope \"Looks\" {{\n{looks}  }}\n{meshes}}}\n");
+    let text = format!(
+        "#usda 1.0\n(\n    defaultPrim = \"World\"\n)\ndef Xform \"World\" {{\n  def Scope \"Looks\" {{\n{looks}  }}\n{meshes}}}\n"
+    );
     std::fs::write(dir.join("textured.usda"), text).expect("write stage");
     "textured.usda"
 }
@@ -87,7 +90,10 @@ fn a_deferred_open_sends_textures_without_pixels_and_batches_fill_each_one_once(
     assert_eq!(scene.textures.len(), full.textures.len(), "the same texture table");
     for (t, f) in scene.textures.iter().zip(full.textures.iter()) {
         assert!(t.rgba8.is_empty() && t.width == 0, "{}: no pixels yet", t.asset_path);
-        assert_eq!((t.asset_path.as_str(), t.resolved_path.as_str()), (f.asset_path.as_str(), f.resolved_path.as_str()));
+        assert_eq!(
+            (t.asset_path.as_str(), t.resolved_path.as_str()),
+            (f.asset_path.as_str(), f.resolved_path.as_str())
+        );
     }
     // The materials are already there, pointing at the textures (the renderer shows fallbacks).
     assert_eq!(scene.materials.len(), full.materials.len());
