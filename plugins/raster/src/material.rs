@@ -343,11 +343,11 @@ impl GpuMaterials {
         let mut count = 0;
         for &i in indices {
             let i = i as usize;
-            if let (Some(tex), true) = (textures.get(i), used.get(i).copied().unwrap_or(false)) {
-                if let Some(up) = upload_texture(device, queue, tex) {
-                    uploaded[i] = Some(up);
-                    count += 1;
-                }
+            if let (Some(tex), true) = (textures.get(i), used.get(i).copied().unwrap_or(false))
+                && let Some(up) = upload_texture(device, queue, tex)
+            {
+                uploaded[i] = Some(up);
+                count += 1;
             }
         }
         *self = Self::build(device, queue, layout, scene, uploaded);

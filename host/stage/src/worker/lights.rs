@@ -106,21 +106,6 @@ pub fn blackbody_rgb(kelvin: f32) -> [f32; 3] {
     rgb.map(|c| (c / luminance) as f32)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn blackbody_is_warm_when_low_and_cool_when_high() {
-        let warm = blackbody_rgb(2700.0);
-        let cool = blackbody_rgb(10000.0);
-        assert!(warm[0] > warm[2] * 2.0, "{warm:?}");
-        assert!(cool[2] > cool[0], "{cool:?}");
-        let d65 = blackbody_rgb(6500.0);
-        assert!(d65.iter().all(|c| (c - 1.0).abs() < 0.12), "near white at 6500 K: {d65:?}");
-    }
-}
-
 /// Time-sampled light transforms and visibility, baked like instance transforms
 /// (`TrackTarget::LIGHT_TRANSFORM` / `LIGHT_VISIBILITY`, `mesh` = the light's index): each light
 /// is walked at the same time codes as the geometry (the recorded sample times plus every whole
@@ -176,7 +161,7 @@ pub fn bake_tracks(
                     if hidden { 0.0 } else { 1.0 }
                 })
                 .collect();
-            if shown.iter().any(|&v| v == 0.0) {
+            if shown.contains(&0.0) {
                 out.push(Track {
                     target: TrackTarget::LIGHT_VISIBILITY,
                     mesh: index as u32,
@@ -189,4 +174,19 @@ pub fn bake_tracks(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blackbody_is_warm_when_low_and_cool_when_high() {
+        let warm = blackbody_rgb(2700.0);
+        let cool = blackbody_rgb(10000.0);
+        assert!(warm[0] > warm[2] * 2.0, "{warm:?}");
+        assert!(cool[2] > cool[0], "{cool:?}");
+        let d65 = blackbody_rgb(6500.0);
+        assert!(d65.iter().all(|c| (c - 1.0).abs() < 0.12), "near white at 6500 K: {d65:?}");
+    }
 }
