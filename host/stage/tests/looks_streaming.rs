@@ -50,11 +50,11 @@ fn quad(name: &str, x: f32, material: &str) -> String {
 const COLOURS: [[u8; 3]; 6] =
     [[200, 10, 10], [10, 200, 10], [10, 10, 200], [200, 200, 10], [10, 200, 200], [200, 10, 200]];
 
-/// Six textured quads and one whose texture is truncated.
-fn author_textured(dir: &Path) -> &'static str {
+/// `count` textured quads (the colours repeat) and one whose texture is truncated.
+fn author_textured(dir: &Path, count: usize) -> &'static str {
     let mut looks = String::new();
     let mut meshes = String::new();
-    for (i, rgb) in COLOURS.iter().enumerate() {
+    for (i, rgb) in COLOURS.iter().cycle().take(count).enumerate() {
         png(&dir.join(format!("tex/c{i}.png")), 64, *rgb);
         looks.push_str(&material(&format!("M{i}"), &format!("tex/c{i}.png")));
         meshes.push_str(&quad(&format!("Q{i}"), i as f32 * 1.5, &format!("M{i}")));
@@ -77,7 +77,7 @@ fn index_of(scene: &StageScene, file: &str) -> usize {
 #[test]
 fn a_deferred_open_sends_textures_without_pixels_and_batches_fill_each_one_once() {
     let dir = common::fresh_dir("streamed-textures");
-    let stage = author_textured(&dir);
+    let stage = author_textured(&dir, COLOURS.len());
     // Inline (the default): pixels arrive with the stage.
     let mut inline = common::service(&dir);
     let full = inline.open(stage).expect("open inline").scene;
@@ -134,7 +134,8 @@ fn a_deferred_open_sends_textures_without_pixels_and_batches_fill_each_one_once(
 #[test]
 fn a_newer_open_drops_the_textures_still_pending() {
     let dir = common::fresh_dir("streamed-superseded");
-    let stage = author_textured(&dir);
+    // More textures than any machine has cores, so the first batch never takes them all.
+    let stage = author_textured(&dir, 300);
     std::fs::write(
         dir.join("plain.usda"),
         "#usda 1.0\ndef Mesh \"M\" {\n point3f[] points = [(0,0,0),(1,0,0),(0,1,0)]\n int[] faceVertexCounts = [3]\n int[] faceVertexIndices = [0,1,2]\n}\n",
