@@ -76,6 +76,12 @@ fn the_inspector_names_materials_and_texture_files_and_broken_textures_do_not_st
     );
     assert!(host.wait_ready(Duration::from_secs(30)), "host not ready: {:?}", host.logs());
     assert!(host.wait_stage_loaded(Duration::from_secs(30)), "stage did not load: {:?}", host.logs());
+    // Textures stream in after the stage; the inspector knows a broken one once it was tried.
+    assert!(
+        host.wait_for_log("stage textures all arrived", Duration::from_secs(30)).is_some(),
+        "textures never arrived: {:?}",
+        host.logs()
+    );
     let mut ws = host.ws();
 
     let quad = properties(&mut ws, "/World/Quad");

@@ -105,6 +105,9 @@ impl<T: RendererBackend> RendererBackend for Guarded<T> {
     fn set_output_format(&mut self, spec: crate::FrameSpec) -> RResult<(), PluginError> {
         self.call(|t| t.set_output_format(spec))
     }
+    fn update_textures(&mut self, scene: SceneRef<'_>, indices: RSlice<'_, u32>) -> RResult<bool, PluginError> {
+        self.call(|t| t.update_textures(scene, indices))
+    }
 }
 
 impl<T: FrameConverter> FrameConverter for Guarded<T> {

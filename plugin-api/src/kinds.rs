@@ -114,6 +114,18 @@ pub trait RendererBackend: Send {
     fn set_output_format(&mut self, spec: crate::FrameSpec) -> RResult<(), PluginError> {
         RResult::RErr(PluginError::unsupported(format!("this renderer produces one output format, not {spec}")))
     }
+
+    /// Since 0.2.2: the pixels of some textures arrived after [`RendererBackend::open_stage`]
+    /// (the host opens a stage with every texture's pixels empty, so it appears at once on
+    /// fallbacks, and streams the decoded textures in batches). `scene` is the same stage with
+    /// those textures filled in; `indices` are 0-based into [`crate::Scene::textures`]. Answer
+    /// `true` when the renderer took them. `false` (this default body: a 0.2.0/0.2.1 renderer)
+    /// tells the host to call `open_stage` again with the complete scene once every texture
+    /// has arrived.
+    fn update_textures(&mut self, scene: SceneRef<'_>, indices: RSlice<'_, u32>) -> RResult<bool, PluginError> {
+        let _ = (scene, indices);
+        RResult::ROk(false)
+    }
 }
 
 /// A frame converter: one input [`crate::FrameSpec`] to one output spec (declared at registration

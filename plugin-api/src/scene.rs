@@ -378,6 +378,11 @@ impl TrackTarget {
     /// row-major as [`AuthoredCamera::world_transform`]), then `fov_y_deg`, `near`, `far`,
     /// `ortho_height`, `lens_shift[0]`, `lens_shift[1]`.
     pub const CAMERA: Self = Self(6);
+    /// Since 0.2.2: a light's local-to-world matrix (`mesh` = index into [`Scene::lights`]);
+    /// values: 16 per sample, row-major like [`Light::world_transform`].
+    pub const LIGHT_TRANSFORM: Self = Self(7);
+    /// Since 0.2.2: a light's visibility (`mesh` = index into [`Scene::lights`]); values: 1.
+    pub const LIGHT_VISIBILITY: Self = Self(8);
 }
 
 /// Since 0.2.2. Floats per sample of a [`TrackTarget::CAMERA`] track.
@@ -494,6 +499,14 @@ pub trait Scene {
     fn tracks(&self) -> RSlice<'_, Track> {
         RSlice::EMPTY
     }
+
+    /// Since 0.2.2: per mesh (indexed like [`Scene::meshes`]), whether both sides are drawn
+    /// (`UsdGeomGprim.doubleSided`; tessellated curves and points are double-sided). A
+    /// single-sided mesh's back faces (clockwise as seen, after `orientation` was applied by
+    /// the host) are culled, as usdview does. Empty (an older host): not said; draw both sides.
+    fn mesh_double_sided(&self) -> RSlice<'_, bool> {
+        RSlice::EMPTY
+    }
 }
 
 /// The scene handle renderers receive, valid for the call it is passed to.
@@ -524,6 +537,8 @@ pub struct StageScene {
     pub points: RVec<PointSet>,
     pub time_range: Option<TimeRange>,
     pub tracks: RVec<Track>,
+    /// Indexed like `meshes` (or empty: not said, draw both sides).
+    pub mesh_double_sided: RVec<bool>,
 }
 
 impl Default for StageScene {
@@ -555,6 +570,7 @@ impl StageScene {
             points: RVec::new(),
             time_range: None,
             tracks: RVec::new(),
+            mesh_double_sided: RVec::new(),
         }
     }
 
@@ -621,6 +637,9 @@ impl Scene for StageScene {
     }
     fn tracks(&self) -> RSlice<'_, Track> {
         self.tracks.as_rslice()
+    }
+    fn mesh_double_sided(&self) -> RSlice<'_, bool> {
+        self.mesh_double_sided.as_rslice()
     }
 }
 

@@ -307,6 +307,12 @@ impl Core {
             .ok_or_else(|| PluginError::unavailable("the stage service is not running (see the start-up log)"))
     }
 
+    /// The renderer and the stage together (streamed textures go from the loaded stage to the
+    /// renderer).
+    pub fn renderer_and_stage(&mut self) -> (&mut ActiveRenderer, Option<&mut StageSlot>) {
+        (&mut self.renderer, self.stage.as_mut())
+    }
+
     /// The stage and the selection together (a finished load resets both).
     pub fn stage_and_selection(&mut self) -> Option<(&mut StageSlot, &mut Selection)> {
         self.changed = true;

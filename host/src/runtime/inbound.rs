@@ -30,6 +30,8 @@ pub enum Inbound {
     StageLoaded(Box<LoadResult>),
     /// The stage query thread answered a question a parked message asked.
     StageAnswer(StageAnswer),
+    /// Textures of the loaded stage decoded after it (the loader streams them in batches).
+    StageTextures(Box<ovhost_stage::TextureBatch>),
     Shutdown,
 }
 

@@ -103,6 +103,7 @@ impl RenderLoop {
         match &item {
             Inbound::Message { .. } => self.core.mark_dirty("message"),
             Inbound::StageLoaded(_) => self.core.mark_dirty("stage"),
+            Inbound::StageTextures(_) => self.core.mark_dirty("textures"),
             _ => {}
         }
         let keep_running = self.handle_item(item);
@@ -152,6 +153,7 @@ impl RenderLoop {
         match item {
             Inbound::StageLoaded(result) => self.stage_loaded(*result),
             Inbound::StageAnswer(answer) => self.stage_answer(answer),
+            Inbound::StageTextures(batch) => self.stage_textures(*batch),
             Inbound::Shutdown => return false,
             Inbound::Connected(client) => {
                 let hub = self.core.hub().clone();
@@ -758,6 +760,39 @@ impl RenderLoop {
         self.core.raise_event::<svc::CameraChanged>(0, &camera);
         self.core.mark_dirty("stage");
         self.core.hub().request_keyframe();
+    }
+
+    /// Streamed textures arrived: the loaded stage takes them and the renderer uploads them
+    /// (a renderer older than API 0.2.2 gets the whole stage again once all have arrived).
+    fn stage_textures(&mut self, batch: ovhost_stage::TextureBatch) {
+        self.apply_textures(batch);
+        if let (_, Some(slot)) = self.core.renderer_and_stage() {
+            slot.texture_handled();
+        }
+    }
+
+    fn apply_textures(&mut self, batch: ovhost_stage::TextureBatch) {
+        let (renderer, slot) = self.core.renderer_and_stage();
+        let Some(slot) = slot else { return };
+        let remaining = batch.remaining;
+        let Some(indices) = slot.take_textures(batch) else { return };
+        let Some(current) = slot.current() else { return };
+        if indices.is_empty() {
+            return; // a stage without textures answers one empty batch
+        }
+        let scene = current.scene.as_scene();
+        match renderer.instance.update_textures(scene, indices.as_slice().into()) {
+            RResult::ROk(true) => {}
+            RResult::ROk(false) if remaining == 0 => {
+                if let RResult::RErr(e) = renderer.instance.open_stage(current.scene.as_scene()) {
+                    tracing::warn!(renderer = %renderer.id, "the renderer could not take the textured stage: {}", e.message);
+                }
+            }
+            RResult::ROk(false) => {}
+            RResult::RErr(e) => {
+                tracing::warn!(renderer = %renderer.id, "the renderer could not take streamed textures: {}", e.message);
+            }
+        }
     }
 
     /// After a load: the timeline takes the stage's time, and with `--camera-policy

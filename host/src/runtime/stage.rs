@@ -20,11 +20,21 @@
 //! thread's inbound queue tagged with its request id; the render thread drops every result but
 //! the latest request's. Only the newest pending load is kept, and a newer request cancels the
 //! one in progress by stopping the loader's worker (its result, `cancelled`, is dropped as stale).
+//!
+//! **Textures stream.** A stage is opened with every texture still without pixels (it appears at
+//! once, materials on their fallbacks). Once the query thread adopted the committed stage's
+//! service, it asks that worker for the textures batch by batch between questions
+//! ([`stream_textures`]) and posts them to the render thread one texture at a time
+//! ([`Inbound::StageTextures`], the next once the last was handled, so a frame waits for at most
+//! one upload), which hands each to the renderer and marks the frame dirty; frames keep flowing
+//! and questions keep being answered meanwhile. Adopting a newer stage stops the streaming of the
+//! older one (a batch of an older generation is dropped by [`StageSlot::take_textures`]).
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
@@ -111,6 +121,9 @@ pub struct LoadedStage {
     mesh_bounds: Vec<Bounds>,
     /// Answers the loader fetched with the stage (see `prefetch`).
     prefetched: HashMap<Query, Answer>,
+    /// When the stage was made current, and whether textures are still streaming in.
+    opened_at: Instant,
+    textures_pending: bool,
 }
 
 impl LoadedStage {
@@ -121,7 +134,16 @@ impl LoadedStage {
         if drawn_bounds.is_empty() {
             drawn_bounds = opened.info.bounds;
         }
-        Self { info: opened.info, scene: opened.scene, drawn_bounds, path_ids, mesh_bounds, prefetched: HashMap::new() }
+        Self {
+            info: opened.info,
+            scene: opened.scene,
+            drawn_bounds,
+            path_ids,
+            mesh_bounds,
+            prefetched: HashMap::new(),
+            opened_at: Instant::now(),
+            textures_pending: true,
+        }
     }
 
     /// World bounds of what is drawn under `paths`, from the scene the render thread holds
@@ -176,6 +198,10 @@ pub struct StageSlot {
     /// The message dispatch in progress, if any.
     dispatch: Option<Dispatch>,
     scenes: Option<(Instant, Vec<String>)>,
+    /// Set by the query thread when it posts a streamed texture, cleared by the render thread
+    /// once it handled it: one texture in the inbound queue at a time, so a frame waits for at
+    /// most one upload.
+    texture_in_queue: Arc<AtomicBool>,
 }
 
 /// What one message dispatch asked of the slot.
@@ -258,6 +284,7 @@ impl StageSlot {
             let mut service = StageService::new(worker, asset_root.clone())?;
             service.set_timeouts(limits.open_timeout, QUERY_TIMEOUT);
             service.set_memory_limit(limits.memory_bytes);
+            service.set_defer_textures(true);
             Ok(service)
         };
         let loader_service = new_service().map_err(|e| PluginError::invalid_input(format!("stage service: {e}")))?;
@@ -280,9 +307,11 @@ impl StageSlot {
             .spawn(move || loader.run(loader_service, new_service))
             .map_err(|e| PluginError::internal(format!("cannot start the stage loader thread: {e}")))?;
         let query_root = root.clone();
+        let texture_in_queue = Arc::new(AtomicBool::new(false));
+        let in_queue = texture_in_queue.clone();
         std::thread::Builder::new()
             .name("ovhost-stage-query".into())
-            .spawn(move || query_thread(query_service, &query_root, &query_jobs, &spare, &inbound))
+            .spawn(move || query_thread(query_service, &query_root, &query_jobs, &spare, &inbound, &in_queue))
             .map_err(|e| PluginError::internal(format!("cannot start the stage query thread: {e}")))?;
         Ok(Self {
             root,
@@ -302,6 +331,7 @@ impl StageSlot {
             answers: HashMap::new(),
             dispatch: None,
             scenes: None,
+            texture_in_queue,
         })
     }
 
@@ -553,6 +583,40 @@ impl StageSlot {
         self.last_error = Some(message);
     }
 
+    /// The render thread handled a streamed texture item; the query thread may post the next.
+    pub fn texture_handled(&self) {
+        self.texture_in_queue.store(false, Ordering::Release);
+    }
+
+    /// A streamed texture batch arrived: the current stage takes it when it is of the current
+    /// generation (else it is stale: `None`). Returns the 0-based texture indices it filled.
+    pub fn take_textures(&mut self, batch: ovhost_stage::TextureBatch) -> Option<Vec<u32>> {
+        let current = self.current.as_mut()?;
+        if current.scene.generation != batch.generation {
+            tracing::debug!(batch = batch.generation, current = current.scene.generation, "stale texture batch dropped");
+            return None;
+        }
+        let mut indices = Vec::with_capacity(batch.textures.len());
+        for (index, texture) in batch.textures {
+            if let Some(slot) = current.scene.textures.get_mut(index as usize) {
+                *slot = texture;
+                indices.push(index);
+            }
+        }
+        if batch.remaining == 0 && current.textures_pending {
+            current.textures_pending = false;
+            let with_pixels = current.scene.textures.iter().filter(|t| !t.rgba8.is_empty()).count();
+            tracing::info!(
+                url = %current.info.url,
+                textures = current.scene.textures.len(),
+                with_pixels,
+                ms = current.opened_at.elapsed().as_millis() as u64,
+                "stage textures all arrived"
+            );
+        }
+        Some(indices)
+    }
+
     /// Makes a loaded stage current; the query thread takes over the loader's service that has
     /// it open (queries asked from now on are about it).
     pub fn commit(&mut self, request_id: u64, opened: OpenedStage, prefetched: Vec<(Query, Answer)>) -> &LoadedStage {
@@ -678,29 +742,91 @@ fn failed_job(job: LoadJob, error: StageError) -> LoadResult {
     LoadResult { request_id, url, reason, result: Err(error), kept: Vec::new(), prefetched: Vec::new() }
 }
 
-/// The query thread: answers questions about the committed stage with its own worker, in order.
+/// The query thread: answers questions about the committed stage with its own worker, in order,
+/// and between questions streams that stage's textures to the render thread.
 fn query_thread(
     mut service: StageService,
     root: &AssetRoot,
     jobs: &Receiver<QueryJob>,
     spare: &Mutex<Option<StageService>>,
     inbound: &Sender<Inbound>,
+    in_queue: &AtomicBool,
 ) {
-    for job in jobs {
+    let mut streaming = false;
+    loop {
+        let job = if streaming {
+            match jobs.try_recv() {
+                Ok(job) => Some(job),
+                Err(crossbeam_channel::TryRecvError::Empty) => None,
+                Err(crossbeam_channel::TryRecvError::Disconnected) => break,
+            }
+        } else {
+            match jobs.recv() {
+                Ok(job) => Some(job),
+                Err(_) => break,
+            }
+        };
         match job {
-            QueryJob::Adopt(next) => {
+            Some(QueryJob::Adopt(next)) => {
                 let old = std::mem::replace(&mut service, *next);
                 // The loader takes it for its next load (a spare it did not take is replaced).
                 *spare.lock() = Some(old);
+                streaming = true;
             }
-            QueryJob::Ask { ticket, query } => {
+            Some(QueryJob::Ask { ticket, query }) => {
                 let result = answer(&mut service, root, query);
                 if inbound.send(Inbound::StageAnswer(StageAnswer { ticket, result })).is_err() {
                     break;
                 }
             }
+            None => match stream_textures(&mut service, inbound, in_queue) {
+                Some(more) => streaming = more,
+                None => break,
+            },
         }
     }
+}
+
+/// Streams one batch of the open stage's textures to the render thread, one texture per inbound
+/// item (each once the render thread took the one before). `Some(true)`: more remain;
+/// `Some(false)`: done (or failed: the rest stay on their fallbacks); `None`: the render thread
+/// is gone.
+fn stream_textures(service: &mut StageService, inbound: &Sender<Inbound>, in_queue: &AtomicBool) -> Option<bool> {
+    let batch = match service.next_textures() {
+        Ok(batch) => batch,
+        Err(e) => {
+            tracing::warn!("texture streaming stopped: {e}; the rest stay on their fallbacks");
+            return Some(false);
+        }
+    };
+    let done = batch.remaining == 0;
+    for item in split_batch(batch) {
+        // Wait until the render thread took the previous one (it handles inbound items between
+        // frames, so this is at most a frame).
+        while in_queue.load(Ordering::Acquire) {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        in_queue.store(true, Ordering::Release);
+        if inbound.send(Inbound::StageTextures(Box::new(item))).is_err() {
+            return None;
+        }
+    }
+    Some(!done)
+}
+
+/// A batch as one batch per texture (the last keeps `remaining`; the ones before it count the
+/// textures still to come after them). An empty batch stays one (empty) item.
+fn split_batch(batch: ovhost_stage::TextureBatch) -> Vec<ovhost_stage::TextureBatch> {
+    let ovhost_stage::TextureBatch { generation, textures, remaining } = batch;
+    if textures.is_empty() {
+        return vec![ovhost_stage::TextureBatch { generation, textures, remaining }];
+    }
+    let n = textures.len();
+    textures
+        .into_iter()
+        .enumerate()
+        .map(|(i, t)| ovhost_stage::TextureBatch { generation, textures: vec![t], remaining: remaining + (n - 1 - i) })
+        .collect()
 }
 
 fn answer(service: &mut StageService, root: &AssetRoot, query: Query) -> Result<Answer, PluginError> {

@@ -28,7 +28,7 @@ pub mod types;
 mod worker;
 
 pub use error::StageError;
-pub use service::{Canceller, DEFAULT_PROPERTIES_MAX_BYTES, StageService, StageTarget};
+pub use service::{Canceller, DEFAULT_PROPERTIES_MAX_BYTES, StageService, StageTarget, TextureBatch};
 pub use types::{ChildRow, OpenedStage, Properties, StageInfo, TypeClass, VariantSet};
 pub use worker::{ASSET_ROOT_ENV, WORKER_STACK_BYTES, worker_main};
 

@@ -36,6 +36,15 @@ pub enum Request {
         /// Texture files outside this directory are refused (canonical path; `None`: no check).
         #[serde(default)]
         asset_root: Option<String>,
+        /// Send the scene with every texture still without pixels; [`Request::Textures`]
+        /// decodes them afterwards.
+        #[serde(default)]
+        defer_textures: bool,
+    },
+    /// Decodes the open stage's next deferred textures (about one per core); the reply's scene
+    /// bytes carry them ([`crate::scene_codec::encode_textures`]), its JSON a [`TexturesFacts`].
+    Textures {
+        max_decodes: usize,
     },
     Children {
         prim_path: String,
@@ -100,6 +109,13 @@ pub struct OpenFacts {
     /// Dependencies refused while opening (outside the asset root, not a regular file).
     #[serde(default)]
     pub warnings: Vec<String>,
+}
+
+/// The answer to [`Request::Textures`].
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TexturesFacts {
+    /// Deferred textures still to decode after this batch.
+    pub remaining: usize,
 }
 
 /// [`crate::Properties`] on the pipe, with the properties as a list of pairs so no JSON layer in

@@ -15,7 +15,7 @@ use ovhost_plugin_api::{
 };
 
 const MAGIC: &[u8; 4] = b"OVSC";
-const VERSION: u32 = 4;
+const VERSION: u32 = 5;
 
 /// Encodes everything but `url`, `resolved_path` and `generation`.
 pub fn encode(scene: &StageScene) -> Vec<u8> {
@@ -126,6 +126,38 @@ pub fn decode(bytes: &[u8]) -> Result<StageScene, String> {
     }
     Ok(scene)
 }
+
+/// Encodes a batch of streamed textures: (0-based index into the scene's textures, texture).
+pub fn encode_textures(batch: &[(u32, ovhost_plugin_api::Texture)]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(16 + batch.iter().map(|(_, t)| 64 + t.rgba8.len()).sum::<usize>());
+    out.extend_from_slice(TEXTURES_MAGIC);
+    put_len(&mut out, batch.len());
+    for (index, texture) in batch {
+        put_u32(&mut out, *index);
+        looks::put_texture(&mut out, texture);
+    }
+    out
+}
+
+/// Decodes [`encode_textures`]'s output.
+pub fn decode_textures(bytes: &[u8]) -> Result<Vec<(u32, ovhost_plugin_api::Texture)>, String> {
+    let mut r = Reader { bytes, at: 0 };
+    if r.take(4)? != TEXTURES_MAGIC {
+        return Err("the texture batch does not start with the OVTX magic".into());
+    }
+    let n = r.len()?;
+    let mut out = Vec::with_capacity(n.min(1 << 16));
+    for _ in 0..n {
+        let index = r.u32()?;
+        out.push((index, looks::read_texture(&mut r)?));
+    }
+    if r.at != bytes.len() {
+        return Err(format!("{} unexpected bytes after the texture batch", bytes.len() - r.at));
+    }
+    Ok(out)
+}
+
+const TEXTURES_MAGIC: &[u8; 4] = b"OVTX";
 
 /// The time section: a flag and the range, then each track's header, times and values.
 fn put_time(out: &mut Vec<u8>, scene: &StageScene) {
@@ -361,5 +393,27 @@ mod tests {
             (l.kind, l.normalize, l.height, l.cone_softness, l.world_transform[5]),
             (LightKind::RECT, true, 3.0, 0.2, 5.0)
         );
+    }
+
+    #[test]
+    fn round_trips_double_sided_flags_and_texture_batches() {
+        use ovhost_plugin_api::{ColorSpace, Texture, WrapMode};
+        let mut scene = StageScene::empty();
+        scene.mesh_double_sided = vec![true, false, true].into();
+        assert_eq!(decode(&encode(&scene)).expect("decode").mesh_double_sided, scene.mesh_double_sided);
+        let texture = Texture {
+            asset_path: "a.png".into(),
+            resolved_path: "/r/a.png".into(),
+            color_space: ColorSpace::SRGB,
+            wrap_s: WrapMode::REPEAT,
+            wrap_t: WrapMode::BLACK,
+            width: 1,
+            height: 2,
+            rgba8: vec![9; 8].into(),
+        };
+        let batch = decode_textures(&encode_textures(&[(7, texture.clone()), (3, texture)])).expect("batch");
+        assert_eq!(batch.iter().map(|(i, _)| *i).collect::<Vec<_>>(), [7, 3]);
+        assert_eq!((batch[0].1.height, &batch[0].1.rgba8[..], batch[1].1.wrap_t), (2, &[9u8; 8][..], WrapMode::BLACK));
+        assert!(decode_textures(b"OVTX").is_err(), "a short batch is an error, not a panic");
     }
 }

@@ -94,6 +94,20 @@ pub struct StageService {
     canceller: Canceller,
     /// The worker's address-space limit (`None`: unlimited).
     memory_limit: Option<u64>,
+    /// Opens return textures without pixels; [`StageService::next_textures`] streams them.
+    defer_textures: bool,
+}
+
+/// One batch of streamed textures ([`StageService::next_textures`]).
+#[derive(Debug)]
+pub struct TextureBatch {
+    /// The stage generation the textures belong to.
+    pub generation: u64,
+    /// (0-based index into the scene's textures, the texture with its pixels, or still without
+    /// them when its file could not be decoded).
+    pub textures: Vec<(u32, ovhost_plugin_api::Texture)>,
+    /// Textures still to come after this batch (0: done).
+    pub remaining: usize,
 }
 
 impl StageService {
@@ -113,6 +127,7 @@ impl StageService {
             query_timeout: Duration::from_secs(30),
             canceller: Canceller::default(),
             memory_limit: None,
+            defer_textures: false,
         };
         service.worker = Some(service.spawn()?);
         Ok(service)
@@ -130,6 +145,30 @@ impl StageService {
     pub fn set_memory_limit(&mut self, bytes: Option<u64>) {
         self.memory_limit = bytes;
         self.stop_worker();
+    }
+
+    /// With `true`, [`StageService::open`] and [`StageService::set_variant`] return the stage at
+    /// once with every texture still without pixels (materials on their fallbacks), and
+    /// [`StageService::next_textures`] decodes them afterwards, batch by batch (default: false,
+    /// textures decoded during the open).
+    pub fn set_defer_textures(&mut self, defer: bool) {
+        self.defer_textures = defer;
+    }
+
+    /// Decodes the open stage's next deferred textures (about one per worker core; cached ones
+    /// cost nothing). Call until `remaining` is 0; a later open drops what was left.
+    pub fn next_textures(&mut self) -> Result<TextureBatch, StageError> {
+        if self.current.is_none() {
+            return Err(StageError::NoStage);
+        }
+        let generation = self.generation;
+        let timeout = self.query_timeout;
+        let reply = self.call(Request::Textures { max_decodes: 0 }, "decoding textures", timeout, None)?;
+        let facts: crate::protocol::TexturesFacts = parse_result(&reply)?;
+        let textures = scene_codec::decode_textures(&reply.scene).map_err(StageError::Protocol)?;
+        // A worker that restarted meanwhile re-opened the stage: its generation is unchanged
+        // (restarts re-open the same stage), so the indices still hold.
+        Ok(TextureBatch { generation, textures, remaining: facts.remaining })
     }
 
     /// A handle that cancels the call in flight from another thread.
@@ -262,6 +301,7 @@ impl StageService {
             variants: target.variants.clone(),
             send_scene: true,
             asset_root: Some(self.root.path().to_string_lossy().into_owned()),
+            defer_textures: self.defer_textures,
         };
         let timeout = self.open_timeout;
         let reply = self.call(request, action, timeout, Some(&target.url))?;
@@ -332,6 +372,7 @@ impl StageService {
                 variants: current.variants.clone(),
                 send_scene: false,
                 asset_root: Some(self.root.path().to_string_lossy().into_owned()),
+                defer_textures: self.defer_textures,
             };
             let action = format!("re-opening {} after the parser restarted", current.url);
             let restored = self.exchange(request, &action, self.open_timeout);

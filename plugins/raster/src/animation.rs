@@ -17,6 +17,7 @@ struct AnimatedInstance {
     /// Index into the instance buffer.
     index: u32,
     prim_id: u32,
+    single_sided: bool,
     start: [f64; 16],
     transform: Option<usize>,
     visibility: Option<usize>,
@@ -68,6 +69,7 @@ impl Animation {
                     let entry = by_instance.entry((track.mesh, track.instance)).or_insert(AnimatedInstance {
                         index: slot.first_instance + track.instance,
                         prim_id: inst.prim_id,
+                        single_sided: crate::geometry::single_sided(scene, track.mesh as usize),
                         start: inst.world_transform,
                         transform: None,
                         visibility: None,
@@ -158,7 +160,7 @@ impl Animation {
             if run.is_empty() {
                 run_start = inst.index;
             }
-            run.push(Instance::from_usd(&world, inst.prim_id));
+            run.push(Instance::from_usd(&world, inst.prim_id).single_sided(inst.single_sided));
         }
         if !run.is_empty() {
             write_instances(queue, gpu, run_start, &run);

@@ -24,14 +24,15 @@ pub struct Vertex {
 }
 
 /// One placement: local-to-world (column-vector convention), its normal matrix (three columns,
-/// `w` unused) and the prim id written to the id pass.
+/// `w` unused), the prim id written to the id pass and flags ([`Instance::CULL_BACK`]).
 #[repr(C)]
 #[derive(Clone, Copy, Pod, Zeroable)]
 pub struct Instance {
     pub model: [[f32; 4]; 4],
     pub normal: [[f32; 4]; 3],
     pub prim_id: u32,
-    pub _pad: [u32; 3],
+    pub flags: u32,
+    pub _pad: [u32; 2],
 }
 
 impl Vertex {
@@ -47,10 +48,22 @@ impl Vertex {
 }
 
 impl Instance {
-    pub const ATTRIBUTES: [wgpu::VertexAttribute; 8] = wgpu::vertex_attr_array![
+    pub const ATTRIBUTES: [wgpu::VertexAttribute; 9] = wgpu::vertex_attr_array![
         3 => Float32x4, 4 => Float32x4, 5 => Float32x4, 6 => Float32x4,
-        7 => Float32x4, 8 => Float32x4, 9 => Float32x4, 10 => Uint32
+        7 => Float32x4, 8 => Float32x4, 9 => Float32x4, 10 => Uint32, 12 => Uint32
     ];
+
+    /// Flag: the mesh is single-sided (`doubleSided = false`): its back faces are culled (the
+    /// shader accounts for mirroring transforms, whose determinant is negative).
+    pub const CULL_BACK: u32 = 1;
+
+    /// This placement with back faces culled when `single_sided`.
+    pub fn single_sided(mut self, single_sided: bool) -> Self {
+        if single_sided {
+            self.flags |= Self::CULL_BACK;
+        }
+        self
+    }
     pub fn layout() -> wgpu::VertexBufferLayout<'static> {
         wgpu::VertexBufferLayout {
             array_stride: std::mem::size_of::<Self>() as u64,
@@ -72,7 +85,8 @@ impl Instance {
             model: [c(model.x_axis), c(model.y_axis), c(model.z_axis), c(model.w_axis)],
             normal: [n(normal.x_axis), n(normal.y_axis), n(normal.z_axis)],
             prim_id,
-            _pad: [0; 3],
+            flags: 0,
+            _pad: [0; 2],
         }
     }
 }
@@ -231,7 +245,10 @@ impl GpuScene {
             }
             mesh_slots[index] =
                 Some(MeshSlot { base_vertex: base_vertex as u32, first_instance: inst_start, local_bounds });
-            instances.extend(mesh.instances.iter().map(|i| Instance::from_usd(&i.world_transform, i.prim_id)));
+            let cull = single_sided(scene, index);
+            instances.extend(
+                mesh.instances.iter().map(|i| Instance::from_usd(&i.world_transform, i.prim_id).single_sided(cull)),
+            );
             let center = mesh
                 .instances
                 .first()
@@ -296,6 +313,12 @@ impl GpuScene {
             mesh_slots,
         })
     }
+}
+
+/// Whether a scene mesh is single-sided (back faces culled). A host that does not say (an
+/// empty section) gets both sides drawn.
+pub fn single_sided(scene: &SceneRef<'_>, mesh: usize) -> bool {
+    scene.mesh_double_sided().get(mesh).is_some_and(|double| !double)
 }
 
 /// One mesh's vertices as uploaded: positions, normals (zero when absent, derived in the shader),

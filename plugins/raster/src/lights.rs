@@ -44,6 +44,36 @@ pub struct LightsUniform {
     pub lights: [GpuLight; MAX_LIGHTS],
 }
 
+/// The stage's lights at time code `t`: baked light transforms (`TrackTarget::LIGHT_TRANSFORM`)
+/// and visibility (`LIGHT_VISIBILITY`) applied; hidden lights left out. `tracks` may hold other
+/// targets (ignored).
+pub fn posed(stage: &[Light], tracks: &[ovhost_plugin_api::Track], t: f64) -> Vec<Light> {
+    use ovhost_plugin_api::TrackTarget;
+    let mut out: Vec<Option<Light>> = stage.iter().cloned().map(Some).collect();
+    let mut sample = [0.0f32; 16];
+    for track in tracks {
+        let Some(Some(light)) = out.get_mut(track.mesh as usize) else { continue };
+        if track.target == TrackTarget::LIGHT_TRANSFORM && track.stride() == 16 {
+            if track.sample_into(t, &mut sample) {
+                light.world_transform = std::array::from_fn(|i| f64::from(sample[i]));
+            }
+        } else if track.target == TrackTarget::LIGHT_VISIBILITY
+            && track.stride() == 1
+            && track.sample_into(t, &mut sample[..1])
+            && sample[0] < 0.5
+        {
+            out[track.mesh as usize] = None;
+        }
+    }
+    out.into_iter().flatten().collect()
+}
+
+/// Whether any track animates a light.
+pub fn animates_lights(tracks: &[ovhost_plugin_api::Track]) -> bool {
+    use ovhost_plugin_api::TrackTarget;
+    tracks.iter().any(|t| matches!(t.target, TrackTarget::LIGHT_TRANSFORM | TrackTarget::LIGHT_VISIBILITY))
+}
+
 fn world_of(m: &[f64; 16]) -> DMat4 {
     DMat4::from_cols_array(m)
 }

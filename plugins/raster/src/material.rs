@@ -89,6 +89,9 @@ pub struct GpuMaterials {
     /// Textures uploaded (with pixels) and their total bytes including mipmaps.
     pub texture_count: usize,
     pub texture_bytes: u64,
+    /// Indexed like the scene's textures: the uploaded ones (kept so textures streamed in later
+    /// only upload themselves).
+    uploaded: Vec<Option<Uploaded>>,
 }
 
 fn channel_code(channels: &str) -> u32 {
@@ -312,19 +315,54 @@ impl GpuMaterials {
         layout: &wgpu::BindGroupLayout,
         scene: &SceneRef<'_>,
     ) -> Self {
+        let used = used_textures(scene);
+        let uploaded: Vec<Option<Uploaded>> = scene
+            .textures()
+            .iter()
+            .zip(&used)
+            .map(|(t, &u)| if u { upload_texture(device, queue, t) } else { None })
+            .collect();
+        Self::build(device, queue, layout, scene, uploaded)
+    }
+
+    /// Textures whose pixels arrived after the stage (0-based indices into the scene's
+    /// textures): uploads those some material reads and rebuilds the material bind groups.
+    /// Returns how many were uploaded.
+    pub fn update_textures(
+        &mut self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        layout: &wgpu::BindGroupLayout,
+        scene: &SceneRef<'_>,
+        indices: &[u32],
+    ) -> usize {
+        let used = used_textures(scene);
         let textures = scene.textures();
-        let materials = scene.materials();
-        // Upload only textures some material reads.
-        let mut used = vec![false; textures.len()];
-        for m in materials.iter() {
-            for i in m.inputs.iter() {
-                if let Some(u) = (i.texture as usize).checked_sub(1).and_then(|t| used.get_mut(t)) {
-                    *u = true;
-                }
+        let mut uploaded = std::mem::take(&mut self.uploaded);
+        uploaded.resize_with(textures.len(), || None);
+        let mut count = 0;
+        for &i in indices {
+            let i = i as usize;
+            if let (Some(tex), true) = (textures.get(i), used.get(i).copied().unwrap_or(false))
+                && let Some(up) = upload_texture(device, queue, tex)
+            {
+                uploaded[i] = Some(up);
+                count += 1;
             }
         }
-        let uploaded: Vec<Option<Uploaded>> =
-            textures.iter().zip(&used).map(|(t, &u)| if u { upload_texture(device, queue, t) } else { None }).collect();
+        *self = Self::build(device, queue, layout, scene, uploaded);
+        count
+    }
+
+    fn build(
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        layout: &wgpu::BindGroupLayout,
+        scene: &SceneRef<'_>,
+        uploaded: Vec<Option<Uploaded>>,
+    ) -> Self {
+        let textures = scene.textures();
+        let materials = scene.materials();
         let white = solid_texture(device, queue, [255; 4]);
         let white_view = white.create_view(&wgpu::TextureViewDescriptor::default());
         let mut samplers: HashMap<(u32, u32), wgpu::Sampler> = HashMap::new();
@@ -400,7 +438,7 @@ impl GpuMaterials {
         }
         let texture_count = uploaded.iter().flatten().count();
         let texture_bytes = uploaded.iter().flatten().map(|u| u.bytes).sum();
-        Self { bind_groups, traits, texture_count, texture_bytes }
+        Self { bind_groups, traits, texture_count, texture_bytes, uploaded }
     }
 
     /// The bind group of a 1-based scene material (0 or out of range: displayColor).
@@ -408,6 +446,19 @@ impl GpuMaterials {
         let i = material as usize;
         if i < self.bind_groups.len() { i } else { 0 }
     }
+}
+
+/// Per scene texture: whether some material reads it (only those are uploaded).
+fn used_textures(scene: &SceneRef<'_>) -> Vec<bool> {
+    let mut used = vec![false; scene.textures().len()];
+    for m in scene.materials().iter() {
+        for i in m.inputs.iter() {
+            if let Some(u) = (i.texture as usize).checked_sub(1).and_then(|t| used.get_mut(t)) {
+                *u = true;
+            }
+        }
+    }
+    used
 }
 
 /// Puts a texture's fallback value into the constant the slot's input reads.

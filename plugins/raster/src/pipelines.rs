@@ -160,7 +160,8 @@ impl Pipelines {
                 },
                 primitive: wgpu::PrimitiveState {
                     topology,
-                    // USD meshes are often single-sided with either winding; draw both sides.
+                    // Back faces of single-sided meshes are discarded in the fragment shader
+                    // (per instance: `doubleSided` and mirroring transforms differ per draw).
                     cull_mode: None,
                     ..Default::default()
                 },

@@ -33,6 +33,8 @@ pub struct Raster {
     materials: Option<GpuMaterials>,
     /// The stage's UsdLux lights, and whether a dome texture is bound.
     stage_lights: Vec<ovhost_plugin_api::Light>,
+    /// Baked light transforms and visibility (`lights::posed`); empty when no light moves.
+    light_tracks: Vec<ovhost_plugin_api::Track>,
     dome_texture: bool,
     post_params: wgpu::Buffer,
     /// The outline passes' bind groups (mask, rows, outline); rebuilt lazily after a resize or a
@@ -135,6 +137,7 @@ impl Raster {
             lights,
             materials: None,
             stage_lights: Vec::new(),
+            light_tracks: Vec::new(),
             dome_texture: false,
             post_params,
             post_bind: None,
@@ -195,17 +198,8 @@ impl Raster {
         let uploaded = uploaded?;
         let scope = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
         let materials = GpuMaterials::upload(device, &self.gpu.queue, &self.pipelines.material_layout, scene);
-        // The first dome light whose texture has pixels lights the stage as its environment.
         let lights: Vec<ovhost_plugin_api::Light> = scene.lights().iter().cloned().collect();
-        let textures = scene.textures();
-        let env = lights
-            .iter()
-            .filter(|l| l.kind == ovhost_plugin_api::LightKind::DOME)
-            .filter_map(|l| textures.get((l.texture as usize).checked_sub(1)?))
-            .find_map(|t| crate::material::upload_env(device, &self.gpu.queue, t));
-        self.dome_texture = env.is_some();
-        let env = env.unwrap_or_else(|| crate::material::solid_texture(device, &self.gpu.queue, [255; 4]));
-        self.globals_bind = globals_bind_group(device, &self.pipelines, &self.globals, &self.lights, &env);
+        self.bind_environment(scene);
         if let Some(e) = pollster::block_on(scope.pop()) {
             return Err(PluginError::unavailable(format!("the GPU ran out of memory loading textures: {e}")));
         }
@@ -227,8 +221,52 @@ impl Raster {
         self.scene = Some(uploaded);
         self.materials = Some(materials);
         self.stage_lights = lights;
+        self.light_tracks = scene
+            .tracks()
+            .iter()
+            .filter(|t| crate::lights::animates_lights(std::slice::from_ref(t)))
+            .cloned()
+            .collect();
         self.set_selection_impl(&[]);
         self.gpu.take_error()
+    }
+
+    /// The first dome light whose texture has pixels lights the stage as its environment.
+    fn bind_environment(&mut self, scene: &SceneRef<'_>) {
+        let device = &self.gpu.device;
+        let textures = scene.textures();
+        let env = scene
+            .lights()
+            .iter()
+            .filter(|l| l.kind == ovhost_plugin_api::LightKind::DOME)
+            .filter_map(|l| textures.get((l.texture as usize).checked_sub(1)?))
+            .find_map(|t| crate::material::upload_env(device, &self.gpu.queue, t));
+        self.dome_texture = env.is_some();
+        let env = env.unwrap_or_else(|| crate::material::solid_texture(device, &self.gpu.queue, [255; 4]));
+        self.globals_bind = globals_bind_group(device, &self.pipelines, &self.globals, &self.lights, &env);
+    }
+
+    /// Textures streamed in after the stage: uploaded, materials rebuilt (and the environment,
+    /// when a dome light's texture is among them).
+    fn update_textures_impl(&mut self, scene: &SceneRef<'_>, indices: &[u32]) -> Result<bool, PluginError> {
+        let Some(materials) = self.materials.as_mut() else { return Ok(true) };
+        let device = &self.gpu.device;
+        let scope = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+        let uploaded =
+            materials.update_textures(device, &self.gpu.queue, &self.pipelines.material_layout, scene, indices);
+        let dome = scene
+            .lights()
+            .iter()
+            .any(|l| l.kind == ovhost_plugin_api::LightKind::DOME && indices.contains(&l.texture.wrapping_sub(1)));
+        if dome && !self.dome_texture {
+            self.bind_environment(scene);
+        }
+        if let Some(e) = pollster::block_on(scope.pop()) {
+            return Err(PluginError::unavailable(format!("the GPU ran out of memory loading textures: {e}")));
+        }
+        tracing::debug!(arrived = indices.len(), uploaded, "raster renderer took streamed textures");
+        self.gpu.take_error()?;
+        Ok(true)
     }
 
     fn set_selection_impl(&mut self, prim_ids: &[u32]) {
@@ -274,8 +312,14 @@ impl Raster {
         let globals = self.globals(&request.camera(), aspect)?;
         let post = self.post_params();
         let camera = request.camera();
-        let lights =
-            crate::lights::build(&self.stage_lights, &self.settings, camera.eye, camera.target, self.dome_texture);
+        let posed;
+        let stage_lights = if self.light_tracks.is_empty() {
+            &self.stage_lights
+        } else {
+            posed = crate::lights::posed(&self.stage_lights, &self.light_tracks, request.time_code());
+            &posed
+        };
+        let lights = crate::lights::build(stage_lights, &self.settings, camera.eye, camera.target, self.dome_texture);
         let queue = &self.gpu.queue;
         if let (Some(animation), Some(scene)) = (&mut self.animation, &self.scene) {
             let t = request.time_code();
@@ -509,6 +553,7 @@ impl RendererBackend for Raster {
         self.animation = None;
         self.materials = None;
         self.stage_lights.clear();
+        self.light_tracks.clear();
         self.set_selection_impl(&[]);
         RResult::ROk(())
     }
@@ -554,6 +599,7 @@ impl RendererBackend for Raster {
             "lights",
             "time_range",
             "tracks",
+            "mesh_double_sided",
         ];
         RResult::ROk(ROption::RSome(sections.into_iter().map(RString::from).collect()))
     }
@@ -568,5 +614,9 @@ impl RendererBackend for Raster {
 
     fn set_output_format(&mut self, spec: FrameSpec) -> RResult<(), PluginError> {
         self.set_output_format_impl(spec).into()
+    }
+
+    fn update_textures(&mut self, scene: SceneRef<'_>, indices: RSlice<'_, u32>) -> RResult<bool, PluginError> {
+        self.update_textures_impl(&scene, indices.as_slice()).into()
     }
 }

@@ -44,13 +44,7 @@ pub(super) fn encode(scene: &StageScene, out: &mut Vec<u8>) {
     }
     put_len(out, scene.textures.len());
     for t in scene.textures.iter() {
-        put_str(out, &t.asset_path);
-        put_str(out, &t.resolved_path);
-        for v in [t.color_space.0, t.wrap_s.0, t.wrap_t.0, t.width, t.height] {
-            put_u32(out, v);
-        }
-        put_len(out, t.rgba8.len());
-        out.extend_from_slice(&t.rgba8);
+        put_texture(out, t);
     }
     put_len(out, scene.lights.len());
     for l in scene.lights.iter() {
@@ -64,6 +58,36 @@ pub(super) fn encode(scene: &StageScene, out: &mut Vec<u8>) {
             &[l.intensity, l.radius, l.width, l.height, l.length, l.angle_deg, l.cone_angle_deg, l.cone_softness],
         );
     }
+    put_len(out, scene.mesh_double_sided.len());
+    out.extend(scene.mesh_double_sided.iter().map(|&d| u8::from(d)));
+}
+
+pub(super) fn put_texture(out: &mut Vec<u8>, t: &Texture) {
+    put_str(out, &t.asset_path);
+    put_str(out, &t.resolved_path);
+    for v in [t.color_space.0, t.wrap_s.0, t.wrap_t.0, t.width, t.height] {
+        put_u32(out, v);
+    }
+    put_len(out, t.rgba8.len());
+    out.extend_from_slice(&t.rgba8);
+}
+
+pub(super) fn read_texture(r: &mut Reader<'_>) -> Result<Texture, String> {
+    let asset_path = r.string()?;
+    let resolved_path = r.string()?;
+    let [color_space, wrap_s, wrap_t, width, height] = [r.u32()?, r.u32()?, r.u32()?, r.u32()?, r.u32()?];
+    let len = r.len()?;
+    let rgba8 = r.pod_vec::<u8>(len)?;
+    Ok(Texture {
+        asset_path,
+        resolved_path,
+        color_space: ColorSpace(color_space),
+        wrap_s: WrapMode(wrap_s),
+        wrap_t: WrapMode(wrap_t),
+        width,
+        height,
+        rgba8,
+    })
 }
 
 impl Reader<'_> {
@@ -116,21 +140,7 @@ pub(super) fn decode(r: &mut Reader<'_>, scene: &mut StageScene) -> Result<(), S
     let n = r.len()?;
     let mut textures = RVec::with_capacity(n.min(1 << 16));
     for _ in 0..n {
-        let asset_path = r.string()?;
-        let resolved_path = r.string()?;
-        let [color_space, wrap_s, wrap_t, width, height] = [r.u32()?, r.u32()?, r.u32()?, r.u32()?, r.u32()?];
-        let len = r.len()?;
-        let rgba8 = r.pod_vec::<u8>(len)?;
-        textures.push(Texture {
-            asset_path,
-            resolved_path,
-            color_space: ColorSpace(color_space),
-            wrap_s: WrapMode(wrap_s),
-            wrap_t: WrapMode(wrap_t),
-            width,
-            height,
-            rgba8,
-        });
+        textures.push(read_texture(r)?);
     }
     scene.textures = textures;
     let n = r.len()?;
@@ -158,5 +168,7 @@ pub(super) fn decode(r: &mut Reader<'_>, scene: &mut StageScene) -> Result<(), S
         });
     }
     scene.lights = lights;
+    let n = r.len()?;
+    scene.mesh_double_sided = r.take(n)?.iter().map(|&b| b != 0).collect();
     Ok(())
 }

@@ -8,7 +8,7 @@
 
 use super::materials::MaterialTable;
 use super::xform::{self, Mat4};
-use super::{animated, curves, extents, gprims, lights, mesh, skel, tetmesh, time};
+use super::{animated, curves, extents, gprims, lights, materials, mesh, skel, tetmesh, time};
 use openusd::{sdf, usd};
 use ovhost_plugin_api::abi_stable::std_types::{RString, RVec};
 use ovhost_plugin_api::{AuthoredCamera, Bounds, FaceSubset, MeshInstance, StageScene, TimeRange, Track, TrackTarget};
@@ -114,6 +114,7 @@ pub fn extract(stage: &usd::Stage) -> Extracted {
     let keep: Vec<bool> = ex.scene.meshes.iter().map(|m| !m.instances.is_empty()).collect();
     ex.scene.mesh_uvs = kept(std::mem::take(&mut ex.scene.mesh_uvs), &keep);
     ex.scene.mesh_subsets = kept(std::mem::take(&mut ex.scene.mesh_subsets), &keep);
+    ex.scene.mesh_double_sided = kept(std::mem::take(&mut ex.scene.mesh_double_sided).into_vec(), &keep).into();
     let mut remap = vec![u32::MAX; ex.scene.meshes.len()];
     let mut kept_meshes = RVec::new();
     for (i, m) in std::mem::take(&mut ex.scene.meshes).into_iter().enumerate() {
@@ -132,6 +133,7 @@ pub fn extract(stage: &usd::Stage) -> Extracted {
             Some(t)
         })
         .collect();
+    ex.scene.tracks.extend(lights::bake_tracks(stage, &ex.scene.lights, &ex.scene.prim_paths, &recorded));
     let (range, authored) = time::stage_range(stage);
     ex.scene.time_range = if authored {
         Some(range)
@@ -284,6 +286,7 @@ impl Extractor<'_> {
         let mut tracks = Vec::new();
         let times = time::walk_times(recorded);
         let cameras = self.scene.cameras.len();
+        let lights = self.scene.lights.len();
         self.frozen = true;
         // Per placement: baked matrices so far (None while equal to the start pose).
         let mut matrices: Vec<Option<Vec<f32>>> = vec![None; placements.len()];
@@ -297,6 +300,8 @@ impl Extractor<'_> {
         for &t in &times {
             let now = time::at(Some(t), || self.walk(root, xform::IDENTITY, true, 0));
             let posed_cameras: Vec<AuthoredCamera> = self.scene.cameras.drain(cameras..).collect();
+            // Lights are read once, at the start; their motion is baked by `lights::bake_tracks`.
+            self.scene.lights.truncate(lights);
             let aligned = now.len() == placements.len() && now.iter().zip(placements).all(|(a, b)| a.mesh == b.mesh);
             if !aligned {
                 eprintln!(
@@ -493,7 +498,7 @@ impl Extractor<'_> {
                     let key = gprims::dedupe_key(&prim, shape)
                         .filter(|_| !animated::is_animated(&prim))
                         .unwrap_or_else(|| path.clone());
-                    let key = format!("{key}#material{}", plan.mesh_material);
+                    let key = format!("{key}#material{}#{}", plan.mesh_material, materials::double_sided(&prim));
                     let pick_path = inst.as_ref().map_or_else(|| path.clone(), |c| c.instance_path.clone());
                     let mesh = self.gprim_for(&prim, shape, key, plan.mesh_material);
                     if let Some(m) = mesh.filter(|_| !self.frozen) {
@@ -530,8 +535,10 @@ impl Extractor<'_> {
                             } else {
                                 animated::Builder::Curves(shape.to_owned())
                             };
-                            let mesh =
-                                builder.build(&prim).and_then(|d| self.push_mesh(d, key, Vec::new(), RVec::new()));
+                            // Tubes and spheres are seen from both sides, as Storm draws curves and points.
+                            let mesh = builder
+                                .build(&prim)
+                                .and_then(|d| self.push_mesh(d, key, Vec::new(), RVec::new(), true));
                             if let Some(m) = mesh {
                                 self.shape_sources.insert(m, (prim.clone(), builder));
                             }
@@ -563,8 +570,9 @@ impl Extractor<'_> {
                         Some(&idx) => Some(idx),
                         None if self.frozen => None,
                         None => {
+                            let double_sided = materials::double_sided(&prim);
                             let mesh = tetmesh::build(&prim)
-                                .and_then(|data| self.push_mesh(data, key, Vec::new(), RVec::new()));
+                                .and_then(|data| self.push_mesh(data, key, Vec::new(), RVec::new(), double_sided));
                             if let Some(m) = mesh {
                                 self.shape_sources.insert(m, (prim.clone(), animated::Builder::Tet));
                             }
@@ -672,7 +680,7 @@ impl Extractor<'_> {
         let plan = self.materials.plan_mesh(self.stage, prim);
         let mut built = mesh::build_full(prim, &topo, plan.uv_set.as_deref());
         let subsets = plan.apply(&mut built.mesh.indices, &built.tri_faces);
-        let idx = self.push_mesh(built.mesh, key, built.uvs, subsets)?;
+        let idx = self.push_mesh(built.mesh, key, built.uvs, subsets, materials::double_sided(prim))?;
         self.mesh_sources.insert(idx, (prim.clone(), plan.uv_set.clone()));
         Some(idx)
     }
@@ -684,6 +692,7 @@ impl Extractor<'_> {
         key: String,
         uvs: Vec<[f32; 2]>,
         subsets: RVec<FaceSubset>,
+        double_sided: bool,
     ) -> Option<usize> {
         let mut local = Bounds::EMPTY;
         for p in data.positions.iter() {
@@ -692,6 +701,7 @@ impl Extractor<'_> {
         self.scene.meshes.push(data);
         self.scene.mesh_uvs.push(uvs.into());
         self.scene.mesh_subsets.push(subsets);
+        self.scene.mesh_double_sided.push(double_sided);
         self.mesh_local_bounds.push(local);
         let idx = self.scene.meshes.len() - 1;
         self.mesh_by_key.insert(key, idx);
@@ -712,7 +722,7 @@ impl Extractor<'_> {
         } else {
             vec![FaceSubset { first_index: 0, index_count: data.indices.len() as u32, material }].into()
         };
-        self.push_mesh(data, key, Vec::new(), subsets)
+        self.push_mesh(data, key, Vec::new(), subsets, materials::double_sided(prim))
     }
 
     fn add_camera(&mut self, prim: &usd::Prim, path: &str, world: Mat4) {

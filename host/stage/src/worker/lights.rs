@@ -4,7 +4,8 @@
 //!
 //! Both the `inputs:`-namespaced names (UsdLux since 21.02) and the older bare names are read.
 //! Invisible lights are skipped by the walk, like invisible geometry. Transforms are read at the
-//! default time.
+//! start time code; time-sampled transforms and visibility are baked into tracks
+//! ([`bake_tracks`]).
 
 use super::materials::{MaterialTable, TextureRequest, floats};
 use openusd::{sdf, usd};
@@ -103,6 +104,76 @@ pub fn blackbody_rgb(kelvin: f32) -> [f32; 3] {
         return [1.0; 3];
     }
     rgb.map(|c| (c / luminance) as f32)
+}
+
+/// Time-sampled light transforms and visibility, baked like instance transforms
+/// (`TrackTarget::LIGHT_TRANSFORM` / `LIGHT_VISIBILITY`, `mesh` = the light's index): each light
+/// is walked at the same time codes as the geometry (the recorded sample times plus every whole
+/// time code between them), and a track is kept only when something changes. A light invisible
+/// at the start time is not in the table (as invisible geometry), so it gets no track.
+pub fn bake_tracks(
+    stage: &usd::Stage,
+    lights: &[ovhost_plugin_api::Light],
+    prim_paths: &[ovhost_plugin_api::abi_stable::std_types::RString],
+    recorded: &[f64],
+) -> Vec<ovhost_plugin_api::Track> {
+    use super::{hierarchy, time, xform};
+    use ovhost_plugin_api::{Track, TrackTarget};
+    let times = time::walk_times(recorded);
+    if times.is_empty() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for (index, light) in lights.iter().enumerate() {
+        let Some(path) = (light.prim_id as usize).checked_sub(1).and_then(|i| prim_paths.get(i)) else { continue };
+        let Some(parsed) = hierarchy::parse_prim_path(path) else { continue };
+        let prim = stage.prim(parsed);
+        let mut values = Vec::with_capacity(times.len() * 16);
+        let mut moved = false;
+        for &t in &times {
+            let world = time::at(Some(t), || xform::world_transform(&prim));
+            moved |= world.iter().zip(&light.world_transform).any(|(a, b)| (a - b).abs() > 1e-9 * (1.0 + b.abs()));
+            values.extend(world.iter().map(|&x| x as f32));
+        }
+        if moved {
+            let times = times.clone().into();
+            out.push(Track {
+                target: TrackTarget::LIGHT_TRANSFORM,
+                mesh: index as u32,
+                instance: 0,
+                held: false,
+                times,
+                values: values.into(),
+            });
+        }
+        // Visibility: only the chain's time-sampled opinions can change it.
+        let chain: Vec<usd::Prim> =
+            prim.path().ancestors().filter(|p| !p.is_abs_root()).map(|p| stage.prim(p)).collect();
+        if chain.iter().any(|p| time::varies(&p.attribute("visibility"))) {
+            let shown: Vec<f32> = times
+                .iter()
+                .map(|&t| {
+                    let hidden = time::at(Some(t), || {
+                        chain.iter().any(|p| {
+                            matches!(time::get(&p.attribute("visibility")), Ok(Some(sdf::Value::Token(v))) if v.as_str() == "invisible")
+                        })
+                    });
+                    if hidden { 0.0 } else { 1.0 }
+                })
+                .collect();
+            if shown.contains(&0.0) {
+                out.push(Track {
+                    target: TrackTarget::LIGHT_VISIBILITY,
+                    mesh: index as u32,
+                    instance: 0,
+                    held: true,
+                    times: times.clone().into(),
+                    values: shown.into(),
+                });
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]

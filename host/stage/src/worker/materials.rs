@@ -162,6 +162,15 @@ fn pad4(v: &[f32], fill: [f32; 4]) -> [f32; 4] {
     std::array::from_fn(|i| v.get(i).copied().unwrap_or(fill[i]))
 }
 
+/// `UsdGeomGprim.doubleSided` (fallback false: back faces are culled, as usdview draws them).
+pub fn double_sided(prim: &usd::Prim) -> bool {
+    match get(prim, "doubleSided") {
+        Some(sdf::Value::Bool(b)) => b,
+        Some(other) => floats(&other).and_then(|v| v.first().copied()).is_some_and(|v| v != 0.0),
+        None => false,
+    }
+}
+
 fn get(prim: &usd::Prim, name: &str) -> Option<sdf::Value> {
     prim.attribute(name).get::<sdf::Value>().ok().flatten()
 }

@@ -62,6 +62,8 @@ struct Loaded {
     drawn: Vec<(String, ovhost_plugin_api::Bounds)>,
     /// Why each texture that has no pixels failed, by resolved path (for the inspector).
     texture_errors: std::collections::HashMap<String, String>,
+    /// Textures sent without pixels, decoded by later `textures` requests.
+    pending_textures: Option<textures::Pending>,
 }
 
 fn serve() -> ExitCode {
@@ -112,14 +114,32 @@ fn handle(
     cache: &mut textures::TextureCache,
     request: Request,
 ) -> Result<(Vec<u8>, Vec<u8>), Failure> {
-    if let Request::Open { path, variants, send_scene, asset_root } = request {
-        let (next, facts, scene) = open(&path, &variants, send_scene, asset_root.as_deref(), cache)?;
+    if let Request::Open { path, variants, send_scene, asset_root, defer_textures } = request {
+        let (next, facts, scene) = open(&path, &variants, send_scene, asset_root.as_deref(), defer_textures, cache)?;
         *loaded = Some(next);
         return Ok((json(&facts)?, scene));
     }
+    if let Request::Textures { max_decodes } = request {
+        let state = loaded.as_mut().ok_or((ErrorClass::NoStage, "no stage is open; open a stage first".to_owned()))?;
+        let Some(pending) = state.pending_textures.as_mut() else {
+            return Ok((json(&protocol::TexturesFacts { remaining: 0 })?, scene_codec::encode_textures(&[])));
+        };
+        let (batch, decoded) = cache.next_batch(pending, max_decodes);
+        for (resolved, error) in decoded.errors {
+            eprintln!("ovhost stage worker: texture {resolved}: {error}; the material input uses its fallback");
+            state.texture_errors.insert(resolved, error);
+        }
+        let remaining = pending.remaining();
+        if remaining == 0 {
+            state.pending_textures = None;
+        }
+        return Ok((json(&protocol::TexturesFacts { remaining })?, scene_codec::encode_textures(&batch)));
+    }
     let state = loaded.as_ref().ok_or((ErrorClass::NoStage, "no stage is open; open a stage first".to_owned()))?;
     let result = match request {
-        Request::Open { .. } => return Err((ErrorClass::BadRequest, "open is handled separately".to_owned())),
+        Request::Open { .. } | Request::Textures { .. } => {
+            return Err((ErrorClass::BadRequest, "open and textures are handled separately".to_owned()));
+        }
         Request::Children { prim_path } => {
             json(&state.hierarchy.children(&prim_path).ok_or_else(|| no_prim(&prim_path))?)?
         }
@@ -187,6 +207,7 @@ fn open(
     variants: &[VariantSelection],
     send_scene: bool,
     asset_root: Option<&str>,
+    defer_textures: bool,
     cache: &mut textures::TextureCache,
 ) -> Result<(Loaded, OpenFacts, Vec<u8>), Failure> {
     let failed = |message: String| (ErrorClass::OpenFailed, message);
@@ -240,11 +261,18 @@ fn open(
     let extracted = extract::extract(&stage);
     let mut scene = extracted.scene;
     let root = asset_root.map(std::path::Path::new);
-    let decoded = cache.load(&extracted.materials.textures, root);
-    for (resolved, error) in &decoded.errors {
-        eprintln!("ovhost stage worker: texture {resolved}: {error}; the material input uses its fallback");
-    }
-    scene.textures = decoded.textures.into();
+    let (texture_errors, pending_textures) = if defer_textures {
+        let (placeholders, pending) = cache.defer(&extracted.materials.textures, root);
+        scene.textures = placeholders.into();
+        (std::collections::HashMap::new(), (pending.remaining() > 0).then_some(pending))
+    } else {
+        let decoded = cache.load(&extracted.materials.textures, root);
+        for (resolved, error) in &decoded.errors {
+            eprintln!("ovhost stage worker: texture {resolved}: {error}; the material input uses its fallback");
+        }
+        scene.textures = decoded.textures.into();
+        (decoded.errors, None)
+    };
     let up_axis = match stage.stage_metadata("upAxis") {
         Ok(Some(openusd::sdf::Value::Token(t))) => ovhost_plugin_api::UpAxis::parse(t.as_str()),
         Ok(Some(openusd::sdf::Value::String(s))) => ovhost_plugin_api::UpAxis::parse(&s),
@@ -269,7 +297,7 @@ fn open(
         warnings: refused.borrow().clone(),
     };
     let bytes = if send_scene { scene_codec::encode(&scene) } else { Vec::new() };
-    Ok((Loaded { stage, hierarchy, drawn: extracted.drawn, texture_errors: decoded.errors }, facts, bytes))
+    Ok((Loaded { stage, hierarchy, drawn: extracted.drawn, texture_errors, pending_textures }, facts, bytes))
 }
 
 /// Gprim schema types (what `UsdGeom.Gprim` covers).

@@ -12,6 +12,11 @@
 //! - **Cache**: decoded images are kept by (resolved path, size, modification time) across
 //!   opens (reloads and variant switches decode nothing again), up to [`CACHE_BYTES`].
 //! - Decoding runs on all cores (one scoped thread per core).
+//! - **Streaming** ([`TextureCache::defer`], [`TextureCache::next_batch`]): the stage can be sent
+//!   with every texture still without pixels and the textures decoded afterwards, one batch (as
+//!   many misses as there are decode threads) per request, so the stage appears at once on
+//!   fallbacks. Streamed decoding uses one core fewer than the machine has, at background
+//!   priority (nice +10 per thread), so the host's render and encode threads keep the CPU.
 
 use super::materials::TextureRequest;
 use ovhost_plugin_api::Texture;
@@ -145,9 +150,101 @@ fn linear_to_srgb8(x: f32) -> u8 {
     (s * 255.0 + 0.5) as u8
 }
 
+/// Textures still to decode after the stage was sent without pixels (streamed in batches).
+pub struct Pending {
+    requests: Vec<TextureRequest>,
+    /// Budget halvings per request, decided up front from the images' headers.
+    halvings: Vec<u32>,
+    next: usize,
+    root: Option<std::path::PathBuf>,
+}
+
+impl Pending {
+    /// Textures not yet decoded.
+    pub fn remaining(&self) -> usize {
+        self.requests.len() - self.next
+    }
+}
+
+/// A texture without pixels (what the stage is sent with before its pixels arrive).
+pub fn placeholder(request: &TextureRequest) -> Texture {
+    to_texture(request, None, 0)
+}
+
+/// Width and height of an image from its header (a few bytes read), fitted to [`MAX_SIDE_PX`]
+/// as decoding will; `None` when the header is unreadable (decoding will say why).
+fn header_size(resolved: &str) -> Option<(u32, u32)> {
+    let (w, h) = if split_package(resolved).is_some() {
+        let bytes = read_bytes(resolved).ok()?;
+        image::ImageReader::new(std::io::Cursor::new(bytes)).with_guessed_format().ok()?.into_dimensions().ok()?
+    } else {
+        image::ImageReader::open(resolved).ok()?.with_guessed_format().ok()?.into_dimensions().ok()?
+    };
+    if w > MAX_SIDE_PX || h > MAX_SIDE_PX {
+        let scale = f64::from(MAX_SIDE_PX) / f64::from(w.max(h));
+        Some((((f64::from(w) * scale).round() as u32).max(1), ((f64::from(h) * scale).round() as u32).max(1)))
+    } else {
+        Some((w, h))
+    }
+}
+
 impl TextureCache {
+    /// Defers decoding: the stage is sent with textures that have no pixels yet (inputs read
+    /// their fallbacks) and [`TextureCache::next_batch`] decodes them afterwards. The memory
+    /// budget is applied up front from the image headers, largest first, exactly as
+    /// [`TextureCache::load`] does from decoded images.
+    pub fn defer(&mut self, requests: &[TextureRequest], root: Option<&Path>) -> (Vec<Texture>, Pending) {
+        let sizes: Vec<Option<(u32, u32)>> = requests
+            .iter()
+            .map(|r| {
+                let resolved = r.resolved.as_deref()?;
+                let cached = self.entries.iter().find(|(k, _)| k.0 == resolved).map(|(_, d)| (d.width, d.height));
+                cached.or_else(|| header_size(resolved))
+            })
+            .collect();
+        let halvings = budget_scales_of(&sizes);
+        let placeholders = requests.iter().map(placeholder).collect();
+        let pending = Pending { requests: requests.to_vec(), halvings, next: 0, root: root.map(Path::to_path_buf) };
+        (placeholders, pending)
+    }
+
+    /// Decodes the next textures of `pending`: up to `max_decodes` that are not in the cache
+    /// (decoded in parallel) and any cached ones on the way. Returns them with their 0-based
+    /// indices, and the errors of those that failed (by resolved path).
+    pub fn next_batch(&mut self, pending: &mut Pending, max_decodes: usize) -> (Vec<(u32, Texture)>, Loaded) {
+        let max_decodes = if max_decodes == 0 { decode_threads(true, usize::MAX) } else { max_decodes };
+        let start = pending.next;
+        let mut end = start;
+        let mut misses = 0;
+        while end < pending.requests.len() {
+            let r = &pending.requests[end];
+            let cached = r.resolved.as_deref().is_some_and(|p| self.entries.keys().any(|k| k.0 == p));
+            if !cached {
+                if misses == max_decodes {
+                    break;
+                }
+                misses += 1;
+            }
+            end += 1;
+        }
+        pending.next = end;
+        let loaded = self.load_scaled(
+            &pending.requests[start..end],
+            pending.root.as_deref(),
+            Some(&pending.halvings[start..end]),
+        );
+        let indices = (start as u32..end as u32).collect::<Vec<_>>();
+        let textures = indices.iter().copied().zip(loaded.textures.iter().cloned()).collect();
+        (textures, loaded)
+    }
+
     /// Decodes (or finds in the cache) every requested texture.
     pub fn load(&mut self, requests: &[TextureRequest], root: Option<&Path>) -> Loaded {
+        self.load_scaled(requests, root, None)
+    }
+
+    /// [`TextureCache::load`] with the budget halvings already decided (streamed batches).
+    fn load_scaled(&mut self, requests: &[TextureRequest], root: Option<&Path>, halvings: Option<&[u32]>) -> Loaded {
         // Identify each request's file first (cheap); decode the misses in parallel.
         let keyed: Vec<Result<CacheKey, String>> = requests
             .iter()
@@ -163,7 +260,7 @@ impl TextureCache {
         misses.retain(|k| !self.entries.contains_key(*k));
         misses.sort();
         misses.dedup();
-        let decoded = decode_parallel(&misses);
+        let decoded = decode_parallel(&misses, halvings.is_some());
         let mut failed: HashMap<String, String> = HashMap::new();
         for (key, result) in misses.into_iter().zip(decoded) {
             match result {
@@ -195,7 +292,10 @@ impl TextureCache {
                 }
             }
         }
-        let scales = budget_scales(&images);
+        let scales = match halvings {
+            Some(h) => h.to_vec(),
+            None => budget_scales(&images),
+        };
         let textures = requests
             .iter()
             .zip(images)
@@ -215,14 +315,33 @@ impl TextureCache {
     }
 }
 
-fn decode_parallel(keys: &[&CacheKey]) -> Vec<Result<Decoded, String>> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(keys.len().max(1));
+/// Lowers the calling thread's scheduling priority (Linux: per-thread nice +10), so decoding in
+/// the background yields the CPU to the host's render and encode threads.
+fn background_priority() {
+    // SAFETY: setpriority has no memory effects; on Linux `who = 0` with PRIO_PROCESS names the
+    // calling thread only. A failure leaves the priority as it was (nothing to clean up).
+    let _ = unsafe { nix::libc::setpriority(nix::libc::PRIO_PROCESS, 0, 10) };
+}
+
+/// Decode threads: every core during an open (nothing else to do), one core fewer and at
+/// background priority while streaming (the stage is on screen and must keep streaming).
+fn decode_threads(background: bool, jobs: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = if background { cores.saturating_sub(1).max(1) } else { cores };
+    threads.min(jobs.max(1))
+}
+
+fn decode_parallel(keys: &[&CacheKey], background: bool) -> Vec<Result<Decoded, String>> {
+    let threads = decode_threads(background, keys.len());
     let next = std::sync::atomic::AtomicUsize::new(0);
     let mut results: Vec<Option<Result<Decoded, String>>> = (0..keys.len()).map(|_| None).collect();
     let slots = std::sync::Mutex::new(&mut results);
     std::thread::scope(|s| {
         for _ in 0..threads {
             s.spawn(|| {
+                if background {
+                    background_priority();
+                }
                 loop {
                     let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let Some(key) = keys.get(i) else { break };
@@ -239,14 +358,20 @@ fn decode_parallel(keys: &[&CacheKey]) -> Vec<Result<Decoded, String>> {
 
 /// How many times each texture is halved so all of them fit [`BUDGET_BYTES`].
 fn budget_scales(images: &[Option<Arc<Decoded>>]) -> Vec<u32> {
+    let sizes: Vec<Option<(u32, u32)>> = images.iter().map(|d| d.as_ref().map(|d| (d.width, d.height))).collect();
+    budget_scales_of(&sizes)
+}
+
+/// [`budget_scales`] from image sizes (width, height).
+fn budget_scales_of(images: &[Option<(u32, u32)>]) -> Vec<u32> {
     let mut halvings = vec![0u32; images.len()];
     let size = |i: usize, h: &[u32]| {
-        images[i].as_ref().map_or(0, |d| (d.width >> h[i]).max(1) as usize * (d.height >> h[i]).max(1) as usize * 4)
+        images[i].as_ref().map_or(0, |d| (d.0 >> h[i]).max(1) as usize * (d.1 >> h[i]).max(1) as usize * 4)
     };
     let mut total: usize = (0..images.len()).map(|i| size(i, &halvings)).sum();
     while total > BUDGET_BYTES {
         let Some(largest) = (0..images.len())
-            .filter(|&i| images[i].as_ref().is_some_and(|d| (d.width.min(d.height) >> halvings[i]) > 64))
+            .filter(|&i| images[i].as_ref().is_some_and(|d| (d.0.min(d.1) >> halvings[i]) > 64))
             .max_by_key(|&i| size(i, &halvings))
         else {
             break;

@@ -29,6 +29,8 @@ struct VertexIn {
     @location(9) n2: vec4<f32>,
     @location(10) prim_id: u32,
     @location(11) uv: vec2<f32>,
+    // Bit 0: single-sided (cull back faces).
+    @location(12) flags: u32,
 };
 
 struct VertexOut {
@@ -38,6 +40,9 @@ struct VertexOut {
     @location(2) color: vec3<f32>,
     @location(3) @interpolate(flat) prim_id: u32,
     @location(4) uv: vec2<f32>,
+    // Bit 0: cull back faces; bit 1: the transform mirrors (negative determinant), which swaps
+    // which winding faces the viewer.
+    @location(5) @interpolate(flat) sided: u32,
 };
 
 struct FragmentOut {
@@ -57,6 +62,8 @@ fn vs_mesh(v: VertexIn) -> VertexOut {
     out.color = v.color;
     out.prim_id = v.prim_id;
     out.uv = v.uv;
+    let mirrored = determinant(mat3x3<f32>(v.m0.xyz, v.m1.xyz, v.m2.xyz)) < 0.0;
+    out.sided = (v.flags & 1u) | select(0u, 2u, mirrored);
     return out;
 }
 
@@ -77,23 +84,33 @@ fn srgb_to_linear(c: vec3<f32>) -> vec3<f32> {
 }
 
 @fragment
-fn fs_mesh(in: VertexOut) -> FragmentOut {
+fn fs_mesh(in: VertexOut, @builtin(front_facing) front_facing: bool) -> FragmentOut {
     // Faceted normal from screen-space derivatives, used when the mesh has no normals. Computed
     // before any branch: derivatives need uniform control flow.
     let faceted = cross(dpdx(in.world), dpdy(in.world));
     var n = in.normal;
-    if (dot(n, n) < 1e-12) {
+    let derived = dot(n, n) < 1e-12;
+    if (derived) {
         n = faceted;
     }
     n = normalize(n);
     let to_eye = normalize(g.eye.xyz - in.world);
-    // Two-sided: always shade the side facing the camera.
-    if (dot(n, to_eye) < 0.0) {
+    // Counter-clockwise (USD's right-handed winding) faces the viewer; a mirroring transform
+    // swaps it. Back faces of single-sided meshes are culled below (as usdview does); those of
+    // double-sided meshes are lit on their own side: the normal is flipped.
+    let front = front_facing != ((in.sided & 2u) != 0u);
+    let culled = !front && (in.sided & 1u) != 0u;
+    if (derived) {
+        // The faceted normal's sign follows the screen, not the winding: face it to the eye.
+        if (dot(n, to_eye) < 0.0) {
+            n = -n;
+        }
+    } else if (!front) {
         n = -n;
     }
     // The material (pbr.wgsl): textures are sampled here, in uniform control flow.
     let surf = read_surface(in.uv, in.color, in.world, n);
-    if (surf.threshold > 0.0 && surf.opacity < surf.threshold) {
+    if (culled || (surf.threshold > 0.0 && surf.opacity < surf.threshold)) {
         discard;
     }
     var alpha = 1.0;
