@@ -547,7 +547,12 @@ impl Delivery {
 
     /// Each sink's negotiated spec (`None`: nothing can feed it), see [`Delivery::negotiate`].
     pub fn negotiated(&self) -> Vec<(String, Option<FrameSpec>)> {
-        self.sinks.lock().iter().zip(&self.negotiated).map(|(sink, n)| (sink.name(), n.as_ref().map(|(s, _)| *s))).collect()
+        self.sinks
+            .lock()
+            .iter()
+            .zip(&self.negotiated)
+            .map(|(sink, n)| (sink.name(), n.as_ref().map(|(s, _)| *s)))
+            .collect()
     }
 
     /// Per sink for `/api/state`: the negotiated spec and chain, what it wants now, frames handed

@@ -593,7 +593,11 @@ impl StageSlot {
     pub fn take_textures(&mut self, batch: ovhost_stage::TextureBatch) -> Option<Vec<u32>> {
         let current = self.current.as_mut()?;
         if current.scene.generation != batch.generation {
-            tracing::debug!(batch = batch.generation, current = current.scene.generation, "stale texture batch dropped");
+            tracing::debug!(
+                batch = batch.generation,
+                current = current.scene.generation,
+                "stale texture batch dropped"
+            );
             return None;
         }
         let mut indices = Vec::with_capacity(batch.textures.len());
