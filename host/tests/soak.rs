@@ -51,6 +51,11 @@ fn soak() {
     let pid = host.child.id();
     let port = host.port;
     let stop = Arc::new(AtomicBool::new(false));
+    // The client connects first, so it holds control (`--control first`) and its drag moves the
+    // camera: the host renders on demand, so a spectator's refused drag would leave the picture
+    // still and the viewer's frame count would measure nothing.
+    let mut client = Ws::connect(port, "");
+    client.hello(&[]);
     // The viewer: frames per second, each second.
     let viewer = {
         let stop = stop.clone();
@@ -72,8 +77,6 @@ fn soak() {
             per_second
         })
     };
-    let mut client = Ws::connect(port, "");
-    client.hello(&[]);
     // Reads must not hold up the 20 msg/s and 60 events/s schedule.
     client.set_read_timeout(Duration::from_millis(2));
     let warm_up = Duration::from_secs(10.min(seconds / 4));
