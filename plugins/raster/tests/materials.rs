@@ -14,25 +14,8 @@ use support::*;
 /// The checker's texels as authored (top-left, top-right, bottom-left, bottom-right of the image).
 const CHECKER: [[u8; 4]; 4] = [[230, 30, 30, 255], [30, 200, 30, 255], [30, 30, 230, 255], [240, 220, 20, 255]];
 
-fn face_on() -> RenderRequest {
-    RenderRequest {
-        camera: CameraView {
-            eye: [0.0, 0.0, 5.0],
-            target: [0.0, 0.0, 0.0],
-            up: [0.0, 1.0, 0.0],
-            fov_y_deg: 45.0,
-            near: 0.1,
-            far: 100.0,
-            ..CameraView::default()
-        },
-        frame_number: 1,
-        time_us: 0,
-        time_code: f64::NAN,
-    }
-}
-
 fn shoot(r: &mut Raster) -> Image {
-    face_on().with_ref(|q| capture(&r.render(q).unwrap()))
+    shoot_face_on(r, f64::NAN)
 }
 
 /// Pixel of a point in the z = 0 plane seen by [`face_on`].

@@ -13,25 +13,8 @@ use support::*;
 
 const BACKGROUND: [u8; 4] = [0, 0, 0, 255];
 
-fn face_on(time_code: f64) -> RenderRequest {
-    RenderRequest {
-        camera: CameraView {
-            eye: [0.0, 0.0, 5.0],
-            target: [0.0, 0.0, 0.0],
-            up: [0.0, 1.0, 0.0],
-            fov_y_deg: 45.0,
-            near: 0.1,
-            far: 100.0,
-            ..CameraView::default()
-        },
-        frame_number: 1,
-        time_us: 0,
-        time_code,
-    }
-}
-
 fn shoot(r: &mut Raster, time_code: f64) -> Image {
-    face_on(time_code).with_ref(|q| capture(&r.render(q).unwrap()))
+    shoot_face_on(r, time_code)
 }
 
 fn set(r: &mut Raster, key: &str, value: &str) {

@@ -179,3 +179,27 @@ pub fn is_neutral(p: [u8; 4]) -> bool {
     let min = p[0].min(p[1]).min(p[2]);
     max - min <= 16
 }
+
+/// Looking straight at the z = 0 plane from 5 units away (45° vertical field of view), at
+/// `time_code` (`f64::NAN`: the scene's start).
+pub fn face_on(time_code: f64) -> RenderRequest {
+    RenderRequest {
+        camera: CameraView {
+            eye: [0.0, 0.0, 5.0],
+            target: [0.0, 0.0, 0.0],
+            up: [0.0, 1.0, 0.0],
+            fov_y_deg: 45.0,
+            near: 0.1,
+            far: 100.0,
+            ..CameraView::default()
+        },
+        frame_number: 1,
+        time_us: 0,
+        time_code,
+    }
+}
+
+/// One frame seen [`face_on`] at `time_code`.
+pub fn shoot_face_on(r: &mut Raster, time_code: f64) -> Image {
+    face_on(time_code).with_ref(|q| capture(&r.render(q).unwrap()))
+}
