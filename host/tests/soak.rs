@@ -139,6 +139,9 @@ fn soak() {
             rss_peak = rss_peak.max(rss_bytes(pid));
         }
     }
+    // The viewer counts only while the client drives: the host renders on demand, so once the
+    // drag stops (the drain below) a still picture rightly sends no frames.
+    stop.store(true, Ordering::Relaxed);
     let drain = Instant::now() + Duration::from_secs(5);
     while Instant::now() < drain {
         if let Some(m) = client.recv(Duration::from_millis(100)) {
@@ -146,7 +149,6 @@ fn soak() {
         }
     }
     let rss_end = rss_bytes(pid);
-    stop.store(true, Ordering::Relaxed);
     let per_second = viewer.join().unwrap();
     let skip = warm_up.as_secs() as usize + 1;
     let measured: Vec<u64> = per_second.iter().skip(skip).copied().collect();
