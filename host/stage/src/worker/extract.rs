@@ -8,7 +8,7 @@
 
 use super::materials::MaterialTable;
 use super::xform::{self, Mat4};
-use super::{animated, curves, extents, gprims, lights, materials, mesh, skel, tetmesh, time};
+use super::{animated, curves, extents, gprims, lights, materials, mesh, skel, time};
 use openusd::{sdf, usd};
 use ovhost_plugin_api::abi_stable::std_types::{RString, RVec};
 use ovhost_plugin_api::{AuthoredCamera, Bounds, FaceSubset, MeshInstance, StageScene, TimeRange, Track, TrackTarget};
@@ -51,6 +51,17 @@ type Skinned = (usize, usd::Prim, skel::Skinning, xform::Mat4, Option<String>);
 struct InstanceCtx {
     instance_path: String,
     prototype_key: String,
+}
+
+impl InstanceCtx {
+    /// The key a prim's mesh is shared under: inside a native instance, its path below the
+    /// prototype (so every instance of it shares one mesh); elsewhere its own path.
+    fn key_of(inst: Option<&Self>, path: &str) -> String {
+        match inst {
+            Some(ctx) => format!("{}{}", ctx.prototype_key, &path[ctx.instance_path.len()..]),
+            None => path.to_owned(),
+        }
+    }
 }
 
 struct Extractor<'s> {
@@ -473,10 +484,7 @@ impl Extractor<'_> {
             let type_name = prim.type_name().ok().flatten().map(|t| t.as_str().to_owned()).unwrap_or_default();
             match type_name.as_str() {
                 "Mesh" => {
-                    let key = match &inst {
-                        Some(ctx) => format!("{}{}", ctx.prototype_key, &path[ctx.instance_path.len()..]),
-                        None => path.clone(),
-                    };
+                    let key = InstanceCtx::key_of(inst.as_ref(), &path);
                     if let Some(mesh) = self.mesh_for(&prim, key) {
                         let pick_path = inst.as_ref().map_or_else(|| path.clone(), |c| c.instance_path.clone());
                         let local = self.mesh_local_bounds[mesh];
@@ -522,29 +530,14 @@ impl Extractor<'_> {
                     }
                 }
                 shape if curves::is_curves(shape) || shape == "Points" => {
-                    let key = match &inst {
-                        Some(ctx) => format!("{}{}", ctx.prototype_key, &path[ctx.instance_path.len()..]),
-                        None => path.clone(),
+                    let key = InstanceCtx::key_of(inst.as_ref(), &path);
+                    let builder = if shape == "Points" {
+                        animated::Builder::Points
+                    } else {
+                        animated::Builder::Curves(shape.to_owned())
                     };
-                    let mesh = match self.mesh_by_key.get(&key) {
-                        Some(&idx) => Some(idx),
-                        None if self.frozen => None,
-                        None => {
-                            let builder = if shape == "Points" {
-                                animated::Builder::Points
-                            } else {
-                                animated::Builder::Curves(shape.to_owned())
-                            };
-                            // Tubes and spheres are seen from both sides, as Storm draws curves and points.
-                            let mesh = builder
-                                .build(&prim)
-                                .and_then(|d| self.push_mesh(d, key, Vec::new(), RVec::new(), true));
-                            if let Some(m) = mesh {
-                                self.shape_sources.insert(m, (prim.clone(), builder));
-                            }
-                            mesh
-                        }
-                    };
+                    // Tubes and spheres are seen from both sides, as Storm draws curves and points.
+                    let mesh = self.shape_mesh(key, &prim, builder, true);
                     // Bounds as pxr's extents (points padded by the widest half-width), drawn or not.
                     let local = curves::extent(&prim, shape == "Points")
                         .or_else(|| mesh.map(|m| self.mesh_local_bounds[m]))
@@ -562,23 +555,9 @@ impl Extractor<'_> {
                     }
                 }
                 "TetMesh" => {
-                    let key = match &inst {
-                        Some(ctx) => format!("{}{}", ctx.prototype_key, &path[ctx.instance_path.len()..]),
-                        None => path.clone(),
-                    };
-                    let mesh = match self.mesh_by_key.get(&key) {
-                        Some(&idx) => Some(idx),
-                        None if self.frozen => None,
-                        None => {
-                            let double_sided = materials::double_sided(&prim);
-                            let mesh = tetmesh::build(&prim)
-                                .and_then(|data| self.push_mesh(data, key, Vec::new(), RVec::new(), double_sided));
-                            if let Some(m) = mesh {
-                                self.shape_sources.insert(m, (prim.clone(), animated::Builder::Tet));
-                            }
-                            mesh
-                        }
-                    };
+                    let key = InstanceCtx::key_of(inst.as_ref(), &path);
+                    let double_sided = materials::double_sided(&prim);
+                    let mesh = self.shape_mesh(key, &prim, animated::Builder::Tet, double_sided);
                     if let Some(mesh) = mesh {
                         let pick_path = inst.as_ref().map_or_else(|| path.clone(), |c| c.instance_path.clone());
                         let local = self.mesh_local_bounds[mesh];
@@ -683,6 +662,29 @@ impl Extractor<'_> {
         let idx = self.push_mesh(built.mesh, key, built.uvs, subsets, materials::double_sided(prim))?;
         self.mesh_sources.insert(idx, (prim.clone(), plan.uv_set.clone()));
         Some(idx)
+    }
+
+    /// The mesh of a shape `builder` tessellates (curves, points, a tet mesh): the one already
+    /// made under `key`, else built now (unless frozen) and remembered with its source, so time
+    /// samples of its attributes can rebuild it.
+    fn shape_mesh(
+        &mut self,
+        key: String,
+        prim: &usd::Prim,
+        builder: animated::Builder,
+        double_sided: bool,
+    ) -> Option<usize> {
+        if let Some(&idx) = self.mesh_by_key.get(&key) {
+            return Some(idx);
+        }
+        if self.frozen {
+            return None;
+        }
+        let mesh = builder.build(prim).and_then(|d| self.push_mesh(d, key, Vec::new(), RVec::new(), double_sided));
+        if let Some(m) = mesh {
+            self.shape_sources.insert(m, (prim.clone(), builder));
+        }
+        mesh
     }
 
     /// Adds a built mesh under a dedupe key; returns its index.
