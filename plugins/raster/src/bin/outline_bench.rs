@@ -5,7 +5,7 @@
 //! `outline_bench [--seconds S] [--size WxH]` (S per case, default 3). The adapter follows
 //! `OVHOST_WGPU_BACKEND` / `OVHOST_WGPU_ADAPTER` like the plugin (lavapipe on a CPU machine).
 
-use std::time::{Duration, Instant};
+mod common;
 
 use ovhost_plugin_api::prelude::*;
 use ovhost_plugin_raster::{Raster, RasterConfig, synthetic};
@@ -34,11 +34,6 @@ fn camera(frame: u64) -> CameraView {
         far: 100.0,
         ..CameraView::default()
     }
-}
-
-fn percentile_ms(sorted: &[Duration], p: f64) -> f64 {
-    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted.get(index).map_or(0.0, |d| d.as_secs_f64() * 1e3)
 }
 
 fn main() {
@@ -90,32 +85,19 @@ fn main() {
             .into_result()
             .unwrap_or_else(|e| fail("outline_width_px", e));
         raster.set_selection(RSlice::from_slice(selection)).into_result().unwrap_or_else(|e| fail("selection", e));
-        let mut render = |raster: &mut Raster| {
+        let (times, total) = common::time_frames(seconds, MAX_FRAMES, WARMUP_FRAMES, || {
             frame_number += 1;
             let request = RenderRequest { camera: camera(frame_number), frame_number, time_us: 0, time_code: f64::NAN };
             request.with_ref(|request| {
-                let frame = raster.render(request).into_result().unwrap_or_else(|e| fail("render", e));
-                let bytes = frame.host_bytes().unwrap_or_default();
-                bytes.iter().step_by(frame.pitch_bytes.max(1) as usize).fold(0u8, |a, b| a ^ b)
+                common::touch_rows(&raster.render(request).into_result().unwrap_or_else(|e| fail("render", e)))
             })
-        };
-        for _ in 0..WARMUP_FRAMES {
-            std::hint::black_box(render(&mut raster));
-        }
-        let mut times = Vec::new();
-        let start = Instant::now();
-        while start.elapsed().as_secs_f64() < seconds && times.len() < MAX_FRAMES {
-            let t = Instant::now();
-            std::hint::black_box(render(&mut raster));
-            times.push(t.elapsed());
-        }
-        let fps = times.len() as f64 / start.elapsed().as_secs_f64();
-        times.sort();
-        let median = percentile_ms(&times, 0.5);
+        });
+        let fps = times.len() as f64 / total;
+        let median = common::percentile_ms(&times, 0.5);
         let base = *baseline.get_or_insert(median);
         println!(
             "BENCH outline {width}x{height} selection {label}: frame median {median:.2} ms, p95 {:.2} ms, {fps:.1} fps, {:.2}x the unselected median ({} frames; {adapter})",
-            percentile_ms(&times, 0.95),
+            common::percentile_ms(&times, 0.95),
             median / base,
             times.len(),
         );

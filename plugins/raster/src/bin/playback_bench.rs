@@ -8,7 +8,7 @@
 //!
 //! Prints one JSON object on stdout. Usage: `playback_bench [--seconds S]` (per case, default 2).
 
-use std::time::{Duration, Instant};
+mod common;
 
 use ovhost_plugin_api::prelude::*;
 use ovhost_plugin_api::{StageScene, TimeRange, Track, TrackTarget};
@@ -95,11 +95,6 @@ fn camera() -> CameraView {
     }
 }
 
-fn percentile_ms(sorted: &[Duration], p: f64) -> f64 {
-    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted.get(index).map_or(0.0, |d| d.as_secs_f64() * 1e3)
-}
-
 fn main() {
     let mut seconds = 2.0f64;
     let mut args = std::env::args().skip(1);
@@ -121,29 +116,15 @@ fn main() {
         for (width, height) in SIZES {
             raster.resize(width, height).into_result().unwrap_or_else(|e| fail("resize", e));
             let mut frame_number = 0u64;
-            let mut render = |raster: &mut Raster| {
+            let (times, total) = common::time_frames(seconds, MAX_FRAMES, 5, || {
                 frame_number += 1;
                 // A new time code every frame (0.37 codes apart, never a sample exactly).
                 let time_code = (frame_number as f64 * 0.37) % (SAMPLES - 1) as f64;
                 let request = RenderRequest { camera: camera(), frame_number, time_us: 0, time_code };
                 request.with_ref(|request| {
-                    let frame = raster.render(request).into_result().unwrap_or_else(|e| fail("render", e));
-                    let bytes = frame.host_bytes().unwrap_or_default();
-                    bytes.iter().step_by(frame.pitch_bytes.max(1) as usize).fold(0u8, |a, b| a ^ b)
+                    common::touch_rows(&raster.render(request).into_result().unwrap_or_else(|e| fail("render", e)))
                 })
-            };
-            for _ in 0..5 {
-                std::hint::black_box(render(&mut raster));
-            }
-            let mut times = Vec::new();
-            let start = Instant::now();
-            while start.elapsed().as_secs_f64() < seconds && times.len() < MAX_FRAMES {
-                let t = Instant::now();
-                std::hint::black_box(render(&mut raster));
-                times.push(t.elapsed());
-            }
-            let total = start.elapsed().as_secs_f64();
-            times.sort();
+            });
             results.push(json!({
                 "case": name,
                 "width": width,
@@ -153,8 +134,8 @@ fn main() {
                 "instances": scene.meshes.iter().map(|m| m.instances.len()).sum::<usize>(),
                 "frames": times.len(),
                 "fps": times.len() as f64 / total,
-                "frame_ms_median": percentile_ms(&times, 0.5),
-                "frame_ms_p95": percentile_ms(&times, 0.95),
+                "frame_ms_median": common::percentile_ms(&times, 0.5),
+                "frame_ms_p95": common::percentile_ms(&times, 0.95),
             }));
         }
     }

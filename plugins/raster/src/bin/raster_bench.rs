@@ -4,7 +4,9 @@
 //! default 2; `--yuv`: frames converted to I420 on the GPU before readback, on any adapter). The
 //! adapter follows `OVHOST_WGPU_BACKEND` / `OVHOST_WGPU_ADAPTER` like the plugin.
 
-use std::time::{Duration, Instant};
+mod common;
+
+use std::time::Instant;
 
 use ovhost_plugin_api::prelude::*;
 use ovhost_plugin_raster::{Raster, RasterConfig, synthetic};
@@ -32,11 +34,6 @@ fn camera(frame: u64) -> CameraView {
 fn fail(what: &str, e: PluginError) -> ! {
     eprintln!("raster_bench: {what}: {e}");
     std::process::exit(1)
-}
-
-fn percentile_ms(sorted: &[Duration], p: f64) -> f64 {
-    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted.get(index).map_or(0.0, |d| d.as_secs_f64() * 1e3)
 }
 
 fn main() {
@@ -79,28 +76,14 @@ fn main() {
         for (width, height) in SIZES {
             raster.resize(width, height).into_result().unwrap_or_else(|e| fail("resize", e));
             let mut frame_number = 0u64;
-            let mut render = |raster: &mut Raster| {
+            let (times, total) = common::time_frames(seconds, MAX_FRAMES, WARMUP_FRAMES, || {
                 frame_number += 1;
                 let request =
                     RenderRequest { camera: camera(frame_number), frame_number, time_us: 0, time_code: f64::NAN };
                 request.with_ref(|request| {
-                    let frame = raster.render(request).into_result().unwrap_or_else(|e| fail("render", e));
-                    // Touch every row of the returned pixels so the readback is really consumed.
-                    let bytes = frame.host_bytes().unwrap_or_default();
-                    bytes.iter().step_by(frame.pitch_bytes.max(1) as usize).fold(0u8, |a, b| a ^ b)
+                    common::touch_rows(&raster.render(request).into_result().unwrap_or_else(|e| fail("render", e)))
                 })
-            };
-            for _ in 0..WARMUP_FRAMES {
-                std::hint::black_box(render(&mut raster));
-            }
-            let mut times = Vec::new();
-            let start = Instant::now();
-            while start.elapsed().as_secs_f64() < seconds && times.len() < MAX_FRAMES {
-                let t = Instant::now();
-                std::hint::black_box(render(&mut raster));
-                times.push(t.elapsed());
-            }
-            let total = start.elapsed().as_secs_f64();
+            });
             let picks = 20;
             let pick_start = Instant::now();
             for i in 0..picks {
@@ -108,15 +91,14 @@ fn main() {
                 std::hint::black_box(id);
             }
             pick_ms.push(pick_start.elapsed().as_secs_f64() * 1e3 / f64::from(picks));
-            times.sort();
             results.push(json!({
                 "width": width,
                 "height": height,
                 "triangles": triangles,
                 "frames": times.len(),
                 "fps": times.len() as f64 / total,
-                "frame_ms_median": percentile_ms(&times, 0.5),
-                "frame_ms_p95": percentile_ms(&times, 0.95),
+                "frame_ms_median": common::percentile_ms(&times, 0.5),
+                "frame_ms_p95": common::percentile_ms(&times, 0.95),
                 "upload_ms": upload_ms,
             }));
         }
