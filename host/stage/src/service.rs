@@ -33,7 +33,7 @@ struct Worker {
     child: Child,
     stdin: ChildStdin,
     replies: Receiver<ReplyResult>,
-    stderr_tail: Option<JoinHandle<String>>,
+    stderr_tail: Option<JoinHandle<StderrTail>>,
 }
 
 /// Environment variable through which the worker learns its address-space limit in bytes.
@@ -440,9 +440,8 @@ impl StageService {
         let _ = worker.child.kill();
         let status = worker.child.wait().map(describe_exit).unwrap_or_else(|e| format!("exit status unknown ({e})"));
         let tail = worker.stderr_tail.take().and_then(|h| h.join().ok()).unwrap_or_default();
-        let last_words: Vec<&str> = tail.lines().filter(|l| !l.trim().is_empty()).collect();
-        let out_of_memory = last_words.iter().any(|l| l.contains("memory allocation of"));
-        let last_words = last_words[last_words.len().saturating_sub(3)..].join(" / ");
+        let out_of_memory = tail.out_of_memory;
+        let last_words = last_words(&tail.text);
         let detail = if last_words.is_empty() { status } else { format!("{status}; it said: {last_words}") };
         let detail = match (out_of_memory, self.memory_limit) {
             (true, Some(limit)) => {
@@ -513,21 +512,60 @@ impl Drop for StageService {
     }
 }
 
+/// What a worker wrote to stderr before it ended: the last [`STDERR_TAIL_BYTES`], and whether it
+/// said anywhere that an allocation failed (a backtrace printed after that line can be longer
+/// than the tail).
+#[derive(Default)]
+struct StderrTail {
+    text: String,
+    out_of_memory: bool,
+}
+
+/// The line Rust's allocation-failure handler prints before it aborts.
+const OUT_OF_MEMORY: &[u8] = b"memory allocation of";
+
 /// Reads a stream to its end, keeping only the last [`STDERR_TAIL_BYTES`].
-fn keep_tail(mut stream: impl Read) -> String {
+fn keep_tail(mut stream: impl Read) -> StderrTail {
     let mut tail: Vec<u8> = Vec::new();
+    let (mut out_of_memory, mut cut) = (false, false);
     let mut buf = [0u8; 4096];
     while let Ok(n) = stream.read(&mut buf) {
         if n == 0 {
             break;
         }
+        // Searched from just before the new bytes, so a line split across reads is seen.
+        let from = tail.len().saturating_sub(OUT_OF_MEMORY.len());
         tail.extend_from_slice(&buf[..n]);
+        out_of_memory |= tail[from..].windows(OUT_OF_MEMORY.len()).any(|w| w == OUT_OF_MEMORY);
         if tail.len() > 2 * STDERR_TAIL_BYTES {
             tail.drain(..tail.len() - STDERR_TAIL_BYTES);
+            cut = true;
         }
     }
-    let start = tail.len().saturating_sub(STDERR_TAIL_BYTES);
-    String::from_utf8_lossy(&tail[start..]).into_owned()
+    let mut start = tail.len().saturating_sub(STDERR_TAIL_BYTES);
+    if cut || start > 0 {
+        // Cut: the first line is a fragment.
+        start += tail[start..].iter().position(|b| *b == b'\n').map_or(0, |i| i + 1);
+    }
+    StderrTail { text: String::from_utf8_lossy(&tail[start..]).into_owned(), out_of_memory }
+}
+
+/// Whether a stderr line is part of a Rust backtrace (its frames, their locations, its notes).
+fn is_backtrace_line(line: &str) -> bool {
+    let t = line.trim_start();
+    let frame = t.split_once(": ").is_some_and(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    frame || t.starts_with("at ") || t.starts_with("note: Some details are omitted")
+}
+
+/// The lines worth quoting from a dead worker's stderr: the last three before any backtrace
+/// (and none of a backtrace whose start the tail has lost).
+fn last_words(tail: &str) -> String {
+    let lines: Vec<&str> = tail
+        .lines()
+        .take_while(|l| !l.starts_with("stack backtrace:"))
+        .filter(|l| !l.trim().is_empty() && !is_backtrace_line(l))
+        .collect();
+    lines[lines.len().saturating_sub(3)..].join(" / ")
 }
 
 fn describe_exit(status: std::process::ExitStatus) -> String {
@@ -551,4 +589,41 @@ fn signal_name(signal: i32) -> &'static str {
 
 fn parse_result<T: serde::de::DeserializeOwned>(reply: &Reply) -> Result<T, StageError> {
     serde_json::from_slice(&reply.result).map_err(|e| StageError::Protocol(format!("unexpected reply: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_allocation_failure_is_seen_even_when_a_long_backtrace_follows_it() {
+        let mut stderr = String::from("memory allocation of 4294967296 bytes failed\nstack backtrace:\n");
+        for i in 0..500 {
+            stderr.push_str(&format!("  {i}: some::frame\n             at ./src/lib.rs:{i}:5\n"));
+        }
+        assert!(stderr.len() > 4 * STDERR_TAIL_BYTES);
+        // Read in small pieces, so the marker is split across reads.
+        struct Dribble<'a>(&'a [u8]);
+        impl Read for Dribble<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                let n = self.0.len().min(buf.len()).min(7);
+                buf[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let tail = keep_tail(Dribble(stderr.as_bytes()));
+        assert!(tail.out_of_memory);
+        assert!(tail.text.len() <= STDERR_TAIL_BYTES && !tail.text.contains("memory allocation"));
+        assert_eq!(last_words(&tail.text), "", "a backtrace whose start was lost is not quoted");
+        let quiet = keep_tail("warning: x\nthread 'main' panicked at src/a.rs:1:1:\nboom\n".as_bytes());
+        assert!(!quiet.out_of_memory);
+        assert_eq!(last_words(&quiet.text), "warning: x / thread 'main' panicked at src/a.rs:1:1: / boom");
+    }
+
+    #[test]
+    fn last_words_skip_the_backtrace() {
+        let text = "a\nb\n\npanicked: c\nstack backtrace:\n  0: x\n  1: y\n";
+        assert_eq!(last_words(text), "a / b / panicked: c");
+    }
 }
