@@ -138,10 +138,12 @@ fn fuzz_the_video_header_builder() {
         frame.frame_number = rng.u64(..);
         frame.timestamp_us = rng.u64(..);
         let seq = rng.u32(..);
-        match crate::runtime::sinks::encode_video_message(&frame, &payload, seq) {
+        let scale = rng.u8(..2);
+        match crate::runtime::sinks::encode_video_message(&frame, &payload, seq, scale) {
             Some(message) => {
                 assert_eq!(message.len(), crate::runtime::sinks::VIDEO_HEADER_BYTES + payload.len());
                 assert_eq!(&message[0..4], b"OVHF");
+                assert_eq!(message[7], scale);
                 assert_eq!(u64::from_le_bytes(message[8..16].try_into().unwrap()), frame.frame_number);
                 assert_eq!(u32::from_le_bytes(message[24..28].try_into().unwrap()), width);
                 assert_eq!(u32::from_le_bytes(message[28..32].try_into().unwrap()), height);

@@ -104,6 +104,10 @@ struct Received {
     keyframe: bool,
     idr: bool,
     frame_number: u64,
+    /// The picture's size and its scale (the header's byte 7: the stream size / 2^scale).
+    width: u32,
+    height: u32,
+    scale: u8,
 }
 
 /// Whether an H.264 Annex B access unit holds an IDR slice (NAL type 5).
@@ -119,6 +123,9 @@ fn parse(frame: &[u8]) -> Received {
         keyframe: frame[6] & 1 == 1,
         idr: has_idr(&frame[40..]),
         frame_number: u64::from_le_bytes(frame[8..16].try_into().unwrap()),
+        width: u32::from_le_bytes(frame[24..28].try_into().unwrap()),
+        height: u32::from_le_bytes(frame[28..32].try_into().unwrap()),
+        scale: frame[7],
     }
 }
 
@@ -268,6 +275,13 @@ fn a_throttled_client_adapts_down_and_recovers_while_the_other_keeps_its_rate_an
         throttled["frames_dropped"], throttled["tier"],
     );
     println!("slow client after: {after}\ngood client after: {good_after}");
+    let half_size = slow_frames.iter().filter(|f| f.scale == 1).count();
+    println!("slow client: {} frames, {half_size} of them half size", slow_frames.len());
+    for f in good_frames.iter().chain(&slow_frames) {
+        assert!(f.scale <= 1, "{f:?}");
+        assert_eq!((f.width << f.scale, f.height << f.scale), (320, 240), "every picture maps to the stream: {f:?}");
+    }
+    assert!(good_frames.iter().all(|f| f.scale == 0), "the good client gets full-size pictures");
     assert!(good_frames.iter().all(|f| f.keyframe == f.idr), "the header's keyframe flag matches the NAL type");
     assert!(lowest_kbps < base_kbps, "the throttled client's bitrate falls: {throttled}");
     assert!(throttled["tier"].as_u64().unwrap() >= 1, "{throttled}");

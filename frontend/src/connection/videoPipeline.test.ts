@@ -31,8 +31,9 @@ class FakeDecoder {
   }
 }
 
-function frame(frameNumber: number, keyframe: boolean): ArrayBuffer {
-  const header = buildVideoHeader({ codec: 'h264', keyframe, frameNumber, captureTimeUs: 0, width: 64, height: 48, inputSeq: 0 });
+function frame(frameNumber: number, keyframe: boolean, scale = 0): ArrayBuffer {
+  const [width, height] = [64 >> scale, 48 >> scale];
+  const header = buildVideoHeader({ codec: 'h264', keyframe, frameNumber, captureTimeUs: 0, width, height, inputSeq: 0, scale });
   const out = new Uint8Array(VIDEO_HEADER_BYTES + 4);
   out.set(new Uint8Array(header));
   return out.buffer;
@@ -80,5 +81,24 @@ describe('VideoPipeline acknowledgements', () => {
     FakeDecoder.last?.emit(8);
     FakeDecoder.last?.emit(9);
     expect(acks).toEqual([8, 9]);
+  });
+});
+
+describe('VideoPipeline picture scale', () => {
+  afterEach(() => vi.unstubAllGlobals());
+
+  it("draws a half-size picture (the lowest tier's) at the stream's size", () => {
+    vi.stubGlobal('VideoDecoder', FakeDecoder);
+    vi.stubGlobal('EncodedVideoChunk', class { constructor(readonly init: unknown) {} });
+    const canvas = document.createElement('canvas');
+    const stats = new StatsTracker();
+    const pipeline = new VideoPipeline(canvas, stats, undefined, () => undefined);
+    pipeline.push(frame(1, true, 1));
+    FakeDecoder.last?.emit(1);
+    expect([canvas.width, canvas.height]).toEqual([64, 48]);
+    expect([stats.width, stats.height]).toEqual([64, 48]);
+    pipeline.push(frame(2, true, 0));
+    FakeDecoder.last?.emit(2);
+    expect([canvas.width, canvas.height]).toEqual([64, 48]);
   });
 });

@@ -129,8 +129,9 @@ export class VideoPipeline {
     this.headers.delete(frame.timestamp);
     try {
       // Decoded frames report a padded coded height: draw the header's display size.
-      const width = entry?.header.width ?? frame.displayWidth;
-      const height = entry?.header.height ?? frame.displayHeight;
+      const scale = entry?.header.scale ?? 0;
+      const width = (entry?.header.width ?? frame.displayWidth) << scale;
+      const height = (entry?.header.height ?? frame.displayHeight) << scale;
       this.paint(frame, width, height);
     } finally {
       frame.close();
@@ -140,6 +141,9 @@ export class VideoPipeline {
     this.onFrameDecoded(frame.timestamp);
   }
 
+  /** Draws a picture at the stream's size (`width`x`height`): a smaller picture from the
+   * lowest quality tier is scaled up, so the canvas, and the pointer mapping, keep the stream's
+   * pixels. */
   private paint(image: CanvasImageSource, width: number, height: number): void {
     if (this.canvas.width !== width || this.canvas.height !== height) {
       this.canvas.width = width;
@@ -161,7 +165,7 @@ export class VideoPipeline {
     const started = performance.now();
     createImageBitmap(new Blob([payload as BlobPart], { type: 'image/jpeg' }))
       .then((bitmap) => {
-        this.paint(bitmap, header.width, header.height);
+        this.paint(bitmap, header.width << header.scale, header.height << header.scale);
         bitmap.close();
         this.stats.frameDecoded(performance.now() - started, header.inputSeq);
         this.onFrameDecoded(header.frameNumber);

@@ -34,19 +34,19 @@ describe('envelope', () => {
 
 describe('video header', () => {
   it('round-trips every field', () => {
-    const header = { codec: 'h264' as const, keyframe: true, frameNumber: 2 ** 40 + 7, captureTimeUs: 123456789, width: 1280, height: 720, inputSeq: 99 };
+    const header = { codec: 'h264' as const, keyframe: true, frameNumber: 2 ** 40 + 7, captureTimeUs: 123456789, width: 1280, height: 720, scale: 1, inputSeq: 99 };
     expect(parseVideoHeader(buildVideoHeader(header))).toEqual({ version: 1, ...header });
   });
 
   it('reads the documented byte layout', () => {
     const bytes = new Uint8Array(VIDEO_HEADER_BYTES + 2);
-    bytes.set([0x4f, 0x56, 0x48, 0x46, 1, 2, 0, 0]); // OVHF v1 jpeg, not key
+    bytes.set([0x4f, 0x56, 0x48, 0x46, 1, 2, 0, 1]); // OVHF v1 jpeg, not key, half size
     const view = new DataView(bytes.buffer);
     view.setUint32(24, 640, true);
     view.setUint32(28, 360, true);
     view.setUint32(32, 17, true);
     const header = parseVideoHeader(bytes.buffer);
-    expect(header).toMatchObject({ codec: 'jpeg', keyframe: false, width: 640, height: 360, inputSeq: 17 });
+    expect(header).toMatchObject({ codec: 'jpeg', keyframe: false, scale: 1, width: 640, height: 360, inputSeq: 17 });
   });
 
   it('rejects short frames, bad magic and unknown codecs', () => {

@@ -12,8 +12,12 @@ export interface VideoFrameHeader {
   keyframe: boolean;
   frameNumber: number;
   captureTimeUs: number;
+  /** The picture's size: the stream size divided by `2 ** scale`. */
   width: number;
   height: number;
+  /** A client on the host's lowest quality tier gets a smaller picture (docs/PROTOCOL.md,
+   * "Adaptation"): it is drawn at `width << scale` by `height << scale`, the stream's size. */
+  scale: number;
   /** Last input `seq` the host applied before rendering this frame. */
   inputSeq: number;
 }
@@ -34,6 +38,7 @@ export function parseVideoHeader(buffer: ArrayBuffer): VideoFrameHeader {
     version: view.getUint8(4),
     codec: codecByte === CODEC_H264 ? 'h264' : 'jpeg',
     keyframe: (view.getUint8(6) & 1) === 1,
+    scale: Math.min(view.getUint8(7), 4),
     frameNumber: Number(view.getBigUint64(8, true)),
     captureTimeUs: Number(view.getBigUint64(16, true)),
     width: view.getUint32(24, true),
@@ -43,13 +48,16 @@ export function parseVideoHeader(buffer: ArrayBuffer): VideoFrameHeader {
 }
 
 /** Builds a header (tests and tools). */
-export function buildVideoHeader(h: Omit<VideoFrameHeader, 'version'> & { version?: number }): ArrayBuffer {
+export function buildVideoHeader(
+  h: Omit<VideoFrameHeader, 'version' | 'scale'> & { version?: number; scale?: number },
+): ArrayBuffer {
   const buffer = new ArrayBuffer(VIDEO_HEADER_BYTES);
   const view = new DataView(buffer);
   for (let i = 0; i < 4; i += 1) view.setUint8(i, MAGIC.charCodeAt(i));
   view.setUint8(4, h.version ?? 1);
   view.setUint8(5, h.codec === 'h264' ? CODEC_H264 : CODEC_JPEG);
   view.setUint8(6, h.keyframe ? 1 : 0);
+  view.setUint8(7, h.scale ?? 0);
   view.setBigUint64(8, BigInt(h.frameNumber), true);
   view.setBigUint64(16, BigInt(h.captureTimeUs), true);
   view.setUint32(24, h.width, true);

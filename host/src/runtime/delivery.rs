@@ -34,7 +34,8 @@ use parking_lot::{Condvar, Mutex, MutexGuard};
 use serde_json::Value;
 
 use super::chain::{self, Chain};
-use super::sinks::{ALL_TIERS, DEFAULT_BITRATE_KBPS, MAX_TIERS, Sink, Tier};
+use super::scale::HalfScaler;
+use super::sinks::{ALL_TIERS, DEFAULT_BITRATE_KBPS, DEFAULT_JPEG_QUALITY, MAX_TIERS, Sink, Tier, TierFrame};
 use super::stats::FrameStats;
 use super::video_options::VideoOptions;
 use crate::plugins::Registry;
@@ -159,11 +160,13 @@ struct Encoder {
     last_run_us: [Option<u64>; MAX_TIERS],
     /// Keyframes asked of tiers that skipped the frame (half rate): given at their next frame.
     pending_keyframes: u8,
+    /// Per tier: the buffer of its smaller picture, for tiers that scale (`scale.rs`).
+    scalers: [HalfScaler; MAX_TIERS],
 }
 
 impl Encoder {
-    /// A converter's options for one tier: the video options, then the tier's bitrate share and
-    /// frame rate on top.
+    /// A converter's options for one tier: the video options, then the tier's bitrate share,
+    /// quality and frame rate on top.
     fn options_for(video: &VideoOptions, per: Option<&Value>, id: &str, tier: u8) -> String {
         let base = video.options_for(id, per);
         if tier == 0 {
@@ -175,6 +178,10 @@ impl Encoder {
             .insert("bitrate_kbps".into(), t.bitrate_kbps(video.bitrate_kbps.unwrap_or(DEFAULT_BITRATE_KBPS)).into());
         options.insert("fps".into(), t.fps(video.fps).into());
         options.insert("gop_frames".into(), (video.gop_frames() / t.fps_divisor).into());
+        // Quality-driven encoders (JPEG) step their quality down; H.264 ignores the key.
+        let base_quality =
+            options.get("quality").and_then(Value::as_u64).map_or(DEFAULT_JPEG_QUALITY, |q| q.clamp(1, 100) as u8);
+        options.insert("quality".into(), t.quality(base_quality).into());
         Value::Object(options).to_string()
     }
 
@@ -219,6 +226,8 @@ impl Encoder {
                 }
             }
         }
+        // Taken for the loop (the chains borrow `self`), put back after it.
+        let mut scalers = std::mem::take(&mut self.scalers);
         for (spec, tiers) in wanted.into_values() {
             for tier in tiers.into_iter().filter(|t| usize::from(*t) < MAX_TIERS) {
                 let bit = 1u8 << tier;
@@ -236,7 +245,13 @@ impl Encoder {
                 }
                 self.last_run_us[usize::from(tier)] = Some(asks.now_us);
                 self.pending_keyframes &= !bit;
-                let Some(chain) = self.chain(frame.spec(), spec, tier) else { continue };
+                // The lowest tier encodes a smaller picture (`scale.rs`); a frame that cannot be
+                // scaled (device memory) goes at full size, and the header says which.
+                let scale_log2 = Tier::get(tier).scale_log2;
+                let scaled = if scale_log2 > 0 { scalers[usize::from(tier)].half(frame) } else { None };
+                let scale_log2 = if scaled.is_some() { scale_log2 } else { 0 };
+                let input = scaled.as_ref().unwrap_or(frame);
+                let Some(chain) = self.chain(input.spec(), spec, tier) else { continue };
                 if asks.refresh {
                     chain.configure(r#"{"refresh": true}"#);
                 }
@@ -245,7 +260,7 @@ impl Encoder {
                 }
                 let started = Instant::now();
                 let mut chain_host_bytes = 0;
-                let converted = chain.run_counting(frame, &mut chain_host_bytes);
+                let converted = chain.run_counting(input, &mut chain_host_bytes);
                 let convert_ns = started.elapsed().as_nanos() as u64;
                 out.convert_ns += convert_ns;
                 crate::metrics::record_convert(
@@ -269,7 +284,7 @@ impl Encoder {
                         continue;
                     }
                     let counted = counters.get_mut(i);
-                    let fed = sink.submit_tier(&output, asks.input_seq, tier);
+                    let fed = sink.submit_tier(&output, asks.input_seq, TierFrame { tier, scale_log2 });
                     if let Some(c) = counted {
                         c.host_bytes_copied += chain_host_bytes;
                         c.frames += u64::from(fed.is_ok());
@@ -280,6 +295,7 @@ impl Encoder {
                 }
             }
         }
+        self.scalers = scalers;
         out
     }
 }
@@ -349,6 +365,7 @@ impl Delivery {
                 per_converter: None,
                 last_run_us: [None; MAX_TIERS],
                 pending_keyframes: 0,
+                scalers: Default::default(),
             })),
             thread: None,
             pool: FramePool::default(),
@@ -715,6 +732,73 @@ fn chain_for<'c>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What a sink was fed: the tier, the picture's width and height, the JPEG.
+    type Fed = Vec<(TierFrame, u32, u32, Vec<u8>)>;
+
+    /// A sink double that takes JPEG on tiers 0 and 3 and records what each tier was fed.
+    struct TierRecorder(Arc<Mutex<Fed>>);
+
+    impl Sink for TierRecorder {
+        fn name(&self) -> String {
+            "tier-recorder".into()
+        }
+        fn accepted(&self) -> Vec<FrameSpec> {
+            vec![FrameSpec::host(FrameFormat::JPEG)]
+        }
+        fn wanted(&self) -> Vec<FrameSpec> {
+            self.accepted()
+        }
+        fn submit(&mut self, _frame: &Frame<'_>, _input_seq: u32) -> Result<(), String> {
+            unreachable!("a tiered sink is fed through submit_tier")
+        }
+        fn take_keyframe_request(&self) -> bool {
+            false
+        }
+        fn tiers(&mut self, _spec: FrameSpec) -> Vec<u8> {
+            vec![0, (MAX_TIERS - 1) as u8]
+        }
+        fn submit_tier(&mut self, frame: &Frame<'_>, _input_seq: u32, tier: TierFrame) -> Result<(), String> {
+            let bytes = frame.host_bytes().map_err(|e| e.to_string())?.to_vec();
+            self.0.lock().push((tier, frame.width, frame.height, bytes));
+            Ok(())
+        }
+    }
+
+    /// Width and height from a baseline JPEG's SOF0 segment.
+    fn jpeg_size(bytes: &[u8]) -> Option<(u32, u32)> {
+        let at = bytes.windows(2).position(|w| w == [0xff, 0xc0])?;
+        let be = |i: usize| u32::from(u16::from_be_bytes([bytes[i], bytes[i + 1]]));
+        Some((be(at + 7), be(at + 5)))
+    }
+
+    #[test]
+    fn the_lowest_tier_encodes_a_half_size_picture_and_says_so() {
+        let mut registry = Registry::default();
+        registry.add_builtins();
+        let fed = Arc::new(Mutex::new(Vec::new()));
+        let mut delivery = Delivery::new(vec![Box::new(TierRecorder(fed.clone()))], Arc::new(registry));
+        let (w, h) = (320u32, 240u32);
+        let pixels: Vec<u8> = (0..w * h).flat_map(|i| [(i % w) as u8, (i / w) as u8, 128, 255]).collect();
+        let frame = Frame::host(FrameFormat::RGBA8, w, h, w * 4, &pixels);
+        delivery.negotiate(frame.spec());
+        let mut stats = FrameStats::default();
+        // Two frames a whole interval apart: the half-rate lowest tier encodes the first.
+        delivery.deliver(&frame, &mut stats, 0, 0, true, 0, false, 30);
+        delivery.deliver(&frame, &mut stats, 0, 33_334, false, 0, false, 30);
+        let fed = fed.lock();
+        let lowest = (MAX_TIERS - 1) as u8;
+        let per_tier = |t: u8| fed.iter().filter(|(tier, ..)| tier.tier == t).collect::<Vec<_>>();
+        assert_eq!(per_tier(0).len(), 2, "tier 0 at the full rate");
+        assert_eq!(per_tier(lowest).len(), 1, "the lowest tier at half the rate");
+        let (tier, fw, fh, bytes) = per_tier(lowest)[0];
+        assert_eq!((tier.scale_log2, *fw, *fh), (1, w / 2, h / 2), "half size, and the header's scale says so");
+        assert_eq!(jpeg_size(bytes), Some((w / 2, h / 2)), "the JPEG itself is half size");
+        let (full, ..) = per_tier(0)[0];
+        assert_eq!(full.scale_log2, 0);
+        assert_eq!(jpeg_size(&per_tier(0)[0].3), Some((w, h)));
+        assert!(bytes.len() * 2 < per_tier(0)[0].3.len(), "a quarter of the pixels at a lower quality");
+    }
 
     #[test]
     fn an_owned_frame_outlives_the_buffer_it_was_copied_from_and_returns_to_the_pool() {

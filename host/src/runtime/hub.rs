@@ -5,11 +5,13 @@
 //! are freed, and what it sends later is ignored. Video overflow drops frames (for H.264 the
 //! client then waits for the next keyframe, which the hub requests).
 //!
-//! Per-client adaptation ([`ClientHub::adapt`]): each H.264 client's link is measured (the
+//! Per-client adaptation ([`ClientHub::adapt`]): each video client's link is measured (the
 //! socket writer's send-queue delay, [`LinkMeter`]; frames dropped at its queue; the frames its
 //! viewer acknowledged with `videoAck`), and the client moves between the quality tiers of
 //! `sinks.rs` ([`super::sinks::TIERS`]) with hysteresis: down one tier when congested (at most
-//! every [`DOWN_HOLD`]), up one after [`UP_AFTER_CLEAR`] of a clear link. A client changes tier
+//! every [`DOWN_HOLD`]), up one after [`UP_AFTER_CLEAR`] of a clear link (twice that after a step
+//! up that congested the link again within [`FAILED_PROBE_WINDOW`], and so on up to
+//! [`UP_AFTER_CLEAR_MAX`]; back to the start at tier 0). A client changes tier
 //! only at a keyframe of the tier it joins, and keeps receiving its old tier until then; a
 //! keyframe is asked of that tier alone, once the client's backlog has drained, and moving up
 //! into a tier other clients watch waits for that tier's next periodic keyframe (at most
@@ -58,7 +60,11 @@ pub const UNACKED_CLEAR: Duration = Duration::from_millis(400);
 /// At most one step down per this long (the previous step needs time to show).
 pub const DOWN_HOLD: Duration = Duration::from_millis(500);
 /// A link clear for this long (and this long after the last change) steps a tier up.
-pub const UP_AFTER_CLEAR: Duration = Duration::from_millis(750);
+pub const UP_AFTER_CLEAR: Duration = Duration::from_millis(500);
+/// A step up followed by congestion within this long failed: the next one waits twice as long
+/// (up to [`UP_AFTER_CLEAR_MAX`]), so a link at the edge of a tier does not swing between two.
+pub const FAILED_PROBE_WINDOW: Duration = Duration::from_secs(2);
+pub const UP_AFTER_CLEAR_MAX: Duration = Duration::from_secs(8);
 /// Moving up into a tier others watch waits this long for its periodic keyframe, then asks.
 pub const NATURAL_KEYFRAME_WAIT: Duration = Duration::from_millis(2500);
 /// A client asks its tier for a keyframe at most this often.
@@ -265,6 +271,11 @@ struct Adaptation {
     /// The last tier change (`None`: never).
     last_change: Option<Instant>,
     clear_since: Option<Instant>,
+    /// How long a clear link waits to step up: [`UP_AFTER_CLEAR`], doubled after each failed
+    /// step up, back to the start at tier 0.
+    up_hold: Duration,
+    /// The last step up (to tell a failed one).
+    last_up: Option<Instant>,
     /// Frames dropped at its queue since the last evaluation.
     drops: u64,
     last_keyframe_request: Option<Instant>,
@@ -288,6 +299,8 @@ impl Adaptation {
             target_since: now,
             last_change: None,
             clear_since: None,
+            up_hold: UP_AFTER_CLEAR,
+            last_up: None,
             drops: 0,
             last_keyframe_request: None,
             unacked: VecDeque::new(),
@@ -330,8 +343,9 @@ pub struct ClientHub {
     keyframe_requested: AtomicBool,
     /// Keyframes asked of some tiers only (a bit per tier).
     tier_keyframes: AtomicU8,
-    /// The tier-0 bitrate (kbit/s) and the stream frame rate, for the stats.
+    /// The tier-0 bitrate (kbit/s), JPEG quality and the stream frame rate, for the stats.
     base_kbps: AtomicU32,
+    base_quality: AtomicU8,
     stream_fps: AtomicU32,
     /// Dialect given to clients that do not choose one (`--dialect`).
     default_dialect: Mutex<String>,
@@ -638,9 +652,11 @@ impl ClientHub {
         }
     }
 
-    /// Sets the tier-0 bitrate and the stream frame rate the per-client stats report.
-    pub fn set_video_base(&self, base_kbps: u32, fps: u32) {
+    /// Sets the tier-0 bitrate, JPEG quality and the stream frame rate the per-client stats
+    /// report.
+    pub fn set_video_base(&self, base_kbps: u32, base_quality: u8, fps: u32) {
         self.base_kbps.store(base_kbps, Ordering::Relaxed);
+        self.base_quality.store(base_quality, Ordering::Relaxed);
         self.stream_fps.store(fps, Ordering::Relaxed);
     }
 
@@ -672,21 +688,16 @@ impl ClientHub {
         }
     }
 
-    /// Moves H.264 clients between quality tiers from their link measurements (hysteresis: see
+    /// Moves video clients (H.264 and JPEG) between quality tiers from their link measurements (hysteresis: see
     /// the module text) and asks tiers for the keyframes their joining clients need. Called by
     /// the encoder thread before each frame.
     pub fn adapt(&self, now: Instant) {
         let mut clients = self.clients.lock();
-        let tiers: Vec<(ClientId, u8)> = clients
-            .iter()
-            .filter(|(_, c)| c.codec == Some(FrameFormat::H264))
-            .map(|(id, c)| (*id, c.adapt.tier))
-            .collect();
+        let tiers: Vec<(ClientId, FrameFormat, u8)> =
+            clients.iter().filter_map(|(id, c)| Some((*id, c.codec?, c.adapt.tier))).collect();
         let mut keyframes = 0u8;
         for (id, client) in clients.iter_mut() {
-            if client.codec != Some(FrameFormat::H264) {
-                continue;
-            }
+            let Some(codec) = client.codec else { continue };
             let backlog_empty = client.video_bytes.client() == 0 && !client.adapt.link.writing();
             let a = &mut client.adapt;
             let delay = a.link.queue_delay();
@@ -698,6 +709,10 @@ impl ClientHub {
             if congested {
                 a.clear_since = None;
                 if a.target < lowest && a.held(now, DOWN_HOLD) {
+                    if a.last_up.is_some_and(|at| now.saturating_duration_since(at) < FAILED_PROBE_WINDOW) {
+                        a.up_hold = (a.up_hold * 2).min(UP_AFTER_CLEAR_MAX);
+                    }
+                    a.last_up = None;
                     a.target += 1;
                     a.target_since = now;
                     a.last_change = Some(now);
@@ -713,10 +728,14 @@ impl ClientHub {
                 let since = *a.clear_since.get_or_insert(now);
                 if a.target > 0
                     && a.target == a.tier
-                    && now.saturating_duration_since(since) >= UP_AFTER_CLEAR
-                    && a.held(now, UP_AFTER_CLEAR)
+                    && now.saturating_duration_since(since) >= a.up_hold
+                    && a.held(now, a.up_hold)
                 {
                     a.target -= 1;
+                    a.last_up = Some(now);
+                    if a.target == 0 {
+                        a.up_hold = UP_AFTER_CLEAR;
+                    }
                     a.target_since = now;
                     a.last_change = Some(now);
                     a.clear_since = Some(now);
@@ -736,7 +755,7 @@ impl ClientHub {
                 None
             };
             let Some(tier) = waiting_for else { continue };
-            let others_watch = tiers.iter().any(|(other, t)| other != id && *t == tier);
+            let others_watch = tiers.iter().any(|(other, c, t)| other != id && *c == codec && *t == tier);
             let moving_up = a.target < a.tier;
             let may_wait =
                 moving_up && others_watch && now.saturating_duration_since(a.target_since) < NATURAL_KEYFRAME_WAIT;
@@ -867,6 +886,7 @@ impl ClientHub {
         let clients = self.clients.lock();
         let now = Instant::now();
         let base_kbps = self.base_kbps.load(Ordering::Relaxed);
+        let base_quality = self.base_quality.load(Ordering::Relaxed);
         let fps = self.stream_fps.load(Ordering::Relaxed);
         serde_json::Value::Array(
             clients
@@ -875,6 +895,7 @@ impl ClientHub {
                     let a = &c.adapt;
                     let tier = super::sinks::Tier::get(a.target);
                     let h264 = c.codec == Some(FrameFormat::H264);
+                    let jpeg = c.codec == Some(FrameFormat::JPEG);
                     serde_json::json!({
                         "id": id,
                         "codec": c.codec.map(|f| f.name()),
@@ -887,13 +908,16 @@ impl ClientHub {
                         "tier": a.target,
                         "receiving_tier": a.tier,
                         "bitrate_kbps": h264.then(|| tier.bitrate_kbps(base_kbps)),
-                        "fps": if h264 { tier.fps(fps) } else { fps },
+                        "quality": jpeg.then(|| tier.quality(base_quality)),
+                        "fps": if c.codec.is_some() { tier.fps(fps) } else { fps },
+                        "scale": 1u32 << tier.scale_log2,
                         "sent_kbps": a.sent_kbps(now),
                         "queue_delay_ms": a.link.queue_delay().as_millis() as u64,
                         "acked_frame": a.acked_frame,
                         "unacked_frames": if a.acks > 0 { a.unacked.len() } else { 0 },
                         "ack_ms": (a.ack_ms * 10.0).round() / 10.0,
                         "tier_changes": a.tier_changes,
+                        "up_hold_ms": a.up_hold.as_millis() as u64,
                     })
                 })
                 .collect(),
@@ -980,6 +1004,95 @@ mod tests {
         let stats = hub.stats();
         assert_eq!(stats[0]["tier"], 1);
         assert_eq!(stats[1]["tier"], 0);
+    }
+
+    #[test]
+    fn a_congested_jpeg_client_steps_down_the_whole_ladder_to_half_size_and_back() {
+        let hub = ClientHub::default();
+        hub.set_video_base(6000, 80, 30);
+        let mut slow = hub.connect();
+        let mut good = hub.connect();
+        hub.set_codec(slow.id, Some(FrameFormat::JPEG));
+        hub.set_codec(good.id, Some(FrameFormat::JPEG));
+        let jpeg = |tier: u8| VideoPacket { format: FrameFormat::JPEG, ..tiered(true, tier) };
+        let t0 = Instant::now();
+        let lowest = (super::super::sinks::MAX_TIERS - 1) as u8;
+        for step in 1..=lowest {
+            hub.clients.lock().get_mut(&slow.id).unwrap().adapt.drops = 1;
+            hub.adapt(t0 + DOWN_HOLD * u32::from(step));
+            // Every JPEG frame is a keyframe: the client joins its new tier at the next one.
+            hub.send_video(&jpeg(step - 1));
+            hub.send_video(&jpeg(step));
+            drain(&mut slow);
+            drain(&mut good);
+            assert_eq!(hub.stats()[0]["receiving_tier"], step, "{}", hub.stats());
+        }
+        hub.clients.lock().get_mut(&slow.id).unwrap().adapt.drops = 1;
+        hub.adapt(t0 + DOWN_HOLD * 10);
+        let stats = hub.stats();
+        assert_eq!(stats[0]["tier"], lowest, "the ladder ends at the lowest tier: {stats}");
+        assert_eq!(stats[0]["scale"], 2, "the lowest tier is half size: {stats}");
+        assert!(stats[0]["quality"].as_u64().unwrap() < 80 && stats[0]["fps"] == 15, "{stats}");
+        assert_eq!((stats[1]["tier"].as_u64(), stats[1]["quality"].as_u64()), (Some(0), Some(80)), "{stats}");
+        assert_eq!(hub.tiers_for(FrameFormat::JPEG), vec![0, lowest]);
+        assert_eq!(hub.tiers_for(FrameFormat::H264), Vec::<u8>::new(), "tiers are per codec");
+        // A clear link climbs back one tier per hold.
+        let mut t = t0 + DOWN_HOLD * 10;
+        for _ in 0..=lowest {
+            t += UP_AFTER_CLEAR;
+            hub.adapt(t);
+            let target = hub.stats()[0]["tier"].as_u64().unwrap() as u8;
+            hub.send_video(&jpeg(target));
+            drain(&mut slow);
+        }
+        assert_eq!(hub.stats()[0]["receiving_tier"], 0, "{}", hub.stats());
+    }
+
+    #[test]
+    fn a_step_up_that_congests_the_link_again_doubles_the_wait_for_the_next() {
+        let hub = ClientHub::default();
+        let mut c = hub.connect();
+        hub.set_codec(c.id, Some(FrameFormat::JPEG));
+        let jpeg = |tier: u8| VideoPacket { format: FrameFormat::JPEG, ..tiered(true, tier) };
+        let id = c.id;
+        let congest = |at: Instant| {
+            hub.clients.lock().get_mut(&id).unwrap().adapt.drops = 1;
+            hub.adapt(at);
+        };
+        let tier = || hub.stats()[0]["tier"].as_u64().unwrap();
+        let t0 = Instant::now();
+        congest(t0);
+        congest(t0 + DOWN_HOLD);
+        hub.send_video(&jpeg(2));
+        drain(&mut c);
+        assert_eq!(tier(), 2);
+        // Clear: up one after the hold.
+        let clear_from = t0 + DOWN_HOLD * 2;
+        hub.adapt(clear_from);
+        hub.adapt(clear_from + UP_AFTER_CLEAR);
+        assert_eq!(tier(), 1);
+        hub.send_video(&jpeg(1));
+        drain(&mut c);
+        // ... which congests it again at once: down, and the next step up waits twice as long.
+        let failed_at = clear_from + UP_AFTER_CLEAR + DOWN_HOLD;
+        congest(failed_at);
+        assert_eq!(tier(), 2);
+        assert_eq!(hub.stats()[0]["up_hold_ms"], (UP_AFTER_CLEAR * 2).as_millis() as u64);
+        hub.send_video(&jpeg(2));
+        drain(&mut c);
+        hub.adapt(failed_at + Duration::from_millis(1));
+        hub.adapt(failed_at + UP_AFTER_CLEAR + Duration::from_millis(1));
+        assert_eq!(tier(), 2, "one hold is no longer enough");
+        hub.adapt(failed_at + UP_AFTER_CLEAR * 2 + Duration::from_millis(1));
+        assert_eq!(tier(), 1);
+        hub.send_video(&jpeg(1));
+        drain(&mut c);
+        // Reaching tier 0 resets the wait.
+        let later = failed_at + UP_AFTER_CLEAR * 2 + FAILED_PROBE_WINDOW;
+        hub.adapt(later);
+        hub.adapt(later + UP_AFTER_CLEAR * 2);
+        assert_eq!(tier(), 0);
+        assert_eq!(hub.stats()[0]["up_hold_ms"], UP_AFTER_CLEAR.as_millis() as u64);
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod ovstream_sink;
 pub mod pacing;
 pub mod render_loop;
 pub mod router;
+pub mod scale;
 pub mod selection;
 pub mod services;
 pub mod settings;

@@ -487,7 +487,11 @@ impl RenderLoop {
             self.out.set_video_options(video, per_converter);
         }
         let video = self.out.video_options();
-        hub.set_video_base(video.bitrate_kbps.unwrap_or(super::sinks::DEFAULT_BITRATE_KBPS), self.core.stream().fps);
+        hub.set_video_base(
+            video.bitrate_kbps.unwrap_or(super::sinks::DEFAULT_BITRATE_KBPS),
+            video.quality.unwrap_or(super::sinks::DEFAULT_JPEG_QUALITY),
+            self.core.stream().fps,
+        );
         let dt_us = self.last_tick_us.map_or(0, |last| now_us.saturating_sub(last));
         self.last_tick_us = Some(now_us);
         let (mut view, had_input) = self.update_camera(dt_us);
