@@ -325,6 +325,7 @@ pub fn tls_stream(port: u16, fingerprint: &str) -> std::io::Result<(Box<dyn Stre
     let name = rustls::pki_types::ServerName::try_from("localhost").map_err(std::io::Error::other)?;
     let connection = rustls::ClientConnection::new(Arc::new(config), name).map_err(std::io::Error::other)?;
     let tcp = TcpStream::connect(("127.0.0.1", port))?;
+    tcp.set_nodelay(true)?;
     tcp.set_read_timeout(Some(Duration::from_secs(5)))?;
     let timeouts = tcp.try_clone()?;
     let mut stream = rustls::StreamOwned::new(connection, tcp);
@@ -442,19 +443,17 @@ impl Ws {
     }
 
     pub fn try_connect(port: u16, query: &str) -> Result<Ws, tungstenite::Error> {
-        let tcp = TcpStream::connect(("127.0.0.1", port))?;
-        let timeouts = tcp.try_clone()?;
-        let stream: Box<dyn Stream> = Box::new(tcp);
-        let (socket, _) =
-            tungstenite::client(format!("ws://127.0.0.1:{port}/ws{query}"), stream).map_err(handshake_error)?;
-        timeouts.set_read_timeout(Some(Duration::from_millis(200)))?;
-        Ok(Ws { socket, binary_frames: 0, tcp: Some(timeouts) })
+        Self::try_connect_with(port, query, &[])
     }
 
     /// `ws://127.0.0.1:{port}/ws{query}` with extra handshake headers (`Origin`, `Host`, ...).
     pub fn try_connect_with(port: u16, query: &str, headers: &[(&str, &str)]) -> Result<Ws, tungstenite::Error> {
         use tungstenite::client::IntoClientRequest;
         let tcp = TcpStream::connect(("127.0.0.1", port))?;
+        // As a browser's WebSocket does: small messages (input events) go out at once. With
+        // Nagle's algorithm on, each waited for the host's delayed ACK (up to 40 ms), so input
+        // sent every 16 ms reached the host in bursts.
+        tcp.set_nodelay(true)?;
         let timeouts = tcp.try_clone()?;
         let stream: Box<dyn Stream> = Box::new(tcp);
         let mut request = format!("ws://127.0.0.1:{port}/ws{query}").into_client_request()?;
