@@ -39,6 +39,11 @@ impl InputQueue {
         self.pending.push((client, event));
     }
 
+    /// Whether events wait for the next frame.
+    pub fn is_empty(&self) -> bool {
+        self.pending.is_empty()
+    }
+
     /// Takes the coalesced events for this frame.
     pub fn drain(&mut self) -> Vec<(ClientId, InputEvent)> {
         std::mem::take(&mut self.pending)

@@ -2,7 +2,8 @@
 //!
 //! The loop still wakes once per frame interval (to poll sinks, advance the camera and beat the
 //! heartbeat, all cheap), but it renders only when something that affects the picture changed or
-//! a sink needs a frame. Once the picture stops changing it renders **one refresh** (a keyframe
+//! a sink needs a frame; a change arriving between ticks may start its frame at once
+//! ([`start_frame_now`]). Once the picture stops changing it renders **one refresh** (a keyframe
 //! the converters encode at a better quality) and then nothing until the next change.
 //!
 //! # The one entry point for other features
@@ -20,9 +21,19 @@
 //! sync), and renderer output flagged [`ovhost_plugin_api::FRAME_FLAG_CHANGING`].
 
 use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
 
 /// How long the picture must stay unchanged before the quality refresh is rendered.
 pub const REFRESH_DELAY_US: u64 = 150_000;
+
+/// Render on arrival: a change that arrives between frame ticks (a click, a key, the first move
+/// of a drag, a message) starts its frame at once when a whole frame interval has passed since
+/// the last frame started, rather than at the next tick of a fixed grid, which would add up to
+/// one interval to its input-to-display time. The frame rate stays a cap: changes arriving
+/// faster than it are rendered at the interval, as before.
+pub fn start_frame_now(last_frame_started: Option<Instant>, now: Instant, interval: Duration) -> bool {
+    last_frame_started.is_none_or(|at| now.saturating_duration_since(at) >= interval)
+}
 
 /// What kind of frame the render loop should render now.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -141,6 +152,16 @@ mod tests {
         assert_eq!(pacer.next_frame(10_066_000), Some(FrameKind::Changed), "a change postpones the refresh");
         assert_eq!(pacer.next_frame(10_066_000 + REFRESH_DELAY_US - 1), None);
         assert_eq!(pacer.next_frame(10_066_000 + REFRESH_DELAY_US), Some(FrameKind::Refresh));
+    }
+
+    #[test]
+    fn a_change_starts_its_frame_at_once_only_a_whole_interval_after_the_last() {
+        let interval = Duration::from_millis(33);
+        let t0 = Instant::now();
+        assert!(start_frame_now(None, t0, interval), "nothing rendered yet");
+        assert!(!start_frame_now(Some(t0), t0 + Duration::from_millis(10), interval), "the frame rate is a cap");
+        assert!(start_frame_now(Some(t0), t0 + interval, interval));
+        assert!(start_frame_now(Some(t0), t0 + Duration::from_secs(5), interval), "after an idle spell: at once");
     }
 
     #[test]

@@ -862,6 +862,7 @@ impl RenderLoop {
         }
         let mut deadline = Instant::now();
         let mut last_publish = Instant::now();
+        let mut last_frame_started: Option<Instant> = None;
         loop {
             self.core.status().beat();
             let now = Instant::now();
@@ -870,6 +871,13 @@ impl RenderLoop {
                     Ok(item) => {
                         if !self.handle_queued(item) {
                             return self.shutdown();
+                        }
+                        // Render on arrival (`pacing::start_frame_now`): the frame grid restarts here.
+                        let arrived = Instant::now();
+                        if (!self.input.is_empty() || self.core.pacer().needs_frame())
+                            && super::pacing::start_frame_now(last_frame_started, arrived, self.interval())
+                        {
+                            deadline = arrived;
                         }
                         continue;
                     }
@@ -884,9 +892,11 @@ impl RenderLoop {
                     return self.shutdown();
                 }
             }
-            self.tick(clock.elapsed().as_micros() as u64);
-            // The interval follows the frame rate a viewer chose (`setStreamQuality`).
-            let interval = Duration::from_micros(1_000_000 / u64::from(self.core.stream().fps.max(1)));
+            let tick_started = Instant::now();
+            if self.tick(clock.elapsed().as_micros() as u64) {
+                last_frame_started = Some(tick_started);
+            }
+            let interval = self.interval();
             deadline += interval;
             let now = Instant::now();
             if now > deadline {
@@ -905,6 +915,11 @@ impl RenderLoop {
                 last_publish = Instant::now();
             }
         }
+    }
+
+    /// The frame interval: it follows the frame rate a viewer chose (`setStreamQuality`).
+    fn interval(&self) -> Duration {
+        Duration::from_micros(1_000_000 / u64::from(self.core.stream().fps.max(1)))
     }
 
     fn shutdown(self) {
