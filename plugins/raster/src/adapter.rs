@@ -107,7 +107,22 @@ fn enumerate(instance: &wgpu::Instance, backends: wgpu::Backends) -> Vec<wgpu::A
         .iter()
         .any(|a| matches!(a.get_info().device_type, wgpu::DeviceType::DiscreteGpu | wgpu::DeviceType::IntegratedGpu));
     if backends.contains(wgpu::Backends::GL) && !has_hardware {
-        adapters.extend(pollster::block_on(instance.enumerate_adapters(wgpu::Backends::GL)));
+        // The EGL probe can panic inside khronos-egl (seen on the GPU machine at 56-64 host
+        // processes, after Vulkan had offered no adapter): no GL adapters then, and the
+        // renderer reports that no adapter was found instead of unwinding out of `open`.
+        let probe =
+            std::panic::AssertUnwindSafe(|| pollster::block_on(instance.enumerate_adapters(wgpu::Backends::GL)));
+        match std::panic::catch_unwind(probe) {
+            Ok(gl) => adapters.extend(gl),
+            Err(panic) => tracing::warn!(
+                panic = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_owned())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default(),
+                "the OpenGL (EGL) adapter probe failed; no GL adapters"
+            ),
+        }
     }
     adapters
 }
