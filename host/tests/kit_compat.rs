@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use ovhost_test_support::{Host, Ws};
+use ovhost_test_support::{Host, Ws, sample_renderer};
 use serde_json::{Value, json};
 
 const BIN: &str = env!("CARGO_BIN_EXE_ovhost");
@@ -15,31 +15,12 @@ const SECS: Duration = Duration::from_secs(5);
 /// How long to listen when asserting that a message does NOT come.
 const QUIET: Duration = Duration::from_millis(400);
 
-fn renderer() -> String {
-    std::env::var("OVHOST_TEST_RENDERER").unwrap_or_else(|_| {
-        if ovhost::builtins::RENDERERS.contains(&"raster") { "raster" } else { "testpattern" }.to_string()
-    })
-}
-
 fn sample_host(extra: &[&str]) -> Host {
-    let renderer = renderer();
     // Several clients here each change the session: dialects are under test, not roles
     // (`--control first` and spectators: tests/viewers.rs).
-    let mut args = vec![
-        "--asset-root",
-        "examples/stages",
-        "--stage",
-        "sample_yup.usda",
-        "--renderer",
-        &renderer,
-        "--control",
-        "shared",
-    ];
+    let mut args = vec!["--control", "shared"];
     args.extend_from_slice(extra);
-    let host = Host::start(Path::new(BIN), &args);
-    assert!(host.wait_ready(Duration::from_secs(20)), "host not ready: {:?}", host.logs());
-    assert!(host.wait_stage_loaded(Duration::from_secs(20)), "the sample stage did not load: {:?}", host.logs());
-    host
+    Host::sample(Path::new(BIN), &sample_renderer(ovhost::builtins::RENDERERS), &args)
 }
 
 fn kit(host: &Host) -> Ws {

@@ -153,11 +153,13 @@ fn soak() {
     let skip = warm_up.as_secs() as usize + 1;
     let measured: Vec<u64> = per_second.iter().skip(skip).copied().collect();
     let floor = measured.iter().min().copied().unwrap_or(0);
+    // Where the floor came from: the seconds under 29 frames, with when they were (after warm-up).
+    let slow: Vec<(usize, u64)> = measured.iter().copied().enumerate().filter(|(_, n)| *n < 29).collect();
     let mean = measured.iter().sum::<u64>() as f64 / measured.len().max(1) as f64;
     let missing: u64 = sent.iter().map(|(k, v)| v.saturating_sub(answered.get(*k).copied().unwrap_or(0))).sum();
     let growth = (rss_end as f64 - rss_start as f64) / rss_start.max(1) as f64 * 100.0;
     eprintln!(
-        "BENCH soak {seconds} s ({renderer}, 640x360 JPEG, debug={}): RSS {} MB -> {} MB ({growth:+.1} %, peak {} MB); requests sent {:?}, answered {:?}, missing {missing} (picks unanswered {}); viewer fps mean {mean:.1}, floor {floor} (lowest 1-s count after warm-up, {} s measured)",
+        "BENCH soak {seconds} s ({renderer}, 640x360 JPEG, debug={}): RSS {} MB -> {} MB ({growth:+.1} %, peak {} MB); requests sent {:?}, answered {:?}, missing {missing} (picks unanswered {}); viewer fps mean {mean:.1}, floor {floor} (lowest 1-s count after warm-up, {} s measured; {} s under 29: {:?} as (second, frames))",
         cfg!(debug_assertions),
         rss_start >> 20,
         rss_end >> 20,
@@ -166,5 +168,7 @@ fn soak() {
         answered,
         pending_picks.len(),
         measured.len(),
+        slow.len(),
+        &slow[..slow.len().min(20)],
     );
 }

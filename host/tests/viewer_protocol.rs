@@ -8,7 +8,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use ovhost_test_support::{Host, Ws};
+use ovhost_test_support::{Host, Ws, sample_renderer};
 use serde_json::{Value, json};
 
 const BIN: &str = env!("CARGO_BIN_EXE_ovhost");
@@ -16,23 +16,8 @@ const SECS: Duration = Duration::from_secs(5);
 /// How long to listen when asserting that a message does NOT come.
 const QUIET: Duration = Duration::from_millis(400);
 
-/// The renderer the conformance host uses: `$OVHOST_TEST_RENDERER`, else `raster` when this host
-/// links it, else `testpattern` (both implement picking, which the click test needs).
-fn renderer() -> String {
-    std::env::var("OVHOST_TEST_RENDERER").unwrap_or_else(|_| {
-        if ovhost::builtins::RENDERERS.contains(&"raster") { "raster" } else { "testpattern" }.to_string()
-    })
-}
-
 fn sample_host() -> Host {
-    let renderer = renderer();
-    let host = Host::start(
-        Path::new(BIN),
-        &["--asset-root", "examples/stages", "--stage", "sample_yup.usda", "--renderer", &renderer],
-    );
-    assert!(host.wait_ready(Duration::from_secs(20)), "host not ready: {:?}", host.logs());
-    assert!(host.wait_stage_loaded(Duration::from_secs(20)), "the sample stage did not load: {:?}", host.logs());
-    host
+    Host::sample(Path::new(BIN), &sample_renderer(ovhost::builtins::RENDERERS), &[])
 }
 
 fn request(ws: &mut Ws, event_type: &str, payload: Value, reply_type: &str) -> Value {
@@ -486,7 +471,7 @@ fn render_settings_aovs_stats_and_plugins() {
 /// while a corner shows background.
 #[test]
 fn implicit_gprims_are_drawn_and_pickable() {
-    let renderer = renderer();
+    let renderer = sample_renderer(ovhost::builtins::RENDERERS);
     if renderer != "raster" {
         ovhost_test_support::skip(&format!(
             "picking implicit gprims needs the raster renderer (this host uses {renderer})"

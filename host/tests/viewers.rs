@@ -9,27 +9,15 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use ovhost_test_support::{Host, Ws};
+use ovhost_test_support::{Host, Ws, sample_renderer};
 use serde_json::{Value, json};
 
 const BIN: &str = env!("CARGO_BIN_EXE_ovhost");
 const SECS: Duration = Duration::from_secs(5);
 const QUIET: Duration = Duration::from_millis(400);
 
-fn renderer() -> String {
-    std::env::var("OVHOST_TEST_RENDERER").unwrap_or_else(|_| {
-        if ovhost::builtins::RENDERERS.contains(&"raster") { "raster" } else { "testpattern" }.to_string()
-    })
-}
-
 fn sample_host(extra: &[&str]) -> Host {
-    let renderer = renderer();
-    let mut args = vec!["--asset-root", "examples/stages", "--stage", "sample_yup.usda", "--renderer", &renderer];
-    args.extend_from_slice(extra);
-    let host = Host::start(Path::new(BIN), &args);
-    assert!(host.wait_ready(Duration::from_secs(20)), "host not ready: {:?}", host.logs());
-    assert!(host.wait_stage_loaded(Duration::from_secs(20)), "the sample stage did not load: {:?}", host.logs());
-    host
+    Host::sample(Path::new(BIN), &sample_renderer(ovhost::builtins::RENDERERS), extra)
 }
 
 fn hello(ws: &mut Ws, name: &str) -> Value {

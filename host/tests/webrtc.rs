@@ -13,7 +13,7 @@ use std::process::Command;
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
-use ovhost_test_support::{Host, wait_until};
+use ovhost_test_support::{Host, sample_renderer, wait_until};
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_ovhost");
@@ -24,12 +24,6 @@ const BIN: &str = env!("CARGO_BIN_EXE_ovhost");
 fn serial() -> MutexGuard<'static, ()> {
     static SERIAL: Mutex<()> = Mutex::new(());
     SERIAL.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-fn renderer() -> String {
-    std::env::var("OVHOST_TEST_RENDERER").unwrap_or_else(|_| {
-        if ovhost::builtins::RENDERERS.contains(&"raster") { "raster" } else { "testpattern" }.to_string()
-    })
 }
 
 /// The aiortc venv's python, or `None` (after printing SKIPPED) when it is unavailable and
@@ -73,14 +67,7 @@ fn aiortc(python: &Path, host: &Host, args: &[&str]) -> Value {
 }
 
 fn webrtc_host(extra: &[&str]) -> Host {
-    let renderer = renderer();
     let mut args = vec![
-        "--asset-root",
-        "examples/stages",
-        "--stage",
-        "sample_yup.usda",
-        "--renderer",
-        &renderer,
         "--width",
         "640",
         "--height",
@@ -94,10 +81,7 @@ fn webrtc_host(extra: &[&str]) -> Host {
         "--continuous-frames",
     ];
     args.extend_from_slice(extra);
-    let host = Host::start(Path::new(BIN), &args);
-    assert!(host.wait_ready(Duration::from_secs(20)), "host not ready: {:?}", host.logs());
-    assert!(host.wait_stage_loaded(Duration::from_secs(20)), "the sample stage did not load: {:?}", host.logs());
-    host
+    Host::sample(Path::new(BIN), &sample_renderer(ovhost::builtins::RENDERERS), &args)
 }
 
 /// One HTTP request with a body; returns (status, headers in lower case, body).

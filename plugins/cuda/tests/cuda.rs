@@ -38,6 +38,38 @@ fn download(frame: &Frame) -> Vec<u8> {
     host
 }
 
+/// Uploads `src` (rows of `pitch` bytes) to the device on `stream` and describes it as a
+/// `format` frame in CUDA memory on that stream (`context`: the frame's CUDA context handle).
+/// The returned buffer owns the memory the frame points at: keep it alive while the frame is used.
+fn device_frame(
+    stream: &Arc<CudaStream>,
+    context: u64,
+    format: FrameFormat,
+    src: &[u8],
+    (w, h, pitch): (usize, usize, usize),
+) -> (cudarc::driver::CudaSlice<u8>, Frame<'static>) {
+    let device_src = stream.clone_htod(src).expect("upload");
+    let ptr = {
+        let (ptr, _sync) = device_src.device_ptr(stream);
+        ptr
+    };
+    // SAFETY: `device_src` holds `src.len()` bytes of device memory; the caller keeps it alive
+    // for as long as it uses the frame.
+    let frame = unsafe {
+        Frame::from_raw_parts(
+            format,
+            MemoryLocation::CUDA,
+            w as u32,
+            h as u32,
+            pitch as u32,
+            ptr as *const u8,
+            src.len() as u64,
+        )
+    }
+    .with_cuda(context, stream.cu_stream() as u64);
+    (device_src, frame)
+}
+
 fn expected(src: &[u8], pitch: usize, w: usize, h: usize) -> Vec<u8> {
     let mut want = vec![0u8; w * 4 * h];
     rgba_to_bgra_reference(src, pitch, &mut want, w * 4, w, h);
@@ -108,21 +140,9 @@ fn device_input_matches_cpu_without_host_round_trip() {
     for &(w, h, pad) in SIZES {
         let pitch = w * 4 + pad;
         let src = noise(pitch * h, (w * 13 + h) as u64);
-        let device_src = producer.clone_htod(&src).expect("upload");
-        let (ptr, _sync) = device_src.device_ptr(&producer);
-        // SAFETY: `device_src` holds `src.len()` bytes of device memory for this iteration.
-        let input = unsafe {
-            Frame::from_raw_parts(
-                FrameFormat::RGBA8,
-                MemoryLocation::CUDA,
-                w as u32,
-                h as u32,
-                pitch as u32,
-                ptr as *const u8,
-                src.len() as u64,
-            )
-        }
-        .with_cuda(ctx.cu_ctx() as u64, producer.cu_stream() as u64);
+        let (_device_src, input) =
+            device_frame(&producer, ctx.cu_ctx() as u64, FrameFormat::RGBA8, &src, (w, h, pitch));
+        let ptr = input.data_ptr() as u64;
         let out = conv.convert(&input).into_result().expect("convert");
         assert_ne!(out.data_ptr() as u64, ptr, "output is the converter's own buffer");
         assert_eq!(download(&out), expected(&src, pitch, w, h), "{w}x{h} pad {pad}");
@@ -143,21 +163,7 @@ fn download_returns_the_device_frame_in_host_memory_packed() {
         for &(w, h, pad) in SIZES {
             let pitch = w * 4 + pad;
             let src = noise(pitch * h, (w * 5 + h) as u64);
-            let device_src = producer.clone_htod(&src).expect("upload");
-            let (ptr, _sync) = device_src.device_ptr(&producer);
-            // SAFETY: `device_src` holds `src.len()` bytes of device memory for this iteration.
-            let mut input = unsafe {
-                Frame::from_raw_parts(
-                    format,
-                    MemoryLocation::CUDA,
-                    w as u32,
-                    h as u32,
-                    pitch as u32,
-                    ptr as *const u8,
-                    src.len() as u64,
-                )
-            }
-            .with_cuda(ctx.cu_ctx() as u64, producer.cu_stream() as u64);
+            let (_device_src, mut input) = device_frame(&producer, ctx.cu_ctx() as u64, format, &src, (w, h, pitch));
             input.frame_number = 4;
             let out = conv.convert(&input).into_result().expect("download");
             assert_eq!(
@@ -188,21 +194,7 @@ fn gpu_swizzle_then_download_matches_the_cpu_reference() {
     let mut download = registry_probe::create_converter(register, "cuda-download-bgra", "{}").expect("create");
     let (w, h, pitch) = (1280usize, 720usize, 1280 * 4 + 64);
     let src = noise(pitch * h, 99);
-    let device_src = producer.clone_htod(&src).expect("upload");
-    let (ptr, _sync) = device_src.device_ptr(&producer);
-    // SAFETY: as above.
-    let input = unsafe {
-        Frame::from_raw_parts(
-            FrameFormat::RGBA8,
-            MemoryLocation::CUDA,
-            w as u32,
-            h as u32,
-            pitch as u32,
-            ptr as *const u8,
-            src.len() as u64,
-        )
-    }
-    .with_cuda(0, producer.cu_stream() as u64);
+    let (_device_src, input) = device_frame(&producer, 0, FrameFormat::RGBA8, &src, (w, h, pitch));
     let bgra = swizzle.convert(&input).into_result().expect("swizzle");
     let out = download.convert(&bgra).into_result().expect("download");
     assert_eq!((out.format, out.location), (FrameFormat::BGRA8, MemoryLocation::HOST));

@@ -69,7 +69,26 @@ pub struct Host {
     token: Option<String>,
 }
 
+/// The renderer for host tests that pick and draw the sample stage: `$OVHOST_TEST_RENDERER`, else
+/// `raster` when the host links it (`linked`: `ovhost::builtins::RENDERERS`), else `testpattern`
+/// (both implement picking).
+pub fn sample_renderer(linked: &[&str]) -> String {
+    std::env::var("OVHOST_TEST_RENDERER")
+        .unwrap_or_else(|_| if linked.contains(&"raster") { "raster" } else { "testpattern" }.to_string())
+}
+
 impl Host {
+    /// Starts `binary` on the bundled sample stage (`examples/stages/sample_yup.usda`) with
+    /// `renderer` and `extra` arguments, and waits until it is ready and the stage has loaded.
+    pub fn sample(binary: &Path, renderer: &str, extra: &[&str]) -> Host {
+        let mut args = vec!["--asset-root", "examples/stages", "--stage", "sample_yup.usda", "--renderer", renderer];
+        args.extend_from_slice(extra);
+        let host = Host::start(binary, &args);
+        assert!(host.wait_ready(Duration::from_secs(20)), "host not ready: {:?}", host.logs());
+        assert!(host.wait_stage_loaded(Duration::from_secs(20)), "the sample stage did not load: {:?}", host.logs());
+        host
+    }
+
     /// Starts `binary` with `args` plus `--http-port 0`, and waits until it serves HTTP.
     pub fn start(binary: &Path, args: &[&str]) -> Host {
         Self::try_start(binary, args)
