@@ -44,16 +44,13 @@ pub fn cubes_scene() -> StageScene {
     ])
 }
 
+/// A y-up camera at `eye` looking at `target` (45° vertical field of view, depth 0.1 to 100).
+fn looking(eye: [f64; 3], target: [f64; 3]) -> CameraView {
+    CameraView { eye, target, up: [0.0, 1.0, 0.0], fov_y_deg: 45.0, near: 0.1, far: 100.0, ..CameraView::default() }
+}
+
 pub fn camera() -> CameraView {
-    CameraView {
-        eye: [0.0, 2.5, 7.0],
-        target: [0.0, 0.4, 0.0],
-        up: [0.0, 1.0, 0.0],
-        fov_y_deg: 45.0,
-        near: 0.1,
-        far: 100.0,
-        ..CameraView::default()
-    }
+    looking([0.0, 2.5, 7.0], [0.0, 0.4, 0.0])
 }
 
 pub fn request() -> RenderRequest {
@@ -183,20 +180,7 @@ pub fn is_neutral(p: [u8; 4]) -> bool {
 /// Looking straight at the z = 0 plane from 5 units away (45° vertical field of view), at
 /// `time_code` (`f64::NAN`: the scene's start).
 pub fn face_on(time_code: f64) -> RenderRequest {
-    RenderRequest {
-        camera: CameraView {
-            eye: [0.0, 0.0, 5.0],
-            target: [0.0, 0.0, 0.0],
-            up: [0.0, 1.0, 0.0],
-            fov_y_deg: 45.0,
-            near: 0.1,
-            far: 100.0,
-            ..CameraView::default()
-        },
-        frame_number: 1,
-        time_us: 0,
-        time_code,
-    }
+    RenderRequest { camera: looking([0.0, 0.0, 5.0], [0.0, 0.0, 0.0]), frame_number: 1, time_us: 0, time_code }
 }
 
 /// One frame seen [`face_on`] at `time_code`.
