@@ -226,8 +226,13 @@ impl Encoder {
                 }
             }
         }
-        // Taken for the loop (the chains borrow `self`), put back after it.
+        // Taken for the loop (the chains borrow `self`), put back after it. The lowest tier
+        // encodes a smaller picture (`scale.rs`), made at most once per frame, when a spec wants
+        // that tier in this frame (a half-rate tier skips every other one); a frame that cannot
+        // be scaled (device memory) goes at full size, and the header says which.
         let mut scalers = std::mem::take(&mut self.scalers);
+        let mut scaled: Vec<(Option<&mut HalfScaler>, Option<Frame<'_>>)> =
+            scalers.iter_mut().map(|scaler| (Some(scaler), None)).collect();
         for (spec, tiers) in wanted.into_values() {
             for tier in tiers.into_iter().filter(|t| usize::from(*t) < MAX_TIERS) {
                 let bit = 1u8 << tier;
@@ -245,12 +250,15 @@ impl Encoder {
                 }
                 self.last_run_us[usize::from(tier)] = Some(asks.now_us);
                 self.pending_keyframes &= !bit;
-                // The lowest tier encodes a smaller picture (`scale.rs`); a frame that cannot be
-                // scaled (device memory) goes at full size, and the header says which.
-                let scale_log2 = Tier::get(tier).scale_log2;
-                let scaled = if scale_log2 > 0 { scalers[usize::from(tier)].half(frame) } else { None };
-                let scale_log2 = if scaled.is_some() { scale_log2 } else { 0 };
-                let input = scaled.as_ref().unwrap_or(frame);
+                let slot = &mut scaled[usize::from(tier)];
+                if Tier::get(tier).scale_log2 > 0
+                    && let Some(scaler) = slot.0.take()
+                {
+                    slot.1 = scaler.half(frame);
+                }
+                let smaller = slot.1.as_ref();
+                let scale_log2 = if smaller.is_some() { Tier::get(tier).scale_log2 } else { 0 };
+                let input = smaller.unwrap_or(frame);
                 let Some(chain) = self.chain(input.spec(), spec, tier) else { continue };
                 if asks.refresh {
                     chain.configure(r#"{"refresh": true}"#);
@@ -295,6 +303,7 @@ impl Encoder {
                 }
             }
         }
+        drop(scaled);
         self.scalers = scalers;
         out
     }
