@@ -56,6 +56,9 @@ fn soak() {
     // still and the viewer's frame count would measure nothing.
     let mut client = Ws::connect(port, "");
     client.hello(&[]);
+    // Every per-second series below counts from `t0`, so a slow second can be lined up with what
+    // the client sent and what the host's render loop did in that second.
+    let t0 = Instant::now();
     // The viewer: frames per second, each second.
     let viewer = {
         let stop = stop.clone();
@@ -63,7 +66,7 @@ fn soak() {
             let mut ws = Ws::connect(port, "");
             ws.hello(&["jpeg"]);
             let mut per_second: Vec<u64> = Vec::new();
-            let (mut count, mut second) = (0u64, Instant::now());
+            let (mut count, mut second) = (0u64, t0);
             while !stop.load(Ordering::Relaxed) {
                 if ws.recv_binary(Duration::from_millis(100)).is_some() {
                     count += 1;
@@ -75,6 +78,40 @@ fn soak() {
                 }
             }
             per_second
+        })
+    };
+    // The host's side of each second, from `/api/state` (published four times a second): frames
+    // rendered because something changed, frame intervals with nothing to render, and frame
+    // deadlines missed because the render thread was behind.
+    let monitor = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut samples: Vec<[u64; 5]> = Vec::new();
+            let mut last_state = serde_json::Value::Null;
+            let mut next = t0;
+            while !stop.load(Ordering::Relaxed) {
+                std::thread::sleep(next.saturating_duration_since(Instant::now()));
+                next += Duration::from_secs(1);
+                let (status, body) = ovhost_test_support::http_get(port, "/api/state");
+                let state: serde_json::Value =
+                    if status == 200 { serde_json::from_str(&body).unwrap_or_default() } else { Default::default() };
+                let pacing = &state["pacing"];
+                let at = |v: &serde_json::Value| v.as_u64().unwrap_or(0);
+                let stalls = &state["render_thread"];
+                let slow_items =
+                    stalls["slow_items"].as_object().map_or(0, |m| m.values().map(|v| at(&v["count"])).sum());
+                samples.push([
+                    at(&pacing["frames_changed"]),
+                    at(&pacing["intervals_idle"]),
+                    at(&state["frames_dropped"]),
+                    at(&stalls["slow_ticks"]),
+                    slow_items,
+                ]);
+                if status == 200 {
+                    last_state = state;
+                }
+            }
+            (samples, last_state["render_thread"].clone())
         })
     };
     // Reads must not hold up the 20 msg/s and 60 events/s schedule.
@@ -89,6 +126,9 @@ fn soak() {
     let (mut n, mut next_message, mut next_input) = (0u64, Instant::now(), Instant::now());
     let mut x = 100.0f64;
     let mut rss_peak = rss_start;
+    // The longest gap between two input events the client sent, per second since `t0`.
+    let mut input_gap_ms: Vec<u64> = Vec::new();
+    let mut last_input = Instant::now();
     let note =
         |m: serde_json::Value, answered: &mut BTreeMap<String, u64>, picks: &mut std::collections::BTreeSet<String>| {
             let kind = m["event_type"].as_str().unwrap_or("").to_string();
@@ -131,6 +171,14 @@ fn soak() {
             client
                 .send("input", json!({ "type": kind, "x": x, "y": 180, "dx": 2, "dy": 0, "button": 0, "buttons": 1 }));
             next_input += Duration::from_millis(16);
+            let sent_at = Instant::now();
+            let second = (sent_at - t0).as_secs() as usize;
+            if input_gap_ms.len() <= second {
+                input_gap_ms.resize(second + 1, 0);
+            }
+            let gap = (sent_at - last_input).as_millis() as u64;
+            input_gap_ms[second] = input_gap_ms[second].max(gap);
+            last_input = sent_at;
         }
         while let Some(m) = client.recv(Duration::from_millis(1)) {
             note(m, &mut answered, &mut pending_picks);
@@ -150,16 +198,39 @@ fn soak() {
     }
     let rss_end = rss_bytes(pid);
     let per_second = viewer.join().unwrap();
+    let (host_samples, render_thread) = monitor.join().unwrap();
     let skip = warm_up.as_secs() as usize + 1;
     let measured: Vec<u64> = per_second.iter().skip(skip).copied().collect();
     let floor = measured.iter().min().copied().unwrap_or(0);
-    // Where the floor came from: the seconds under 29 frames, with when they were (after warm-up).
-    let slow: Vec<(usize, u64)> = measured.iter().copied().enumerate().filter(|(_, n)| *n < 29).collect();
+    // Where the floor came from: each second under 29 frames (counted after warm-up), with the
+    // client's longest input gap in it and the host's changed frames, idle intervals and missed
+    // deadlines over it (sample deltas; `/api/state` lags by up to 250 ms).
+    let slow: Vec<String> = measured
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| **n < 29)
+        .map(|(i, n)| {
+            let s = i + skip;
+            let delta = |k: usize| match (host_samples.get(s), host_samples.get(s + 1)) {
+                (Some(a), Some(b)) => b[k].saturating_sub(a[k]).to_string(),
+                _ => "?".into(),
+            };
+            format!(
+                "s{i}: {n} frames, input gap {} ms, host changed {} idle {} missed {} slow ticks {} slow items {}",
+                input_gap_ms.get(s).copied().unwrap_or(0),
+                delta(0),
+                delta(1),
+                delta(2),
+                delta(3),
+                delta(4)
+            )
+        })
+        .collect();
     let mean = measured.iter().sum::<u64>() as f64 / measured.len().max(1) as f64;
     let missing: u64 = sent.iter().map(|(k, v)| v.saturating_sub(answered.get(*k).copied().unwrap_or(0))).sum();
     let growth = (rss_end as f64 - rss_start as f64) / rss_start.max(1) as f64 * 100.0;
     eprintln!(
-        "BENCH soak {seconds} s ({renderer}, 640x360 JPEG, debug={}): RSS {} MB -> {} MB ({growth:+.1} %, peak {} MB); requests sent {:?}, answered {:?}, missing {missing} (picks unanswered {}); viewer fps mean {mean:.1}, floor {floor} (lowest 1-s count after warm-up, {} s measured; {} s under 29: {:?} as (second, frames))",
+        "BENCH soak {seconds} s ({renderer}, 640x360 JPEG, debug={}): RSS {} MB -> {} MB ({growth:+.1} %, peak {} MB); requests sent {:?}, answered {:?}, missing {missing} (picks unanswered {}); viewer fps mean {mean:.1}, floor {floor} (lowest 1-s count after warm-up, {} s measured; {} s under 29: {:?}); render thread stalls {render_thread}",
         cfg!(debug_assertions),
         rss_start >> 20,
         rss_end >> 20,

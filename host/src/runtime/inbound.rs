@@ -35,6 +35,20 @@ pub enum Inbound {
     Shutdown,
 }
 
+/// What kind of item this is, for timings: a message's event type, or the variant.
+pub fn inbound_kind(item: &Inbound) -> std::borrow::Cow<'static, str> {
+    match item {
+        Inbound::Connected(_) => "connected".into(),
+        Inbound::Disconnected(_) => "disconnected".into(),
+        Inbound::Message { envelope, .. } => envelope.event_type.clone().into(),
+        Inbound::Input { .. } => "input".into(),
+        Inbound::StageLoaded(_) => "stage loaded".into(),
+        Inbound::StageAnswer(_) => "stage answer".into(),
+        Inbound::StageTextures(_) => "stage textures".into(),
+        Inbound::Shutdown => "shutdown".into(),
+    }
+}
+
 /// What an item costs in the inbound queue's byte budget (`ClientHub::reserve_inbound`): the
 /// text a message was parsed from, and a fixed size per input event. Items the host makes cost 0.
 pub fn inbound_cost(item: &Inbound) -> usize {

@@ -127,7 +127,55 @@ impl FramePacer {
             "continuous": self.continuous,
             "frames_changed": self.frames_changed,
             "frames_refresh": self.frames_refresh,
+            "intervals_idle": self.intervals_idle,
             "refresh_pending": self.refresh_due_at_us.is_some(),
+        })
+    }
+}
+
+/// What held the render thread up (for `/api/state` `render_thread`): frame ticks that took a
+/// whole frame interval or more, and queued items (messages, input, stage answers) whose
+/// handling took [`SLOW_ITEM_US`] or more, counted by kind, with the slowest of each.
+#[derive(Debug, Default)]
+pub struct Stalls {
+    pub slow_ticks: u64,
+    pub slowest_tick_us: u64,
+    /// Kind → (count, slowest µs).
+    pub slow_items: std::collections::BTreeMap<String, (u64, u64)>,
+}
+
+/// An item handled in this long or longer is counted as a stall.
+pub const SLOW_ITEM_US: u64 = 10_000;
+/// Kinds named separately at most (event types come from clients); the rest count as "other".
+const MAX_KINDS: usize = 32;
+
+impl Stalls {
+    pub fn tick(&mut self, took: Duration, interval: Duration) {
+        if took >= interval {
+            self.slow_ticks += 1;
+            self.slowest_tick_us = self.slowest_tick_us.max(took.as_micros() as u64);
+        }
+    }
+
+    /// `kind` is asked for only when the item was slow.
+    pub fn item(&mut self, took: Duration, kind: impl FnOnce() -> String) {
+        let us = took.as_micros() as u64;
+        if us >= SLOW_ITEM_US {
+            let mut kind = kind();
+            if self.slow_items.len() >= MAX_KINDS && !self.slow_items.contains_key(&kind) {
+                kind = "other".into();
+            }
+            let entry = self.slow_items.entry(kind).or_default();
+            entry.0 += 1;
+            entry.1 = entry.1.max(us);
+        }
+    }
+
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "slow_ticks": self.slow_ticks,
+            "slowest_tick_ms": self.slowest_tick_us as f64 / 1000.0,
+            "slow_items": self.slow_items.iter().map(|(k, (n, us))| (k.clone(), serde_json::json!({"count": n, "slowest_ms": *us as f64 / 1000.0}))).collect::<serde_json::Map<_, _>>(),
         })
     }
 }
@@ -162,6 +210,28 @@ mod tests {
         assert!(!start_frame_now(Some(t0), t0 + Duration::from_millis(10), interval), "the frame rate is a cap");
         assert!(start_frame_now(Some(t0), t0 + interval, interval));
         assert!(start_frame_now(Some(t0), t0 + Duration::from_secs(5), interval), "after an idle spell: at once");
+    }
+
+    #[test]
+    fn stalls_count_only_what_overran() {
+        let mut s = Stalls::default();
+        let interval = Duration::from_millis(33);
+        s.tick(Duration::from_millis(20), interval);
+        s.tick(Duration::from_millis(50), interval);
+        s.tick(Duration::from_millis(40), interval);
+        s.item(Duration::from_millis(2), || unreachable!("a fast item is not named"));
+        s.item(Duration::from_millis(12), || "pickRequest".into());
+        s.item(Duration::from_millis(30), || "pickRequest".into());
+        let json = s.to_json();
+        assert_eq!(json["slow_ticks"], 2);
+        assert_eq!(json["slowest_tick_ms"], 50.0);
+        assert_eq!(json["slow_items"]["pickRequest"], serde_json::json!({"count": 2, "slowest_ms": 30.0}));
+        // Client-chosen kinds cannot grow the map without bound.
+        for i in 0..100 {
+            s.item(Duration::from_millis(11), || format!("kind{i}"));
+        }
+        assert_eq!(s.slow_items.len(), MAX_KINDS + 1);
+        assert_eq!(s.slow_items["other"].0, 100 - (MAX_KINDS as u64 - 1));
     }
 
     #[test]

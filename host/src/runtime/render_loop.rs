@@ -65,6 +65,8 @@ pub struct RenderLoop {
     deferred: super::deferred::Deferred,
     /// Tiers that alone asked for a keyframe (a bit per tier); kept until a frame is delivered.
     tier_keyframes_pending: u8,
+    /// What held this thread up (`/api/state` `render_thread`).
+    stalls: super::pacing::Stalls,
 }
 
 impl RenderLoop {
@@ -87,6 +89,7 @@ impl RenderLoop {
             keyframe_pending: false,
             deferred: super::deferred::Deferred::default(),
             tier_keyframes_pending: 0,
+            stalls: Default::default(),
         }
     }
 
@@ -118,7 +121,11 @@ impl RenderLoop {
         if cost > 0 {
             self.core.hub().release_inbound(client, cost);
         }
-        self.handle_inbound(item)
+        let kind = super::inbound::inbound_kind(&item);
+        let started = Instant::now();
+        let go_on = self.handle_inbound(item);
+        self.stalls.item(started.elapsed(), || kind.to_string());
+        go_on
     }
 
     /// Rebuilds `/api/state` when something it shows changed since the last publication.
@@ -843,6 +850,7 @@ impl RenderLoop {
             "last_stage_error": stage.and_then(|s| s.last_error()),
             "stats": core.stats().to_json(core.status(), core.hub().len()),
             "pacing": core.pacer().to_json(),
+            "render_thread": self.stalls.to_json(),
             "video": {
                 "fps": self.out.video_options().fps,
                 "bitrate_kbps": self.out.video_options().bitrate_kbps,
@@ -897,6 +905,7 @@ impl RenderLoop {
                 last_frame_started = Some(tick_started);
             }
             let interval = self.interval();
+            self.stalls.tick(tick_started.elapsed(), interval);
             deadline += interval;
             let now = Instant::now();
             if now > deadline {
