@@ -7,7 +7,7 @@
 //! Nothing is written when the time code did not change since the last frame, so a paused or
 //! static stage costs nothing per frame.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use ovhost_plugin_api::{Bounds, SceneRef, Track, TrackTarget};
 
@@ -40,6 +40,8 @@ pub struct Animation {
     scratch: Vec<f32>,
     /// World bounds over every baked sample (the static bounds plus where things move).
     pub bounds: Bounds,
+    /// Prim ids whose transform or points change over time (their upload-time box does not hold).
+    pub moving: BTreeSet<u32>,
 }
 
 impl Animation {
@@ -54,6 +56,7 @@ impl Animation {
         let mut by_instance: BTreeMap<(u32, u32), AnimatedInstance> = BTreeMap::new();
         let mut by_mesh: BTreeMap<u32, AnimatedMesh> = BTreeMap::new();
         let mut bounds = Bounds::EMPTY;
+        let mut moving = BTreeSet::new();
         for track in all.iter() {
             let Some(Some(slot)) = gpu.mesh_slots.get(track.mesh as usize) else { continue };
             let Some(mesh) = meshes_in.get(track.mesh as usize) else { continue };
@@ -75,6 +78,7 @@ impl Animation {
                         visibility: None,
                     });
                     if track.target == TrackTarget::INSTANCE_TRANSFORM {
+                        moving.insert(inst.prim_id);
                         entry.transform = Some(index);
                         bounds = bounds.union(&swept_bounds(track, &slot.local_bounds));
                     } else {
@@ -94,6 +98,7 @@ impl Animation {
                         colors: None,
                     });
                     if track.target == TrackTarget::MESH_POSITIONS {
+                        moving.extend(mesh.instances.iter().map(|i| i.prim_id));
                         entry.positions = Some(index);
                         let mut local = Bounds::EMPTY;
                         for p in track.values.chunks_exact(3) {
@@ -126,6 +131,7 @@ impl Animation {
             applied: f64::NAN,
             scratch: Vec::new(),
             bounds,
+            moving,
         })
     }
 

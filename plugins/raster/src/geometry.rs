@@ -126,6 +126,8 @@ pub struct GpuScene {
     pub skipped_meshes: usize,
     /// Indexed like the scene's meshes: where each one was uploaded (`None`: not drawn).
     pub mesh_slots: Vec<Option<MeshSlot>>,
+    /// Every drawn instance's prim id and world box at upload (the selection's footprint).
+    pub prim_boxes: Vec<(u32, Bounds)>,
 }
 
 /// Why a mesh cannot be drawn, or `None` if it can.
@@ -220,6 +222,7 @@ impl GpuScene {
         let mut triangle_count = 0u64;
         let mut skipped_meshes = 0;
         let mut mesh_slots = vec![None; scene.meshes().len()];
+        let mut prim_boxes = Vec::new();
         for (index, mesh) in scene.meshes().iter().enumerate() {
             if mesh.indices.is_empty() || mesh.instances.is_empty() {
                 continue;
@@ -248,6 +251,9 @@ impl GpuScene {
             let cull = single_sided(scene, index);
             instances.extend(
                 mesh.instances.iter().map(|i| Instance::from_usd(&i.world_transform, i.prim_id).single_sided(cull)),
+            );
+            prim_boxes.extend(
+                mesh.instances.iter().map(|i| (i.prim_id, transform_bounds(&local_bounds, &i.world_transform))),
             );
             let center = mesh
                 .instances
@@ -311,6 +317,7 @@ impl GpuScene {
             triangle_count,
             skipped_meshes,
             mesh_slots,
+            prim_boxes,
         })
     }
 }

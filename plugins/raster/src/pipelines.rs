@@ -5,8 +5,8 @@ use bytemuck::{Pod, Zeroable};
 
 use crate::geometry::{Instance, Vertex};
 
-/// The scene's colour target. Stored sRGB-encoded: this is the frame when nothing is selected
-/// (copied out as is), and the hardware does the encoding. Data AOVs pre-decode their values in
+/// The scene's colour target, and the frame (the selection outline is drawn over it). Stored
+/// sRGB-encoded, and the hardware does the encoding. Data AOVs pre-decode their values in
 /// the shader so the stored bytes are the raw values.
 pub const COLOR_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8UnormSrgb;
 pub const ID_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::R32Uint;
@@ -14,8 +14,6 @@ pub const DEPTH_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Depth32Float;
 /// The selection outline's intermediate targets (`post.wgsl`): the selected mask and the row
 /// distances, both small integers.
 pub const OUTLINE_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::R8Uint;
-/// The post pass output (only used while something is selected); same encoding as the colour.
-pub const OUTPUT_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8UnormSrgb;
 
 /// The scene pass uniform (mirrors `Globals` in `scene.wgsl`).
 #[repr(C)]
@@ -106,11 +104,10 @@ impl Pipelines {
         let post_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("raster post"),
             entries: &[
-                texture_entry(0, wgpu::TextureSampleType::Float { filterable: true }),
+                texture_entry(0, wgpu::TextureSampleType::Uint),
                 texture_entry(1, wgpu::TextureSampleType::Uint),
                 texture_entry(2, wgpu::TextureSampleType::Uint),
-                texture_entry(3, wgpu::TextureSampleType::Uint),
-                uniform_entry(4, wgpu::ShaderStages::FRAGMENT),
+                uniform_entry(3, wgpu::ShaderStages::FRAGMENT),
             ],
         });
         let scene_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
@@ -230,7 +227,7 @@ impl Pipelines {
         };
         let post_mask = post_pipeline("raster outline mask", "fs_mask", OUTLINE_FORMAT);
         let post_rows = post_pipeline("raster outline rows", "fs_rows", OUTLINE_FORMAT);
-        let post_outline = post_pipeline("raster outline", "fs_outline", OUTPUT_FORMAT);
+        let post_outline = post_pipeline("raster outline", "fs_outline", COLOR_FORMAT);
         Self {
             globals_layout,
             material_layout,

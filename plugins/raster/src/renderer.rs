@@ -16,7 +16,7 @@ use crate::geometry::GpuScene;
 use crate::lights::LightsUniform;
 use crate::material::GpuMaterials;
 use crate::pipelines::{Globals, Pipelines, PostParams};
-use crate::selection::{OutlineTargets, SelectionSet};
+use crate::selection::{Footprint, OutlineTargets, Rect, SelectionSet};
 use crate::settings::{Background, RenderMode, RenderSettings};
 use crate::targets::Targets;
 use crate::yuv::YuvPipeline;
@@ -42,6 +42,9 @@ pub struct Raster {
     post_bind: Option<[wgpu::BindGroup; 3]>,
     /// The outline's intermediate targets at the current size (made on the first selection).
     outline_targets: Option<OutlineTargets>,
+    /// Where the selection is in the world (made on the first frame after the selection or the
+    /// stage changed); each frame projects it to the rectangle the outline passes draw in.
+    footprint: Option<Footprint>,
     targets: Option<Targets>,
     /// True once a frame has been rendered at the current size (picks read that frame).
     frame_ready: bool,
@@ -142,6 +145,7 @@ impl Raster {
             post_params,
             post_bind: None,
             outline_targets: None,
+            footprint: None,
             targets: None,
             frame_ready: false,
             scene: None,
@@ -219,6 +223,7 @@ impl Raster {
             uploaded.bounds = uploaded.bounds.union(&animation.bounds);
         }
         self.scene = Some(uploaded);
+        self.footprint = None;
         self.materials = Some(materials);
         self.stage_lights = lights;
         self.light_tracks = scene
@@ -272,6 +277,23 @@ impl Raster {
     fn set_selection_impl(&mut self, prim_ids: &[u32]) {
         self.selection = SelectionSet::new(&self.gpu.device, &self.gpu.queue, prim_ids);
         self.post_bind = None;
+        self.footprint = None;
+    }
+
+    /// The pixels the selection outline can touch this frame (before growing by its width);
+    /// `None` when nothing is selected or nothing selected is on screen.
+    fn outline_rect(&mut self, camera: &CameraView, width: u32, height: u32) -> Result<Option<Rect>, PluginError> {
+        if self.selection.count == 0 {
+            return Ok(None);
+        }
+        let (scene, animation, ids) = (&self.scene, &self.animation, &self.selection.ids);
+        let footprint = self.footprint.get_or_insert_with(|| {
+            let still = std::collections::BTreeSet::new();
+            let moving = animation.as_ref().map_or(&still, |a| &a.moving);
+            scene.as_ref().map_or(Footprint::Boxes(Vec::new()), |s| Footprint::of(ids, &s.prim_boxes, moving))
+        });
+        let view_proj = view_projection(camera, f64::from(width) / f64::from(height))?;
+        Ok(crate::selection::screen_rect(footprint, &view_proj, width, height))
     }
 
     fn globals(&self, camera: &CameraView, aspect: f64) -> Result<Globals, PluginError> {
@@ -305,10 +327,10 @@ impl Raster {
     }
 
     fn render_impl(&mut self, request: RenderRequestRef) -> Result<Frame<'_>, PluginError> {
-        let Some(targets) = self.targets.as_ref() else {
+        let Some((width, height)) = self.targets.as_ref().map(|t| (t.width, t.height)) else {
             return Err(PluginError::bad_state("the raster renderer must be resized before the first render"));
         };
-        let aspect = f64::from(targets.width) / f64::from(targets.height);
+        let aspect = f64::from(width) / f64::from(height);
         let globals = self.globals(&request.camera(), aspect)?;
         let post = self.post_params();
         let camera = request.camera();
@@ -328,8 +350,9 @@ impl Raster {
         queue.write_buffer(&self.lights, 0, bytemuck::bytes_of(&lights));
         queue.write_buffer(&self.globals, 0, bytemuck::bytes_of(&globals));
         queue.write_buffer(&self.post_params, 0, bytemuck::bytes_of(&post));
-        let outline = self.selection.count > 0;
-        if outline && self.post_bind.is_none() {
+        let outline_rect = self.outline_rect(&camera, width, height)?;
+        let outline = outline_rect.is_some();
+        if let (true, Some(targets)) = (outline && self.post_bind.is_none(), &self.targets) {
             let device = &self.gpu.device;
             let outline_targets = match self.outline_targets.take() {
                 Some(o) if o.width == targets.width && o.height == targets.height => o,
@@ -341,11 +364,10 @@ impl Raster {
                     label: Some(label),
                     layout: &self.pipelines.post_layout,
                     entries: &[
-                        wgpu::BindGroupEntry { binding: 0, resource: view(&targets.color_view) },
-                        wgpu::BindGroupEntry { binding: 1, resource: view(&targets.id_view) },
-                        wgpu::BindGroupEntry { binding: 2, resource: view(&self.selection.view) },
-                        wgpu::BindGroupEntry { binding: 3, resource: view(stage) },
-                        wgpu::BindGroupEntry { binding: 4, resource: self.post_params.as_entire_binding() },
+                        wgpu::BindGroupEntry { binding: 0, resource: view(&targets.id_view) },
+                        wgpu::BindGroupEntry { binding: 1, resource: view(&self.selection.view) },
+                        wgpu::BindGroupEntry { binding: 2, resource: view(stage) },
+                        wgpu::BindGroupEntry { binding: 3, resource: self.post_params.as_entire_binding() },
                     ],
                 })
             };
@@ -442,25 +464,36 @@ impl Raster {
                 }
             }
         }
-        // The outline passes run only while something is selected; otherwise the colour target
-        // is the frame.
-        if let (true, Some(binds), Some(outline_targets)) = (outline, &self.post_bind, &self.outline_targets) {
+        // The outline passes run only while something selected is on screen, each scissored to
+        // the selection's rectangle grown by what it reads (`post.wgsl`); the last one draws over
+        // the colour target, which is the frame either way.
+        if let (Some(rect), Some(binds), Some(outline_targets)) = (outline_rect, &self.post_bind, &self.outline_targets)
+        {
+            let (r, w, h) = (self.settings.outline_width_px, targets.width, targets.height);
+            let none_near = wgpu::Color { r: f64::from(r + 1), g: 0.0, b: 0.0, a: 0.0 };
             let passes = [
-                (&self.pipelines.post_mask, &outline_targets.mask_view),
-                (&self.pipelines.post_rows, &outline_targets.rows_view),
-                (&self.pipelines.post_outline, &targets.output_view),
+                (
+                    &self.pipelines.post_mask,
+                    &outline_targets.mask_view,
+                    wgpu::LoadOp::Clear(wgpu::Color::TRANSPARENT),
+                    rect,
+                ),
+                (
+                    &self.pipelines.post_rows,
+                    &outline_targets.rows_view,
+                    wgpu::LoadOp::Clear(none_near),
+                    rect.grown(r, 0, w, h),
+                ),
+                (&self.pipelines.post_outline, &targets.color_view, wgpu::LoadOp::Load, rect.grown(r, r, w, h)),
             ];
-            for ((pipeline, target), bind) in passes.into_iter().zip(binds) {
+            for ((pipeline, target, load, scissor), bind) in passes.into_iter().zip(binds) {
                 let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
                     label: Some("raster outline"),
                     color_attachments: &[Some(wgpu::RenderPassColorAttachment {
                         view: target,
                         depth_slice: None,
                         resolve_target: None,
-                        ops: wgpu::Operations {
-                            load: wgpu::LoadOp::Clear(wgpu::Color::TRANSPARENT),
-                            store: wgpu::StoreOp::Store,
-                        },
+                        ops: wgpu::Operations { load, store: wgpu::StoreOp::Store },
                     })],
                     depth_stencil_attachment: None,
                     timestamp_writes: None,
@@ -469,6 +502,7 @@ impl Raster {
                 });
                 pass.set_pipeline(pipeline);
                 pass.set_bind_group(0, bind, &[]);
+                pass.set_scissor_rect(scissor.x0, scissor.y0, scissor.x1 - scissor.x0, scissor.y1 - scissor.y0);
                 pass.draw(0..3, 0..1);
             }
         }
@@ -477,11 +511,11 @@ impl Raster {
         let (format, pitch_bytes, bytes) = if let Some(pipeline) = yuv {
             // Converted on the GPU: the planes are what is read back (`yuv.rs`).
             let planes = targets.yuv(&self.gpu.device, pipeline);
-            planes.encode(&mut encoder, pipeline, outline);
+            planes.encode(&mut encoder, pipeline);
             self.gpu.queue.submit([encoder.finish()]);
             (FrameFormat::I420, planes.pitch_bytes, planes.map_frame(&self.gpu.device)?)
         } else {
-            targets.encode_readback(&mut encoder, outline);
+            targets.encode_readback(&mut encoder);
             self.gpu.queue.submit([encoder.finish()]);
             (FrameFormat::RGBA8, targets.pitch_bytes, targets.map_frame(&self.gpu.device)?)
         };

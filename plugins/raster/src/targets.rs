@@ -1,5 +1,5 @@
-//! The size-dependent GPU resources: colour, id and depth targets, the post-pass output, and the
-//! readback of the final image into mapped host memory that frames point into.
+//! The size-dependent GPU resources: colour, id and depth targets, and the
+//! readback of the frame (the colour target) into mapped host memory that frames point into.
 //!
 //! Readback is zero-copy on our side: the image is copied into a `MAP_READ` staging buffer whose
 //! mapping stays open until the next frame, and the returned [`ovhost_plugin_api::Frame`] points
@@ -10,7 +10,7 @@ use std::sync::mpsc;
 
 use ovhost_plugin_api::PluginError;
 
-use crate::pipelines::{COLOR_FORMAT, DEPTH_FORMAT, ID_FORMAT, OUTPUT_FORMAT};
+use crate::pipelines::{COLOR_FORMAT, DEPTH_FORMAT, ID_FORMAT};
 
 pub struct Targets {
     pub width: u32,
@@ -22,15 +22,12 @@ pub struct Targets {
     pub id: wgpu::Texture,
     pub id_view: wgpu::TextureView,
     pub depth_view: wgpu::TextureView,
-    pub output: wgpu::Texture,
-    pub output_view: wgpu::TextureView,
     pub staging: wgpu::Buffer,
     /// The mapped staging buffer of the last frame; kept open so the frame can point into it.
     pub mapped: Option<wgpu::BufferView>,
     pick_buffer: wgpu::Buffer,
-    /// Non-sRGB views of `color` and `output` (their bytes as stored), read by the YUV pass.
+    /// A non-sRGB view of `color` (its bytes as stored), read by the YUV pass.
     color_raw: wgpu::TextureView,
-    output_raw: wgpu::TextureView,
     /// The GPU I420 conversion's buffers at this size, once an I420 frame was asked for.
     yuv: Option<crate::yuv::YuvTargets>,
 }
@@ -72,7 +69,7 @@ pub fn map_read(device: &wgpu::Device, slice: wgpu::BufferSlice<'_>) -> Result<(
 }
 
 impl Targets {
-    /// `raw_views`: give `color` and `output` a non-sRGB view for the GPU YUV pass (needs
+    /// `raw_views`: give `color` a non-sRGB view for the GPU YUV pass (needs
     /// view-format reinterpretation, which GL lacks; without it the views are the plain ones and
     /// no I420 frame is asked for).
     pub fn new(device: &wgpu::Device, width: u32, height: u32, raw_views: bool) -> Self {
@@ -96,14 +93,6 @@ impl Targets {
             &[],
         );
         let depth = target(device, "raster depth", size, DEPTH_FORMAT, attach, &[]);
-        let output = target(
-            device,
-            "raster output",
-            size,
-            OUTPUT_FORMAT,
-            attach | wgpu::TextureUsages::COPY_SRC | wgpu::TextureUsages::TEXTURE_BINDING,
-            raw,
-        );
         let pitch_bytes = (width * 4).next_multiple_of(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT);
         let staging = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("raster readback"),
@@ -123,7 +112,6 @@ impl Targets {
         };
         Self {
             color_raw: raw_view(&color),
-            output_raw: raw_view(&output),
             yuv: None,
             width,
             height,
@@ -133,8 +121,6 @@ impl Targets {
             id_view: view(&id),
             id,
             depth_view: view(&depth),
-            output_view: view(&output),
-            output,
             staging,
             mapped: None,
             pick_buffer,
@@ -154,17 +140,14 @@ impl Targets {
     /// The GPU I420 conversion's buffers at this size (made on first use).
     pub fn yuv(&mut self, device: &wgpu::Device, pipeline: &crate::yuv::YuvPipeline) -> &mut crate::yuv::YuvTargets {
         let (width, height) = (self.width, self.height);
-        let (color_raw, output_raw) = (&self.color_raw, &self.output_raw);
-        self.yuv
-            .get_or_insert_with(|| crate::yuv::YuvTargets::new(device, pipeline, width, height, color_raw, output_raw))
+        let color_raw = &self.color_raw;
+        self.yuv.get_or_insert_with(|| crate::yuv::YuvTargets::new(device, pipeline, width, height, color_raw))
     }
 
-    /// Records the copy of the final image (`color`, or `output` after a post pass) into the
-    /// staging buffer.
-    pub fn encode_readback(&self, encoder: &mut wgpu::CommandEncoder, from_output: bool) {
-        let source = if from_output { &self.output } else { &self.color };
+    /// Records the copy of the frame (the colour target) into the staging buffer.
+    pub fn encode_readback(&self, encoder: &mut wgpu::CommandEncoder) {
         encoder.copy_texture_to_buffer(
-            source.as_image_copy(),
+            self.color.as_image_copy(),
             wgpu::TexelCopyBufferInfo {
                 buffer: &self.staging,
                 layout: wgpu::TexelCopyBufferLayout {

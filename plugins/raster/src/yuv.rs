@@ -100,23 +100,21 @@ pub struct YuvTargets {
     pub len: u64,
     storage: wgpu::Buffer,
     staging: wgpu::Buffer,
-    /// Reading the colour target / the post-pass output.
+    /// Reading the colour target (the frame).
     from_color: wgpu::BindGroup,
-    from_output: wgpu::BindGroup,
     blocks: (u32, u32),
     /// The mapped staging buffer of the last I420 frame.
     mapped: Option<wgpu::BufferView>,
 }
 
 impl YuvTargets {
-    /// `color_raw`/`output_raw`: non-sRGB ([`RAW_VIEW_FORMAT`]) views of the two final targets.
+    /// `color_raw`: a non-sRGB ([`RAW_VIEW_FORMAT`]) view of the colour target.
     pub fn new(
         device: &wgpu::Device,
         pipeline: &YuvPipeline,
         width: u32,
         height: u32,
         color_raw: &wgpu::TextureView,
-        output_raw: &wgpu::TextureView,
     ) -> Self {
         let pitch_bytes = width.next_multiple_of(BLOCK_W);
         let (u_offset, v_offset, chroma_pitch, len) =
@@ -153,20 +151,16 @@ impl YuvTargets {
         };
         let storage = buffer("raster yuv planes", wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC);
         let staging = buffer("raster yuv readback", wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST);
-        let bind = |view: &wgpu::TextureView| {
-            device.create_bind_group(&wgpu::BindGroupDescriptor {
-                label: Some("raster yuv"),
-                layout: &pipeline.layout,
-                entries: &[
-                    wgpu::BindGroupEntry { binding: 0, resource: wgpu::BindingResource::TextureView(view) },
-                    wgpu::BindGroupEntry { binding: 1, resource: storage.as_entire_binding() },
-                    wgpu::BindGroupEntry { binding: 2, resource: params_buffer.as_entire_binding() },
-                ],
-            })
-        };
-        let from_color = bind(color_raw);
-        let from_output = bind(output_raw);
-        Self { pitch_bytes, len, storage, staging, from_color, from_output, blocks, mapped: None }
+        let from_color = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("raster yuv"),
+            layout: &pipeline.layout,
+            entries: &[
+                wgpu::BindGroupEntry { binding: 0, resource: wgpu::BindingResource::TextureView(color_raw) },
+                wgpu::BindGroupEntry { binding: 1, resource: storage.as_entire_binding() },
+                wgpu::BindGroupEntry { binding: 2, resource: params_buffer.as_entire_binding() },
+            ],
+        });
+        Self { pitch_bytes, len, storage, staging, from_color, blocks, mapped: None }
     }
 
     /// Closes the previous I420 frame's mapping.
@@ -176,14 +170,14 @@ impl YuvTargets {
         }
     }
 
-    /// Records the conversion of the final image (`color`, or `output` after a post pass) and
-    /// the copy of its planes into the staging buffer.
-    pub fn encode(&self, encoder: &mut wgpu::CommandEncoder, pipeline: &YuvPipeline, from_output: bool) {
+    /// Records the conversion of the frame (the colour target) and the copy of its planes into
+    /// the staging buffer.
+    pub fn encode(&self, encoder: &mut wgpu::CommandEncoder, pipeline: &YuvPipeline) {
         {
             let mut pass = encoder
                 .begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("raster yuv"), timestamp_writes: None });
             pass.set_pipeline(&pipeline.pipeline);
-            pass.set_bind_group(0, if from_output { &self.from_output } else { &self.from_color }, &[]);
+            pass.set_bind_group(0, &self.from_color, &[]);
             pass.dispatch_workgroups(self.blocks.0.div_ceil(WORKGROUP), self.blocks.1.div_ceil(WORKGROUP), 1);
         }
         encoder.copy_buffer_to_buffer(&self.storage, 0, &self.staging, 0, self.len);

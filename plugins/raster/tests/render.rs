@@ -6,7 +6,7 @@ mod support;
 
 use ovhost_plugin_api::MeshInstance;
 use ovhost_plugin_api::prelude::*;
-use ovhost_plugin_raster::synthetic;
+use ovhost_plugin_raster::{Raster, synthetic};
 use support::*;
 
 #[test]
@@ -134,18 +134,45 @@ fn the_separable_outline_matches_the_disk_outline_pixel_for_pixel() {
     let _gpu = gpu_lock();
     let mut r = raster();
     r.open_stage(cubes_scene().as_scene()).unwrap();
-    let plain = render(&mut r);
+    render(&mut r);
     let ids = r.id_image().unwrap();
     assert_eq!(ids.len(), (WIDTH * HEIGHT) as usize);
     // The id image is the pick answer, pixel for pixel.
     let (rx, ry) = project(RED_CENTER);
     assert_eq!(ids[(ry * WIDTH + rx) as usize], r.pick(rx, ry).unwrap());
     // A cube, both cubes, and the ground plane (it touches the frame's edges: clamping).
-    for selected in [&[1u32][..], &[1, 2], &[3]] {
+    check_outlines(&mut r, camera(), &[&[1u32][..], &[1, 2], &[3]]);
+}
+
+/// The outline passes draw only in the rectangle the selection projects to: a cube cut by the
+/// frame's left edge, and the ground reaching behind the eye (no bounded projection: the whole
+/// frame) still outline exactly as the disk test says.
+#[test]
+fn the_scissored_outline_holds_at_the_frame_edge_and_behind_the_eye() {
+    let _gpu = gpu_lock();
+    let mut r = raster();
+    r.open_stage(cubes_scene().as_scene()).unwrap();
+    let close = looking([0.2, 1.0, 3.0], [0.2, 0.6, 0.0]);
+    RenderRequest { camera: close, ..request() }.with_ref(|q| r.render(q).map(|_| ()).unwrap());
+    let ids = r.id_image().unwrap();
+    let column = |x: u32| (0..HEIGHT).map(|y| ids[(y * WIDTH + x) as usize]).collect::<Vec<_>>();
+    assert!(column(0).contains(&1), "the red cube is cut by the left edge in this view");
+    assert!(column(WIDTH / 2).contains(&3), "the ground is in view");
+    check_outlines(&mut r, close, &[&[1u32][..], &[3], &[1, 2, 3]]);
+}
+
+/// Renders the view from `camera` with each selection at every outline width and compares every pixel with
+/// [`reference_outline`] of the id image (orange where it says, the unselected frame elsewhere).
+fn check_outlines(r: &mut Raster, camera: CameraView, selections: &[&[u32]]) {
+    let shoot = |r: &mut Raster| RenderRequest { camera, ..request() }.with_ref(|q| capture(&r.render(q).unwrap()));
+    r.set_selection(RSlice::from_slice(&[])).unwrap();
+    let plain = shoot(r);
+    let ids = r.id_image().unwrap();
+    for &selected in selections {
         r.set_selection(RSlice::from_slice(selected)).unwrap();
         for width in 1..=6u32 {
             r.set_render_setting(RStr::from_str("outline_width_px"), RStr::from_str(&width.to_string())).unwrap();
-            let outlined = render(&mut r);
+            let outlined = shoot(r);
             let expected = reference_outline(&ids, selected, width as i32);
             let want = expected.iter().filter(|&&o| o).count();
             assert!(want > 50, "selection {selected:?} width {width}: a visible outline expected ({want} px)");

@@ -45,7 +45,7 @@ pub fn cubes_scene() -> StageScene {
 }
 
 /// A y-up camera at `eye` looking at `target` (45° vertical field of view, depth 0.1 to 100).
-fn looking(eye: [f64; 3], target: [f64; 3]) -> CameraView {
+pub fn looking(eye: [f64; 3], target: [f64; 3]) -> CameraView {
     CameraView { eye, target, up: [0.0, 1.0, 0.0], fov_y_deg: 45.0, near: 0.1, far: 100.0, ..CameraView::default() }
 }
 
