@@ -86,7 +86,7 @@ fn soak() {
     let monitor = {
         let stop = stop.clone();
         std::thread::spawn(move || {
-            let mut samples: Vec<[u64; 5]> = Vec::new();
+            let mut samples: Vec<[u64; 7]> = Vec::new();
             let mut last_state = serde_json::Value::Null;
             let mut next = t0;
             while !stop.load(Ordering::Relaxed) {
@@ -106,6 +106,9 @@ fn soak() {
                     at(&state["frames_dropped"]),
                     at(&stalls["slow_ticks"]),
                     slow_items,
+                    // The render thread's mean tick and render times over the last second, in µs.
+                    (state["stats"]["frame_ms"].as_f64().unwrap_or(0.0) * 1000.0) as u64,
+                    (state["stats"]["render_ms"].as_f64().unwrap_or(0.0) * 1000.0) as u64,
                 ]);
                 if status == 200 {
                     last_state = state;
@@ -227,10 +230,15 @@ fn soak() {
         })
         .collect();
     let mean = measured.iter().sum::<u64>() as f64 / measured.len().max(1) as f64;
+    // The host's per-second mean tick (render + hand-off to the encoder) and render times.
+    let tick_ms: Vec<f64> = host_samples.iter().skip(skip).map(|s| s[5] as f64 / 1000.0).collect();
+    let render_ms: Vec<f64> = host_samples.iter().skip(skip).map(|s| s[6] as f64 / 1000.0).collect();
+    let mean_of = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+    let max_of = |v: &[f64]| v.iter().copied().fold(0.0, f64::max);
     let missing: u64 = sent.iter().map(|(k, v)| v.saturating_sub(answered.get(*k).copied().unwrap_or(0))).sum();
     let growth = (rss_end as f64 - rss_start as f64) / rss_start.max(1) as f64 * 100.0;
     eprintln!(
-        "BENCH soak {seconds} s ({renderer}, 640x360 JPEG, debug={}): RSS {} MB -> {} MB ({growth:+.1} %, peak {} MB); requests sent {:?}, answered {:?}, missing {missing} (picks unanswered {}); viewer fps mean {mean:.1}, floor {floor} (lowest 1-s count after warm-up, {} s measured; {} s under 29: {:?}); render thread stalls {render_thread}",
+        "BENCH soak {seconds} s ({renderer}, 640x360 JPEG, debug={}): RSS {} MB -> {} MB ({growth:+.1} %, peak {} MB); requests sent {:?}, answered {:?}, missing {missing} (picks unanswered {}); viewer fps mean {mean:.1}, floor {floor} (lowest 1-s count after warm-up, {} s measured; {} s under 29: {:?}); render thread: tick ms mean {:.1} (worst second {:.1}), render ms mean {:.1} (worst second {:.1}), stalls {render_thread}",
         cfg!(debug_assertions),
         rss_start >> 20,
         rss_end >> 20,
@@ -241,5 +249,9 @@ fn soak() {
         measured.len(),
         slow.len(),
         &slow[..slow.len().min(20)],
+        mean_of(&tick_ms),
+        max_of(&tick_ms),
+        mean_of(&render_ms),
+        max_of(&render_ms),
     );
 }

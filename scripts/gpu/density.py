@@ -181,6 +181,25 @@ def gpu_util():
         return None, None
 
 
+def sm_sum():
+    """The sum of every process's SM occupancy from `nvidia-smi pmon` (one sample), and how many
+    processes it listed: with many contexts, GPU utilization can read 99 % while the SMs are
+    mostly idle, the time going to switching between contexts."""
+    try:
+        out = subprocess.run(["nvidia-smi", "pmon", "-c", "1", "-s", "u"], capture_output=True, text=True, timeout=15).stdout
+    except Exception:  # noqa: BLE001 - no NVIDIA tool here
+        return None, 0
+    total, procs = 0, 0
+    for line in out.splitlines():
+        cols = line.split()
+        if not cols or line.startswith("#") or len(cols) < 4:
+            continue
+        procs += 1
+        if cols[3].isdigit():
+            total += int(cols[3])
+    return total, procs
+
+
 def wait_healthy(sessions, timeout):
     deadline = time.monotonic() + timeout
     for s in sessions:
@@ -219,6 +238,7 @@ def density(args):
             t1 = time.monotonic()
             c1 = cpu_times()
             util, mem = gpu_util()
+            sm, sm_procs = sm_sum()
             fps = sorted(s.fps(t0, t1) for s in sessions)
             busy = 1 - (c1[1] - c0[1]) / max(1, c1[0] - c0[0])
             holding = sum(1 for f in fps if f >= args.hold_fps)
@@ -235,6 +255,7 @@ def density(args):
                 "size": f"{args.width}x{args.height}", "sessions": step, "holding": holding,
                 "all_hold": holding == step, "fps_min": round(fps[0], 2), "fps_median": round(statistics.median(fps), 2),
                 "cpu_pct": round(100 * busy, 1), "gpu_util_pct": util, "gpu_mem_mib": mem,
+                "sm_sum_pct": sm, "pmon_processes": sm_procs,
                 "render_ms_sample": [round(x, 2) for x in render_ms], "convert_ms_sample": [round(x, 2) for x in convert_ms],
                 "errors": [s.error for s in sessions if s.error][:3], "yuv": args.yuv or os.environ.get("OVHOST_RASTER_YUV", "auto"),
             }
@@ -242,7 +263,7 @@ def density(args):
             print(
                 f"BENCH density size={row['size']} sessions={step} holding_{args.hold_fps:g}fps={holding} "
                 f"all_hold={row['all_hold']} fps_min={row['fps_min']} fps_median={row['fps_median']} "
-                f"cpu_pct={row['cpu_pct']} gpu_util_pct={util} yuv={row['yuv']}",
+                f"cpu_pct={row['cpu_pct']} gpu_util_pct={util} sm_sum_pct={sm} yuv={row['yuv']}",
                 flush=True,
             )
             print(json.dumps(row), flush=True)
