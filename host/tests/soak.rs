@@ -7,7 +7,6 @@
 #![allow(clippy::unwrap_used)] // a benchmark driver: a failed unwrap is a failed run
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -15,7 +14,10 @@ use std::time::{Duration, Instant};
 use ovhost_test_support::{Host, Ws};
 use serde_json::json;
 
-const BIN: &str = env!("CARGO_BIN_EXE_ovhost");
+/// The host under test: this build's, or `OVHOST_BIN` (a binary carried to another machine).
+fn host_binary() -> std::path::PathBuf {
+    std::env::var_os("OVHOST_BIN").map_or_else(|| env!("CARGO_BIN_EXE_ovhost").into(), Into::into)
+}
 
 fn rss_bytes(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
@@ -32,7 +34,7 @@ fn soak() {
     let seconds: u64 = std::env::var("OVHOST_SOAK_S").ok().and_then(|s| s.parse().ok()).unwrap_or(60);
     let renderer = std::env::var("OVHOST_SOAK_RENDERER").unwrap_or_else(|_| "testpattern".into());
     let host = Host::start(
-        Path::new(BIN),
+        &host_binary(),
         &[
             "--renderer",
             &renderer,
