@@ -135,6 +135,7 @@ class Session:
         if args.yuv:
             env["OVHOST_RASTER_YUV"] = args.yuv
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=open(self.log_path, "w"), env=env)
+        self.render_settings = args.render_setting
         self.frames = []  # (arrival time, bytes, input seq)
         self.ws = None
         self.error = None
@@ -142,6 +143,9 @@ class Session:
     def connect(self):
         self.ws = Ws(self.port)
         self.ws.send_json("hello", {"client": "density", "video": {"codecs": ["h264"]}})
+        for setting in self.render_settings:
+            key, value = setting.split("=", 1)
+            self.ws.send_json("setRenderSettingRequest", {"key": key, "value": json.loads(value)})
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self):
@@ -349,6 +353,8 @@ def main():
     ap.add_argument("--log-dir", default="/tmp/ovh-density")
     ap.add_argument("--yuv", choices=["auto", "gpu", "cpu"], help="OVHOST_RASTER_YUV for the hosts")
     ap.add_argument("--host-arg", action="append", default=[], help="extra ovhost argument (repeatable)")
+    ap.add_argument("--render-setting", action="append", default=[], metavar="KEY=JSON",
+                    help="a renderer setting each client sets after hello (repeatable), e.g. render_mode=\"flat\"")
     args = ap.parse_args()
     args.width, args.height = (int(v) for v in args.size.split("x"))
     args.steps = [int(v) for v in args.steps.split(",")]

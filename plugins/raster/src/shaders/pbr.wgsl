@@ -114,44 +114,47 @@ fn textured(i: u32) -> bool {
     return mat.slots[i].info.x != 0u;
 }
 
-// Reads the material at a fragment. Every texture is sampled unconditionally: implicit
-// derivatives need uniform control flow.
+// Reads the material at a fragment. A texture is sampled (and the tangent frame derived) only
+// where the material binds one: each branch depends on the material uniform alone, so control
+// flow stays uniform and implicit derivatives stay defined, and an untextured material (the
+// common case: constants or displayColor) costs no sampling at all, which matters most on
+// software rasterizers.
 fn read_surface(st: vec2<f32>, vertex_color: vec3<f32>, world: vec3<f32>, n_geom: vec3<f32>) -> Surface {
-    let x_diffuse = textureSample(t_diffuse, s_diffuse, slot_uv(0u, st));
-    let x_emissive = textureSample(t_emissive, s_emissive, slot_uv(1u, st));
-    let x_specular = textureSample(t_specular, s_specular, slot_uv(2u, st));
-    let x_metallic = textureSample(t_metallic, s_metallic, slot_uv(3u, st));
-    let x_roughness = textureSample(t_roughness, s_roughness, slot_uv(4u, st));
-    let x_clearcoat = textureSample(t_clearcoat, s_clearcoat, slot_uv(5u, st));
-    let x_cc_rough = textureSample(t_clearcoat_roughness, s_clearcoat_roughness, slot_uv(6u, st));
-    let x_opacity = textureSample(t_opacity, s_opacity, slot_uv(7u, st));
-    let x_normal = textureSample(t_normal, s_normal, slot_uv(8u, st));
-    let x_occlusion = textureSample(t_occlusion, s_occlusion, slot_uv(9u, st));
-    // Tangent frame from screen-space derivatives (no authored tangents needed).
-    let dp1 = dpdx(world);
-    let dp2 = dpdy(world);
-    let duv1 = dpdx(st);
-    let duv2 = dpdy(st);
-
     var s: Surface;
     s.base = mat.diffuse.rgb;
     if (mat.flags.y != 0u) {
         s.base = vertex_color;
     }
-    if (textured(0u)) { s.base = slot_value(0u, x_diffuse).rgb; }
-    s.emissive = select(mat.emissive.rgb, slot_value(1u, x_emissive).rgb, textured(1u));
-    s.specular = select(mat.specular.rgb, slot_value(2u, x_specular).rgb, textured(2u));
-    s.metallic = select(mat.surface.x, slot_value(3u, x_metallic).x, textured(3u));
-    s.roughness = select(mat.surface.y, slot_value(4u, x_roughness).x, textured(4u));
-    s.clearcoat = select(mat.surface.z, slot_value(5u, x_clearcoat).x, textured(5u));
-    s.clearcoat_roughness = select(mat.surface.w, slot_value(6u, x_cc_rough).x, textured(6u));
-    s.opacity = select(mat.opacity.x, slot_value(7u, x_opacity).x, textured(7u));
+    if (textured(0u)) { s.base = slot_value(0u, textureSample(t_diffuse, s_diffuse, slot_uv(0u, st))).rgb; }
+    s.emissive = mat.emissive.rgb;
+    if (textured(1u)) { s.emissive = slot_value(1u, textureSample(t_emissive, s_emissive, slot_uv(1u, st))).rgb; }
+    s.specular = mat.specular.rgb;
+    if (textured(2u)) { s.specular = slot_value(2u, textureSample(t_specular, s_specular, slot_uv(2u, st))).rgb; }
+    s.metallic = mat.surface.x;
+    if (textured(3u)) { s.metallic = slot_value(3u, textureSample(t_metallic, s_metallic, slot_uv(3u, st))).x; }
+    s.roughness = mat.surface.y;
+    if (textured(4u)) { s.roughness = slot_value(4u, textureSample(t_roughness, s_roughness, slot_uv(4u, st))).x; }
+    s.clearcoat = mat.surface.z;
+    if (textured(5u)) { s.clearcoat = slot_value(5u, textureSample(t_clearcoat, s_clearcoat, slot_uv(5u, st))).x; }
+    s.clearcoat_roughness = mat.surface.w;
+    if (textured(6u)) {
+        s.clearcoat_roughness =
+            slot_value(6u, textureSample(t_clearcoat_roughness, s_clearcoat_roughness, slot_uv(6u, st))).x;
+    }
+    s.opacity = mat.opacity.x;
+    if (textured(7u)) { s.opacity = slot_value(7u, textureSample(t_opacity, s_opacity, slot_uv(7u, st))).x; }
     s.threshold = mat.opacity.y;
     s.ior = mat.opacity.z;
-    s.occlusion = select(mat.opacity.w, slot_value(9u, x_occlusion).x, textured(9u));
+    s.occlusion = mat.opacity.w;
+    if (textured(9u)) { s.occlusion = slot_value(9u, textureSample(t_occlusion, s_occlusion, slot_uv(9u, st))).x; }
     s.normal = n_geom;
     if (textured(8u)) {
-        let n_ts = slot_value(8u, x_normal).xyz;
+        let n_ts = slot_value(8u, textureSample(t_normal, s_normal, slot_uv(8u, st))).xyz;
+        // Tangent frame from screen-space derivatives (no authored tangents needed).
+        let dp1 = dpdx(world);
+        let dp2 = dpdy(world);
+        let duv1 = dpdx(st);
+        let duv2 = dpdy(st);
         let dp2perp = cross(dp2, n_geom);
         let dp1perp = cross(n_geom, dp1);
         let t = dp2perp * duv1.x + dp1perp * duv2.x;
@@ -294,11 +297,15 @@ fn shade(s: Surface, world: vec3<f32>, v: vec3<f32>) -> vec3<f32> {
         }
         color += direct(s, lb, n, v, l, e);
     }
-    // Image-based ambient from the dome (split sum; the lowest mips stand in for irradiance).
-    let levels = f32(textureNumLevels(env_tex));
-    let irradiance = environment(n, levels - 1.0);
-    let r = reflect(-v, n);
-    let prefiltered = environment(r, s.roughness * (levels - 1.0));
+    // Image-based ambient from the dome (split sum; the lowest mips stand in for irradiance);
+    // without a dome texture, its constant radiance, with no texture work at all.
+    var irradiance = lights.ambient.rgb;
+    var prefiltered = lights.ambient.rgb;
+    if (lights.counts.y != 0u) {
+        let levels = f32(textureNumLevels(env_tex));
+        irradiance = environment(n, levels - 1.0);
+        prefiltered = environment(reflect(-v, n), s.roughness * (levels - 1.0));
+    }
     let ab = env_brdf(s.roughness, n_dot_v);
     let spec_ibl = (lb.f0 * ab.x + vec3<f32>(ab.y)) * lb.energy * prefiltered;
     color += (lb.diffuse * irradiance + spec_ibl) * s.occlusion;
