@@ -114,6 +114,15 @@ fn textured(i: u32) -> bool {
     return mat.slots[i].info.x != 0u;
 }
 
+// Slot `i`'s value at `st` where the material binds a texture there, else `fallback` (nothing
+// sampled). `i` is a constant at every call, so the branch is uniform.
+fn slot_or(i: u32, t: texture_2d<f32>, smp: sampler, st: vec2<f32>, fallback: vec4<f32>) -> vec4<f32> {
+    if (textured(i)) {
+        return slot_value(i, textureSample(t, smp, slot_uv(i, st)));
+    }
+    return fallback;
+}
+
 // Reads the material at a fragment. A texture is sampled (and the tangent frame derived) only
 // where the material binds one: each branch depends on the material uniform alone, so control
 // flow stays uniform and implicit derivatives stay defined, and an untextured material (the
@@ -121,32 +130,22 @@ fn textured(i: u32) -> bool {
 // software rasterizers.
 fn read_surface(st: vec2<f32>, vertex_color: vec3<f32>, world: vec3<f32>, n_geom: vec3<f32>) -> Surface {
     var s: Surface;
-    s.base = mat.diffuse.rgb;
+    var base = mat.diffuse;
     if (mat.flags.y != 0u) {
-        s.base = vertex_color;
+        base = vec4<f32>(vertex_color, 1.0);
     }
-    if (textured(0u)) { s.base = slot_value(0u, textureSample(t_diffuse, s_diffuse, slot_uv(0u, st))).rgb; }
-    s.emissive = mat.emissive.rgb;
-    if (textured(1u)) { s.emissive = slot_value(1u, textureSample(t_emissive, s_emissive, slot_uv(1u, st))).rgb; }
-    s.specular = mat.specular.rgb;
-    if (textured(2u)) { s.specular = slot_value(2u, textureSample(t_specular, s_specular, slot_uv(2u, st))).rgb; }
-    s.metallic = mat.surface.x;
-    if (textured(3u)) { s.metallic = slot_value(3u, textureSample(t_metallic, s_metallic, slot_uv(3u, st))).x; }
-    s.roughness = mat.surface.y;
-    if (textured(4u)) { s.roughness = slot_value(4u, textureSample(t_roughness, s_roughness, slot_uv(4u, st))).x; }
-    s.clearcoat = mat.surface.z;
-    if (textured(5u)) { s.clearcoat = slot_value(5u, textureSample(t_clearcoat, s_clearcoat, slot_uv(5u, st))).x; }
-    s.clearcoat_roughness = mat.surface.w;
-    if (textured(6u)) {
-        s.clearcoat_roughness =
-            slot_value(6u, textureSample(t_clearcoat_roughness, s_clearcoat_roughness, slot_uv(6u, st))).x;
-    }
-    s.opacity = mat.opacity.x;
-    if (textured(7u)) { s.opacity = slot_value(7u, textureSample(t_opacity, s_opacity, slot_uv(7u, st))).x; }
+    s.base = slot_or(0u, t_diffuse, s_diffuse, st, base).rgb;
+    s.emissive = slot_or(1u, t_emissive, s_emissive, st, mat.emissive).rgb;
+    s.specular = slot_or(2u, t_specular, s_specular, st, mat.specular).rgb;
+    s.metallic = slot_or(3u, t_metallic, s_metallic, st, vec4<f32>(mat.surface.x)).x;
+    s.roughness = slot_or(4u, t_roughness, s_roughness, st, vec4<f32>(mat.surface.y)).x;
+    s.clearcoat = slot_or(5u, t_clearcoat, s_clearcoat, st, vec4<f32>(mat.surface.z)).x;
+    s.clearcoat_roughness =
+        slot_or(6u, t_clearcoat_roughness, s_clearcoat_roughness, st, vec4<f32>(mat.surface.w)).x;
+    s.opacity = slot_or(7u, t_opacity, s_opacity, st, vec4<f32>(mat.opacity.x)).x;
     s.threshold = mat.opacity.y;
     s.ior = mat.opacity.z;
-    s.occlusion = mat.opacity.w;
-    if (textured(9u)) { s.occlusion = slot_value(9u, textureSample(t_occlusion, s_occlusion, slot_uv(9u, st))).x; }
+    s.occlusion = slot_or(9u, t_occlusion, s_occlusion, st, vec4<f32>(mat.opacity.w)).x;
     s.normal = n_geom;
     if (textured(8u)) {
         let n_ts = slot_value(8u, textureSample(t_normal, s_normal, slot_uv(8u, st))).xyz;
