@@ -22,6 +22,8 @@ pub struct Gpu {
     pub info: wgpu::AdapterInfo,
     /// The first uncaptured wgpu error since the last [`Gpu::take_error`], if any.
     errors: Arc<Mutex<Option<String>>>,
+    /// Timestamp queries were asked for (`OVHOST_RASTER_GPU_TIMES`) and the adapter has them.
+    pub timestamps: bool,
 }
 
 impl Gpu {
@@ -45,9 +47,10 @@ impl Gpu {
             driver = %info.driver,
             "raster renderer chose its GPU adapter"
         );
+        let timestamps = crate::gpu_times::wanted() && adapter.features().contains(wgpu::Features::TIMESTAMP_QUERY);
         let device_desc = wgpu::DeviceDescriptor {
             label: Some("ovhost raster"),
-            required_features: wgpu::Features::empty(),
+            required_features: if timestamps { wgpu::Features::TIMESTAMP_QUERY } else { wgpu::Features::empty() },
             // The adapter's own limits: large scenes need big buffers, and asking for exactly
             // what the adapter reports always succeeds.
             required_limits: adapter.limits(),
@@ -74,7 +77,7 @@ impl Gpu {
                 slot.get_or_insert_with(|| format!("the GPU device was lost ({reason:?}): {message}"));
             }
         });
-        Ok(Self { device, queue, info, errors })
+        Ok(Self { device, queue, info, errors, timestamps })
     }
 
     /// The first wgpu error reported since the last call, as a plugin error.

@@ -6,11 +6,13 @@
 //! llvmpipe, so the host streams a real image on machines without a GPU.
 //!
 //! Per frame: a scene pass (background, then meshes with a headlight) into an sRGB RGBA8 colour
-//! target and an `R32Uint` prim-id target; while something is selected, three cheap full-screen
+//! target and an `R32Uint` prim-id target; while something selected is on screen, three cheap
 //! passes drawing the selection outline from the id target (mask, row distances, disk test down
-//! the column: 4r+6 texel reads a pixel instead of (2r+1)², `shaders/post.wgsl`); then a readback into mapped host memory that the
-//! returned frame points into (rows padded to 256 bytes; `pitch_bytes` says so). Picks copy one
-//! texel of the id target.
+//! the column: 4r+6 texel reads a pixel instead of (2r+1)², `shaders/post.wgsl`), scissored to
+//! where the selection projects; then a readback into mapped host memory that the returned frame
+//! points into (rows padded to 256 bytes; `pitch_bytes` says so). Picks copy one texel of the id
+//! target. `OVHOST_RASTER_GPU_TIMES=1` measures each frame's passes on the GPU (`gpu_times.rs`,
+//! printed by `raster_bench`).
 //!
 //! Config: `{"backend": "vulkan"|"gl"|"any", "adapter": "<name substring>"}`, overridden by
 //! `OVHOST_WGPU_BACKEND` / `OVHOST_WGPU_ADAPTER`.
@@ -21,6 +23,7 @@ pub mod aov;
 mod camera;
 pub mod config;
 mod geometry;
+mod gpu_times;
 pub mod lights;
 pub mod material;
 mod pipelines;

@@ -13,6 +13,7 @@ use crate::aov::Aov;
 use crate::camera::{depth_range, view_projection};
 use crate::config::RasterConfig;
 use crate::geometry::GpuScene;
+use crate::gpu_times::{FrameTimes, GpuTimer, Pass};
 use crate::lights::LightsUniform;
 use crate::material::GpuMaterials;
 use crate::pipelines::{Globals, Pipelines, PostParams};
@@ -58,6 +59,8 @@ pub struct Raster {
     yuv: Option<YuvPipeline>,
     /// What `render` returns: RGBA8, or I420 converted on the GPU (the host's choice).
     output: FrameFormat,
+    /// Per-pass GPU times (`OVHOST_RASTER_GPU_TIMES=1`, benchmarks only).
+    gpu_timer: Option<GpuTimer>,
 }
 
 fn srgb_to_linear(c: u8) -> f32 {
@@ -131,8 +134,10 @@ impl Raster {
             "raster renderer: RGBA to I420 for H.264 on the {}",
             if offer_yuv { "GPU" } else { "CPU" }
         );
+        let gpu_timer = gpu.timestamps.then(|| GpuTimer::new(device, &gpu.queue));
         gpu.take_error()?;
         Ok(Self {
+            gpu_timer,
             gpu,
             pipelines,
             globals,
@@ -414,7 +419,7 @@ impl Raster {
                     depth_ops: Some(wgpu::Operations { load: wgpu::LoadOp::Clear(1.0), store: wgpu::StoreOp::Discard }),
                     stencil_ops: None,
                 }),
-                timestamp_writes: None,
+                timestamp_writes: self.gpu_timer.as_mut().map(|t| t.render_pass(Pass::Scene)),
                 occlusion_query_set: None,
                 multiview_mask: None,
             });
@@ -511,20 +516,35 @@ impl Raster {
         let (format, pitch_bytes, bytes) = if let Some(pipeline) = yuv {
             // Converted on the GPU: the planes are what is read back (`yuv.rs`).
             let planes = targets.yuv(&self.gpu.device, pipeline);
-            planes.encode(&mut encoder, pipeline);
+            planes.encode(&mut encoder, pipeline, self.gpu_timer.as_mut().map(|t| t.compute_pass(Pass::Yuv)));
+            if let Some(timer) = &self.gpu_timer {
+                timer.resolve(&mut encoder);
+            }
             self.gpu.queue.submit([encoder.finish()]);
             (FrameFormat::I420, planes.pitch_bytes, planes.map_frame(&self.gpu.device)?)
         } else {
             targets.encode_readback(&mut encoder);
+            if let Some(timer) = &self.gpu_timer {
+                timer.resolve(&mut encoder);
+            }
             self.gpu.queue.submit([encoder.finish()]);
             (FrameFormat::RGBA8, targets.pitch_bytes, targets.map_frame(&self.gpu.device)?)
         };
+        if let Some(timer) = &mut self.gpu_timer {
+            timer.collect(&self.gpu.device)?;
+        }
         let mut frame = Frame::host(format, width, height, pitch_bytes, bytes);
         frame.frame_number = request.frame_number();
         frame.timestamp_us = request.time_us();
         self.gpu.take_error()?;
         self.frame_ready = true;
         Ok(frame)
+    }
+
+    /// The last frame's GPU time per pass, when `OVHOST_RASTER_GPU_TIMES=1` and the adapter has
+    /// timestamp queries (`None` otherwise).
+    pub fn gpu_times(&self) -> Option<FrameTimes> {
+        self.gpu_timer.as_ref().map(|t| t.last)
     }
 
     /// RGBA8 always; I420 where the GPU conversion is on (`output_formats`).

@@ -172,10 +172,15 @@ impl YuvTargets {
 
     /// Records the conversion of the frame (the colour target) and the copy of its planes into
     /// the staging buffer.
-    pub fn encode(&self, encoder: &mut wgpu::CommandEncoder, pipeline: &YuvPipeline) {
+    pub fn encode(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        pipeline: &YuvPipeline,
+        timestamp_writes: Option<wgpu::ComputePassTimestampWrites<'_>>,
+    ) {
         {
             let mut pass = encoder
-                .begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("raster yuv"), timestamp_writes: None });
+                .begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some("raster yuv"), timestamp_writes });
             pass.set_pipeline(&pipeline.pipeline);
             pass.set_bind_group(0, &self.from_color, &[]);
             pass.dispatch_workgroups(self.blocks.0.div_ceil(WORKGROUP), self.blocks.1.div_ceil(WORKGROUP), 1);

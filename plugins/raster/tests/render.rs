@@ -167,7 +167,7 @@ fn check_outlines(r: &mut Raster, camera: CameraView, selections: &[&[u32]]) {
     let shoot = |r: &mut Raster| RenderRequest { camera, ..request() }.with_ref(|q| capture(&r.render(q).unwrap()));
     r.set_selection(RSlice::from_slice(&[])).unwrap();
     let plain = shoot(r);
-    let ids = r.id_image().unwrap();
+    let ids = r.id_image().expect("the id image of the unselected frame");
     for &selected in selections {
         r.set_selection(RSlice::from_slice(selected)).unwrap();
         for width in 1..=6u32 {

@@ -2,7 +2,8 @@
 //! 640×360 and 1920×1080 with ~5k and ~100k triangles, plus pick latency. Prints one JSON object
 //! on stdout and nothing else. Usage: `raster_bench [--json] [--seconds S] [--yuv]` (S per case,
 //! default 2; `--yuv`: frames converted to I420 on the GPU before readback, on any adapter). The
-//! adapter follows `OVHOST_WGPU_BACKEND` / `OVHOST_WGPU_ADAPTER` like the plugin.
+//! adapter follows `OVHOST_WGPU_BACKEND` / `OVHOST_WGPU_ADAPTER` like the plugin. With
+//! `OVHOST_RASTER_GPU_TIMES=1` each case also reports the GPU time of its passes.
 
 mod common;
 
@@ -76,14 +77,24 @@ fn main() {
         for (width, height) in SIZES {
             raster.resize(width, height).into_result().unwrap_or_else(|e| fail("resize", e));
             let mut frame_number = 0u64;
+            let (mut gpu_scene, mut gpu_yuv) = (Vec::new(), Vec::new());
             let (times, total) = common::time_frames(seconds, MAX_FRAMES, WARMUP_FRAMES, || {
                 frame_number += 1;
                 let request =
                     RenderRequest { camera: camera(frame_number), frame_number, time_us: 0, time_code: f64::NAN };
-                request.with_ref(|request| {
+                let touched = request.with_ref(|request| {
                     common::touch_rows(&raster.render(request).into_result().unwrap_or_else(|e| fail("render", e)))
-                })
+                });
+                if let Some(gpu) = raster.gpu_times() {
+                    gpu_scene.extend(gpu.scene_ms);
+                    gpu_yuv.extend(gpu.yuv_ms);
+                }
+                touched
             });
+            let median = |v: &mut Vec<f64>| {
+                v.sort_by(f64::total_cmp);
+                v.get(v.len() / 2).copied()
+            };
             let picks = 20;
             let pick_start = Instant::now();
             for i in 0..picks {
@@ -100,6 +111,10 @@ fn main() {
                 "frame_ms_median": common::percentile_ms(&times, 0.5),
                 "frame_ms_p95": common::percentile_ms(&times, 0.95),
                 "upload_ms": upload_ms,
+                // OVHOST_RASTER_GPU_TIMES=1 on an adapter with timestamp queries: GPU time of
+                // the scene pass and of the I420 conversion pass (null otherwise).
+                "gpu_scene_ms_median": median(&mut gpu_scene),
+                "gpu_yuv_ms_median": median(&mut gpu_yuv),
             }));
         }
     }
