@@ -187,7 +187,9 @@ impl Pipelines {
                 buffers: &[],
             },
             primitive: wgpu::PrimitiveState::default(),
-            depth_stencil: Some(depth(false, wgpu::CompareFunction::Always)),
+            // Drawn after the opaque meshes at the far plane: only pixels no mesh covered (depth
+            // still cleared to 1) pass, so covered pixels are rejected before shading.
+            depth_stencil: Some(depth(false, wgpu::CompareFunction::LessEqual)),
             multisample: wgpu::MultisampleState::default(),
             fragment: Some(wgpu::FragmentState {
                 module: &scene_shader,

@@ -424,8 +424,7 @@ impl Raster {
                 multiview_mask: None,
             });
             pass.set_bind_group(0, &self.globals_bind, &[]);
-            pass.set_pipeline(&self.pipelines.background);
-            pass.draw(0..3, 0..1);
+            let mut translucent = Vec::new();
             if let (Some(scene), Some(materials)) =
                 (self.scene.as_ref().filter(|s| !s.draws.is_empty()), self.materials.as_ref())
             {
@@ -441,7 +440,6 @@ impl Raster {
                 pass.set_vertex_buffer(0, scene.vertices.slice(..));
                 pass.set_vertex_buffer(1, scene.instances.slice(..));
                 pass.set_index_buffer(indices.slice(..), wgpu::IndexFormat::Uint32);
-                let mut translucent = Vec::new();
                 let mut bound = usize::MAX;
                 for draw in &scene.draws {
                     let material = materials.index_of(draw.material);
@@ -456,16 +454,24 @@ impl Raster {
                     let range = if wireframe { draw.edges.clone() } else { draw.triangles.clone() };
                     pass.draw_indexed(range, draw.base_vertex, draw.instances.clone());
                 }
-                if !translucent.is_empty() {
-                    // Back to front by the distance of each draw's first instance.
-                    let eye = camera.eye;
-                    let dist = |c: [f64; 3]| (0..3).map(|i| (c[i] - eye[i]).powi(2)).sum::<f64>();
-                    translucent.sort_by(|a, b| dist(b.0.center).total_cmp(&dist(a.0.center)));
-                    pass.set_pipeline(&self.pipelines.blended);
-                    for (draw, material) in translucent {
-                        pass.set_bind_group(1, &materials.bind_groups[material], &[]);
-                        pass.draw_indexed(draw.triangles.clone(), draw.base_vertex, draw.instances.clone());
-                    }
+            }
+            // The background after the opaque meshes: it passes the depth test only where none
+            // was drawn, so a covered pixel is never shaded twice.
+            pass.set_pipeline(&self.pipelines.background);
+            pass.draw(0..3, 0..1);
+            if let (false, Some(scene), Some(materials)) = (translucent.is_empty(), &self.scene, &self.materials) {
+                // Translucent draws blend over the background, back to front by the distance of
+                // each draw's first instance.
+                let eye = camera.eye;
+                let dist = |c: [f64; 3]| (0..3).map(|i| (c[i] - eye[i]).powi(2)).sum::<f64>();
+                translucent.sort_by(|a, b| dist(b.0.center).total_cmp(&dist(a.0.center)));
+                pass.set_pipeline(&self.pipelines.blended);
+                pass.set_vertex_buffer(0, scene.vertices.slice(..));
+                pass.set_vertex_buffer(1, scene.instances.slice(..));
+                pass.set_index_buffer(scene.triangles.slice(..), wgpu::IndexFormat::Uint32);
+                for (draw, material) in translucent {
+                    pass.set_bind_group(1, &materials.bind_groups[material], &[]);
+                    pass.draw_indexed(draw.triangles.clone(), draw.base_vertex, draw.instances.clone());
                 }
             }
         }
