@@ -1,6 +1,6 @@
 //! Benchmark: frames per second of the raster renderer (render + readback into host memory) at
 //! 640×360 and 1920×1080 with ~5k and ~100k triangles, plus pick latency. Prints one JSON object
-//! on stdout and nothing else. Usage: `raster_bench [--json] [--seconds S] [--yuv]` (S per case,
+//! on stdout and nothing else. Usage: `raster_bench [--json] [--seconds S] [--yuv] [--empty]` (S per case,
 //! default 2; `--yuv`: frames converted to I420 on the GPU before readback, on any adapter). The
 //! adapter follows `OVHOST_WGPU_BACKEND` / `OVHOST_WGPU_ADAPTER` like the plugin. With
 //! `OVHOST_RASTER_GPU_TIMES=1` each case also reports the GPU time of its passes.
@@ -40,11 +40,13 @@ fn fail(what: &str, e: PluginError) -> ! {
 fn main() {
     let mut seconds = 2.0f64;
     let mut yuv = false;
+    let mut empty = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--json" => {}
             "--yuv" => yuv = true,
+            "--empty" => empty = true,
             "--seconds" => {
                 seconds = args.next().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
                     eprintln!("raster_bench: --seconds needs a number");
@@ -52,7 +54,9 @@ fn main() {
                 })
             }
             other => {
-                eprintln!("raster_bench: unknown argument {other}; usage: raster_bench [--json] [--seconds S] [--yuv]");
+                eprintln!(
+                    "raster_bench: unknown argument {other}; usage: raster_bench [--json] [--seconds S] [--yuv] [--empty]"
+                );
                 std::process::exit(2)
             }
         }
@@ -67,10 +71,13 @@ fn main() {
     let info = raster.adapter_info().clone();
     let mut results = Vec::new();
     let mut pick_ms = Vec::new();
-    for cells in GRID_CELLS {
-        let grid = synthetic::grid(cells);
-        let triangles = grid.triangle_count();
-        let scene = synthetic::scene(vec![("/World/Grid", grid, vec![synthetic::transform([0.0; 3], 1.0)])]);
+    // `--empty`: a stage with no meshes, so a frame is the background, the clears and the readback.
+    let grids: Vec<Option<u32>> = if empty { vec![None] } else { GRID_CELLS.map(Some).to_vec() };
+    for cells in grids {
+        let grid = cells.map(synthetic::grid);
+        let triangles = grid.as_ref().map_or(0, |g| g.triangle_count());
+        let meshes = grid.into_iter().map(|g| ("/World/Grid", g, vec![synthetic::transform([0.0; 3], 1.0)])).collect();
+        let scene = synthetic::scene(meshes);
         let upload_start = Instant::now();
         raster.open_stage(scene.as_scene()).into_result().unwrap_or_else(|e| fail("open_stage", e));
         let upload_ms = upload_start.elapsed().as_secs_f64() * 1e3;
