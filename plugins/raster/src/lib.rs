@@ -28,6 +28,7 @@ pub mod lights;
 pub mod material;
 mod pipelines;
 mod renderer;
+mod scene_pass;
 mod selection;
 pub mod settings;
 pub mod synthetic;

@@ -46,6 +46,10 @@ pub struct Pipelines {
     /// Triangles of translucent materials: alpha-blended, no depth writes, drawn back to front.
     pub blended: wgpu::RenderPipeline,
     pub edges: wgpu::RenderPipeline,
+    /// The same three for the id pass (`scene_pass.rs`): `fs_id` into the id target only.
+    pub id_triangles: wgpu::RenderPipeline,
+    pub id_blended: wgpu::RenderPipeline,
+    pub id_edges: wgpu::RenderPipeline,
     /// The selection outline's three passes (`post.wgsl`): mask, rows, outline.
     pub post_mask: wgpu::RenderPipeline,
     pub post_rows: wgpu::RenderPipeline,
@@ -125,10 +129,13 @@ impl Pipelines {
             bind_group_layouts: &[Some(&post_layout)],
             immediate_size: 0,
         });
+        // The colour pass writes location 0 only, the id pass location 1 only (`scene_pass.rs`).
         let scene_targets = [
             Some(wgpu::ColorTargetState { format: COLOR_FORMAT, blend: None, write_mask: wgpu::ColorWrites::ALL }),
-            Some(wgpu::ColorTargetState { format: ID_FORMAT, blend: None, write_mask: wgpu::ColorWrites::ALL }),
+            None,
         ];
+        let id_targets =
+            [None, Some(wgpu::ColorTargetState { format: ID_FORMAT, blend: None, write_mask: wgpu::ColorWrites::ALL })];
         let depth = |write: bool, compare: wgpu::CompareFunction| wgpu::DepthStencilState {
             format: DEPTH_FORMAT,
             depth_write_enabled: Some(write),
@@ -142,10 +149,10 @@ impl Pipelines {
                 blend: Some(wgpu::BlendState::ALPHA_BLENDING),
                 write_mask: wgpu::ColorWrites::ALL,
             }),
-            Some(wgpu::ColorTargetState { format: ID_FORMAT, blend: None, write_mask: wgpu::ColorWrites::ALL }),
+            None,
         ];
         let mesh_buffers = [Some(Vertex::layout()), Some(Instance::layout())];
-        let mesh_pipeline = |label: &str, topology: wgpu::PrimitiveTopology, blend: bool| {
+        let mesh_pipeline = |label: &str, topology: wgpu::PrimitiveTopology, blend: bool, ids: bool| {
             device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
                 label: Some(label),
                 layout: Some(&scene_layout),
@@ -166,17 +173,26 @@ impl Pipelines {
                 multisample: wgpu::MultisampleState::default(),
                 fragment: Some(wgpu::FragmentState {
                     module: &scene_shader,
-                    entry_point: Some("fs_mesh"),
+                    entry_point: Some(if ids { "fs_id" } else { "fs_mesh" }),
                     compilation_options: Default::default(),
-                    targets: if blend { &blended_targets } else { &scene_targets },
+                    targets: match (ids, blend) {
+                        (true, _) => &id_targets,
+                        (false, true) => &blended_targets,
+                        (false, false) => &scene_targets,
+                    },
                 }),
                 multiview_mask: None,
                 cache: None,
             })
         };
-        let triangles = mesh_pipeline("raster triangles", wgpu::PrimitiveTopology::TriangleList, false);
-        let blended = mesh_pipeline("raster blended", wgpu::PrimitiveTopology::TriangleList, true);
-        let edges = mesh_pipeline("raster edges", wgpu::PrimitiveTopology::LineList, false);
+        let list = wgpu::PrimitiveTopology::TriangleList;
+        let lines = wgpu::PrimitiveTopology::LineList;
+        let triangles = mesh_pipeline("raster triangles", list, false, false);
+        let blended = mesh_pipeline("raster blended", list, true, false);
+        let edges = mesh_pipeline("raster edges", lines, false, false);
+        let id_triangles = mesh_pipeline("raster id triangles", list, false, true);
+        let id_blended = mesh_pipeline("raster id blended", list, true, true);
+        let id_edges = mesh_pipeline("raster id edges", lines, false, true);
         let background = device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
             label: Some("raster background"),
             layout: Some(&background_layout),
@@ -238,6 +254,9 @@ impl Pipelines {
             triangles,
             blended,
             edges,
+            id_triangles,
+            id_blended,
+            id_edges,
             post_mask,
             post_rows,
             post_outline,

@@ -17,6 +17,7 @@ use crate::gpu_times::{FrameTimes, GpuTimer, Pass};
 use crate::lights::LightsUniform;
 use crate::material::GpuMaterials;
 use crate::pipelines::{Globals, Pipelines, PostParams};
+use crate::scene_pass::{Output, ScenePass};
 use crate::selection::{Footprint, OutlineTargets, Rect, SelectionSet};
 use crate::settings::{Background, RenderMode, RenderSettings};
 use crate::targets::Targets;
@@ -49,6 +50,10 @@ pub struct Raster {
     targets: Option<Targets>,
     /// True once a frame has been rendered at the current size (picks read that frame).
     frame_ready: bool,
+    /// Where the id target holds the last frame's prim ids (`scene_pass.rs`: written on demand).
+    ids: Option<Rect>,
+    /// The last frame's eye (the id pass sorts translucent draws as that frame did).
+    last_eye: [f64; 3],
     scene: Option<GpuScene>,
     /// The open stage's time-varying data (`None`: nothing moves).
     animation: Option<crate::animation::Animation>,
@@ -153,6 +158,8 @@ impl Raster {
             footprint: None,
             targets: None,
             frame_ready: false,
+            ids: None,
+            last_eye: [0.0; 3],
             scene: None,
             animation: None,
             selection,
@@ -194,6 +201,7 @@ impl Raster {
         self.targets = Some(Targets::new(&self.gpu.device, width, height, self.yuv.is_some()));
         self.post_bind = None;
         self.frame_ready = false;
+        self.ids = None;
         self.gpu.take_error()
     }
 
@@ -391,90 +399,25 @@ impl Raster {
         targets.release_frame();
         let mut encoder =
             self.gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("raster frame") });
-        {
-            let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
-                label: Some("raster scene"),
-                color_attachments: &[
-                    Some(wgpu::RenderPassColorAttachment {
-                        view: &targets.color_view,
-                        depth_slice: None,
-                        resolve_target: None,
-                        ops: wgpu::Operations {
-                            load: wgpu::LoadOp::Clear(wgpu::Color::BLACK),
-                            store: wgpu::StoreOp::Store,
-                        },
-                    }),
-                    Some(wgpu::RenderPassColorAttachment {
-                        view: &targets.id_view,
-                        depth_slice: None,
-                        resolve_target: None,
-                        ops: wgpu::Operations {
-                            load: wgpu::LoadOp::Clear(wgpu::Color::TRANSPARENT),
-                            store: wgpu::StoreOp::Store,
-                        },
-                    }),
-                ],
-                depth_stencil_attachment: Some(wgpu::RenderPassDepthStencilAttachment {
-                    view: &targets.depth_view,
-                    depth_ops: Some(wgpu::Operations { load: wgpu::LoadOp::Clear(1.0), store: wgpu::StoreOp::Discard }),
-                    stencil_ops: None,
-                }),
-                timestamp_writes: self.gpu_timer.as_mut().map(|t| t.render_pass(Pass::Scene)),
-                occlusion_query_set: None,
-                multiview_mask: None,
-            });
-            pass.set_bind_group(0, &self.globals_bind, &[]);
-            let mut translucent = Vec::new();
-            if let (Some(scene), Some(materials)) =
-                (self.scene.as_ref().filter(|s| !s.draws.is_empty()), self.materials.as_ref())
-            {
-                let wireframe = self.settings.render_mode == RenderMode::Wireframe && self.aov == Aov::LdrColor;
-                // Translucency only where colour is shaded; data AOVs draw everything opaque.
-                let blending = self.aov == Aov::LdrColor && !wireframe;
-                let (pipeline, indices) = if wireframe {
-                    (&self.pipelines.edges, &scene.edges)
-                } else {
-                    (&self.pipelines.triangles, &scene.triangles)
-                };
-                pass.set_pipeline(pipeline);
-                pass.set_vertex_buffer(0, scene.vertices.slice(..));
-                pass.set_vertex_buffer(1, scene.instances.slice(..));
-                pass.set_index_buffer(indices.slice(..), wgpu::IndexFormat::Uint32);
-                let mut bound = usize::MAX;
-                for draw in &scene.draws {
-                    let material = materials.index_of(draw.material);
-                    if blending && materials.traits[material].blended {
-                        translucent.push((draw, material));
-                        continue;
-                    }
-                    if material != bound {
-                        pass.set_bind_group(1, &materials.bind_groups[material], &[]);
-                        bound = material;
-                    }
-                    let range = if wireframe { draw.edges.clone() } else { draw.triangles.clone() };
-                    pass.draw_indexed(range, draw.base_vertex, draw.instances.clone());
-                }
-            }
-            // The background after the opaque meshes: it passes the depth test only where none
-            // was drawn, so a covered pixel is never shaded twice.
-            pass.set_pipeline(&self.pipelines.background);
-            pass.draw(0..3, 0..1);
-            if let (false, Some(scene), Some(materials)) = (translucent.is_empty(), &self.scene, &self.materials) {
-                // Translucent draws blend over the background, back to front by the distance of
-                // each draw's first instance.
-                let eye = camera.eye;
-                let dist = |c: [f64; 3]| (0..3).map(|i| (c[i] - eye[i]).powi(2)).sum::<f64>();
-                translucent.sort_by(|a, b| dist(b.0.center).total_cmp(&dist(a.0.center)));
-                pass.set_pipeline(&self.pipelines.blended);
-                pass.set_vertex_buffer(0, scene.vertices.slice(..));
-                pass.set_vertex_buffer(1, scene.instances.slice(..));
-                pass.set_index_buffer(scene.triangles.slice(..), wgpu::IndexFormat::Uint32);
-                for (draw, material) in translucent {
-                    pass.set_bind_group(1, &materials.bind_groups[material], &[]);
-                    pass.draw_indexed(draw.triangles.clone(), draw.base_vertex, draw.instances.clone());
-                }
-            }
+        let wireframe = self.settings.render_mode == RenderMode::Wireframe && self.aov == Aov::LdrColor;
+        let scene_pass = ScenePass {
+            pipelines: &self.pipelines,
+            globals_bind: &self.globals_bind,
+            scene: self.scene.as_ref(),
+            materials: self.materials.as_ref(),
+            wireframe,
+            // Translucency only where colour is shaded; data AOVs draw everything opaque.
+            blending: self.aov == Aov::LdrColor && !wireframe,
+            eye: camera.eye,
+        };
+        let timestamps = self.gpu_timer.as_mut().map(|t| t.render_pass(Pass::Scene));
+        scene_pass.encode(&mut encoder, Output::Color, &targets.color_view, &targets.depth_view, None, timestamps);
+        // Ids only where the outline reads them (picks render their own, `ids_for`).
+        if let Some(rect) = outline_rect {
+            scene_pass.encode(&mut encoder, Output::Ids, &targets.id_view, &targets.depth_view, Some(rect), None);
         }
+        self.ids = outline_rect;
+        self.last_eye = camera.eye;
         // The outline passes run only while something selected is on screen, each scissored to
         // the selection's rectangle grown by what it reads (`post.wgsl`); the last one draws over
         // the colour target, which is the frame either way.
@@ -568,25 +511,53 @@ impl Raster {
     }
 
     /// The prim id of every pixel of the last frame, row by row (0: background).
-    pub fn id_image(&self) -> Result<Vec<u32>, PluginError> {
-        let targets = match (&self.targets, self.frame_ready) {
-            (Some(t), true) => t,
+    pub fn id_image(&mut self) -> Result<Vec<u32>, PluginError> {
+        let whole = match (&self.targets, self.frame_ready) {
+            (Some(t), true) => Rect { x0: 0, y0: 0, x1: t.width, y1: t.height },
             _ => return Err(PluginError::bad_state("no frame has been rendered at this size yet")),
         };
+        self.ids_for(whole)?;
+        let targets = self.targets.as_ref().ok_or_else(|| PluginError::bad_state("no render targets"))?;
         crate::selection::read_id_image(&self.gpu.device, &self.gpu.queue, &targets.id)
     }
 
+    /// Makes the id target hold the last frame's ids over `rect`: unless the frame's own id pass
+    /// (the outline's) covered it, the scene is drawn again into the id target there, from the
+    /// state the last frame left in the uniform and geometry buffers.
+    fn ids_for(&mut self, rect: Rect) -> Result<(), PluginError> {
+        let covered =
+            self.ids.is_some_and(|r| r.x0 <= rect.x0 && r.y0 <= rect.y0 && r.x1 >= rect.x1 && r.y1 >= rect.y1);
+        let Some(targets) = self.targets.as_ref().filter(|_| !covered) else { return Ok(()) };
+        let wireframe = self.settings.render_mode == RenderMode::Wireframe && self.aov == Aov::LdrColor;
+        let scene_pass = ScenePass {
+            pipelines: &self.pipelines,
+            globals_bind: &self.globals_bind,
+            scene: self.scene.as_ref(),
+            materials: self.materials.as_ref(),
+            wireframe,
+            blending: self.aov == Aov::LdrColor && !wireframe,
+            eye: self.last_eye,
+        };
+        let mut encoder =
+            self.gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("raster ids") });
+        scene_pass.encode(&mut encoder, Output::Ids, &targets.id_view, &targets.depth_view, Some(rect), None);
+        self.gpu.queue.submit([encoder.finish()]);
+        self.ids = Some(rect);
+        self.gpu.take_error()
+    }
+
     fn pick_impl(&mut self, x: u32, y: u32) -> Result<u32, PluginError> {
-        let targets = match (&self.targets, self.frame_ready) {
-            (Some(t), true) => t,
+        let (width, height) = match (&self.targets, self.frame_ready) {
+            (Some(t), true) => (t.width, t.height),
             _ => return Err(PluginError::bad_state("no frame has been rendered at this size yet; nothing to pick")),
         };
-        if x >= targets.width || y >= targets.height {
+        if x >= width || y >= height {
             return Err(PluginError::invalid_input(format!(
-                "pick at ({x}, {y}) is outside the {}x{} frame",
-                targets.width, targets.height
+                "pick at ({x}, {y}) is outside the {width}x{height} frame"
             )));
         }
+        self.ids_for(Rect { x0: x, y0: y, x1: x + 1, y1: y + 1 })?;
+        let targets = self.targets.as_ref().ok_or_else(|| PluginError::bad_state("no render targets"))?;
         let id = targets.read_id(&self.gpu.device, &self.gpu.queue, x, y)?;
         self.gpu.take_error()?;
         Ok(id)

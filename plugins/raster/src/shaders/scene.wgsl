@@ -1,4 +1,5 @@
-// Scene pass: background + meshes into an sRGB colour target and a prim-id target (r32uint).
+// Scene passes: meshes and the background into an sRGB colour target (`fs_mesh`,
+// `fs_background`), or meshes into a prim-id target (r32uint, `fs_id`) on demand.
 // What the colour target holds depends on the render mode and the AOV. Surfaces are shaded by
 // pbr.wgsl, which is appended to this source.
 
@@ -143,6 +144,27 @@ fn fs_mesh(in: VertexOut, @builtin(front_facing) front_facing: bool) -> Fragment
     }
     var out: FragmentOut;
     out.color = vec4<f32>(color, alpha);
+    out.id = in.prim_id;
+    return out;
+}
+
+// The id pass (`scene_pass.rs`: picks and the selection outline, on demand): the same coverage
+// as fs_mesh, which discards back faces of single-sided meshes and cut-out texels, and only the
+// prim id written.
+struct IdOut {
+    @location(1) id: u32,
+};
+
+@fragment
+fn fs_id(in: VertexOut, @builtin(front_facing) front_facing: bool) -> IdOut {
+    let front = front_facing != ((in.sided & 2u) != 0u);
+    let culled = !front && (in.sided & 1u) != 0u;
+    let opacity = clamp(slot_or(7u, t_opacity, s_opacity, in.uv, vec4<f32>(mat.opacity.x)).x, 0.0, 1.0);
+    let threshold = mat.opacity.y;
+    if (culled || (threshold > 0.0 && opacity < threshold)) {
+        discard;
+    }
+    var out: IdOut;
     out.id = in.prim_id;
     return out;
 }
