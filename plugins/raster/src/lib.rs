@@ -5,13 +5,15 @@
 //! id `raster`. It runs on any Vulkan or GL adapter, including Mesa's software lavapipe and
 //! llvmpipe, so the host streams a real image on machines without a GPU.
 //!
-//! Per frame: a scene pass (background, then meshes with a headlight) into an sRGB RGBA8 colour
-//! target and an `R32Uint` prim-id target; while something selected is on screen, three cheap
-//! passes drawing the selection outline from the id target (mask, row distances, disk test down
-//! the column: 4r+6 texel reads a pixel instead of (2r+1)², `shaders/post.wgsl`), scissored to
-//! where the selection projects; then a readback into mapped host memory that the returned frame
-//! points into (rows padded to 256 bytes; `pitch_bytes` says so). Picks copy one texel of the id
-//! target. `OVHOST_RASTER_GPU_TIMES=1` measures each frame's passes on the GPU (`gpu_times.rs`,
+//! Per frame: a scene pass (opaque meshes lit by a headlight, the stage lights and the dome, then
+//! the background where no mesh was drawn, then translucent meshes) into an sRGB RGBA8 colour
+//! target; prim ids (`R32Uint`) are drawn on demand where they are wanted (`scene_pass.rs`);
+//! while something selected is on screen, an id pass and three cheap passes drawing the
+//! selection outline from it (mask, row distances, disk test down the column: 4r+6 texel reads
+//! a pixel instead of (2r+1)², `shaders/post.wgsl`), all scissored to where the selection
+//! projects; then a readback into mapped host memory that the returned frame points into (rows
+//! padded to 256 bytes; `pitch_bytes` says so). A pick draws the id of its one pixel and copies
+//! it back. `OVHOST_RASTER_GPU_TIMES=1` measures each frame's passes on the GPU (`gpu_times.rs`,
 //! printed by `raster_bench`).
 //!
 //! Config: `{"backend": "vulkan"|"gl"|"any", "adapter": "<name substring>"}`, overridden by
