@@ -46,7 +46,9 @@ pub struct Pipelines {
     /// Triangles of translucent materials: alpha-blended, no depth writes, drawn back to front.
     pub blended: wgpu::RenderPipeline,
     pub edges: wgpu::RenderPipeline,
-    /// The same three for the id pass (`scene_pass.rs`): `fs_id` into the id target only.
+    /// The same four for the id pass (`scene_pass.rs`): `fs_id` (the background: id 0) into the
+    /// id target only.
+    pub id_background: wgpu::RenderPipeline,
     pub id_triangles: wgpu::RenderPipeline,
     pub id_blended: wgpu::RenderPipeline,
     pub id_edges: wgpu::RenderPipeline,
@@ -193,29 +195,33 @@ impl Pipelines {
         let id_triangles = mesh_pipeline("raster id triangles", list, false, true);
         let id_blended = mesh_pipeline("raster id blended", list, true, true);
         let id_edges = mesh_pipeline("raster id edges", lines, false, true);
-        let background = device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
-            label: Some("raster background"),
-            layout: Some(&background_layout),
-            vertex: wgpu::VertexState {
-                module: &scene_shader,
-                entry_point: Some("vs_background"),
-                compilation_options: Default::default(),
-                buffers: &[],
-            },
-            primitive: wgpu::PrimitiveState::default(),
-            // Drawn after the opaque meshes at the far plane: only pixels no mesh covered (depth
-            // still cleared to 1) pass, so covered pixels are rejected before shading.
-            depth_stencil: Some(depth(false, wgpu::CompareFunction::LessEqual)),
-            multisample: wgpu::MultisampleState::default(),
-            fragment: Some(wgpu::FragmentState {
-                module: &scene_shader,
-                entry_point: Some("fs_background"),
-                compilation_options: Default::default(),
-                targets: &scene_targets,
-            }),
-            multiview_mask: None,
-            cache: None,
-        });
+        let background_pipeline = |label: &str, targets: &[Option<wgpu::ColorTargetState>]| {
+            device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+                label: Some(label),
+                layout: Some(&background_layout),
+                vertex: wgpu::VertexState {
+                    module: &scene_shader,
+                    entry_point: Some("vs_background"),
+                    compilation_options: Default::default(),
+                    buffers: &[],
+                },
+                primitive: wgpu::PrimitiveState::default(),
+                // Drawn after the opaque meshes at the far plane: only pixels no mesh covered (depth
+                // still cleared to 1) pass, so covered pixels are rejected before shading.
+                depth_stencil: Some(depth(false, wgpu::CompareFunction::LessEqual)),
+                multisample: wgpu::MultisampleState::default(),
+                fragment: Some(wgpu::FragmentState {
+                    module: &scene_shader,
+                    entry_point: Some("fs_background"),
+                    compilation_options: Default::default(),
+                    targets,
+                }),
+                multiview_mask: None,
+                cache: None,
+            })
+        };
+        let background = background_pipeline("raster background", &scene_targets);
+        let id_background = background_pipeline("raster id background", &id_targets);
         let post_pipeline = |label: &str, entry: &str, format: wgpu::TextureFormat| {
             device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
                 label: Some(label),
@@ -254,6 +260,7 @@ impl Pipelines {
             triangles,
             blended,
             edges,
+            id_background,
             id_triangles,
             id_blended,
             id_edges,

@@ -9,7 +9,8 @@
 //! into the id target only where ids are wanted (a scissor): the selection's rectangle for the
 //! outline, one pixel for a pick, the whole frame for `id_image`. Its fragment stage
 //! (`fs_id`) discards exactly what the colour pass's does (back faces of single-sided meshes,
-//! cut-out texels), so its ids cover the same pixels.
+//! cut-out texels), so its ids cover the same pixels, and its background writes id 0; neither
+//! target is cleared (a clear covers the whole target, whatever the scissor).
 
 use crate::geometry::GpuScene;
 use crate::material::GpuMaterials;
@@ -53,12 +54,9 @@ impl ScenePass<'_> {
             depth_slice: None,
             resolve_target: None,
             ops: wgpu::Operations {
-                // Colour: every pixel is drawn (a mesh or the background). Ids: 0 (background)
-                // where no mesh is, and the pass may be scissored to a few pixels.
-                load: match output {
-                    Output::Color => wgpu::LoadOp::Load,
-                    Output::Ids => wgpu::LoadOp::Clear(wgpu::Color::TRANSPARENT),
-                },
+                // Every pixel (in the scissor) is drawn, a mesh or the background (id 0), so
+                // nothing is cleared: a clear would cover the whole target, whatever the scissor.
+                load: wgpu::LoadOp::Load,
                 store: wgpu::StoreOp::Store,
             },
         });
@@ -86,9 +84,9 @@ impl ScenePass<'_> {
         }
         pass.set_bind_group(0, self.globals_bind, &[]);
         let p = self.pipelines;
-        let (opaque, blended, edges) = match output {
-            Output::Color => (&p.triangles, &p.blended, &p.edges),
-            Output::Ids => (&p.id_triangles, &p.id_blended, &p.id_edges),
+        let (background, opaque, blended, edges) = match output {
+            Output::Color => (&p.background, &p.triangles, &p.blended, &p.edges),
+            Output::Ids => (&p.id_background, &p.id_triangles, &p.id_blended, &p.id_edges),
         };
         let mut translucent = Vec::new();
         if let (Some(scene), Some(materials)) = (self.scene.filter(|s| !s.draws.is_empty()), self.materials) {
@@ -112,11 +110,9 @@ impl ScenePass<'_> {
                 pass.draw_indexed(range, draw.base_vertex, draw.instances.clone());
             }
         }
-        if output == Output::Color {
-            // The background where no opaque mesh was drawn (it passes the depth test at 1 only).
-            pass.set_pipeline(&p.background);
-            pass.draw(0..3, 0..1);
-        }
+        // The background where no opaque mesh was drawn (it passes the depth test at 1 only).
+        pass.set_pipeline(background);
+        pass.draw(0..3, 0..1);
         if let (false, Some(scene), Some(materials)) = (translucent.is_empty(), self.scene, self.materials) {
             // Back to front by the distance of each draw's first instance: colour blends over
             // what is behind; the nearest translucent surface's id ends on top.
