@@ -19,7 +19,7 @@ use crate::material::GpuMaterials;
 use crate::pipelines::{Globals, Pipelines, PostParams};
 use crate::scene_pass::{Output, ScenePass};
 use crate::selection::{Footprint, OutlineTargets, Rect, SelectionSet};
-use crate::settings::{Background, RenderMode, RenderSettings};
+use crate::settings::{Background, RenderSettings};
 use crate::targets::Targets;
 use crate::yuv::YuvPipeline;
 
@@ -399,17 +399,9 @@ impl Raster {
         targets.release_frame();
         let mut encoder =
             self.gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("raster frame") });
-        let wireframe = self.settings.render_mode == RenderMode::Wireframe && self.aov == Aov::LdrColor;
-        let scene_pass = ScenePass {
-            pipelines: &self.pipelines,
-            globals_bind: &self.globals_bind,
-            scene: self.scene.as_ref(),
-            materials: self.materials.as_ref(),
-            wireframe,
-            // Translucency only where colour is shaded; data AOVs draw everything opaque.
-            blending: self.aov == Aov::LdrColor && !wireframe,
-            eye: camera.eye,
-        };
+        let mode = (self.settings.render_mode, self.aov);
+        let (scene, materials) = (self.scene.as_ref(), self.materials.as_ref());
+        let scene_pass = ScenePass::new(&self.pipelines, &self.globals_bind, scene, materials, mode, camera.eye);
         let timestamps = self.gpu_timer.as_mut().map(|t| t.render_pass(Pass::Scene));
         scene_pass.encode(&mut encoder, Output::Color, &targets.color_view, &targets.depth_view, None, timestamps);
         // Ids only where the outline reads them (picks render their own, `ids_for`).
@@ -528,16 +520,9 @@ impl Raster {
         let covered =
             self.ids.is_some_and(|r| r.x0 <= rect.x0 && r.y0 <= rect.y0 && r.x1 >= rect.x1 && r.y1 >= rect.y1);
         let Some(targets) = self.targets.as_ref().filter(|_| !covered) else { return Ok(()) };
-        let wireframe = self.settings.render_mode == RenderMode::Wireframe && self.aov == Aov::LdrColor;
-        let scene_pass = ScenePass {
-            pipelines: &self.pipelines,
-            globals_bind: &self.globals_bind,
-            scene: self.scene.as_ref(),
-            materials: self.materials.as_ref(),
-            wireframe,
-            blending: self.aov == Aov::LdrColor && !wireframe,
-            eye: self.last_eye,
-        };
+        let mode = (self.settings.render_mode, self.aov);
+        let (scene, materials) = (self.scene.as_ref(), self.materials.as_ref());
+        let scene_pass = ScenePass::new(&self.pipelines, &self.globals_bind, scene, materials, mode, self.last_eye);
         let mut encoder =
             self.gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("raster ids") });
         scene_pass.encode(&mut encoder, Output::Ids, &targets.id_view, &targets.depth_view, Some(rect), None);

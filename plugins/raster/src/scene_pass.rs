@@ -12,10 +12,12 @@
 //! cut-out texels), so its ids cover the same pixels, and its background writes id 0; neither
 //! target is cleared (a clear covers the whole target, whatever the scissor).
 
+use crate::aov::Aov;
 use crate::geometry::GpuScene;
 use crate::material::GpuMaterials;
 use crate::pipelines::Pipelines;
 use crate::selection::Rect;
+use crate::settings::RenderMode;
 
 /// Which target a scene pass writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,7 +40,22 @@ pub struct ScenePass<'a> {
     pub eye: [f64; 3],
 }
 
-impl ScenePass<'_> {
+impl<'a> ScenePass<'a> {
+    /// The pass for `render_mode` and `aov`: edges in the wireframe mode (colour AOV), and
+    /// translucency only where colour is shaded (data AOVs draw everything opaque).
+    pub fn new(
+        pipelines: &'a Pipelines,
+        globals_bind: &'a wgpu::BindGroup,
+        scene: Option<&'a GpuScene>,
+        materials: Option<&'a GpuMaterials>,
+        (render_mode, aov): (RenderMode, Aov),
+        eye: [f64; 3],
+    ) -> Self {
+        let wireframe = render_mode == RenderMode::Wireframe && aov == Aov::LdrColor;
+        let blending = aov == Aov::LdrColor && !wireframe;
+        Self { pipelines, globals_bind, scene, materials, wireframe, blending, eye }
+    }
+
     /// Records one scene pass writing `output` (`target` is its view) through `scissor`.
     pub fn encode(
         &self,
