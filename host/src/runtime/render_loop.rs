@@ -893,11 +893,18 @@ impl RenderLoop {
                     Err(RecvTimeoutError::Disconnected) => return self.shutdown(),
                 }
             }
-            // Behind schedule or at the deadline: still handle what is queued (bounded, so a
-            // flood cannot starve the frames), then render.
+            // Behind schedule or at the deadline: still handle what is queued, then render. The
+            // drain is bounded in items (a flood of messages) and in time (an item can take tens
+            // of milliseconds, e.g. a texture upload in a debug build): once half a frame
+            // interval is spent, the rest waits for the next one, so frames keep coming.
+            let drain_started = Instant::now();
+            let drain_budget = self.interval() / 2;
             for item in inbound.try_iter().take(MAX_ITEMS_PER_FRAME) {
                 if !self.handle_queued(item) {
                     return self.shutdown();
+                }
+                if drain_started.elapsed() >= drain_budget {
+                    break;
                 }
             }
             let tick_started = Instant::now();
