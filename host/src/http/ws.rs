@@ -154,26 +154,58 @@ pub(crate) async fn upgrade(
     {
         return (StatusCode::BAD_REQUEST, format!("?dialect=: {why}")).into_response();
     }
-    let dialect = query.dialect;
+    // The client joins (its id, and its role in the render thread's order) before the 101 goes
+    // out, so viewers get roles in the order their handshakes completed: under `--control first`
+    // the first socket to open is the owner, whichever upgrade task the runtime polls first.
+    let reserved = Reserved::new(&state.runtime, query.dialect.as_deref());
     ws.max_message_size(MAX_FRAME_BYTES)
         .max_frame_size(MAX_FRAME_BYTES)
-        .on_upgrade(move |socket| session(socket, state, dialect))
+        .on_upgrade(move |socket| session(socket, state, reserved))
 }
 
-async fn session(socket: WebSocket, state: AppState, dialect: Option<String>) {
+/// A client that joined at the handshake. Dropped without a session (the upgrade failed after
+/// the 101), it leaves again.
+struct Reserved {
+    runtime: crate::runtime::RuntimeHandle,
+    channels: Option<crate::runtime::hub::ClientChannels>,
+}
+
+impl Reserved {
+    fn new(runtime: &crate::runtime::RuntimeHandle, dialect: Option<&str>) -> Self {
+        let channels = runtime.hub.connect();
+        let client = channels.id;
+        if let Some(dialect) = dialect {
+            runtime.hub.set_dialect(client, dialect);
+        }
+        if !runtime.try_send(Inbound::Connected(client)) {
+            tracing::warn!(client, "render thread queue full; connect notification dropped");
+        }
+        Self { runtime: runtime.clone(), channels: Some(channels) }
+    }
+
+    fn take(mut self) -> crate::runtime::hub::ClientChannels {
+        self.channels.take().expect("a reserved client's channels are taken once")
+    }
+}
+
+impl Drop for Reserved {
+    fn drop(&mut self) {
+        if let Some(channels) = self.channels.take() {
+            tracing::info!(client = channels.id, "client left before its WebSocket opened");
+            self.runtime.hub.disconnect(channels.id);
+            let _ = self.runtime.try_send(Inbound::Disconnected(channels.id));
+        }
+    }
+}
+
+async fn session(socket: WebSocket, state: AppState, reserved: Reserved) {
     let lifecycle = state.config.lifecycle.clone();
     let _session = lifecycle.session();
     let runtime = state.runtime.clone();
-    let channels = runtime.hub.connect();
+    let channels = reserved.take();
     let client = channels.id;
     let gate = channels.gate.clone();
-    if let Some(dialect) = &dialect {
-        runtime.hub.set_dialect(client, dialect);
-    }
     tracing::info!(client, "client connected");
-    if !runtime.try_send(Inbound::Connected(client)) {
-        tracing::warn!(client, "render thread queue full; connect notification dropped");
-    }
     let (writer, mut reader) = socket.split();
     let mut write_task = tokio::spawn(write_loop(writer, channels));
 
