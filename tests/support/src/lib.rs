@@ -626,6 +626,27 @@ impl Ws {
         false
     }
 
+    /// Leaves as a browser tab does (a close frame) and waits until the host has ended the
+    /// connection (the TCP stream's end, not just the close frame): by then the host has queued
+    /// this client's departure ahead of anything a later connection sends, so under
+    /// `--control first` the next client to connect is the owner. Plain connections only.
+    pub fn leave(mut self) {
+        let _ = self.socket.close(None);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let _ = self.wait_closed(Duration::from_secs(5));
+        let Some(mut tcp) = self.tcp.take() else { return };
+        let mut buf = [0u8; 4096];
+        while Instant::now() < deadline {
+            match std::io::Read::read(&mut tcp, &mut buf) {
+                Ok(0) => return,
+                Ok(_) => {}
+                Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
+                Err(_) => return,
+            }
+        }
+        panic!("the host did not end the connection within 5 s of the client's close frame");
+    }
+
     /// Sends `hello` and returns `helloResult`.
     pub fn hello(&mut self, codecs: &[&str]) -> Value {
         self.send("hello", serde_json::json!({ "client": "ovhost-test-support", "video": { "codecs": codecs } }));
