@@ -35,6 +35,24 @@ pub fn start_frame_now(last_frame_started: Option<Instant>, now: Instant, interv
     last_frame_started.is_none_or(|at| now.saturating_duration_since(at) >= interval)
 }
 
+/// How far behind its frame grid the render loop may fall and still catch up (render the next
+/// frames back to back until it is on schedule again) rather than give the time up.
+pub const MAX_CATCH_UP_INTERVALS: u32 = 2;
+
+/// The deadline after a tick whose deadline was `deadline`, and how many frame intervals were
+/// given up. A tick that overran (the renderer lost its cores for a moment: a lavapipe frame that
+/// usually takes 15 ms took 58 ms) keeps the grid, so the frames after it catch up and the stream
+/// keeps its rate over the second; only a stall longer than [`MAX_CATCH_UP_INTERVALS`] restarts
+/// the grid at `now` and counts the intervals it lost as dropped.
+pub fn next_deadline(deadline: Instant, now: Instant, interval: Duration) -> (Instant, u64) {
+    let next = deadline + interval;
+    let behind = now.saturating_duration_since(next);
+    if behind <= interval * MAX_CATCH_UP_INTERVALS {
+        return (next, 0);
+    }
+    (now, (behind.as_micros() / interval.as_micros().max(1)) as u64)
+}
+
 /// What kind of frame the render loop should render now.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FrameKind {
@@ -200,6 +218,24 @@ mod tests {
         assert_eq!(pacer.next_frame(10_066_000), Some(FrameKind::Changed), "a change postpones the refresh");
         assert_eq!(pacer.next_frame(10_066_000 + REFRESH_DELAY_US - 1), None);
         assert_eq!(pacer.next_frame(10_066_000 + REFRESH_DELAY_US), Some(FrameKind::Refresh));
+    }
+
+    #[test]
+    fn an_overrun_is_caught_up_and_only_a_long_stall_gives_frames_up() {
+        let interval = Duration::from_millis(33);
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        assert_eq!(next_deadline(t0, t0 + ms(15), interval), (t0 + interval, 0), "on time: the next slot");
+        // A 58 ms tick: the grid holds, so the next frame starts at once and the one after is back
+        // on schedule.
+        let (next, dropped) = next_deadline(t0, t0 + ms(58), interval);
+        assert_eq!((next, dropped), (t0 + interval, 0));
+        let (next, _) = next_deadline(next, t0 + ms(73), interval);
+        assert_eq!(next, t0 + interval * 2, "still behind at 73 ms: the next frame starts at once too");
+        assert!(next_deadline(next, t0 + ms(88), interval).0 > t0 + ms(88), "caught up: the loop waits again");
+        // A stall of 200 ms: the grid restarts and the lost intervals are counted.
+        let (next, dropped) = next_deadline(t0, t0 + ms(200), interval);
+        assert_eq!((next, dropped), (t0 + ms(200), 5));
     }
 
     #[test]

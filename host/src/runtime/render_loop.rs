@@ -863,7 +863,8 @@ impl RenderLoop {
     }
 
     /// Runs until shutdown: waits for inbound work until each frame's deadline, then renders.
-    /// Frames whose deadline has already passed are dropped, never rendered concurrently.
+    /// A tick that overran is caught up by the next ones ([`super::pacing::next_deadline`]);
+    /// after a longer stall the intervals lost are dropped, never rendered concurrently.
     pub fn run(mut self, inbound: Receiver<Inbound>, clock: Instant) {
         if let Err(e) = self.out.start_encoder_thread() {
             tracing::error!("the encoder thread could not start ({e}); frames are encoded on the render thread");
@@ -913,14 +914,10 @@ impl RenderLoop {
             }
             let interval = self.interval();
             self.stalls.tick(tick_started.elapsed(), interval);
-            deadline += interval;
-            let now = Instant::now();
-            if now > deadline {
-                let behind = (now - deadline).as_micros() / interval.as_micros().max(1);
-                if behind > 0 {
-                    self.core.status().frames_dropped.fetch_add(behind as u64, std::sync::atomic::Ordering::Relaxed);
-                }
-                deadline = now;
+            let dropped;
+            (deadline, dropped) = super::pacing::next_deadline(deadline, Instant::now(), interval);
+            if dropped > 0 {
+                self.core.status().frames_dropped.fetch_add(dropped, std::sync::atomic::Ordering::Relaxed);
             }
             // The camera view and the frame statistics change every frame: published at most
             // four times a second rather than per frame.
