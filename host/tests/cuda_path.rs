@@ -278,6 +278,10 @@ fn a_cuda_renderer_feeds_shm_and_cudashm_through_rgba_to_bgra_cuda_with_no_host_
                 assert_eq!((&message[0..4], message[5]), (&b"OVHF"[..], 1), "an H.264 video message");
                 frames += 1;
             }
+            // `/api/state` is published four times a second: it may not count the last frames
+            // the client already has.
+            let web_frames = || sink_state(&host.get_json("/api/state"), "web")["frames"].as_u64().unwrap_or(0);
+            wait_until(Duration::from_secs(5), || web_frames() >= 10);
             let state = host.get_json("/api/state");
             let web = sink_state(&state, "web");
             println!("web delivery: {web}");
