@@ -280,9 +280,11 @@ fn a_cuda_renderer_feeds_shm_and_cudashm_through_rgba_to_bgra_cuda_with_no_host_
             }
             // `/api/state` is published four times a second: it may not count the last frames
             // the client already has.
-            let web_frames = || sink_state(&host.get_json("/api/state"), "web")["frames"].as_u64().unwrap_or(0);
-            wait_until(Duration::from_secs(5), || web_frames() >= 10);
-            let state = host.get_json("/api/state");
+            let mut state = Value::Null;
+            wait_until(Duration::from_secs(5), || {
+                state = host.get_json("/api/state");
+                sink_state(&state, "web")["frames"].as_u64() >= Some(10)
+            });
             let web = sink_state(&state, "web");
             println!("web delivery: {web}");
             assert_eq!(web["wanted"], serde_json::json!(["h264@host"]), "{web}");

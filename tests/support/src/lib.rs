@@ -456,6 +456,12 @@ fn handshake_error<S: Read + Write>(
     }
 }
 
+/// A socket read that ended because its read timeout passed (no data yet), not because the
+/// connection failed.
+fn read_timed_out(e: &std::io::Error) -> bool {
+    matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut)
+}
+
 impl Ws {
     pub fn connect(port: u16, query: &str) -> Ws {
         Self::try_connect(port, query).unwrap()
@@ -553,8 +559,7 @@ impl Ws {
                     }
                 }
                 Ok(_) => {}
-                Err(tungstenite::Error::Io(e))
-                    if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
+                Err(tungstenite::Error::Io(e)) if read_timed_out(&e) => {}
                 Err(_) => return (texts, None),
             }
         }
@@ -573,8 +578,7 @@ impl Ws {
                 Ok(Message::Text(text)) => return Some(serde_json::from_str(text.as_str()).unwrap()),
                 Ok(Message::Binary(_)) => self.binary_frames += 1,
                 Ok(_) => {}
-                Err(tungstenite::Error::Io(e))
-                    if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
+                Err(tungstenite::Error::Io(e)) if read_timed_out(&e) => {}
                 Err(_) => return None,
             }
         }
@@ -603,8 +607,7 @@ impl Ws {
                     return Some(bytes.to_vec());
                 }
                 Ok(_) => {}
-                Err(tungstenite::Error::Io(e))
-                    if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
+                Err(tungstenite::Error::Io(e)) if read_timed_out(&e) => {}
                 Err(_) => return None,
             }
         }
@@ -618,8 +621,7 @@ impl Ws {
             match self.socket.read() {
                 Ok(Message::Close(_)) => {}
                 Ok(_) => {}
-                Err(tungstenite::Error::Io(e))
-                    if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
+                Err(tungstenite::Error::Io(e)) if read_timed_out(&e) => {}
                 Err(_) => return true,
             }
         }
@@ -640,7 +642,7 @@ impl Ws {
             match std::io::Read::read(&mut tcp, &mut buf) {
                 Ok(0) => return,
                 Ok(_) => {}
-                Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
+                Err(e) if read_timed_out(&e) => {}
                 Err(_) => return,
             }
         }
